@@ -1,0 +1,202 @@
+#include "cli.h"
+
+#include "jobcontext.h"
+#include "jsoncursor.h"
+#include "safetensorsmodel.h"
+#include "tensorfilter.h"
+#include "tensorstats.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cmath>
+
+namespace tantra::cli {
+
+namespace {
+
+QString shapeText(const std::vector<std::uint64_t> &shape)
+{
+    QStringList dims;
+    for (auto d : shape)
+        dims << QString::number(d);
+    return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+QJsonValue number(double v)
+{
+    return std::isfinite(v) ? QJsonValue(v) : QJsonValue(QJsonValue::Null);
+}
+
+QString statText(double v)
+{
+    return std::isfinite(v) ? QString::number(v, 'g', 6) : QStringLiteral("-");
+}
+
+int runInspect(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("inspect: give exactly one PATH (a .safetensors file, an index, or a folder with an index)"));
+        return ExitUsage;
+    }
+    const bool json = ctx.parser.isSet(QStringLiteral("json"));
+    const bool withStats = ctx.parser.isSet(QStringLiteral("stats"));
+    const TensorFilter filter(ctx.parser.value(QStringLiteral("filter")));
+    if (!filter.isValid()) {
+        ctx.err(QStringLiteral("inspect: invalid --filter regular expression: ") + filter.errorString());
+        return ExitUsage;
+    }
+
+    auto opened = SafetensorsModel::open(ctx.positional.first());
+    if (!opened) {
+        ctx.err(opened.errorString());
+        return ExitProblem;
+    }
+    const SafetensorsModel &model = *opened;
+
+    std::vector<const ModelTensor *> selected;
+    for (const auto &t : model.tensors()) {
+        if (filter.matches(t.info->name))
+            selected.push_back(&t);
+    }
+
+    std::vector<TensorStats> stats;
+    if (withStats) {
+        JobContext job;
+        std::uint64_t bytes = 0;
+        for (const auto *t : selected)
+            bytes += t->info->byteSize();
+        ctx.attachProgress(job, QStringLiteral("statistics"));
+        stats.reserve(selected.size());
+        for (const auto *t : selected) {
+            auto s = computeStats(t->info->dtype, model.data(*t), &job);
+            if (!s) {
+                ctx.endProgress();
+                ctx.err(model.shardOf(*t).path() + QStringLiteral(": tensor ") + quoteName(t->info->name)
+                        + QStringLiteral(": ") + s.errorString());
+                return ExitProblem;
+            }
+            stats.push_back(*s);
+        }
+        ctx.endProgress();
+        (void)bytes;
+    }
+
+    if (json) {
+        QJsonObject root;
+        root[QStringLiteral("path")] = model.path();
+        QJsonObject metadata;
+        for (const auto &[k, v] : model.metadata())
+            metadata[QString::fromStdString(k)] = QString::fromStdString(v);
+        root[QStringLiteral("metadata")] = metadata;
+        QJsonArray tensors;
+        for (std::size_t i = 0; i < selected.size(); ++i) {
+            const TensorInfo &info = *selected[i]->info;
+            QJsonObject t;
+            t[QStringLiteral("name")] = QString::fromStdString(info.name);
+            t[QStringLiteral("dtype")] = QString::fromLatin1(dtypeName(info.dtype));
+            QJsonArray shape;
+            for (auto d : info.shape)
+                shape.append(double(d));
+            t[QStringLiteral("shape")] = shape;
+            t[QStringLiteral("data_offsets")] = QJsonArray{double(info.begin), double(info.end)};
+            if (model.isSharded())
+                t[QStringLiteral("file")] = QFileInfo(model.shardOf(*selected[i]).path()).fileName();
+            if (withStats) {
+                const TensorStats &s = stats[i];
+                t[QStringLiteral("stats")] = QJsonObject{
+                    {QStringLiteral("min"), number(s.min)},
+                    {QStringLiteral("max"), number(s.max)},
+                    {QStringLiteral("mean"), number(s.mean)},
+                    {QStringLiteral("std"), number(s.std)},
+                    {QStringLiteral("nan"), double(s.nan)},
+                    {QStringLiteral("pos_inf"), double(s.posInf)},
+                    {QStringLiteral("neg_inf"), double(s.negInf)},
+                    {QStringLiteral("zeros"), double(s.zeros)},
+                };
+            }
+            tensors.append(t);
+        }
+        root[QStringLiteral("tensors")] = tensors;
+        ctx.out(QString::fromUtf8(QJsonDocument(root).toJson(QJsonDocument::Indented)));
+        return ExitOk;
+    }
+
+    // Human output: a table sized to its content, then the metadata.
+    QStringList header{QStringLiteral("NAME"), QStringLiteral("DTYPE"), QStringLiteral("SHAPE"), QStringLiteral("BYTES")};
+    if (model.isSharded())
+        header << QStringLiteral("FILE");
+    if (withStats)
+        header << QStringLiteral("MIN") << QStringLiteral("MAX") << QStringLiteral("MEAN") << QStringLiteral("STD")
+               << QStringLiteral("NAN") << QStringLiteral("+INF") << QStringLiteral("-INF") << QStringLiteral("ZEROS");
+    std::vector<QStringList> rows;
+    rows.reserve(selected.size());
+    for (std::size_t i = 0; i < selected.size(); ++i) {
+        const TensorInfo &info = *selected[i]->info;
+        QStringList row{QString::fromStdString(printableName(info.name, 1000)), QString::fromLatin1(dtypeName(info.dtype)),
+                        shapeText(info.shape), QString::number(info.byteSize())};
+        if (model.isSharded())
+            row << QFileInfo(model.shardOf(*selected[i]).path()).fileName();
+        if (withStats) {
+            const TensorStats &s = stats[i];
+            row << statText(s.min) << statText(s.max) << statText(s.mean) << statText(s.std) << QString::number(s.nan)
+                << QString::number(s.posInf) << QString::number(s.negInf) << QString::number(s.zeros);
+        }
+        rows.push_back(row);
+    }
+    std::vector<qsizetype> width(std::size_t(header.size()));
+    for (qsizetype c = 0; c < header.size(); ++c)
+        width[std::size_t(c)] = header[c].size();
+    for (const auto &row : rows)
+        for (qsizetype c = 0; c < row.size(); ++c)
+            width[std::size_t(c)] = std::max(width[std::size_t(c)], row[c].size());
+    const auto line = [&](const QStringList &cells) {
+        QString text;
+        for (qsizetype c = 0; c < cells.size(); ++c) {
+            const bool numeric = c == 3 || c >= (model.isSharded() ? 5 : 4);
+            const int w = int(width[std::size_t(c)]);
+            text += numeric ? cells[c].rightJustified(w) : cells[c].leftJustified(c + 1 == cells.size() ? 0 : w);
+            if (c + 1 < cells.size())
+                text += QStringLiteral("  ");
+        }
+        return text;
+    };
+    QString text = line(header) + QLatin1Char('\n');
+    for (const auto &row : rows)
+        text += line(row) + QLatin1Char('\n');
+    text += QStringLiteral("\n%1 tensor(s) shown of %2; %3 of tensor data in %4 file(s), %5 on disk\n")
+                    .arg(selected.size())
+                    .arg(model.tensors().size())
+                    .arg(humanBytes(model.tensorBytes()))
+                    .arg(model.shards().size())
+                    .arg(humanBytes(model.fileBytes()));
+    if (!model.metadata().empty()) {
+        text += QStringLiteral("\nMetadata:\n");
+        for (const auto &[k, v] : model.metadata())
+            text += QStringLiteral("  %1: %2\n").arg(QString::fromStdString(printableName(k, 1000)),
+                                                     QString::fromStdString(printableName(v, 1000)));
+    }
+    ctx.out(text);
+    return ExitOk;
+}
+
+} // namespace
+
+Command inspectCommand()
+{
+    return Command{
+        "inspect",
+        "PATH",
+        "Show the tensors and metadata of a .safetensors file or shard set",
+        [](QCommandLineParser &p) {
+            p.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object instead of a table.")});
+            p.addOption({QStringLiteral("stats"), QStringLiteral("Compute min, max, mean, std and NaN/Inf/zero counts (reads all data).")});
+            p.addOption({QStringLiteral("filter"), QStringLiteral("Only tensors whose name matches GLOB (or /REGEX/)."), QStringLiteral("GLOB")});
+        },
+        runInspect,
+    };
+}
+
+} // namespace tantra::cli

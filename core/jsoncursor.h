@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tantra {
+
+// A forward-only cursor over strict JSON (RFC 8259, with serde_json's limits: nesting depth
+// 127, lone surrogate escapes rejected, integers above 2^64-1 are not integers). It builds no
+// tree: callers pull exactly the values they expect, so a 100 MB header costs one pass and
+// the caller can see duplicate keys, which QJsonDocument silently merges.
+//
+// The input must already be valid UTF-8. On failure every method returns false and
+// errorMessage() tells what and where ("line 1, column 17: expected ':'").
+class JsonCursor
+{
+public:
+    JsonCursor(const char *begin, std::size_t size);
+
+    enum class Kind { Object, Array, String, Number, True, False, Null, End, Invalid };
+
+    void skipWhitespace();
+    // The kind of the next value, after skipping whitespace.
+    Kind peek();
+    bool atEnd();
+
+    bool consume(char c, const char *what);
+    // Object iteration: call beginObject, then nextKey until it sets `done`.
+    bool beginObject();
+    bool nextKey(std::string &key, bool &done);
+    bool beginArray();
+    // Between array elements: sets `done` at ']' and otherwise consumes the ',' if one is due.
+    bool nextElement(bool &done);
+    void leaveContainer() { --m_depth; }
+
+    bool readString(std::string &out);
+    // A non-negative integer that fits 64 bits, nothing else: no sign, fraction or exponent.
+    bool readUnsigned(std::uint64_t &out, const char *what);
+    // Any number; returns its value as double and whether it was written as an integer.
+    bool readNumber(double &out, bool &isInteger);
+    bool readNull();
+    bool skipValue();
+
+    std::size_t position() const { return std::size_t(m_pos - m_begin); }
+    const std::string &errorMessage() const { return m_error; }
+    bool fail(std::string_view message);
+
+    static constexpr int kMaxDepth = 127;
+
+private:
+    bool enter();
+    bool scanNumber(bool &isInteger, bool &negative);
+    bool readHex4(std::uint32_t &out);
+    std::string location() const;
+
+    const char *m_begin;
+    const char *m_pos;
+    const char *m_end;
+    int m_depth = 0;
+    std::string m_error;
+};
+
+// Checks that [data, data+size) is valid UTF-8 as Rust's str::from_utf8 defines it (no
+// overlong forms, no surrogates, nothing above U+10FFFF). Returns the offset of the first
+// bad byte, or size when all is well.
+std::size_t firstInvalidUtf8(const char *data, std::size_t size);
+
+// Makes a name safe to print in a message: control characters and quotes are escaped and
+// anything very long is cut, so a hostile file cannot garble a terminal.
+std::string printableName(std::string_view name, std::size_t maxLength = 200);
+
+} // namespace tantra

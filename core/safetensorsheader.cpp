@@ -1,0 +1,440 @@
+#include "safetensorsheader.h"
+
+#include "jsoncursor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace tantra {
+
+std::uint64_t TensorInfo::elementCount() const
+{
+    std::uint64_t n = 1;
+    for (std::uint64_t d : shape)
+        n *= d;
+    return n;
+}
+
+const char *headerRuleName(HeaderRule rule)
+{
+    switch (rule) {
+    case HeaderRule::HeaderTooSmall: return "HeaderTooSmall";
+    case HeaderRule::HeaderTooLarge: return "HeaderTooLarge";
+    case HeaderRule::InvalidHeaderLength: return "InvalidHeaderLength";
+    case HeaderRule::InvalidHeader: return "InvalidHeader";
+    case HeaderRule::InvalidHeaderDeserialization: return "InvalidHeaderDeserialization";
+    case HeaderRule::DuplicateKey: return "DuplicateKey";
+    case HeaderRule::InvalidOffset: return "InvalidOffset";
+    case HeaderRule::ValidationOverflow: return "ValidationOverflow";
+    case HeaderRule::MisalignedSlice: return "MisalignedSlice";
+    case HeaderRule::TensorInvalidInfo: return "TensorInvalidInfo";
+    case HeaderRule::MetadataIncompleteBuffer: return "MetadataIncompleteBuffer";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string range(std::uint64_t b, std::uint64_t e)
+{
+    return "bytes " + std::to_string(b) + ".." + std::to_string(e);
+}
+
+std::string shapeString(const std::vector<std::uint64_t> &shape)
+{
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i)
+            s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    return s + "]";
+}
+
+class HeaderParser
+{
+public:
+    HeaderParser(const char *json, std::size_t size, SafetensorsHeader &out)
+        : m_cursor(json, size), m_out(out)
+    {
+    }
+
+    bool parse()
+    {
+        if (m_cursor.peek() != JsonCursor::Kind::Object)
+            return failJson(m_cursor.peek() == JsonCursor::Kind::End ? "the header is empty, expected a JSON object"
+                                                                      : "the header is not a JSON object");
+        if (!m_cursor.beginObject())
+            return failJson();
+        std::string key;
+        bool sawMetadata = false;
+        for (;;) {
+            bool done;
+            if (!m_cursor.nextKey(key, done))
+                return failJson();
+            if (done)
+                break;
+            if (key == "__metadata__") {
+                if (sawMetadata)
+                    return failDuplicate({}, "'__metadata__' appears twice");
+                sawMetadata = true;
+                if (!parseMetadata())
+                    return false;
+            } else {
+                TensorInfo &t = m_out.tensors.emplace_back();
+                t.name = std::move(key);
+                key = std::string();
+                if (!parseTensor(t))
+                    return false;
+            }
+        }
+        if (!m_cursor.atEnd()) {
+            m_cursor.fail("unexpected bytes after the JSON object");
+            return failJson();
+        }
+        return true;
+    }
+
+    HeaderError error;
+
+private:
+    bool failJson(std::string message = {})
+    {
+        error.rule = HeaderRule::InvalidHeaderDeserialization;
+        error.message = "header is not valid: "
+                + (message.empty() ? m_cursor.errorMessage() : message);
+        return false;
+    }
+
+    bool failEntry(const std::string &tensor, const std::string &message)
+    {
+        error.rule = HeaderRule::InvalidHeaderDeserialization;
+        error.tensor = tensor;
+        error.message = message.empty() ? m_cursor.errorMessage()
+                                        : message + " (" + m_cursor.errorMessage() + ")";
+        return false;
+    }
+
+    bool failDuplicate(const std::string &tensor, const std::string &message)
+    {
+        error.rule = HeaderRule::DuplicateKey;
+        error.tensor = tensor;
+        error.message = message;
+        return false;
+    }
+
+    bool parseMetadata()
+    {
+        const auto kind = m_cursor.peek();
+        if (kind == JsonCursor::Kind::Null) {
+            m_out.hasMetadata = false;
+            return m_cursor.readNull() || failJson();
+        }
+        if (kind != JsonCursor::Kind::Object) {
+            m_cursor.fail("'__metadata__' must be an object of strings or null");
+            return failJson();
+        }
+        m_out.hasMetadata = true;
+        if (!m_cursor.beginObject())
+            return failJson();
+        for (;;) {
+            std::string key;
+            bool done;
+            if (!m_cursor.nextKey(key, done))
+                return failJson();
+            if (done)
+                break;
+            if (m_cursor.peek() != JsonCursor::Kind::String) {
+                m_cursor.fail("'__metadata__' value of '" + printableName(key) + "' must be a string");
+                return failJson();
+            }
+            std::string value;
+            if (!m_cursor.readString(value))
+                return failJson();
+            m_out.metadata.emplace_back(std::move(key), std::move(value));
+        }
+        // Sort a copy of the keys rather than hashing: one allocation, O(n log n) worst case.
+        std::vector<std::string_view> keys;
+        keys.reserve(m_out.metadata.size());
+        for (const auto &kv : m_out.metadata)
+            keys.emplace_back(kv.first);
+        std::sort(keys.begin(), keys.end());
+        const auto dup = std::adjacent_find(keys.begin(), keys.end());
+        if (dup != keys.end())
+            return failDuplicate({}, "'__metadata__' has the key '" + printableName(*dup) + "' twice");
+        return true;
+    }
+
+    bool parseTensor(TensorInfo &t)
+    {
+        if (m_cursor.peek() != JsonCursor::Kind::Object) {
+            m_cursor.fail("expected an object with dtype, shape and data_offsets");
+            return failEntry(t.name, {});
+        }
+        if (!m_cursor.beginObject())
+            return failEntry(t.name, {});
+        bool haveDtype = false;
+        bool haveShape = false;
+        bool haveOffsets = false;
+        std::string key;
+        std::string value;
+        for (;;) {
+            bool done;
+            if (!m_cursor.nextKey(key, done))
+                return failEntry(t.name, {});
+            if (done)
+                break;
+            if (key == "dtype") {
+                if (haveDtype)
+                    return failDuplicate(t.name, "field 'dtype' appears twice");
+                haveDtype = true;
+                if (m_cursor.peek() != JsonCursor::Kind::String) {
+                    m_cursor.fail("dtype must be a string");
+                    return failEntry(t.name, {});
+                }
+                if (!m_cursor.readString(value))
+                    return failEntry(t.name, {});
+                const auto dtype = dtypeFromName(value);
+                if (!dtype) {
+                    error.rule = HeaderRule::InvalidHeaderDeserialization;
+                    error.tensor = t.name;
+                    error.message = "unknown dtype '" + printableName(value, 40)
+                            + "' (dtype names are upper-case, e.g. F32, BF16, I64)";
+                    return false;
+                }
+                t.dtype = *dtype;
+            } else if (key == "shape") {
+                if (haveShape)
+                    return failDuplicate(t.name, "field 'shape' appears twice");
+                haveShape = true;
+                if (m_cursor.peek() != JsonCursor::Kind::Array) {
+                    m_cursor.fail("shape must be an array of non-negative integers");
+                    return failEntry(t.name, {});
+                }
+                if (!m_cursor.beginArray())
+                    return failEntry(t.name, {});
+                for (;;) {
+                    bool end;
+                    if (!m_cursor.nextElement(end))
+                        return failEntry(t.name, {});
+                    if (end)
+                        break;
+                    std::uint64_t d;
+                    if (!m_cursor.readUnsigned(d, "a shape dimension"))
+                        return failEntry(t.name, {});
+                    t.shape.push_back(d);
+                }
+            } else if (key == "data_offsets") {
+                if (haveOffsets)
+                    return failDuplicate(t.name, "field 'data_offsets' appears twice");
+                haveOffsets = true;
+                if (m_cursor.peek() != JsonCursor::Kind::Array) {
+                    m_cursor.fail("data_offsets must be an array of two non-negative integers");
+                    return failEntry(t.name, {});
+                }
+                if (!m_cursor.beginArray())
+                    return failEntry(t.name, {});
+                std::uint64_t v[2];
+                int count = 0;
+                for (;;) {
+                    bool end;
+                    if (!m_cursor.nextElement(end))
+                        return failEntry(t.name, {});
+                    if (end)
+                        break;
+                    if (count == 2) {
+                        m_cursor.fail("data_offsets must hold exactly two integers, not more");
+                        return failEntry(t.name, {});
+                    }
+                    if (!m_cursor.readUnsigned(v[count], "a data offset"))
+                        return failEntry(t.name, {});
+                    ++count;
+                }
+                if (count != 2) {
+                    m_cursor.fail("data_offsets must hold exactly two integers, not "
+                                  + std::to_string(count));
+                    return failEntry(t.name, {});
+                }
+                t.begin = v[0];
+                t.end = v[1];
+            } else if (!m_cursor.skipValue()) {
+                // Unknown fields are ignored, as by the reference, but must still be JSON.
+                return failEntry(t.name, {});
+            }
+        }
+        const char *missing = !haveDtype ? "dtype" : !haveShape ? "shape" : !haveOffsets ? "data_offsets" : nullptr;
+        if (missing) {
+            error.rule = HeaderRule::InvalidHeaderDeserialization;
+            error.tensor = t.name;
+            error.message = std::string("the entry has no '") + missing + "' field";
+            return false;
+        }
+        return true;
+    }
+
+    JsonCursor m_cursor;
+    SafetensorsHeader &m_out;
+};
+
+HeaderError makeError(HeaderRule rule, std::string message, std::string tensor = {})
+{
+    return HeaderError{rule, std::move(tensor), std::move(message)};
+}
+
+} // namespace
+
+std::variant<SafetensorsHeader, HeaderError> parseSafetensorsHeader(std::span<const std::byte> file,
+                                                                    std::uint64_t fileSize)
+{
+    if (fileSize < 8) {
+        return makeError(HeaderRule::HeaderTooSmall,
+                         "the file is " + std::to_string(fileSize)
+                                 + " bytes long; a safetensors file starts with an 8-byte header length");
+    }
+    std::uint64_t n;
+    std::memcpy(&n, file.data(), 8); // little-endian on every supported platform
+    if (n > kMaxHeaderLength) {
+        return makeError(HeaderRule::HeaderTooLarge,
+                         "the header length field says " + std::to_string(n)
+                                 + " bytes, more than the format's limit of 100000000");
+    }
+    if (n > fileSize - 8 || file.size() < 8 + n) {
+        return makeError(HeaderRule::InvalidHeaderLength,
+                         "the header length field says " + std::to_string(n) + " bytes, but only "
+                                 + std::to_string(fileSize - 8) + " bytes follow it");
+    }
+    const char *json = reinterpret_cast<const char *>(file.data() + 8);
+    const std::size_t bad = firstInvalidUtf8(json, std::size_t(n));
+    if (bad != n) {
+        return makeError(HeaderRule::InvalidHeader,
+                         "the header is not valid UTF-8 (at byte " + std::to_string(8 + bad) + ")");
+    }
+
+    SafetensorsHeader header;
+    header.headerLength = n;
+    HeaderParser parser(json, std::size_t(n), header);
+    if (!parser.parse())
+        return parser.error;
+
+    // Duplicate names: sort views of the names rather than hash, which is cheaper for a
+    // million short strings and has no worst case.
+    {
+        std::vector<std::string_view> names;
+        names.reserve(header.tensors.size());
+        for (const auto &t : header.tensors)
+            names.emplace_back(t.name);
+        std::sort(names.begin(), names.end());
+        const auto dup = std::adjacent_find(names.begin(), names.end());
+        if (dup != names.end()) {
+            return makeError(HeaderRule::DuplicateKey,
+                             "the name appears twice in the header (the reference would silently keep the last one)",
+                             std::string(*dup));
+        }
+    }
+
+    auto &tensors = header.tensors;
+    std::stable_sort(tensors.begin(), tensors.end(), [](const TensorInfo &a, const TensorInfo &b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
+
+    std::uint64_t expected = 0;
+    const TensorInfo *previous = nullptr;
+    for (const auto &t : tensors) {
+        if (t.end < t.begin) {
+            return makeError(HeaderRule::InvalidOffset,
+                             "data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end)
+                                     + "] end before they begin",
+                             t.name);
+        }
+        if (t.begin > expected) {
+            return makeError(HeaderRule::InvalidOffset,
+                             range(t.begin, t.end) + " leave a gap after byte " + std::to_string(expected),
+                             t.name);
+        }
+        if (t.begin < expected) {
+            std::string what;
+            if (previous && previous->begin == t.begin && previous->end == t.end)
+                what = " are also claimed by tensor '" + printableName(previous->name) + "'";
+            else if (previous)
+                what = " overlap tensor '" + printableName(previous->name) + "' ("
+                        + range(previous->begin, previous->end) + ")";
+            else
+                what = " overlap the data before byte " + std::to_string(expected);
+            return makeError(HeaderRule::InvalidOffset, range(t.begin, t.end) + what, t.name);
+        }
+        expected = t.end;
+        previous = &t;
+
+        std::uint64_t elements = 1;
+        for (std::uint64_t d : t.shape) {
+            if (d != 0 && elements > UINT64_MAX / d) {
+                return makeError(HeaderRule::ValidationOverflow,
+                                 "shape " + shapeString(t.shape) + " has more elements than fit in 64 bits",
+                                 t.name);
+            }
+            elements *= d;
+        }
+        const auto bits = std::uint64_t(dtypeBits(t.dtype));
+        if (elements > UINT64_MAX / bits) {
+            return makeError(HeaderRule::ValidationOverflow,
+                             "shape " + shapeString(t.shape) + " of " + dtypeName(t.dtype)
+                                     + " has more bits than fit in 64 bits",
+                             t.name);
+        }
+        const std::uint64_t totalBits = elements * bits;
+        if (totalBits % 8 != 0) {
+            return makeError(HeaderRule::MisalignedSlice,
+                             std::to_string(elements) + " elements of " + dtypeName(t.dtype) + " make "
+                                     + std::to_string(totalBits) + " bits, which is not a whole number of bytes",
+                             t.name);
+        }
+        if (totalBits / 8 != t.byteSize()) {
+            return makeError(HeaderRule::TensorInvalidInfo,
+                             "shape " + shapeString(t.shape) + " of " + dtypeName(t.dtype) + " needs "
+                                     + std::to_string(totalBits / 8) + " bytes, but " + range(t.begin, t.end)
+                                     + " hold " + std::to_string(t.byteSize()),
+                             t.name);
+        }
+    }
+    header.dataSize = expected;
+    // n <= fileSize - 8 was checked above, so this cannot wrap; comparing with `available`
+    // rather than computing 8 + n + expected avoids the overflow a hostile offset could cause.
+    const std::uint64_t available = fileSize - 8 - n;
+    if (expected > available) {
+        return makeError(HeaderRule::MetadataIncompleteBuffer,
+                         "the tensors need " + std::to_string(expected) + " bytes of data but the file holds only "
+                                 + std::to_string(available) + " after the header (is it truncated?)");
+    }
+    if (expected < available) {
+        return makeError(HeaderRule::MetadataIncompleteBuffer,
+                         "the file has " + std::to_string(available - expected)
+                                 + " bytes after the last tensor's data (the format allows none)");
+    }
+    return header;
+}
+
+std::string recogniseForeignFile(std::span<const std::byte> head)
+{
+    const auto starts = [&](std::string_view magic) {
+        return head.size() >= magic.size() && std::memcmp(head.data(), magic.data(), magic.size()) == 0;
+    };
+    if (starts("version https://git-lfs.github.com/spec/"))
+        return "this is a Git LFS pointer file, not the weights: fetch them with 'git lfs pull'";
+    if (starts("GGUF"))
+        return "this is a GGUF file (llama.cpp format), not safetensors";
+    if (starts("PK\x03\x04"))
+        return "this is a ZIP archive, as written by torch.save (PyTorch checkpoint), not safetensors";
+    if (head.size() >= 2 && std::to_integer<unsigned char>(head[0]) == 0x80
+        && std::to_integer<unsigned char>(head[1]) >= 2 && std::to_integer<unsigned char>(head[1]) <= 5)
+        return "this is a Python pickle (an old-style PyTorch checkpoint), not safetensors";
+    if (starts("\x93NUMPY"))
+        return "this is a NumPy .npy file, not safetensors";
+    if (starts("\x89HDF\r\n\x1a\n"))
+        return "this is an HDF5 file (e.g. Keras .h5), not safetensors";
+    if (starts("<!DOCTYPE") || starts("<!doctype") || starts("<html") || starts("<HTML"))
+        return "this is an HTML page (a failed download?), not safetensors";
+    return {};
+}
+
+} // namespace tantra

@@ -1,0 +1,267 @@
+#include "safetensorswriter.h"
+
+#include "jobcontext.h"
+#include "safetensorsfile.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSaveFile>
+
+#include <algorithm>
+#include <numeric>
+#include <set>
+
+namespace tantra {
+
+void appendJsonString(std::string &out, std::string_view text)
+{
+    static const char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20) {
+                out += "\\u00";
+                out.push_back(hex[c >> 4]);
+                out.push_back(hex[c & 0xf]);
+            } else {
+                out.push_back(ch);
+            }
+        }
+    }
+    out.push_back('"');
+}
+
+Result<HeaderLayout> layoutHeader(const std::vector<TensorSpec> &tensors, const Metadata &metadata)
+{
+    HeaderLayout layout;
+    layout.order.resize(tensors.size());
+    std::iota(layout.order.begin(), layout.order.end(), std::size_t(0));
+    std::sort(layout.order.begin(), layout.order.end(), [&](std::size_t a, std::size_t b) {
+        if (tensors[a].dtype != tensors[b].dtype)
+            return tensors[a].dtype > tensors[b].dtype;
+        return tensors[a].name < tensors[b].name;
+    });
+
+    std::string json = "{";
+    if (!metadata.empty()) {
+        Metadata sorted = metadata;
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t i = 1; i < sorted.size(); ++i) {
+            if (sorted[i].first == sorted[i - 1].first)
+                return makeError(QStringLiteral("metadata key '%1' given twice").arg(QString::fromStdString(sorted[i].first)));
+        }
+        json += "\"__metadata__\":{";
+        for (std::size_t i = 0; i < sorted.size(); ++i) {
+            if (i)
+                json.push_back(',');
+            appendJsonString(json, sorted[i].first);
+            json.push_back(':');
+            appendJsonString(json, sorted[i].second);
+        }
+        json += "}";
+    }
+
+    std::uint64_t offset = 0;
+    for (std::size_t k = 0; k < layout.order.size(); ++k) {
+        const TensorSpec &spec = tensors[layout.order[k]];
+        if (spec.name == "__metadata__")
+            return makeError(QStringLiteral("a tensor cannot be called '__metadata__'"));
+        std::uint64_t elements = 1;
+        for (std::uint64_t d : spec.shape) {
+            if (d != 0 && elements > UINT64_MAX / d / 64)
+                return makeError(QStringLiteral("tensor %1: shape too large").arg(quoteName(spec.name)));
+            elements *= d;
+        }
+        const std::uint64_t bits = elements * std::uint64_t(dtypeBits(spec.dtype));
+        if (bits % 8)
+            return makeError(QStringLiteral("tensor %1: %2 elements of %3 are not a whole number of bytes")
+                                     .arg(quoteName(spec.name))
+                                     .arg(elements)
+                                     .arg(QString::fromLatin1(dtypeName(spec.dtype))));
+        TensorInfo info;
+        info.name = spec.name;
+        info.dtype = spec.dtype;
+        info.shape = spec.shape;
+        info.begin = offset;
+        info.end = offset + bits / 8;
+        offset = info.end;
+
+        if (k > 0 || !metadata.empty())
+            json.push_back(',');
+        appendJsonString(json, spec.name);
+        json += ":{\"dtype\":\"";
+        json += dtypeName(spec.dtype);
+        json += "\",\"shape\":[";
+        for (std::size_t d = 0; d < spec.shape.size(); ++d) {
+            if (d)
+                json.push_back(',');
+            json += std::to_string(spec.shape[d]);
+        }
+        json += "],\"data_offsets\":[" + std::to_string(info.begin) + "," + std::to_string(info.end) + "]}";
+        layout.tensors.push_back(std::move(info));
+    }
+    json += "}";
+    {
+        std::vector<std::string_view> names;
+        for (const auto &t : tensors)
+            names.emplace_back(t.name);
+        std::sort(names.begin(), names.end());
+        const auto dup = std::adjacent_find(names.begin(), names.end());
+        if (dup != names.end())
+            return makeError(QStringLiteral("tensor %1 given twice").arg(quoteName(*dup)));
+    }
+    json.append((8 - json.size() % 8) % 8, ' ');
+    if (json.size() > kMaxHeaderLength)
+        return makeError(QStringLiteral("the header would be %1 bytes, more than the format's limit of 100000000").arg(json.size()));
+
+    const std::uint64_t n = json.size();
+    layout.bytes.resize(qsizetype(8 + n));
+    std::memcpy(layout.bytes.data(), &n, 8);
+    std::memcpy(layout.bytes.data() + 8, json.data(), n);
+    layout.dataSize = offset;
+    return layout;
+}
+
+namespace {
+
+std::vector<TensorSpec> specsOf(const std::vector<TensorWrite> &tensors)
+{
+    std::vector<TensorSpec> specs;
+    specs.reserve(tensors.size());
+    for (const auto &t : tensors)
+        specs.push_back(TensorSpec{t.name, t.dtype, t.shape});
+    return specs;
+}
+
+Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, const HeaderLayout &layout,
+                 JobContext *job)
+{
+    for (std::size_t k = 0; k < layout.tensors.size(); ++k) {
+        const TensorWrite &t = tensors[layout.order[k]];
+        if (t.data.size() != layout.tensors[k].byteSize()) {
+            return makeError(path + QStringLiteral(": tensor %1: shape and dtype need %2 bytes, but %3 were given")
+                                            .arg(quoteName(t.name))
+                                            .arg(layout.tensors[k].byteSize())
+                                            .arg(t.data.size()));
+        }
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
+    if (file.write(layout.bytes) != layout.bytes.size())
+        return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
+    if (job)
+        job->addTotal(layout.dataSize);
+    constexpr std::size_t kSlice = std::size_t(64) << 20;
+    for (std::size_t k = 0; k < layout.tensors.size(); ++k) {
+        const auto data = tensors[layout.order[k]].data;
+        for (std::size_t pos = 0; pos < data.size(); pos += kSlice) {
+            if (job && job->isCanceled()) {
+                file.cancelWriting();
+                return makeError(path + QStringLiteral(": cancelled; nothing was written"));
+            }
+            const std::size_t n = std::min(kSlice, data.size() - pos);
+            if (file.write(reinterpret_cast<const char *>(data.data() + pos), qint64(n)) != qint64(n))
+                return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
+            if (job)
+                job->advance(n);
+        }
+    }
+    if (!file.commit())
+        return makeError(path + QStringLiteral(": could not complete the write: ") + file.errorString());
+    return {};
+}
+
+} // namespace
+
+Status writeSafetensors(const QString &path, const std::vector<TensorWrite> &tensors, const Metadata &metadata,
+                        JobContext *job)
+{
+    auto layout = layoutHeader(specsOf(tensors), metadata);
+    if (!layout)
+        return makeError(path + QStringLiteral(": ") + layout.errorString());
+    return writeFile(path, tensors, *layout, job);
+}
+
+Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata)
+{
+    auto layout = layoutHeader(tensors, metadata);
+    if (!layout)
+        return makeError(path + QStringLiteral(": ") + layout.errorString());
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
+    if (file.write(layout->bytes) != layout->bytes.size())
+        return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
+    if (!file.resize(qint64(layout->bytes.size()) + qint64(layout->dataSize)))
+        return makeError(path + QStringLiteral(": cannot set the file size: ") + file.errorString());
+    if (!file.commit())
+        return makeError(path + QStringLiteral(": could not complete the write: ") + file.errorString());
+    return {};
+}
+
+Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, const std::vector<TensorWrite> &tensors,
+                               std::uint64_t maxShardBytes, const Metadata &metadata)
+{
+    if (!QDir().mkpath(folder))
+        return makeError(folder + QStringLiteral(": cannot create the folder"));
+    // Pack in name order so that a shard holds neighbouring layers, as transformers does.
+    std::vector<std::size_t> order(tensors.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return tensors[a].name < tensors[b].name; });
+    std::vector<std::vector<TensorWrite>> shards;
+    std::uint64_t current = 0;
+    std::uint64_t total = 0;
+    for (std::size_t i : order) {
+        const auto size = std::uint64_t(tensors[i].data.size());
+        if (shards.empty() || (current + size > maxShardBytes && current > 0)) {
+            shards.emplace_back();
+            current = 0;
+        }
+        shards.back().push_back(tensors[i]);
+        current += size;
+        total += size;
+    }
+    if (shards.empty())
+        shards.emplace_back();
+
+    ShardSet result;
+    std::string weightMap;
+    const int n = int(shards.size());
+    for (int s = 0; s < n; ++s) {
+        const QString name = QStringLiteral("%1-%2-of-%3.safetensors")
+                                     .arg(prefix)
+                                     .arg(s + 1, 5, 10, QLatin1Char('0'))
+                                     .arg(n, 5, 10, QLatin1Char('0'));
+        const QString path = QDir(folder).filePath(name);
+        auto status = writeSafetensors(path, shards[std::size_t(s)], metadata);
+        if (!status)
+            return status.error();
+        result.shardPaths << path;
+        for (const auto &t : shards[std::size_t(s)]) {
+            weightMap += weightMap.empty() ? "\n    " : ",\n    ";
+            appendJsonString(weightMap, t.name);
+            weightMap += ": ";
+            appendJsonString(weightMap, name.toStdString());
+        }
+    }
+    std::string index = "{\n  \"metadata\": {\n    \"total_size\": " + std::to_string(total) + "\n  },\n  \"weight_map\": {"
+            + weightMap + "\n  }\n}\n";
+    result.indexPath = QDir(folder).filePath(prefix + QStringLiteral(".safetensors.index.json"));
+    QSaveFile file(result.indexPath);
+    if (!file.open(QIODevice::WriteOnly) || file.write(index.data(), qint64(index.size())) != qint64(index.size())
+        || !file.commit())
+        return makeError(result.indexPath + QStringLiteral(": cannot write: ") + file.errorString());
+    return result;
+}
+
+} // namespace tantra

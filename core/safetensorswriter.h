@@ -1,0 +1,77 @@
+#pragma once
+
+#include "dtype.h"
+#include "result.h"
+#include "safetensorsheader.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tantra {
+
+class JobContext;
+
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+
+// A tensor to write: name, type, shape and its bytes (elements × bits / 8, little-endian).
+struct TensorWrite
+{
+    std::string name;
+    Dtype dtype = Dtype::F32;
+    std::vector<std::uint64_t> shape;
+    std::span<const std::byte> data;
+};
+
+// A tensor's description without data, for header-only (sparse) files.
+struct TensorSpec
+{
+    std::string name;
+    Dtype dtype = Dtype::F32;
+    std::vector<std::uint64_t> shape;
+};
+
+// The header as the reference writes it: __metadata__ first, tensors ordered by dtype
+// (widest first) then name, JSON padded with spaces to a multiple of 8.
+struct HeaderLayout
+{
+    QByteArray bytes;                // 8-byte length + JSON + padding
+    std::vector<TensorInfo> tensors; // in data order, with offsets
+    std::vector<std::size_t> order;  // order[i] = index into the input of tensors[i]
+    std::uint64_t dataSize = 0;
+};
+
+Result<HeaderLayout> layoutHeader(const std::vector<TensorSpec> &tensors, const Metadata &metadata);
+
+// Writes atomically: the data go to a temporary file in the same folder which replaces
+// `path` only once complete, so no half-written file ever carries the final name.
+Status writeSafetensors(const QString &path, const std::vector<TensorWrite> &tensors,
+                        const Metadata &metadata = {}, JobContext *job = nullptr);
+
+// Writes the header and sets the file's length without writing data: the data section is a
+// hole of zeros. For tests and benchmarks of real-size models without their gigabytes.
+Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec> &tensors,
+                              const Metadata &metadata = {});
+
+struct ShardSet
+{
+    QString indexPath;
+    QStringList shardPaths;
+};
+
+// Splits tensors over shards of at most `maxShardBytes` of data each (a larger tensor gets a
+// shard of its own), named `<prefix>-0000k-of-0000n.safetensors`, plus
+// `<prefix>.safetensors.index.json`. The index is written last: it is the commit point.
+Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix,
+                               const std::vector<TensorWrite> &tensors, std::uint64_t maxShardBytes,
+                               const Metadata &metadata = {});
+
+// JSON string literal with serde_json's escaping (control characters escaped, UTF-8 kept).
+void appendJsonString(std::string &out, std::string_view text);
+
+} // namespace tantra

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "dtype.h"
+#include "result.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+
+class QThreadPool;
+
+namespace tantra {
+
+class JobContext;
+
+struct TensorStats
+{
+    static constexpr int kBins = 64;
+
+    std::uint64_t values = 0; // values examined: elements, or 2 per element for C64
+    std::uint64_t finite = 0;
+    std::uint64_t nan = 0;
+    std::uint64_t posInf = 0;
+    std::uint64_t negInf = 0;
+    std::uint64_t zeros = 0;
+    // Over the finite values; NaN when there are none. std is the population deviation.
+    double min = std::numeric_limits<double>::quiet_NaN();
+    double max = std::numeric_limits<double>::quiet_NaN();
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    double std = std::numeric_limits<double>::quiet_NaN();
+    // kBins equal-width bins over [min, max] of the finite values.
+    std::array<std::uint64_t, kBins> histogram{};
+    // Types of 16 bits or fewer are binned exactly. Wider ones are binned through a 65,536-bin
+    // order-preserving key (the value rounded to bfloat16's 8 significant bits) in the same
+    // pass, so a value within 0.4% of a bin edge may land in the neighbouring bin.
+    bool histogramExact = true;
+};
+
+// Statistics of one tensor in one pass over its bytes, split into chunks over `pool` (the
+// global pool by default) when large. C64 is treated as its real and imaginary parts.
+// Fails with "cancelled" when the job is cancelled.
+Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job = nullptr,
+                                 QThreadPool *pool = nullptr);
+
+} // namespace tantra
