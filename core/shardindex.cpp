@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string_view>
 
 namespace tantra {
@@ -19,7 +20,8 @@ bool isPlainFileName(std::string_view name)
     });
 }
 
-std::string firstDuplicate(const std::vector<std::pair<std::string, std::string>> &entries)
+// A key that appears twice, if any. Optional rather than "" for none: "" is a valid key.
+std::optional<std::string> firstDuplicate(const std::vector<std::pair<std::string, std::string>> &entries)
 {
     std::vector<std::string_view> keys;
     keys.reserve(entries.size());
@@ -27,7 +29,9 @@ std::string firstDuplicate(const std::vector<std::pair<std::string, std::string>
         keys.emplace_back(e.first);
     std::sort(keys.begin(), keys.end());
     const auto dup = std::adjacent_find(keys.begin(), keys.end());
-    return dup == keys.end() ? std::string() : std::string(*dup);
+    if (dup == keys.end())
+        return std::nullopt;
+    return std::string(*dup);
 }
 
 } // namespace
@@ -93,9 +97,8 @@ std::variant<ShardIndex, std::string> parseShardIndex(const char *json, std::siz
                 }
                 index.metadata.emplace_back(std::move(mkey), std::move(text));
             }
-            const std::string dup = firstDuplicate(index.metadata);
-            if (!dup.empty())
-                return "'metadata' has the key '" + printableName(dup) + "' twice";
+            if (const auto dup = firstDuplicate(index.metadata))
+                return "'metadata' has the key '" + printableName(*dup) + "' twice";
         } else if (key == "weight_map") {
             if (sawWeightMap)
                 return std::string("'weight_map' appears twice");
@@ -119,9 +122,8 @@ std::variant<ShardIndex, std::string> parseShardIndex(const char *json, std::siz
                             + printableName(file) + "', which is not a plain file name next to the index";
                 index.weightMap.emplace_back(std::move(tensor), std::move(file));
             }
-            const std::string dup = firstDuplicate(index.weightMap);
-            if (!dup.empty())
-                return "weight_map lists tensor '" + printableName(dup) + "' twice";
+            if (const auto dup = firstDuplicate(index.weightMap))
+                return "weight_map lists tensor '" + printableName(*dup) + "' twice";
         } else if (!cursor.skipValue()) {
             return cursor.errorMessage();
         }
