@@ -1,0 +1,276 @@
+#include "backuparchive.h"
+
+#include "jobcontext.h"
+#include "sha256.h"
+#include "weightfiles.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <quazip/quazip.h>
+#include <quazip/quazipfile.h>
+#include <quazip/quazipfileinfo.h>
+#include <quazip/quazipnewinfo.h>
+
+#include <unistd.h>
+
+namespace tantra {
+
+namespace {
+
+constexpr qint64 kBuffer = qint64(4) << 20;
+constexpr qint64 kMaxManifestBytes = qint64(64) << 20;
+const QString kManifestName = QStringLiteral("manifest.json");
+
+QString zipError(int code)
+{
+    return QStringLiteral("zip error %1").arg(code);
+}
+
+// Streams one file into the open archive as a stored member, hashing it on the way.
+Result<BackupMember> addMember(QuaZip &zip, const QString &source, const QString &name, JobContext *job)
+{
+    QFile in(source);
+    if (!in.open(QIODevice::ReadOnly))
+        return makeError(source + QStringLiteral(": cannot read: ") + in.errorString());
+    QuaZipFile out(&zip);
+    QuaZipNewInfo info(name, source);
+    if (!out.open(QIODevice::WriteOnly, info, nullptr, 0, 0 /* stored */, 0))
+        return makeError(source + QStringLiteral(": cannot add to the archive (%1)").arg(zipError(out.getZipError())));
+    QByteArray buffer(kBuffer, Qt::Uninitialized);
+    Sha256 hash;
+    quint64 size = 0;
+    for (;;) {
+        if (job && job->isCanceled())
+            return makeError(QStringLiteral("backup cancelled"));
+        const qint64 n = in.read(buffer.data(), kBuffer);
+        if (n < 0)
+            return makeError(source + QStringLiteral(": read error: ") + in.errorString());
+        if (n == 0)
+            break;
+        hash.update(buffer.constData(), std::size_t(n));
+        if (out.write(buffer.constData(), n) != n)
+            return makeError(QStringLiteral("cannot write to the archive (is the disk full?)"));
+        size += quint64(n);
+        if (job)
+            job->advance(quint64(n));
+    }
+    out.close();
+    if (out.getZipError() != 0)
+        return makeError(QStringLiteral("cannot finish archive member %1 (%2)").arg(name, zipError(out.getZipError())));
+    return BackupMember{name, size, hash.finalHex()};
+}
+
+} // namespace
+
+bool BackupArchive::isSafeMemberName(const QString &name)
+{
+    if (name.isEmpty() || name.startsWith(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) || name.contains(QLatin1Char(':')))
+        return false;
+    const auto parts = name.split(QLatin1Char('/'));
+    for (const QString &part : parts) {
+        if (part.isEmpty() || part == QLatin1String("..") || part == QLatin1String("."))
+            return false;
+        for (const QChar c : part) {
+            if (c.unicode() < 0x20)
+                return false;
+        }
+    }
+    return true;
+}
+
+Status BackupArchive::write(const QString &archivePath, const WeightEntry &entry,
+                            const std::vector<std::pair<QString, QString>> &files, const QString &configPath,
+                            JobContext *job)
+{
+    const QString partial = partialPathFor(archivePath);
+    if (job) {
+        for (const auto &f : files)
+            job->addTotal(quint64(QFileInfo(f.first).size()));
+    }
+    BackupManifest manifest;
+    manifest.entry = entry;
+    manifest.created = QDateTime::currentDateTimeUtc();
+    {
+        QuaZip zip(partial);
+        zip.setZip64Enabled(true);
+        if (!zip.open(QuaZip::mdCreate))
+            return makeError(archivePath + QStringLiteral(": cannot create the archive (%1)").arg(zipError(zip.getZipError())));
+        const auto abandon = [&](const Error &error) -> Status {
+            zip.close();
+            QFile::remove(partial);
+            return error;
+        };
+        for (const auto &[source, name] : files) {
+            auto member = addMember(zip, source, name, job);
+            if (!member)
+                return abandon(member.error());
+            manifest.members.push_back(*member);
+        }
+        if (!configPath.isEmpty() && QFileInfo::exists(configPath)) {
+            manifest.configMember = QStringLiteral("config/") + QFileInfo(configPath).fileName();
+            auto member = addMember(zip, configPath, manifest.configMember, nullptr);
+            if (!member)
+                return abandon(member.error());
+            manifest.members.push_back(*member);
+        }
+        QJsonArray members;
+        for (const auto &m : manifest.members)
+            members.append(QJsonObject{{QStringLiteral("name"), m.name},
+                                       {QStringLiteral("size"), double(m.size)},
+                                       {QStringLiteral("sha256"), m.sha256}});
+        const QJsonObject root{
+            {QStringLiteral("format"), QStringLiteral("tantra-weight-backup")},
+            {QStringLiteral("format_version"), BackupManifest::kFormatVersion},
+            {QStringLiteral("created"), isoUtc(manifest.created)},
+            {QStringLiteral("name"), entry.name},
+            {QStringLiteral("entry"), Registry::entryToJson(entry)},
+            {QStringLiteral("config"), manifest.configMember},
+            {QStringLiteral("members"), members},
+        };
+        const QByteArray json = QJsonDocument(root).toJson(QJsonDocument::Indented);
+        QuaZipFile out(&zip);
+        if (!out.open(QIODevice::WriteOnly, QuaZipNewInfo(kManifestName), nullptr, 0, 0, 0) || out.write(json) != json.size())
+            return abandon(makeError(archivePath + QStringLiteral(": cannot write the manifest")));
+        out.close();
+        zip.close();
+        if (zip.getZipError() != 0) {
+            QFile::remove(partial);
+            return makeError(archivePath + QStringLiteral(": cannot finish the archive (%1; is the disk full?)").arg(zipError(zip.getZipError())));
+        }
+    }
+    {
+        QFile f(partial);
+        if (f.open(QIODevice::ReadOnly))
+            ::fsync(f.handle());
+    }
+    if (!QFile::rename(partial, archivePath)) {
+        QFile::remove(partial);
+        return makeError(archivePath + QStringLiteral(": cannot move the finished archive into place"));
+    }
+    return {};
+}
+
+Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
+{
+    QuaZip zip(archivePath);
+    if (!zip.open(QuaZip::mdUnzip))
+        return makeError(archivePath + QStringLiteral(": not a readable zip archive"));
+    if (!zip.setCurrentFile(kManifestName))
+        return makeError(archivePath + QStringLiteral(": no manifest.json; this is not a Tantra weight backup"));
+    QuaZipFileInfo64 info;
+    zip.getCurrentFileInfo(&info);
+    if (info.uncompressedSize > quint64(kMaxManifestBytes))
+        return makeError(archivePath + QStringLiteral(": manifest.json is implausibly large; refusing it"));
+    QuaZipFile file(&zip);
+    if (!file.open(QIODevice::ReadOnly))
+        return makeError(archivePath + QStringLiteral(": cannot read manifest.json"));
+    const QByteArray json = file.read(kMaxManifestBytes + 1);
+    if (json.size() > kMaxManifestBytes)
+        return makeError(archivePath + QStringLiteral(": manifest.json is larger than its header says; refusing it"));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject())
+        return makeError(archivePath + QStringLiteral(": manifest.json is not valid JSON (%1)").arg(error.errorString()));
+    const QJsonObject root = doc.object();
+    if (root.value(QStringLiteral("format")).toString() != QLatin1String("tantra-weight-backup"))
+        return makeError(archivePath + QStringLiteral(": manifest.json is not a Tantra weight backup manifest"));
+    BackupManifest manifest;
+    manifest.formatVersion = root.value(QStringLiteral("format_version")).toInt();
+    if (manifest.formatVersion > BackupManifest::kFormatVersion)
+        return makeError(archivePath + QStringLiteral(": backup format %1 is newer than this program understands").arg(manifest.formatVersion));
+    auto entry = Registry::entryFromJson(root.value(QStringLiteral("name")).toString(),
+                                         root.value(QStringLiteral("entry")).toObject(), archivePath);
+    if (!entry)
+        return entry.error();
+    manifest.entry = *entry;
+    manifest.created = QDateTime::fromString(root.value(QStringLiteral("created")).toString(), Qt::ISODateWithMs);
+    manifest.configMember = root.value(QStringLiteral("config")).toString();
+    for (const QJsonValue &v : root.value(QStringLiteral("members")).toArray()) {
+        const QJsonObject o = v.toObject();
+        BackupMember m{o.value(QStringLiteral("name")).toString(), quint64(o.value(QStringLiteral("size")).toDouble()),
+                       o.value(QStringLiteral("sha256")).toString()};
+        if (!isSafeMemberName(m.name))
+            return makeError(archivePath + QStringLiteral(": member name '%1' is unsafe (absolute, or with '..'); refusing the archive").arg(m.name));
+        if (m.sha256.size() != 64)
+            return makeError(archivePath + QStringLiteral(": member '%1' has no valid checksum in the manifest").arg(m.name));
+        manifest.members.push_back(m);
+    }
+    if (manifest.members.empty())
+        return makeError(archivePath + QStringLiteral(": the manifest lists no members"));
+    // Every entry of the zip itself must be safe too, even those the manifest does not list.
+    for (bool more = zip.goToFirstFile(); more; more = zip.goToNextFile()) {
+        const QString name = zip.getCurrentFileName();
+        if (!isSafeMemberName(name))
+            return makeError(archivePath + QStringLiteral(": archive entry '%1' is unsafe (absolute, or with '..'); refusing the archive").arg(name));
+    }
+    return manifest;
+}
+
+Status BackupArchive::extractMember(const QString &archivePath, const BackupMember &member, const QString &destination,
+                                    JobContext *job)
+{
+    QuaZip zip(archivePath);
+    if (!zip.open(QuaZip::mdUnzip))
+        return makeError(archivePath + QStringLiteral(": not a readable zip archive"));
+    if (!zip.setCurrentFile(member.name))
+        return makeError(archivePath + QStringLiteral(": member '%1' listed in the manifest is missing").arg(member.name));
+    QuaZipFileInfo64 info;
+    zip.getCurrentFileInfo(&info);
+    if (info.uncompressedSize != member.size)
+        return makeError(archivePath + QStringLiteral(": member '%1' is %2 bytes but the manifest says %3; refusing it")
+                                               .arg(member.name)
+                                               .arg(info.uncompressedSize)
+                                               .arg(member.size));
+    QuaZipFile in(&zip);
+    if (!in.open(QIODevice::ReadOnly))
+        return makeError(archivePath + QStringLiteral(": cannot read member '%1'").arg(member.name));
+    QFile out(destination);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
+        return makeError(destination + QStringLiteral(": cannot create: ") + out.errorString());
+    const auto fail = [&](const QString &message) -> Status {
+        out.close();
+        QFile::remove(destination);
+        return makeError(message);
+    };
+    QByteArray buffer(kBuffer, Qt::Uninitialized);
+    Sha256 hash;
+    quint64 total = 0;
+    for (;;) {
+        if (job && job->isCanceled())
+            return fail(QStringLiteral("restore cancelled"));
+        const qint64 n = in.read(buffer.data(), kBuffer);
+        if (n < 0)
+            return fail(archivePath + QStringLiteral(": member '%1' is corrupt").arg(member.name));
+        if (n == 0)
+            break;
+        total += quint64(n);
+        // The header's size can lie (a zip bomb); the bytes actually read cannot.
+        if (total > member.size)
+            return fail(archivePath + QStringLiteral(": member '%1' holds more than the %2 bytes the manifest says; refusing it")
+                                              .arg(member.name)
+                                              .arg(member.size));
+        hash.update(buffer.constData(), std::size_t(n));
+        if (out.write(buffer.constData(), n) != n)
+            return fail(destination + QStringLiteral(": write error: ") + out.errorString() + QStringLiteral(" (is the disk full?)"));
+        if (job)
+            job->advance(quint64(n));
+    }
+    in.close();
+    if (in.getZipError() != 0)
+        return fail(archivePath + QStringLiteral(": member '%1' failed its CRC check").arg(member.name));
+    if (total != member.size)
+        return fail(archivePath + QStringLiteral(": member '%1' is truncated").arg(member.name));
+    const QString sha = hash.finalHex();
+    if (sha != member.sha256)
+        return fail(archivePath + QStringLiteral(": member '%1' has checksum %2 but the manifest says %3; the backup is damaged")
+                                          .arg(member.name, sha, member.sha256));
+    if (!out.flush() || ::fsync(out.handle()) != 0)
+        return fail(destination + QStringLiteral(": cannot flush to disk"));
+    return {};
+}
+
+} // namespace tantra

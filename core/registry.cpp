@@ -1,0 +1,293 @@
+#include "registry.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLockFile>
+#include <QSaveFile>
+
+#include <algorithm>
+
+namespace tantra {
+
+QString isoUtc(const QDateTime &time)
+{
+    return time.toUTC().toString(Qt::ISODateWithMs);
+}
+
+namespace {
+
+QDateTime parseTime(const QJsonValue &v)
+{
+    QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    if (!t.isValid())
+        t = QDateTime::fromString(v.toString(), Qt::ISODate);
+    return t.toUTC();
+}
+
+// Where in the text a byte offset lies, for parse errors that a person can find.
+QString lineColumn(const QByteArray &text, int offset)
+{
+    int line = 1;
+    int column = 1;
+    for (int i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return QStringLiteral("line %1, column %2").arg(line).arg(column);
+}
+
+} // namespace
+
+QJsonObject Registry::entryToJson(const WeightEntry &w)
+{
+    QJsonObject o;
+    o[QStringLiteral("model_type")] = w.modelType;
+    o[QStringLiteral("version")] = w.version;
+    o[QStringLiteral("path")] = w.path;
+    o[QStringLiteral("format")] = w.sharded ? QStringLiteral("sharded") : QStringLiteral("safetensors");
+    o[QStringLiteral("size")] = double(w.size);
+    o[QStringLiteral("sha256")] = w.sha256;
+    if (!w.files.empty()) {
+        QJsonArray files;
+        for (const auto &f : w.files)
+            files.append(QJsonObject{{QStringLiteral("path"), f.path},
+                                     {QStringLiteral("size"), double(f.size)},
+                                     {QStringLiteral("sha256"), f.sha256}});
+        o[QStringLiteral("files")] = files;
+    }
+    o[QStringLiteral("created")] = isoUtc(w.created);
+    o[QStringLiteral("source")] = w.source;
+    QJsonObject metadata;
+    for (const auto &[k, v] : w.metadata)
+        metadata[k] = v;
+    o[QStringLiteral("metadata")] = metadata;
+    if (!w.validation.status.isEmpty()) {
+        o[QStringLiteral("validation")] = QJsonObject{
+            {QStringLiteral("status"), w.validation.status},
+            {QStringLiteral("checked_at"), isoUtc(w.validation.checkedAt)},
+            {QStringLiteral("deep"), w.validation.deep},
+            {QStringLiteral("issues"), QJsonArray::fromStringList(w.validation.issues)},
+        };
+    }
+    return o;
+}
+
+
+const WeightEntry *RegistryData::find(const QString &name) const
+{
+    const auto it = weights.find(name);
+    return it == weights.end() ? nullptr : &it->second;
+}
+
+std::vector<const WeightEntry *> RegistryData::weightsOf(const QString &type) const
+{
+    std::vector<const WeightEntry *> out;
+    for (const auto &[name, w] : weights) {
+        if (w.modelType == type)
+            out.push_back(&w);
+    }
+    std::sort(out.begin(), out.end(), [](const WeightEntry *a, const WeightEntry *b) {
+        return a->created != b->created ? a->created > b->created : a->name > b->name;
+    });
+    return out;
+}
+
+QString RegistryData::activeOf(const QString &type) const
+{
+    const auto it = active.find(type);
+    return it == active.end() ? QString() : it->second;
+}
+
+void RegistryData::activate(const QString &name, const QDateTime &at)
+{
+    const WeightEntry *w = find(name);
+    if (!w)
+        return;
+    const QString previous = activeOf(w->modelType);
+    active[w->modelType] = name;
+    history[w->modelType].push_back(Activation{name, previous, at.toUTC()});
+}
+
+Registry::Registry(QString path) : m_path(std::move(path))
+{
+}
+
+Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonObject &o, const QString &path)
+{
+    WeightEntry w;
+    w.name = name;
+    w.modelType = o.value(QStringLiteral("model_type")).toString();
+    w.version = o.value(QStringLiteral("version")).toString();
+    w.path = o.value(QStringLiteral("path")).toString();
+    if (w.modelType.isEmpty() || w.path.isEmpty())
+        return makeError(path + QStringLiteral(": weights.%1 lacks model_type or path").arg(name));
+    w.sharded = o.value(QStringLiteral("format")).toString() == QLatin1String("sharded");
+    w.size = quint64(o.value(QStringLiteral("size")).toDouble());
+    w.sha256 = o.value(QStringLiteral("sha256")).toString();
+    for (const QJsonValue &f : o.value(QStringLiteral("files")).toArray()) {
+        const QJsonObject fo = f.toObject();
+        w.files.push_back(WeightFile{fo.value(QStringLiteral("path")).toString(),
+                                     quint64(fo.value(QStringLiteral("size")).toDouble()),
+                                     fo.value(QStringLiteral("sha256")).toString()});
+    }
+    w.created = parseTime(o.value(QStringLiteral("created")));
+    w.source = o.value(QStringLiteral("source")).toString();
+    const QJsonObject metadata = o.value(QStringLiteral("metadata")).toObject();
+    for (auto m = metadata.begin(); m != metadata.end(); ++m)
+        w.metadata.emplace_back(m.key(), m.value().toString());
+    const QJsonObject v = o.value(QStringLiteral("validation")).toObject();
+    if (!v.isEmpty()) {
+        w.validation.status = v.value(QStringLiteral("status")).toString();
+        w.validation.checkedAt = parseTime(v.value(QStringLiteral("checked_at")));
+        w.validation.deep = v.value(QStringLiteral("deep")).toBool();
+        for (const QJsonValue &issue : v.value(QStringLiteral("issues")).toArray())
+            w.validation.issues << issue.toString();
+    }
+    return w;
+}
+
+Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+    if (error.error != QJsonParseError::NoError) {
+        return makeError(path + QStringLiteral(": not valid JSON at %1: %2").arg(lineColumn(json, error.offset), error.errorString())
+                         + QStringLiteral(". The file was left untouched; run 'tantra-model-manager doctor --rebuild' to rebuild it from the weight files."));
+    }
+    if (!doc.isObject())
+        return makeError(path + QStringLiteral(": the registry must be a JSON object"));
+    const QJsonObject root = doc.object();
+    RegistryData data;
+    data.schemaVersion = root.value(QStringLiteral("schema_version")).toInt(RegistryData::kSchemaVersion);
+    if (data.schemaVersion > RegistryData::kSchemaVersion)
+        return makeError(path + QStringLiteral(": schema_version %1 is newer than this program understands (%2); upgrade Tantra Weight Manager")
+                                        .arg(data.schemaVersion)
+                                        .arg(RegistryData::kSchemaVersion));
+
+    const QJsonObject weights = root.value(QStringLiteral("weights")).toObject();
+    for (auto it = weights.begin(); it != weights.end(); ++it) {
+        if (!it.value().isObject())
+            return makeError(path + QStringLiteral(": weights.%1 must be an object").arg(it.key()));
+        auto w = entryFromJson(it.key(), it.value().toObject(), path);
+        if (!w)
+            return w.error();
+        data.weights.emplace(it.key(), std::move(w).value());
+    }
+    const QJsonObject active = root.value(QStringLiteral("active_weights")).toObject();
+    for (auto it = active.begin(); it != active.end(); ++it) {
+        if (!it.value().toString().isEmpty())
+            data.active[it.key()] = it.value().toString();
+    }
+    const QJsonObject history = root.value(QStringLiteral("history")).toObject();
+    for (auto it = history.begin(); it != history.end(); ++it) {
+        auto &list = data.history[it.key()];
+        for (const QJsonValue &a : it.value().toArray()) {
+            const QJsonObject ao = a.toObject();
+            list.push_back(Activation{ao.value(QStringLiteral("weight")).toString(),
+                                      ao.value(QStringLiteral("previous")).toString(),
+                                      parseTime(ao.value(QStringLiteral("activated_at")))});
+        }
+    }
+    return data;
+}
+
+QByteArray Registry::serialize(const RegistryData &data)
+{
+    QJsonObject root;
+    root[QStringLiteral("schema_version")] = RegistryData::kSchemaVersion;
+    QJsonObject active;
+    for (const auto &[type, name] : data.active)
+        active[type] = name;
+    root[QStringLiteral("active_weights")] = active;
+    QJsonObject weights;
+    for (const auto &[name, w] : data.weights)
+        weights[name] = entryToJson(w);
+    root[QStringLiteral("weights")] = weights;
+    QJsonObject history;
+    for (const auto &[type, list] : data.history) {
+        QJsonArray arr;
+        for (const auto &a : list) {
+            QJsonObject ao{{QStringLiteral("weight"), a.weight}, {QStringLiteral("activated_at"), isoUtc(a.at)}};
+            ao[QStringLiteral("previous")] = a.previous.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(a.previous);
+            arr.append(ao);
+        }
+        history[type] = arr;
+    }
+    root[QStringLiteral("history")] = history;
+    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+}
+
+Result<RegistryData> Registry::load() const
+{
+    QFile f(m_path);
+    if (!f.exists())
+        return RegistryData{};
+    if (!f.open(QIODevice::ReadOnly))
+        return makeError(m_path + QStringLiteral(": cannot read the registry: ") + f.errorString());
+    return parse(f.readAll(), m_path);
+}
+
+namespace {
+
+Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
+{
+    // A lock held by a process that died is taken over at once (QLockFile checks the PID);
+    // the stale time only matters for a lock from another host on a shared disk.
+    lock.setStaleLockTime(5 * 60 * 1000);
+    if (!lock.tryLock(lockTimeoutMs)) {
+        qint64 pid = 0;
+        QString host;
+        QString app;
+        lock.getLockInfo(&pid, &host, &app);
+        if (lock.error() == QLockFile::LockFailedError)
+            return makeError(path + QStringLiteral(": the registry is locked by %1 (pid %2 on %3); try again when it has finished")
+                                              .arg(app.isEmpty() ? QStringLiteral("another process") : app)
+                                              .arg(pid)
+                                              .arg(host));
+        return makeError(path + QStringLiteral(": cannot create the registry lock (check permissions on the Model folder)"));
+    }
+    return {};
+}
+
+Status writeAtomically(const QString &path, const QByteArray &bytes)
+{
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly))
+        return makeError(path + QStringLiteral(": cannot write the registry: ") + out.errorString());
+    if (out.write(bytes) != bytes.size() || !out.commit())
+        return makeError(path + QStringLiteral(": could not save the registry (%1); it is unchanged").arg(out.errorString()));
+    return {};
+}
+
+} // namespace
+
+Status Registry::update(const std::function<Status(RegistryData &)> &change, int lockTimeoutMs) const
+{
+    QLockFile lock(m_path + QStringLiteral(".lock"));
+    if (auto locked = acquire(lock, m_path, lockTimeoutMs); !locked)
+        return locked;
+    auto data = load();
+    if (!data)
+        return data.error();
+    auto status = change(*data);
+    if (!status)
+        return status;
+    return writeAtomically(m_path, serialize(*data));
+}
+
+Status Registry::replace(const RegistryData &data, int lockTimeoutMs) const
+{
+    QLockFile lock(m_path + QStringLiteral(".lock"));
+    if (auto locked = acquire(lock, m_path, lockTimeoutMs); !locked)
+        return locked;
+    return writeAtomically(m_path, serialize(data));
+}
+
+} // namespace tantra

@@ -1,0 +1,106 @@
+#pragma once
+
+#include "result.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace tantra {
+
+// One file of a weight: the weight itself, or one shard (and the index) of a shard set.
+struct WeightFile
+{
+    QString path; // relative to the workspace root
+    quint64 size = 0;
+    QString sha256;
+};
+
+struct ValidationRecord
+{
+    QString status; // "passed", "failed", or empty when never validated
+    QDateTime checkedAt;
+    bool deep = false;
+    QStringList issues;
+};
+
+struct WeightEntry
+{
+    QString name;      // <type>_<version>
+    QString modelType;
+    QString version;
+    QString path;      // relative to the root: the .safetensors file, or the shard set's folder
+    bool sharded = false;
+    quint64 size = 0;  // bytes on disk, all files
+    // SHA-256 of the file; for a shard set, of its manifest ("<sha256>  <file>\n" per file,
+    // sorted by file name), so one value still identifies the whole set.
+    QString sha256;
+    std::vector<WeightFile> files; // shard sets only: each file with its own checksum
+    QDateTime created;             // UTC
+    QString source;                // "saved", "imported from PATH", "migrated from PATH", "restored from ARCHIVE"
+    std::vector<std::pair<QString, QString>> metadata; // the file's __metadata__
+    ValidationRecord validation;
+};
+
+struct Activation
+{
+    QString weight;   // the weight made active
+    QString previous; // what was active before, empty if none
+    QDateTime at;
+};
+
+struct RegistryData
+{
+    static constexpr int kSchemaVersion = 1;
+
+    int schemaVersion = kSchemaVersion;
+    std::map<QString, WeightEntry> weights;        // by name
+    std::map<QString, QString> active;             // model type -> weight name
+    std::map<QString, std::vector<Activation>> history; // model type -> activations, oldest first
+
+    const WeightEntry *find(const QString &name) const;
+    std::vector<const WeightEntry *> weightsOf(const QString &type) const; // newest first
+    QString activeOf(const QString &type) const;
+    // Makes `name` active for its type and records the activation.
+    void activate(const QString &name, const QDateTime &at);
+};
+
+// The registry file Model/weight_config.json. Reads are lock-free (the file is only ever
+// replaced by an atomic rename); every change is a read-modify-write under a cross-process
+// QLockFile, re-reading the file first, so concurrent GUI and CLI processes lose no update.
+// A file that does not parse is never overwritten.
+class Registry
+{
+public:
+    explicit Registry(QString path);
+
+    const QString &path() const { return m_path; }
+    // The current contents; an absent file is an empty registry.
+    Result<RegistryData> load() const;
+    // Applies `change` to the freshly read registry and writes the result atomically. When
+    // `change` fails, nothing is written and its error is returned.
+    Status update(const std::function<Status(RegistryData &)> &change, int lockTimeoutMs = 30000) const;
+
+    // Writes `data` under the lock without reading the current file: for rebuilding a
+    // registry that does not parse (the caller has set the broken file aside).
+    Status replace(const RegistryData &data, int lockTimeoutMs = 30000) const;
+
+    static Result<RegistryData> parse(const QByteArray &json, const QString &path);
+    static QByteArray serialize(const RegistryData &data);
+    // One weight's entry as the registry (and a backup's manifest) stores it.
+    static QJsonObject entryToJson(const WeightEntry &entry);
+    static Result<WeightEntry> entryFromJson(const QString &name, const QJsonObject &json, const QString &path);
+
+private:
+    QString m_path;
+};
+
+QString isoUtc(const QDateTime &time);
+
+} // namespace tantra

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "registry.h"
+#include "result.h"
+
+#include <QString>
+
+#include <vector>
+
+namespace tantra {
+
+class JobContext;
+
+// What is on disk for one weight: its files with sizes and checksums.
+struct WeightFiles
+{
+    quint64 size = 0;
+    QString sha256; // the file's, or the shard manifest's (see WeightEntry::sha256)
+    std::vector<WeightFile> files; // shard sets only
+};
+
+// Hashes a weight in place: a .safetensors file, or a shard folder (its index and every
+// shard, in parallel). Paths in the result are relative to `root`.
+Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath, bool sharded, JobContext *job);
+
+// SHA-256 over "<sha256>  <file name>\n" lines sorted by name: one digest for a shard set.
+QString shardManifestDigest(const std::vector<WeightFile> &files);
+
+// Copies `from` to `to` (which must not exist), hashing the bytes as they pass, syncing
+// before returning. On failure or cancel the partial copy is removed.
+Result<QString> copyAndHash(const QString &from, const QString &to, JobContext *job);
+
+// A hidden name next to `finalPath` for work in progress: ".<name>.partial-<pid>-<n>".
+// Leftovers of killed processes are found (and cleaned) by the doctor through the pid.
+QString partialPathFor(const QString &finalPath);
+bool isPartialName(const QString &fileName);
+// The pid recorded in a partial name, or 0.
+qint64 partialOwnerPid(const QString &fileName);
+
+// Deletes a weight's file or shard folder.
+Status removeWeightPath(const QString &absolutePath, bool sharded);
+
+} // namespace tantra

@@ -1,0 +1,140 @@
+#pragma once
+
+#include "configmanager.h"
+#include "registry.h"
+#include "result.h"
+#include "safetensorsmodel.h"
+#include "safetensorswriter.h"
+#include "workspace.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace tantra {
+
+class JobContext;
+
+struct CleanupPlan
+{
+    QString modelType;
+    int keep = 0;
+    bool dryRun = true;
+    std::vector<WeightEntry> remove; // what goes (or went), newest first
+    QStringList kept;                // names kept, newest first (the active one included)
+    quint64 bytesFreed = 0;
+};
+
+struct ValidationReport
+{
+    QString weight;
+    QString path;
+    bool deep = false;
+    bool passed = false;
+    QStringList issues;   // every problem found, each naming the file or tensor
+    int tensorCount = 0;
+    int rulesChecked = 0; // tensors the config expects
+};
+
+struct ImportRequest
+{
+    QString source;        // a .safetensors file, an index, or a shard folder
+    QString modelType;     // empty: guessed from the configs' shape rules
+    QString version;       // empty: a UTC timestamp
+    bool move = false;     // move instead of copy
+    bool activate = false;
+};
+
+struct BackupInfo
+{
+    QString path;   // absolute
+    QString weight; // from the manifest
+    QString modelType;
+    quint64 size = 0;
+    QDateTime created;
+};
+
+struct VerifyResult
+{
+    QString weight;
+    QString status; // "ok", "changed", "missing", "error"
+    QString message;
+};
+
+struct DoctorReport
+{
+    QStringList problems; // what is wrong
+    QStringList fixed;    // what was repaired (leftovers removed, registry rebuilt)
+};
+
+struct SetupReport
+{
+    QStringList created;  // folders and configs created
+    QStringList migrated; // legacy files moved in
+    QStringList samples;  // sample weights written
+};
+
+// The façade the GUI and the CLI call: every weight operation of a workspace. Long operations
+// take a JobContext for progress and cancel; all return Results naming the file at fault.
+// Registry changes go through Registry::update (locked, atomic); files are written under a
+// partial name and renamed into place before they are registered, so a killed process never
+// leaves a registered half-file.
+class WeightManager
+{
+public:
+    explicit WeightManager(const Workspace &workspace);
+
+    const Workspace &workspace() const { return m_workspace; }
+    const Registry &registry() const { return m_registry; }
+    const ConfigManager &configs() const { return m_configs; }
+    Result<RegistryData> snapshot() const { return m_registry.load(); }
+
+    // Zero-copy views of every tensor of a weight (`version` empty: the active one).
+    Result<SafetensorsModel> loadWeights(const QString &type, const QString &version = {}) const;
+    Result<QString> getWeightPath(const QString &type, const QString &version = {}) const;
+    Result<WeightEntry> saveWeights(const std::vector<TensorWrite> &tensors, const QString &type,
+                                    const QString &version, bool isActive, const Metadata &metadata = {},
+                                    JobContext *job = nullptr);
+    Status setActiveWeight(const QString &name);
+    // Deletes a weight and its registry entry; the active weight is refused.
+    Status removeWeight(const QString &name);
+
+    Result<QString> backupWeight(const QString &name, JobContext *job = nullptr) const;
+    Result<WeightEntry> restoreBackup(const QString &archive, const QString &asVersion = {}, JobContext *job = nullptr);
+    Result<std::vector<BackupInfo>> listBackups() const;
+
+    // Keeps the `keep` newest weights of the type and the active one; never touches backups
+    // or checkpoints. With dryRun, only plans.
+    Result<CleanupPlan> cleanupOldWeights(const QString &type, int keep, bool dryRun);
+
+    // Structure and shapes against the config; `deep` adds the checksum against the
+    // registry and a NaN/Inf scan. The result is recorded in the registry.
+    Result<ValidationReport> validateWeights(const QString &type, const QString &version, bool deep,
+                                             JobContext *job = nullptr);
+    Result<WeightEntry> importWeight(const ImportRequest &request, JobContext *job = nullptr);
+    // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
+    Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
+    Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);
+    Result<SetupReport> setup(JobContext *job = nullptr);
+
+    // Registers a weight already in place under Model/weights (hashing it).
+    Result<WeightEntry> registerInPlace(const QString &type, const QString &version, const QString &absolutePath,
+                                        bool sharded, const QString &source, bool activate, JobContext *job);
+
+    // The registry entry of a type's version (empty version: the active one).
+    Result<WeightEntry> findWeight(const QString &type, const QString &version) const;
+    QString finalPathFor(const QString &type, const QString &version, bool sharded) const;
+
+private:
+    // Moves a finished weight from its partial name to its final one and registers it, both
+    // under the registry lock, so two processes can never claim one name.
+    Result<WeightEntry> commitWeight(WeightEntry entry, const QString &partial, bool activate);
+    QString uniqueBackupPath(const QString &name) const;
+
+    Workspace m_workspace;
+    Registry m_registry;
+    ConfigManager m_configs;
+};
+
+} // namespace tantra
