@@ -425,7 +425,13 @@ std::string recogniseForeignFile(std::span<const std::byte> head)
         return "this is a GGUF file (llama.cpp format), not safetensors";
     if (starts("PK\x03\x04"))
         return "this is a ZIP archive, as written by torch.save (PyTorch checkpoint), not safetensors";
-    if (head.size() >= 2 && std::to_integer<unsigned char>(head[0]) == 0x80
+    // A pickle starts 0x80 <protocol 2..5>, but so does a safetensors file whose header is 640
+    // (0x280) or 1408 (0x580) bytes long: only a length prefix beyond the format's limit makes
+    // it a pickle, else a truncated model would be reported as a PyTorch checkpoint.
+    std::uint64_t n = UINT64_MAX;
+    if (head.size() >= 8)
+        std::memcpy(&n, head.data(), 8);
+    if (head.size() >= 2 && n > kMaxHeaderLength && std::to_integer<unsigned char>(head[0]) == 0x80
         && std::to_integer<unsigned char>(head[1]) >= 2 && std::to_integer<unsigned char>(head[1]) <= 5)
         return "this is a Python pickle (an old-style PyTorch checkpoint), not safetensors";
     if (starts("\x93NUMPY"))

@@ -4,6 +4,7 @@
 #include <QtGlobal>
 
 #include <cstring>
+#include <random>
 
 namespace tantra::test {
 
@@ -31,6 +32,16 @@ QByteArray safetensorsBytes(const QByteArray &json, const QByteArray &data)
 QString cliPath()
 {
     return qEnvironmentVariable("TANTRA_CLI");
+}
+
+QByteArray randomBytes(qsizetype size, std::uint32_t seed)
+{
+    // mt19937 is specified bit for bit by the standard: the same bytes on every platform.
+    std::mt19937 generator(seed);
+    QByteArray out(size, Qt::Uninitialized);
+    for (qsizetype i = 0; i < size; ++i)
+        out[i] = char(generator() & 0xff);
+    return out;
 }
 
 } // namespace tantra::test

@@ -5,8 +5,10 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QTest>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,4 +29,28 @@ QByteArray safetensorsBytes(const QByteArray &json, const QByteArray &data = {})
 // The CLI executable, from $TANTRA_CLI (set by CTest).
 QString cliPath();
 
+// Deterministic pseudo-random bytes (same seed, same bytes), so a failure reproduces.
+QByteArray randomBytes(qsizetype size, std::uint32_t seed);
+
+// A view of a QByteArray's bytes, for the span-taking engine API.
+inline std::span<const std::byte> bytesOf(const QByteArray &bytes)
+{
+    return std::as_bytes(std::span(bytes.constData(), std::size_t(bytes.size())));
+}
+
+// The error text of a failed Result, or a marker when it unexpectedly succeeded: for
+// QVERIFY2 messages and for comparing error texts in one line.
+template<typename R>
+QString errorOf(const R &result)
+{
+    return result.ok() ? QStringLiteral("<no error>") : result.errorString();
+}
+
 } // namespace tantra::test
+
+// Lets QCOMPARE print std::string values (names, metadata) when they differ.
+template<>
+inline char *QTest::toString(const std::string &value)
+{
+    return qstrdup(value.c_str());
+}
