@@ -65,6 +65,13 @@ void storeLittleEndian(std::uint64_t bits, int bytes, std::byte *out)
         out[b] = std::byte((bits >> (8 * b)) & 0xFF);
 }
 
+QString byteText(std::uint64_t bytes)
+{
+    if (bytes < (1u << 20))
+        return QStringLiteral("%1 bytes").arg(bytes);
+    return QStringLiteral("%1 MiB").arg(double(bytes) / double(1u << 20), 0, 'f', 1);
+}
+
 bool canGenerate(Dtype dtype)
 {
     switch (dtype) {
@@ -186,15 +193,16 @@ Result<SampleWeights> generateSampleWeights(const ModelConfig &config, std::uint
                 return makeError(QStringLiteral("%1: %2 has more elements than 64 bits can count").arg(where, t.name));
             elements *= d;
         }
+        // Saturating sums: the total is only compared with the limit, and reported.
         const std::uint64_t width = std::uint64_t(dtypeBits(dtype) / 8);
-        const std::uint64_t bytes = elements > maxBytes / width ? maxBytes + 1 : elements * width;
-        if (bytes > maxBytes || total > maxBytes - bytes)
-            return makeError(QStringLiteral("%1: a sample of %2 would take more than %3 MiB; make the architecture dimensions smaller")
-                                 .arg(where, config.type)
-                                 .arg(maxBytes >> 20));
-        total += bytes;
+        const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+        const std::uint64_t bytes = elements > max / width ? max : elements * width;
+        total = total > max - bytes ? max : total + bytes;
         plans.push_back(Plan{&t, dtype, *init, elements, bytes});
     }
+    if (total > maxBytes)
+        return makeError(QStringLiteral("%1: a sample of %2 would take %3, more than the limit of %4; make the architecture dimensions smaller")
+                             .arg(where, config.type, byteText(total), byteText(maxBytes)));
 
     SampleWeights out;
     out.bytes = total;
