@@ -209,8 +209,80 @@ private:
         return true;
     }
 
+    // The exact form writers emit, {"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}, read in
+    // one pass: a million-tensor header is mostly this. Anything else (whitespace, another key
+    // order, escapes, signs, fractions, leading zeros, 20-digit numbers, unknown dtypes) returns
+    // false with the cursor untouched, and the general path reads or rejects it.
+    bool parseCompactEntry(TensorInfo &t)
+    {
+        const char *p = m_cursor.current();
+        const char *const end = m_cursor.limit();
+        const auto literal = [&](std::string_view text) {
+            if (std::size_t(end - p) < text.size() || std::memcmp(p, text.data(), text.size()) != 0)
+                return false;
+            p += text.size();
+            return true;
+        };
+        const auto isDigit = [&] { return p != end && *p >= '0' && *p <= '9'; };
+        // At most 19 digits, which always fit 64 bits; what must follow is checked by the caller.
+        const auto number = [&](std::uint64_t &out) {
+            if (!isDigit())
+                return false;
+            if (*p == '0') {
+                ++p;
+                out = 0;
+                return !isDigit();
+            }
+            std::uint64_t v = 0;
+            for (int digits = 0; isDigit(); ++p) {
+                if (++digits > 19)
+                    return false;
+                v = v * 10 + std::uint64_t(*p - '0');
+            }
+            out = v;
+            return true;
+        };
+
+        if (!literal("{\"dtype\":\""))
+            return false;
+        const char *dtypeText = p;
+        while (p != end && ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            ++p;
+        const auto dtype = dtypeFromName(std::string_view(dtypeText, std::size_t(p - dtypeText)));
+        if (!dtype || !literal("\",\"shape\":["))
+            return false;
+        std::uint64_t dims[8];
+        std::size_t rank = 0;
+        if (p != end && *p == ']') {
+            ++p;
+        } else {
+            for (;;) {
+                if (rank == std::size(dims) || !number(dims[rank]))
+                    return false;
+                ++rank;
+                if (literal("]"))
+                    break;
+                if (!literal(","))
+                    return false;
+            }
+        }
+        std::uint64_t begin;
+        std::uint64_t stop;
+        if (!literal(",\"data_offsets\":[") || !number(begin) || !literal(",") || !number(stop) || !literal("]}"))
+            return false;
+        t.dtype = *dtype;
+        t.shape.assign(dims, dims + rank);
+        t.begin = begin;
+        t.end = stop;
+        m_cursor.skipTo(p);
+        return true;
+    }
+
     bool parseTensor(TensorInfo &t)
     {
+        m_cursor.skipWhitespace();
+        if (parseCompactEntry(t))
+            return true;
         if (m_cursor.peek() != JsonCursor::Kind::Object) {
             m_cursor.fail("expected an object with dtype, shape and data_offsets");
             return failEntry(t.name, {});
@@ -459,6 +531,10 @@ std::variant<SafetensorsHeader, HeaderError> parseSafetensorsHeader(std::span<co
 
     SafetensorsHeader header;
     header.headerLength = n;
+    // Every entry opens a '{' and takes at least 49 bytes, which bounds the tensors: reserving
+    // that spares a large header the vector's doublings, each a copy of everything parsed so
+    // far into fresh pages. Reserved pages that are never written cost no memory.
+    header.tensors.reserve(std::min(std::size_t(std::count(json, json + n, '{')), std::size_t(n / 49 + 1)));
     HeaderParser parser(json, std::size_t(n), header);
     if (!parser.parse())
         return parser.error;
