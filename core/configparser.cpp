@@ -329,7 +329,7 @@ private:
                 return at(entry->first.Mark(), key,
                           QStringLiteral("%1: the name must be letters, digits and '_' (not starting with a digit) so that shape rules can use it")
                               .arg(key));
-            const YAML::Node &value = entry->second;
+            const YAML::Node value = entry->second; // a copy: the iterator hands out temporaries
             if (value.IsNull())
                 return at(valueMark(entry->first, value), key, QStringLiteral("%1 has no value").arg(key));
             if (!value.IsScalar())
@@ -374,7 +374,7 @@ private:
             if (m_config.architecture.contains(name))
                 return at(entry->first.Mark(), key,
                           QStringLiteral("%1 has the name of an architecture value; give it another name").arg(key));
-            const YAML::Node &value = entry->second;
+            const YAML::Node value = entry->second;
             if (!value.IsScalar())
                 return at(valueMark(entry->first, value), key,
                           QStringLiteral("%1 must be an expression such as 'expand * d_model', not %2").arg(key, kindOf(value)));
@@ -456,7 +456,7 @@ private:
             const QString field = scalarText(it->first);
             const QString key = prefix + QLatin1Char('.') + field;
             const QString where = prefix + label;
-            const YAML::Node &value = it->second;
+            const YAML::Node value = it->second;
             const YAML::Mark mark = valueMark(it->first, value);
             // "tensors[3].optional (lm_head.weight) must be true or false, not 'yes'"
             auto fail = [&](const QString &problem) { return at(mark, key, key + label + QLatin1Char(' ') + problem); };
