@@ -379,6 +379,9 @@ Result<ModelConfig> ConfigManager::createModelConfig(const QString &type, const 
         if (!base)
             return base.error();
         text = base->yaml;
+        // A byte-order mark would hide the first key from the line edits below.
+        if (text.startsWith(QChar(0xFEFF)))
+            text.remove(0, 1);
         architecture = base->architecture;
         source = base->filePath;
         auto renamed = applyOverride(text, Override{QString(), QStringLiteral("model_type"), type});

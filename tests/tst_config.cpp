@@ -658,6 +658,18 @@ extra:
         QCOMPARE(created->type, QStringLiteral("flow2"));
     }
 
+    // Editors on some systems start UTF-8 files with a byte-order mark.
+    void createFromFileWithByteOrderMark()
+    {
+        QTemporaryDir dir;
+        ConfigManager manager(dir.path());
+        QVERIFY(manager.saveConfigText(QStringLiteral("t"), QByteArray("\xEF\xBB\xBF") + base()).ok());
+        const auto created = manager.createModelConfig(QStringLiteral("u"), QStringLiteral("t"), {QStringLiteral("d_model=4")});
+        QVERIFY2(created.ok(), qPrintable(created.ok() ? QString() : created.errorString()));
+        QCOMPARE(created->type, QStringLiteral("u"));
+        QCOMPARE(readFile(dir.filePath(QStringLiteral("u.yaml"))), withLine(1, "model_type: u").replace("d_model: 8", "d_model: 4"));
+    }
+
     void createErrors_data()
     {
         QTest::addColumn<QString>("type");
