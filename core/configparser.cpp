@@ -596,8 +596,9 @@ private:
         const RuleFault &f = *validator.fault();
         if (f.rule < 0) {
             const QString name = f.key.section(QLatin1Char('.'), 1);
+            // Rebuilt from the YAML node, so the value is quoted as written (1.0e-5, not 1e-05).
             if (m_archValues.contains(name))
-                return at(m_archValues.value(name).Mark(), f.key, f.message);
+                return notPositive(name);
             return at(YAML::Mark::null_mark(), f.key, f.message);
         }
         const RuleMarks &marks = m_marks[std::size_t(f.rule)];

@@ -274,6 +274,9 @@ extra:
         QTest::newRow("dimension quoted") << withLine(3, "  d_model: \"8\"") << f
                                           << "Config/t.yaml:3:12: architecture.d_model must be a positive integer, not '8'"
                                           << "architecture.d_model";
+        QTest::newRow("dimension in exponent form") << withLine(4, "  n_layer: 1.0e+1") << f
+                                                   << "Config/t.yaml:4:12: architecture.n_layer must be a positive integer, not '1.0e+1'"
+                                                   << "architecture.n_layer";
         QTest::newRow("dimension boolean") << withLine(4, "  n_layer: true") << f
                                            << "Config/t.yaml:4:12: architecture.n_layer must be a positive integer, not 'true'"
                                            << "architecture.n_layer";
