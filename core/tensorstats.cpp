@@ -11,6 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace tantra {
 
 namespace {
@@ -66,18 +70,43 @@ struct Partial
 
 // --- narrow types: count codes, derive everything from the counts ------------------------
 
-template<typename Code>
-void countCodes(const Code *p, std::size_t n, std::uint64_t *bins)
+// ++bins[code] over a run of equal codes waits on the store of the previous increment; giving
+// neighbouring values separate copies of the histogram hides that. Measured on weights-like
+// data: for BF16, and for any type with one very common code (zeros of a pruned model), two
+// copies are 15-60% faster than one; for 8-bit codes, four. F16 weights touch ~14,000 codes,
+// and a second copy no longer fits L1: one copy is 15% faster there. Counters are 32-bit,
+// half the cache of 64-bit ones, and flushed long before they could wrap.
+template<int Subs, typename Code>
+void countCodes(const Code *p, std::size_t n, std::uint32_t *bins)
 {
-    // Two sub-histograms halve the store-to-load dependency on runs of equal codes.
+    constexpr std::size_t kCodes = std::size_t(1) << (8 * sizeof(Code));
     std::size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        ++bins[p[i]];
-        ++bins[std::size_t(p[i + 1]) + (std::size_t(1) << (8 * sizeof(Code)))];
+    for (; i + Subs <= n; i += Subs) {
+        for (int s = 0; s < Subs; ++s)
+            ++bins[std::size_t(p[i + std::size_t(s)]) + std::size_t(s) * kCodes];
     }
     for (; i < n; ++i)
         ++bins[p[i]];
 }
+
+// Whether 16-bit codes are spread so wide that one histogram beats two: more than 2,500
+// distinct codes among the first 4,096 (F16 weights: ~3,300; BF16 weights: ~1,300).
+bool spreadCodes(const std::uint16_t *p, std::size_t n)
+{
+    std::uint64_t seen[65536 / 64] = {};
+    std::size_t distinct = 0;
+    n = std::min<std::size_t>(n, 4096);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t bit = std::uint64_t(1) << (p[i] % 64);
+        std::uint64_t &word = seen[p[i] / 64];
+        distinct += (word & bit) == 0;
+        word |= bit;
+    }
+    return distinct > 2500;
+}
+
+// Values counted between flushes of the 32-bit counters into the 64-bit totals.
+constexpr std::uint64_t kFlushValues = std::uint64_t(1) << 31;
 
 // --- wide types: fused moments, counts and key histogram per block -----------------------
 
@@ -110,9 +139,11 @@ inline float toKeyFloat(T v)
     }
 }
 
+// The generic kernel, for F64 and the integer types, and for F32 blocks holding an Inf or NaN.
+// (It was target_clones("avx2", "default"), which bought nothing measurable, as the compiler
+// vectorises none of it, and which clang does not support on templates.)
 template<typename T>
-__attribute__((target_clones("avx2", "default"))) void wideBlock(const T *p, std::size_t n, Partial &acc,
-                                                                  std::uint64_t *bins)
+void wideBlock(const T *p, std::size_t n, Partial &acc, std::uint64_t *bins)
 {
     double mn = kInf;
     double mx = -kInf;
@@ -153,6 +184,125 @@ __attribute__((target_clones("avx2", "default"))) void wideBlock(const T *p, std
     acc.values += n;
 }
 
+#if defined(__x86_64__)
+// The F32 (and C64) block kernel for AVX2 machines, 16 values per step: in the generic kernel
+// above the compiler vectorises nothing (the double sum must stay in order, and every value
+// takes six counters and two conditional selects), and it runs at about 0.5 GB/s per core.
+// Here the common case, a block of finite values, costs one pass that takes counts, min,
+// max, a double sum and the histogram keys, then a second pass over the same 8 KB (in L1)
+// for the deviations. The histogram increments run in the first pass, where the load/store
+// units are otherwise idle while the vector units work. A block holding an Inf or NaN, or of
+// fewer than a multiple of 16 values, returns false untouched and goes to wideBlock.
+__attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const float *p, std::size_t n, Partial &acc,
+                                                             std::uint64_t *bins)
+{
+    if (n % 16 != 0 || n > kBlock)
+        return false;
+    const __m256i absMask = _mm256_set1_epi32(0x7fffffff);
+    const __m256i maxFinite = _mm256_set1_epi32(0x7f7fffff);
+    const __m256i signBit = _mm256_set1_epi32(std::int32_t(0x80000000u));
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i zeros = zero;
+    __m256 vmin = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    __m256d s0 = _mm256_setzero_pd();
+    __m256d s1 = s0;
+    __m256d s2 = s0;
+    __m256d s3 = s0;
+    alignas(32) std::uint16_t keys[kBlock];
+    for (std::size_t i = 0; i < n; i += 16) {
+        const __m256 x0 = _mm256_loadu_ps(p + i);
+        const __m256 x1 = _mm256_loadu_ps(p + i + 8);
+        const __m256i b0 = _mm256_castps_si256(x0);
+        const __m256i b1 = _mm256_castps_si256(x1);
+        const __m256i a0 = _mm256_and_si256(b0, absMask);
+        const __m256i a1 = _mm256_and_si256(b1, absMask);
+        const __m256i nonFinite = _mm256_or_si256(_mm256_cmpgt_epi32(a0, maxFinite), _mm256_cmpgt_epi32(a1, maxFinite));
+        if (!_mm256_testz_si256(nonFinite, nonFinite)) {
+            for (std::size_t j = 0; j < i; ++j)
+                --bins[keys[j]];
+            return false;
+        }
+        zeros = _mm256_sub_epi32(zeros, _mm256_cmpeq_epi32(a0, zero));
+        zeros = _mm256_sub_epi32(zeros, _mm256_cmpeq_epi32(a1, zero));
+        vmin = _mm256_min_ps(vmin, _mm256_min_ps(x0, x1));
+        vmax = _mm256_max_ps(vmax, _mm256_max_ps(x0, x1));
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(x0)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(x0, 1)));
+        s2 = _mm256_add_pd(s2, _mm256_cvtps_pd(_mm256_castps256_ps128(x1)));
+        s3 = _mm256_add_pd(s3, _mm256_cvtps_pd(_mm256_extractf128_ps(x1, 1)));
+        // orderKey, eight at a time: flip all bits of negatives, the sign bit of the rest.
+        const __m256i k0 = _mm256_srli_epi32(_mm256_xor_si256(b0, _mm256_or_si256(_mm256_srai_epi32(b0, 31), signBit)), 16);
+        const __m256i k1 = _mm256_srli_epi32(_mm256_xor_si256(b1, _mm256_or_si256(_mm256_srai_epi32(b1, 31), signBit)), 16);
+        // packus works within 128-bit lanes; the permute restores element order.
+        _mm256_store_si256(reinterpret_cast<__m256i *>(keys + i),
+                           _mm256_permute4x64_epi64(_mm256_packus_epi32(k0, k1), 0xd8));
+        for (std::size_t j = i; j < i + 16; ++j)
+            ++bins[keys[j]];
+    }
+
+    alignas(32) std::uint32_t zeroLanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i *>(zeroLanes), zeros);
+    alignas(32) float mins[8];
+    alignas(32) float maxs[8];
+    _mm256_store_ps(mins, vmin);
+    _mm256_store_ps(maxs, vmax);
+    std::uint64_t zeroCount = 0;
+    float mn = mins[0];
+    float mx = maxs[0];
+    for (int k = 0; k < 8; ++k) {
+        zeroCount += zeroLanes[k];
+        mn = std::min(mn, mins[k]);
+        mx = std::max(mx, maxs[k]);
+    }
+    alignas(32) double sums[4];
+    _mm256_store_pd(sums, _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+    const double mean = (sums[0] + sums[1] + sums[2] + sums[3]) / double(n);
+
+    const __m256d vmean = _mm256_set1_pd(mean);
+    __m256d m0 = _mm256_setzero_pd();
+    __m256d m1 = m0;
+    __m256d m2 = m0;
+    __m256d m3 = m0;
+    for (std::size_t i = 0; i < n; i += 16) {
+        const __m256 x0 = _mm256_loadu_ps(p + i);
+        const __m256 x1 = _mm256_loadu_ps(p + i + 8);
+        const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x0)), vmean);
+        const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x0, 1)), vmean);
+        const __m256d d2 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x1)), vmean);
+        const __m256d d3 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x1, 1)), vmean);
+        m0 = _mm256_fmadd_pd(d0, d0, m0);
+        m1 = _mm256_fmadd_pd(d1, d1, m1);
+        m2 = _mm256_fmadd_pd(d2, d2, m2);
+        m3 = _mm256_fmadd_pd(d3, d3, m3);
+    }
+    alignas(32) double squares[4];
+    _mm256_store_pd(squares, _mm256_add_pd(_mm256_add_pd(m0, m1), _mm256_add_pd(m2, m3)));
+
+    acc.moments.merge(n, mean, squares[0] + squares[1] + squares[2] + squares[3]);
+    acc.min = std::min(acc.min, double(mn));
+    acc.max = std::max(acc.max, double(mx));
+    acc.zeros += zeroCount;
+    acc.values += n;
+    return true;
+}
+
+bool haveAvx2()
+{
+    static const bool have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return have;
+}
+#endif
+
+void floatBlock(const float *p, std::size_t n, Partial &acc, std::uint64_t *bins)
+{
+#if defined(__x86_64__)
+    if (haveAvx2() && finiteFloatBlockAvx2(p, n, acc, bins))
+        return;
+#endif
+    wideBlock(p, n, acc, bins);
+}
+
 // Decoded value of a narrow code.
 double decodeCode(Dtype dtype, std::uint32_t code)
 {
@@ -190,8 +340,16 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
     const int bits = codeBits(dtype);
     if (isNarrow(dtype)) {
         const std::size_t codes = std::size_t(1) << bits;
-        acc.bins.assign(2 * codes, 0); // two sub-histograms, folded at the end
+        acc.bins.assign(codes, 0);
+        const std::size_t subs = bits == 8 ? 4 : bits == 16 ? 2 : 1; // as countCodes is called below
+        std::vector<std::uint32_t> counts(subs * codes, 0);
+        const auto flush = [&] {
+            for (std::size_t i = 0; i < counts.size(); ++i)
+                acc.bins[i % codes] += counts[i];
+            std::fill(counts.begin(), counts.end(), 0);
+        };
         std::uint64_t done = 0;
+        std::uint64_t sinceFlush = 0;
         while (done < count) {
             if (job && job->isCanceled()) {
                 acc.canceled = true;
@@ -201,30 +359,37 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
             // reported for 6-bit types would fall short of the tensor's size.
             const std::uint64_t step = std::min<std::uint64_t>(count - done, kReportBytes * 8 / std::uint64_t(bits) / 8 * 8);
             const std::uint64_t at = first + done;
+            if (sinceFlush + step > kFlushValues) {
+                flush();
+                sinceFlush = 0;
+            }
             if (bits == 8) {
-                countCodes(reinterpret_cast<const std::uint8_t *>(data) + at, std::size_t(step), acc.bins.data());
+                countCodes<4>(reinterpret_cast<const std::uint8_t *>(data) + at, std::size_t(step), counts.data());
             } else if (bits == 16) {
-                countCodes(reinterpret_cast<const std::uint16_t *>(data) + at, std::size_t(step), acc.bins.data());
+                const auto *codes16 = reinterpret_cast<const std::uint16_t *>(data) + at;
+                if (spreadCodes(codes16, std::size_t(step)))
+                    countCodes<1>(codes16, std::size_t(step), counts.data());
+                else
+                    countCodes<2>(codes16, std::size_t(step), counts.data());
             } else if (bits == 4) {
                 for (std::uint64_t i = at; i < at + step; ++i) {
                     const auto byte = std::to_integer<std::uint8_t>(data[i / 2]);
-                    ++acc.bins[i % 2 ? byte >> 4 : byte & 0x0f];
+                    ++counts[i % 2 ? byte >> 4 : byte & 0x0f];
                 }
             } else { // 6 bits, four values per three bytes
                 for (std::uint64_t i = at; i < at + step; ++i) {
                     const std::byte *g = data + (i / 4) * 3;
                     const std::uint32_t word = std::to_integer<std::uint32_t>(g[0])
                             | (std::to_integer<std::uint32_t>(g[1]) << 8) | (std::to_integer<std::uint32_t>(g[2]) << 16);
-                    ++acc.bins[(word >> (6 * (i % 4))) & 0x3f];
+                    ++counts[(word >> (6 * (i % 4))) & 0x3f];
                 }
             }
             done += step;
+            sinceFlush += step;
             if (job)
                 job->advance(step * std::uint64_t(bits) / 8);
         }
-        for (std::size_t c = 0; c < codes; ++c)
-            acc.bins[c] += acc.bins[c + codes];
-        acc.bins.resize(codes);
+        flush();
         acc.values = count;
         return;
     }
@@ -242,7 +407,7 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
         const std::byte *p = data + (first + done) * std::uint64_t(dtype == Dtype::C64 ? 4 : width);
         switch (dtype) {
         case Dtype::F32:
-        case Dtype::C64: wideBlock(reinterpret_cast<const float *>(p), n, acc, acc.bins.data()); break;
+        case Dtype::C64: floatBlock(reinterpret_cast<const float *>(p), n, acc, acc.bins.data()); break;
         case Dtype::F64: wideBlock(reinterpret_cast<const double *>(p), n, acc, acc.bins.data()); break;
         case Dtype::I32: wideBlock(reinterpret_cast<const std::int32_t *>(p), n, acc, acc.bins.data()); break;
         case Dtype::U32: wideBlock(reinterpret_cast<const std::uint32_t *>(p), n, acc, acc.bins.data()); break;
@@ -443,12 +608,14 @@ Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, J
     if (job)
         job->addTotal(data.size());
 
-    // Chunks of at least 64 MiB: each chunk's histogram merge is then negligible.
+    // Chunks of at least 64 MiB, so that each chunk's histogram merge is negligible, and about
+    // four per thread rather than one: a thread that is slowed down (by another program, or
+    // by page faults) then delays the result by a quarter of its share, not all of it.
     if (!pool)
         pool = QThreadPool::globalInstance();
     const std::uint64_t minChunk = (std::uint64_t(64) << 20) * 8 / std::uint64_t(valueBits);
-    const int threads = std::max(1, pool->maxThreadCount());
-    std::uint64_t chunk = std::max<std::uint64_t>(minChunk, (count + std::uint64_t(threads) - 1) / std::uint64_t(threads));
+    const std::uint64_t tasks = 4 * std::uint64_t(std::max(1, pool->maxThreadCount()));
+    std::uint64_t chunk = std::max<std::uint64_t>(minChunk, (count + tasks - 1) / tasks);
     chunk = (chunk + 7) / 8 * 8; // keep packed sub-byte groups whole
 
     Partial total;
