@@ -1,5 +1,6 @@
 #include "heatmapwidget.h"
 
+#include "jobpool.h"
 #include "safetensorsmodel.h"
 #include "tensortext.h"
 #include "valueformatter.h"
@@ -126,7 +127,7 @@ void HeatmapWidget::render()
     });
     // The job holds the model, so the mapping stays valid even if this widget goes first.
     const QFuture<HeatmapImage> future = QtConcurrent::run(
-            [model = m_model, tensor = m_tensor, layout](QPromise<HeatmapImage> &promise) {
+            JobPool::instance(), [model = m_model, tensor = m_tensor, layout](QPromise<HeatmapImage> &promise) {
                 promise.setProgressRange(0, 1);
                 HeatmapImage image = HeatmapRenderer::render(tensor->info->dtype, model->data(*tensor).data(), layout,
                                                              HeatmapRenderer::kMaxSide, [&promise] { return promise.isCanceled(); });

@@ -34,6 +34,16 @@ namespace {
 
 const char *const kPathProperty = "tantraModelPath";
 
+QList<QKeySequence> withStandardKeys(const QKeySequence &primary, QKeySequence::StandardKey standard)
+{
+    QList<QKeySequence> keys{primary};
+    for (const QKeySequence &key : QKeySequence::keyBindings(standard)) {
+        if (!keys.contains(key))
+            keys.push_back(key);
+    }
+    return keys;
+}
+
 QStringList localPaths(const QMimeData *mime)
 {
     QStringList paths;
@@ -112,9 +122,11 @@ void MainWindow::createActions()
     m_reloadAction->setToolTip(tr("Open the current model again from disk (F5)"));
     m_fileMenu->addSeparator();
     m_closeAction = m_fileMenu->addAction(Icons::get(QStringLiteral("close")), tr("&Close Tab"), this, &MainWindow::closeCurrentPage);
-    m_closeAction->setShortcut(QKeySequence::Close);
+    // The standard keys depend on the platform theme (no Ctrl+W or Ctrl+Q on some); these
+    // are what users of any desktop expect.
+    m_closeAction->setShortcuts(withStandardKeys(QKeySequence(Qt::CTRL | Qt::Key_W), QKeySequence::Close));
     QAction *quit = m_fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
+    quit->setShortcuts(withStandardKeys(QKeySequence(Qt::CTRL | Qt::Key_Q), QKeySequence::Quit));
     quit->setMenuRole(QAction::QuitRole);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
@@ -246,7 +258,7 @@ void MainWindow::onLoaded(const QString &path, std::shared_ptr<const Safetensors
                                      .arg(QDir::toNativeSeparators(path),
                                           TensorText::counted(browser->model()->tensors().size(), tr("tensor"), tr("tensors"))),
                              5000);
-    Q_EMIT modelOpened(path, browser);
+    Q_EMIT modelOpened(path);
 }
 
 void MainWindow::onLoadFailed(const QString &path, const QString &message)

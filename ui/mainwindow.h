@@ -52,7 +52,8 @@ public Q_SLOTS:
     void showAbout();
 
 Q_SIGNALS:
-    void modelOpened(const QString &path, tantra::TensorBrowser *browser);
+    // The model at `path` is on screen, in browserFor(path).
+    void modelOpened(const QString &path);
     void openFailed(const QString &path, const QString &message);
 
 protected:

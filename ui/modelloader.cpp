@@ -1,5 +1,6 @@
 #include "modelloader.h"
 
+#include "jobpool.h"
 #include "safetensorsmodel.h"
 
 #include <QFutureWatcher>
@@ -42,7 +43,7 @@ QFuture<void> ModelLoader::open(const QString &path)
         else
             Q_EMIT failed(path, outcome.error);
     });
-    const QFuture<LoadOutcome> future = QtConcurrent::run([path](QPromise<LoadOutcome> &promise) {
+    const QFuture<LoadOutcome> future = QtConcurrent::run(JobPool::instance(), [path](QPromise<LoadOutcome> &promise) {
         auto opened = SafetensorsModel::open(path);
         if (opened)
             promise.addResult(LoadOutcome{std::make_shared<const SafetensorsModel>(std::move(opened).value()), {}});

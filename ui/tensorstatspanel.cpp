@@ -3,6 +3,7 @@
 #include "histogramwidget.h"
 #include "icons.h"
 #include "jobcontext.h"
+#include "jobpool.h"
 #include "safetensorsmodel.h"
 #include "tensortext.h"
 #include "valueformatter.h"
@@ -28,7 +29,7 @@ void runStats(QPromise<StatsOutcome> &promise, std::shared_ptr<const Safetensors
 {
     JobContext job;
     bindPromise(job, promise);
-    auto result = computeStats(tensor->info->dtype, model->data(*tensor), &job);
+    auto result = computeStats(tensor->info->dtype, model->data(*tensor), &job, JobPool::instance());
     // A cancelled promise ignores results, so a cancelled job reports nothing.
     if (result)
         promise.addResult(StatsOutcome{*result, {}});
@@ -163,7 +164,7 @@ void TensorStatsPanel::compute()
     m_watcher = watcher;
     connect(watcher, &QFutureWatcherBase::progressValueChanged, m_progress, &QProgressBar::setValue);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] { onJobFinished(watcher); });
-    const QFuture<StatsOutcome> future = QtConcurrent::run(runStats, m_model, m_tensor);
+    const QFuture<StatsOutcome> future = QtConcurrent::run(JobPool::instance(), runStats, m_model, m_tensor);
     m_future = QFuture<void>(future);
     watcher->setFuture(future);
     Q_EMIT jobStarted(m_future, tr("Statistics of %1").arg(m_tensorName));
