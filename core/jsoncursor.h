@@ -44,6 +44,12 @@ public:
     bool skipValue();
 
     std::size_t position() const { return std::size_t(m_pos - m_begin); }
+    // Raw access for a caller's fast path over one exact, common form: it reads from current()
+    // up to limit() and, on success, moves past what it read with skipTo(). On anything else it
+    // leaves the cursor alone and uses the methods above, which also give the errors.
+    const char *current() const { return m_pos; }
+    const char *limit() const { return m_end; }
+    void skipTo(const char *p) { m_pos = p; }
     const std::string &errorMessage() const { return m_error; }
     bool fail(std::string_view message);
 

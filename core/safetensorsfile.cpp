@@ -60,12 +60,7 @@ Result<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::open(const QStri
     file->m_path = path;
     file->m_map = std::move(mapped).value();
     file->m_header = std::move(std::get<SafetensorsHeader>(parsed));
-    const auto &tensors = file->m_header.tensors;
-    file->m_byName.resize(tensors.size());
-    for (std::uint32_t i = 0; i < tensors.size(); ++i)
-        file->m_byName[i] = i;
-    std::sort(file->m_byName.begin(), file->m_byName.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return tensors[a].name < tensors[b].name; });
+    file->m_byName = sortedByName(file->m_header.tensors);
     return std::shared_ptr<const SafetensorsFile>(std::move(file));
 }
 

@@ -52,6 +52,49 @@ std::string shapeString(const std::vector<std::uint64_t> &shape)
     return s + "]";
 }
 
+// Big-endian bytes [at, at+8) of a name, zero-padded: comparing two such keys as integers
+// compares those bytes as std::string does.
+inline std::uint64_t nameKey(const std::string &name, std::size_t at)
+{
+    std::uint64_t v = 0;
+    if (at + 8 <= name.size())
+        std::memcpy(&v, name.data() + at, 8);
+    else if (at < name.size())
+        std::memcpy(&v, name.data() + at, name.size() - at);
+    return __builtin_bswap64(v);
+}
+
+// Two 64-bit sort keys and the entry they belong to.
+struct SortKey
+{
+    std::uint64_t hi;
+    std::uint64_t lo;
+    std::uint32_t index;
+};
+
+// Data order, as the reference sorts: by (begin, end), ties in header order. Headers are
+// usually written in data order already; otherwise sort small keys and move each entry once
+// instead of shuffling whole TensorInfos through a merge sort.
+void sortByOffsets(std::vector<TensorInfo> &tensors)
+{
+    const auto before = [](const TensorInfo &a, const TensorInfo &b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    };
+    if (std::is_sorted(tensors.begin(), tensors.end(), before))
+        return;
+    std::vector<SortKey> keys(tensors.size());
+    for (std::uint32_t i = 0; i < keys.size(); ++i)
+        keys[i] = {tensors[i].begin, tensors[i].end, i};
+    std::sort(keys.begin(), keys.end(), [](const SortKey &a, const SortKey &b) {
+        return a.hi != b.hi ? a.hi < b.hi : a.lo != b.lo ? a.lo < b.lo : a.index < b.index;
+    });
+    std::vector<TensorInfo> sorted;
+    sorted.reserve(tensors.size());
+    for (const SortKey &k : keys)
+        sorted.push_back(std::move(tensors[k.index]));
+    tensors = std::move(sorted);
+}
+
 class HeaderParser
 {
 public:
@@ -166,8 +209,80 @@ private:
         return true;
     }
 
+    // The exact form writers emit, {"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}, read in
+    // one pass: a million-tensor header is mostly this. Anything else (whitespace, another key
+    // order, escapes, signs, fractions, leading zeros, 20-digit numbers, unknown dtypes) returns
+    // false with the cursor untouched, and the general path reads or rejects it.
+    bool parseCompactEntry(TensorInfo &t)
+    {
+        const char *p = m_cursor.current();
+        const char *const end = m_cursor.limit();
+        const auto literal = [&](std::string_view text) {
+            if (std::size_t(end - p) < text.size() || std::memcmp(p, text.data(), text.size()) != 0)
+                return false;
+            p += text.size();
+            return true;
+        };
+        const auto isDigit = [&] { return p != end && *p >= '0' && *p <= '9'; };
+        // At most 19 digits, which always fit 64 bits; what must follow is checked by the caller.
+        const auto number = [&](std::uint64_t &out) {
+            if (!isDigit())
+                return false;
+            if (*p == '0') {
+                ++p;
+                out = 0;
+                return !isDigit();
+            }
+            std::uint64_t v = 0;
+            for (int digits = 0; isDigit(); ++p) {
+                if (++digits > 19)
+                    return false;
+                v = v * 10 + std::uint64_t(*p - '0');
+            }
+            out = v;
+            return true;
+        };
+
+        if (!literal("{\"dtype\":\""))
+            return false;
+        const char *dtypeText = p;
+        while (p != end && ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            ++p;
+        const auto dtype = dtypeFromName(std::string_view(dtypeText, std::size_t(p - dtypeText)));
+        if (!dtype || !literal("\",\"shape\":["))
+            return false;
+        std::uint64_t dims[8];
+        std::size_t rank = 0;
+        if (p != end && *p == ']') {
+            ++p;
+        } else {
+            for (;;) {
+                if (rank == std::size(dims) || !number(dims[rank]))
+                    return false;
+                ++rank;
+                if (literal("]"))
+                    break;
+                if (!literal(","))
+                    return false;
+            }
+        }
+        std::uint64_t begin;
+        std::uint64_t stop;
+        if (!literal(",\"data_offsets\":[") || !number(begin) || !literal(",") || !number(stop) || !literal("]}"))
+            return false;
+        t.dtype = *dtype;
+        t.shape.assign(dims, dims + rank);
+        t.begin = begin;
+        t.end = stop;
+        m_cursor.skipTo(p);
+        return true;
+    }
+
     bool parseTensor(TensorInfo &t)
     {
+        m_cursor.skipWhitespace();
+        if (parseCompactEntry(t))
+            return true;
         if (m_cursor.peek() != JsonCursor::Kind::Object) {
             m_cursor.fail("expected an object with dtype, shape and data_offsets");
             return failEntry(t.name, {});
@@ -284,6 +399,109 @@ HeaderError makeError(HeaderRule rule, std::string message, std::string tensor =
 
 } // namespace
 
+namespace {
+
+// The general case of sortedByName: an MSD sort on 16 name bytes at a time, compared as one
+// 128-bit integer, because real names share long prefixes ("model.layers.12.") that make
+// every string comparison slow. Runs that tie on 16 bytes are sorted again on the next 16,
+// from an explicit stack so that a hostile header of very long names cannot exhaust the
+// call stack.
+void sortByNameKeys(const std::vector<TensorInfo> &tensors, std::vector<std::uint32_t> &order)
+{
+    __extension__ using Key = unsigned __int128;
+    struct Entry
+    {
+        Key key;
+        std::uint32_t index;
+    };
+    std::vector<Entry> entries(order.size());
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        entries[i].index = order[i];
+    struct Run
+    {
+        std::size_t first;
+        std::size_t last;
+        std::size_t depth;
+    };
+    std::vector<Run> todo{{0, entries.size(), 0}};
+    while (!todo.empty()) {
+        const Run run = todo.back();
+        todo.pop_back();
+        const auto first = entries.begin() + std::ptrdiff_t(run.first);
+        const auto last = entries.begin() + std::ptrdiff_t(run.last);
+        for (auto e = first; e != last; ++e) {
+            const std::string &name = tensors[e->index].name;
+            e->key = (Key(nameKey(name, run.depth)) << 64) | nameKey(name, run.depth + 8);
+        }
+        std::sort(first, last, [](const Entry &a, const Entry &b) { return a.key < b.key; });
+        const std::size_t chunkEnd = run.depth + 16;
+        for (auto tie = first; tie != last;) {
+            auto end = tie + 1;
+            while (end != last && end->key == tie->key)
+                ++end;
+            if (end - tie > 1) {
+                // Equal keys: a name that ends within these 16 bytes is a prefix of every longer
+                // one, so those come first, shorter before longer, equal names by index; the
+                // rest go another round.
+                const auto length = [&](const Entry &e) { return std::min(tensors[e.index].name.size(), chunkEnd + 1); };
+                std::sort(tie, end, [&](const Entry &a, const Entry &b) {
+                    const std::size_t la = length(a);
+                    const std::size_t lb = length(b);
+                    return la != lb ? la < lb : a.index < b.index;
+                });
+                auto rest = tie;
+                while (rest != end && tensors[rest->index].name.size() <= chunkEnd)
+                    ++rest;
+                if (end - rest > 1)
+                    todo.push_back({std::size_t(rest - entries.begin()), std::size_t(end - entries.begin()), chunkEnd});
+            }
+            tie = end;
+        }
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        order[i] = entries[i].index;
+}
+
+} // namespace
+
+std::vector<std::uint32_t> sortedByName(const std::vector<TensorInfo> &tensors)
+{
+    std::vector<std::uint32_t> order(tensors.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    // Writers emit tensors by dtype, then name (the reference's data order), so a header is
+    // usually a few sorted runs: merging them costs a few comparisons per name where a full
+    // sort costs twenty.
+    std::vector<std::size_t> runs{0};
+    for (std::size_t i = 1; i < tensors.size() && runs.size() <= 32; ++i) {
+        if (tensors[i].name < tensors[i - 1].name)
+            runs.push_back(i);
+    }
+    if (runs.size() > 32) {
+        sortByNameKeys(tensors, order);
+        return order;
+    }
+    runs.push_back(tensors.size());
+    // Bottom-up merges of neighbouring runs; std::merge keeps equal names in index order.
+    const auto less = [&](std::uint32_t a, std::uint32_t b) { return tensors[a].name < tensors[b].name; };
+    std::vector<std::uint32_t> buffer(order.size());
+    while (runs.size() > 2) {
+        std::vector<std::size_t> merged{0};
+        for (std::size_t r = 0; r + 1 < runs.size(); r += 2) {
+            const std::size_t a = runs[r];
+            const std::size_t b = runs[r + 1];
+            const std::size_t c = r + 2 < runs.size() ? runs[r + 2] : b;
+            std::merge(order.begin() + std::ptrdiff_t(a), order.begin() + std::ptrdiff_t(b),
+                       order.begin() + std::ptrdiff_t(b), order.begin() + std::ptrdiff_t(c),
+                       buffer.begin() + std::ptrdiff_t(a), less);
+            merged.push_back(c);
+        }
+        order.swap(buffer);
+        runs = std::move(merged);
+    }
+    return order;
+}
+
 std::variant<SafetensorsHeader, HeaderError> parseSafetensorsHeader(std::span<const std::byte> file,
                                                                     std::uint64_t fileSize)
 {
@@ -313,30 +531,30 @@ std::variant<SafetensorsHeader, HeaderError> parseSafetensorsHeader(std::span<co
 
     SafetensorsHeader header;
     header.headerLength = n;
+    // Every entry opens a '{' and takes at least 49 bytes, which bounds the tensors: reserving
+    // that spares a large header the vector's doublings, each a copy of everything parsed so
+    // far into fresh pages. Reserved pages that are never written cost no memory.
+    header.tensors.reserve(std::min(std::size_t(std::count(json, json + n, '{')), std::size_t(n / 49 + 1)));
     HeaderParser parser(json, std::size_t(n), header);
     if (!parser.parse())
         return parser.error;
 
-    // Duplicate names: sort views of the names rather than hash, which is cheaper for a
-    // million short strings and has no worst case.
+    // Duplicate names: sort rather than hash, which has no worst case; equal names end up
+    // side by side.
     {
-        std::vector<std::string_view> names;
-        names.reserve(header.tensors.size());
-        for (const auto &t : header.tensors)
-            names.emplace_back(t.name);
-        std::sort(names.begin(), names.end());
-        const auto dup = std::adjacent_find(names.begin(), names.end());
-        if (dup != names.end()) {
-            return makeError(HeaderRule::DuplicateKey,
-                             "the name appears twice in the header (the reference would silently keep the last one)",
-                             std::string(*dup));
+        const std::vector<std::uint32_t> byName = sortedByName(header.tensors);
+        for (std::size_t i = 1; i < byName.size(); ++i) {
+            const std::string &name = header.tensors[byName[i]].name;
+            if (name == header.tensors[byName[i - 1]].name) {
+                return makeError(HeaderRule::DuplicateKey,
+                                 "the name appears twice in the header (the reference would silently keep the last one)",
+                                 name);
+            }
         }
     }
 
+    sortByOffsets(header.tensors);
     auto &tensors = header.tensors;
-    std::stable_sort(tensors.begin(), tensors.end(), [](const TensorInfo &a, const TensorInfo &b) {
-        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
 
     std::uint64_t expected = 0;
     const TensorInfo *previous = nullptr;

@@ -133,6 +133,21 @@ Result<HeaderLayout> layoutHeader(const std::vector<TensorSpec> &tensors, const 
 
 namespace {
 
+// QFileDevice::write returns a short count without an error string when the disk fills up
+// part-way through; writing the rest makes the system say why ("No space left on device")
+// instead of the message ending in "Unknown error".
+bool writeAll(QFileDevice &file, const char *data, qint64 size)
+{
+    while (size > 0) {
+        const qint64 n = file.write(data, size);
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= n;
+    }
+    return true;
+}
+
 std::vector<TensorSpec> specsOf(const std::vector<TensorWrite> &tensors)
 {
     std::vector<TensorSpec> specs;
@@ -157,7 +172,7 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
-    if (file.write(layout.bytes) != layout.bytes.size())
+    if (!writeAll(file, layout.bytes.constData(), layout.bytes.size()))
         return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
     if (job)
         job->addTotal(layout.dataSize);
@@ -170,7 +185,7 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
                 return makeError(path + QStringLiteral(": cancelled; nothing was written"));
             }
             const std::size_t n = std::min(kSlice, data.size() - pos);
-            if (file.write(reinterpret_cast<const char *>(data.data() + pos), qint64(n)) != qint64(n))
+            if (!writeAll(file, reinterpret_cast<const char *>(data.data() + pos), qint64(n)))
                 return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
             if (job)
                 job->advance(n);
@@ -200,7 +215,7 @@ Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec>
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
-    if (file.write(layout->bytes) != layout->bytes.size())
+    if (!writeAll(file, layout->bytes.constData(), layout->bytes.size()))
         return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
     if (!file.resize(qint64(layout->bytes.size()) + qint64(layout->dataSize)))
         return makeError(path + QStringLiteral(": cannot set the file size: ") + file.errorString());
@@ -258,7 +273,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
             + weightMap + "\n  }\n}\n";
     result.indexPath = QDir(folder).filePath(prefix + QStringLiteral(".safetensors.index.json"));
     QSaveFile file(result.indexPath);
-    if (!file.open(QIODevice::WriteOnly) || file.write(index.data(), qint64(index.size())) != qint64(index.size())
+    if (!file.open(QIODevice::WriteOnly) || !writeAll(file, index.data(), qint64(index.size()))
         || !file.commit())
         return makeError(result.indexPath + QStringLiteral(": cannot write: ") + file.errorString());
     return result;

@@ -101,9 +101,10 @@ template<typename T>
 inline float toKeyFloat(T v)
 {
     if constexpr (std::is_same_v<T, double>) {
-        // Saturate so that huge finite doubles stay finite in the key.
+        // Saturate so that huge finite doubles stay finite in the key, but keep infinities
+        // infinite: saturated, they were binned as finite values.
         constexpr double lim = double(std::numeric_limits<float>::max());
-        return float(v > lim ? lim : v < -lim ? -lim : v);
+        return float(std::isinf(v) ? v : v > lim ? lim : v < -lim ? -lim : v);
     } else {
         return float(v);
     }
@@ -196,7 +197,9 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
                 acc.canceled = true;
                 return;
             }
-            const std::uint64_t step = std::min<std::uint64_t>(count - done, kReportBytes * 8 / std::uint64_t(bits));
+            // Steps of whole bytes (8 elements make whole bytes of any width), or the bytes
+            // reported for 6-bit types would fall short of the tensor's size.
+            const std::uint64_t step = std::min<std::uint64_t>(count - done, kReportBytes * 8 / std::uint64_t(bits) / 8 * 8);
             const std::uint64_t at = first + done;
             if (bits == 8) {
                 countCodes(reinterpret_cast<const std::uint8_t *>(data) + at, std::size_t(step), acc.bins.data());
@@ -367,6 +370,68 @@ TensorStats finishWide(const Partial &p)
     return s;
 }
 
+// F64 values outside float's normal range defeat the one-pass kernel: its histogram key is a
+// float (it saturates above 3.4e38 and has no precision below 1.2e-38), and beyond ~1e154
+// squares, near the largest double even sums, overflow. Such tensors are rare; they get a
+// second, exact pass.
+bool needsExactDoublePass(const TensorStats &s)
+{
+    if (!s.finite)
+        return false;
+    const double maxAbs = std::max(std::abs(s.min), std::abs(s.max));
+    return maxAbs > double(std::numeric_limits<float>::max())
+            || (maxAbs > 0 && maxAbs < double(std::numeric_limits<float>::min())) || !std::isfinite(s.mean)
+            || !std::isfinite(s.std);
+}
+
+// Mean, deviation and histogram in units of the power of two above the largest magnitude, so
+// that no sum, square or range overflows (scaling by a power of two is exact). Counts, min and
+// max from the first pass are exact already. Returns false when cancelled.
+bool exactDoublePass(std::span<const std::byte> data, TensorStats &s, JobContext *job)
+{
+    int exponent = 0;
+    std::frexp(std::max(std::abs(s.min), std::abs(s.max)), &exponent);
+    const double unit = std::ldexp(1.0, -exponent);
+    const std::size_t count = data.size() / sizeof(double);
+    const auto scaled = [&](std::size_t i, double &x) {
+        double v;
+        std::memcpy(&v, data.data() + i * sizeof(double), sizeof v);
+        x = v * unit;
+        return std::isfinite(v);
+    };
+    constexpr std::size_t kCancelCheck = std::size_t(1) << 20;
+    double sum = 0;
+    double comp = 0; // Neumaier compensation
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i % kCancelCheck == 0 && job && job->isCanceled())
+            return false;
+        double x;
+        if (!scaled(i, x))
+            continue;
+        const double t = sum + x;
+        comp += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
+        sum = t;
+    }
+    const double mean = (sum + comp) / double(s.finite);
+    const double lo = s.min * unit;
+    const double hi = s.max * unit;
+    double m2 = 0;
+    s.histogram.fill(0);
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i % kCancelCheck == 0 && job && job->isCanceled())
+            return false;
+        double x;
+        if (!scaled(i, x))
+            continue;
+        m2 += (x - mean) * (x - mean);
+        ++s.histogram[std::size_t(binOf(x, lo, hi))];
+    }
+    s.mean = mean / unit;
+    s.std = std::sqrt(m2 / double(s.finite)) / unit;
+    s.histogramExact = true;
+    return true;
+}
+
 } // namespace
 
 Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job, QThreadPool *pool)
@@ -406,6 +471,8 @@ Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, J
         return makeError(QStringLiteral("statistics cancelled"));
 
     TensorStats stats = isNarrow(dtype) ? finishNarrow(dtype, total) : finishWide(total);
+    if (dtype == Dtype::F64 && needsExactDoublePass(stats) && !exactDoublePass(data, stats, job))
+        return makeError(QStringLiteral("statistics cancelled"));
     return stats;
 }
 

@@ -34,7 +34,8 @@ struct TensorStats
     std::array<std::uint64_t, kBins> histogram{};
     // Types of 16 bits or fewer are binned exactly. Wider ones are binned through a 65,536-bin
     // order-preserving key (the value rounded to bfloat16's 8 significant bits) in the same
-    // pass, so a value within 0.4% of a bin edge may land in the neighbouring bin.
+    // pass, so a value within 0.4% of a bin edge may land in the neighbouring bin; F64 values
+    // outside float's range are binned exactly, in a second pass.
     bool histogramExact = true;
 };
 

@@ -37,10 +37,17 @@ QString cliPath()
 QByteArray randomBytes(qsizetype size, std::uint32_t seed)
 {
     // mt19937 is specified bit for bit by the standard: the same bytes on every platform.
+    // Four bytes per draw: tests ask for up to 80 MiB.
     std::mt19937 generator(seed);
     QByteArray out(size, Qt::Uninitialized);
-    for (qsizetype i = 0; i < size; ++i)
-        out[i] = char(generator() & 0xff);
+    char *p = out.data();
+    qsizetype i = 0;
+    for (; i + 4 <= size; i += 4) {
+        const std::uint32_t word = generator();
+        std::memcpy(p + i, &word, 4);
+    }
+    for (; i < size; ++i)
+        p[i] = char(generator() & 0xff);
     return out;
 }
 

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <QString>
+
+#include <cstdint>
+
+namespace tantra {
+
+class BenchReport;
+
+struct BenchOptions
+{
+    QString dir;                // where the data files go (deleted afterwards)
+    std::uint64_t size = 0;     // bytes per data file for hashing and statistics
+    int runs = 2;               // each timing is the best of this many
+    QString self;               // this executable, for measurements in a child process
+};
+
+void runShaBench(const BenchOptions &options, BenchReport &report);
+void runStatsBench(const BenchOptions &options, BenchReport &report);
+void runHeaderBench(const BenchOptions &options, BenchReport &report);
+void runSparseBench(const BenchOptions &options, BenchReport &report);
+
+// The child side of runSparseBench: opens `path` in a fresh process and prints
+// "<seconds> <peak RSS KiB> <RSS before open KiB> <tensors>".
+int runOpenChild(const QString &path);
+
+} // namespace tantra

@@ -1,0 +1,111 @@
+// tantra-bench: measures the engine's hot paths against references and targets and prints a
+// table. It makes its own data (several GiB with the default size) and deletes it after.
+//   build/release/bin/tantra-bench [--size-mib 1024] [--runs 2] [--dir PATH] [--skip-sha] ...
+
+#include "benchreport.h"
+#include "benchsections.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThreadPool>
+
+#include <cstdio>
+#include <sys/utsname.h>
+
+using namespace tantra;
+
+namespace {
+
+std::string cpuModel()
+{
+    QFile f(QStringLiteral("/proc/cpuinfo"));
+    if (!f.open(QIODevice::ReadOnly))
+        return "unknown CPU";
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("model name"))
+            return line.mid(line.indexOf(':') + 1).trimmed().toStdString();
+    }
+    return "unknown CPU";
+}
+
+std::string opensslVersion()
+{
+    QProcess p;
+    p.start(QStringLiteral("openssl"), {QStringLiteral("version")});
+    if (!p.waitForFinished() || p.exitCode() != 0)
+        return "openssl not found";
+    return p.readAllStandardOutput().trimmed().toStdString();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Benchmarks of Tantra Weight Manager's engine."));
+    parser.addHelpOption();
+    const QCommandLineOption sizeOption(QStringLiteral("size-mib"),
+                                        QStringLiteral("Size of each data file for hashing and statistics (default 1024)."),
+                                        QStringLiteral("MiB"), QStringLiteral("1024"));
+    const QCommandLineOption runsOption(QStringLiteral("runs"), QStringLiteral("Timings per figure; the best counts (default 2)."),
+                                        QStringLiteral("n"), QStringLiteral("2"));
+    const QCommandLineOption dirOption(QStringLiteral("dir"), QStringLiteral("Folder for the data (default: the temp folder)."),
+                                       QStringLiteral("path"));
+    const QCommandLineOption skipSha(QStringLiteral("skip-sha"), QStringLiteral("Skip the SHA-256 comparison."));
+    const QCommandLineOption skipStats(QStringLiteral("skip-stats"), QStringLiteral("Skip the statistics."));
+    const QCommandLineOption skipHeader(QStringLiteral("skip-header"), QStringLiteral("Skip the header parse."));
+    const QCommandLineOption skipSparse(QStringLiteral("skip-sparse"), QStringLiteral("Skip the 1 TiB open."));
+    QCommandLineOption childOption(QStringLiteral("open-child"), QStringLiteral("Internal: open one file and report."),
+                                   QStringLiteral("path"));
+    childOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, childOption});
+    parser.process(app);
+
+    if (parser.isSet(childOption))
+        return runOpenChild(parser.value(childOption));
+
+    bool okSize = false;
+    bool okRuns = false;
+    const qulonglong sizeMib = parser.value(sizeOption).toULongLong(&okSize);
+    const int runs = parser.value(runsOption).toInt(&okRuns);
+    if (!okSize || sizeMib == 0 || !okRuns || runs < 1) {
+        std::fprintf(stderr, "tantra-bench: --size-mib and --runs take positive integers\n");
+        return 2;
+    }
+    const QString parent = parser.isSet(dirOption) ? parser.value(dirOption) : QDir::tempPath();
+    QTemporaryDir dir(parent + QStringLiteral("/tantra-bench-XXXXXX"));
+    if (!dir.isValid()) {
+        std::fprintf(stderr, "tantra-bench: cannot create a folder in %s\n", qPrintable(parent));
+        return 1;
+    }
+
+    BenchOptions options;
+    options.dir = dir.path();
+    options.size = std::uint64_t(sizeMib) << 20;
+    options.runs = runs;
+    options.self = QCoreApplication::applicationFilePath();
+
+    utsname uts{};
+    ::uname(&uts);
+    std::printf("tantra-bench %s: %s, %d threads in the pool, Linux %s\n", TANTRA_VERSION, cpuModel().c_str(),
+                QThreadPool::globalInstance()->maxThreadCount(), uts.release);
+    std::printf("compiler %s, %s; data in %s\n", __VERSION__, opensslVersion().c_str(), qPrintable(options.dir));
+
+    BenchReport report;
+    if (!parser.isSet(skipSha))
+        runShaBench(options, report);
+    if (!parser.isSet(skipStats))
+        runStatsBench(options, report);
+    if (!parser.isSet(skipHeader))
+        runHeaderBench(options, report);
+    if (!parser.isSet(skipSparse))
+        runSparseBench(options, report);
+    report.print();
+    std::printf("%d target(s) missed\n", report.missed());
+    return 0;
+}

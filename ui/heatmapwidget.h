@@ -1,0 +1,61 @@
+#pragma once
+
+#include "heatmaprenderer.h"
+#include "tensorslice.h"
+
+#include <QFuture>
+#include <QWidget>
+
+#include <memory>
+
+template<typename T>
+class QFutureWatcher;
+
+namespace tantra {
+
+class SafetensorsModel;
+struct ModelTensor;
+
+// Shows a 2-D slice of a tensor as a heatmap with a colour bar. Rendering waits until the
+// widget is visible; large slices render on the thread pool (the previous render is
+// cancelled when the slice changes), small ones right away.
+class HeatmapWidget : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit HeatmapWidget(QWidget *parent = nullptr);
+    ~HeatmapWidget() override;
+
+    void setTensor(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor);
+    void setSlice(const TensorSlice &slice);
+    const HeatmapImage &heatmap() const { return m_heatmap; }
+    bool isRendering() const;
+
+    QSize sizeHint() const override { return {480, 360}; }
+
+Q_SIGNALS:
+    void jobStarted(const QFuture<void> &future, const QString &description);
+    void rendered();
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void showEvent(QShowEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+
+private:
+    void render();
+    void cancelRender();
+    void setHeatmap(HeatmapImage heatmap);
+    QRect imageRect() const;
+    QRect legendRect() const;
+
+    std::shared_ptr<const SafetensorsModel> m_model;
+    const ModelTensor *m_tensor = nullptr;
+    TensorSlice m_slice;
+    bool m_dirty = false;
+    HeatmapImage m_heatmap;
+    QString m_message;
+    QFutureWatcher<HeatmapImage> *m_watcher = nullptr;
+};
+
+} // namespace tantra

@@ -1,0 +1,353 @@
+#include "mainwindow.h"
+
+#include "aboutdialog.h"
+#include "icons.h"
+#include "jobprogresswidget.h"
+#include "modelloader.h"
+#include "recentfiles.h"
+#include "safetensorsmodel.h"
+#include "tensorbrowser.h"
+#include "tensortext.h"
+#include "welcomepage.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabBar>
+#include <QTabWidget>
+#include <QToolBar>
+
+namespace tantra {
+
+namespace {
+
+const char *const kPathProperty = "tantraModelPath";
+
+QStringList localPaths(const QMimeData *mime)
+{
+    QStringList paths;
+    if (!mime || !mime->hasUrls())
+        return paths;
+    for (const QUrl &url : mime->urls()) {
+        if (url.isLocalFile())
+            paths.push_back(url.toLocalFile());
+    }
+    return paths;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setAcceptDrops(true);
+    setWindowIcon(Icons::app());
+
+    m_stack = new QStackedWidget(this);
+    m_welcome = new WelcomePage(m_stack);
+    m_tabs = new QTabWidget(m_stack);
+    m_tabs->setObjectName(QStringLiteral("pages"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->setMovable(true);
+    m_tabs->setElideMode(Qt::ElideMiddle);
+    m_tabs->setTabsClosable(true);
+    m_stack->addWidget(m_welcome);
+    m_stack->addWidget(m_tabs);
+    setCentralWidget(m_stack);
+
+    m_jobs = new JobProgressWidget(this);
+    statusBar()->addPermanentWidget(m_jobs);
+    m_loader = new ModelLoader(this);
+
+    createActions();
+
+    connect(m_loader, &ModelLoader::loaded, this, &MainWindow::onLoaded);
+    connect(m_loader, &ModelLoader::failed, this, &MainWindow::onLoadFailed);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onCurrentPageChanged);
+    connect(m_tabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closePage);
+    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openPath);
+    connect(m_welcome, &WelcomePage::openFileRequested, this, &MainWindow::openFileDialog);
+    connect(m_welcome, &WelcomePage::openFolderRequested, this, &MainWindow::openFolderDialog);
+    connect(m_welcome, &WelcomePage::openPathRequested, this, &MainWindow::openPath);
+    m_welcome->setRecentPaths(m_recent->paths());
+
+    const QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray()))
+        resize(1360, 860);
+    restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
+    m_browserState = settings.value(QStringLiteral("browser/state")).toByteArray();
+    onCurrentPageChanged();
+    statusBar()->showMessage(tr("Ready. Open a model with Ctrl+O or drop one on the window."));
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    m_fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction *openFile = m_fileMenu->addAction(Icons::get(QStringLiteral("open-file")), tr("&Open File\u2026"), this,
+                                              &MainWindow::openFileDialog);
+    openFile->setShortcut(QKeySequence::Open);
+    openFile->setToolTip(tr("Open a .safetensors file or a *.safetensors.index.json (Ctrl+O)"));
+    QAction *openFolder = m_fileMenu->addAction(Icons::get(QStringLiteral("open-folder")), tr("Open &Folder\u2026"), this,
+                                                &MainWindow::openFolderDialog);
+    openFolder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    openFolder->setToolTip(tr("Open a folder holding a sharded model (Ctrl+Shift+O)"));
+    QMenu *recentMenu = m_fileMenu->addMenu(Icons::get(QStringLiteral("recent")), tr("Open &Recent"));
+    m_recent = new RecentFiles(recentMenu, this);
+    m_reloadAction = m_fileMenu->addAction(Icons::get(QStringLiteral("reload")), tr("Re&load"), this, &MainWindow::reloadCurrent);
+    m_reloadAction->setShortcut(QKeySequence::Refresh);
+    m_reloadAction->setToolTip(tr("Open the current model again from disk (F5)"));
+    m_fileMenu->addSeparator();
+    m_closeAction = m_fileMenu->addAction(Icons::get(QStringLiteral("close")), tr("&Close Tab"), this, &MainWindow::closeCurrentPage);
+    m_closeAction->setShortcut(QKeySequence::Close);
+    QAction *quit = m_fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    connect(m_viewMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildViewMenu);
+
+    m_helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction *about = m_helpMenu->addAction(Icons::get(QStringLiteral("info")), tr("&About %1").arg(QApplication::applicationDisplayName()),
+                                           this, &MainWindow::showAbout);
+    about->setMenuRole(QAction::AboutRole);
+    m_helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt)->setMenuRole(QAction::AboutQtRole);
+
+    m_toolBar = addToolBar(tr("Main Toolbar"));
+    m_toolBar->setObjectName(QStringLiteral("mainToolBar"));
+    m_toolBar->setMovable(false);
+    m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_toolBar->addAction(openFile);
+    m_toolBar->addAction(openFolder);
+    m_toolBar->addAction(m_reloadAction);
+    rebuildViewMenu();
+}
+
+void MainWindow::rebuildViewMenu()
+{
+    m_viewMenu->clear();
+    m_viewMenu->addAction(m_toolBar->toggleViewAction());
+    if (TensorBrowser *browser = currentBrowser()) {
+        m_viewMenu->addSeparator();
+        m_viewMenu->addActions(browser->viewActions());
+    }
+    // Tab switching, listed so that it can be found; QTabWidget itself handles Ctrl+Tab.
+    m_viewMenu->addSeparator();
+    QAction *next = m_viewMenu->addAction(tr("&Next Tab"), this, [this] {
+        if (m_tabs->count())
+            m_tabs->setCurrentIndex((m_tabs->currentIndex() + 1) % m_tabs->count());
+    });
+    next->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_PageDown));
+    next->setEnabled(m_tabs->count() > 1);
+    QAction *previous = m_viewMenu->addAction(tr("&Previous Tab"), this, [this] {
+        if (m_tabs->count())
+            m_tabs->setCurrentIndex((m_tabs->currentIndex() + m_tabs->count() - 1) % m_tabs->count());
+    });
+    previous->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_PageUp));
+    previous->setEnabled(m_tabs->count() > 1);
+}
+
+int MainWindow::addPage(QWidget *page, const QIcon &icon, const QString &title, bool closable)
+{
+    const int index = m_tabs->addTab(page, icon, title);
+    if (!closable) {
+        // Only this tab loses its close button; the others keep theirs.
+        const auto side = QTabBar::ButtonPosition(
+                m_tabs->style()->styleHint(QStyle::SH_TabBar_CloseButtonPosition, nullptr, m_tabs->tabBar()));
+        if (QWidget *button = m_tabs->tabBar()->tabButton(index, side)) {
+            m_tabs->tabBar()->setTabButton(index, side, nullptr);
+            button->deleteLater();
+        }
+        page->setProperty("tantraPermanent", true);
+    }
+    m_stack->setCurrentWidget(m_tabs);
+    m_tabs->setCurrentIndex(index);
+    return index;
+}
+
+QString MainWindow::keyFor(const QString &path)
+{
+    const QFileInfo info(path);
+    const QString canonical = info.canonicalFilePath();
+    return canonical.isEmpty() ? info.absoluteFilePath() : canonical;
+}
+
+TensorBrowser *MainWindow::browserFor(const QString &path) const
+{
+    const QString key = keyFor(path);
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto *browser = qobject_cast<TensorBrowser *>(m_tabs->widget(i));
+        if (browser && browser->property(kPathProperty).toString() == key)
+            return browser;
+    }
+    return nullptr;
+}
+
+TensorBrowser *MainWindow::currentBrowser() const
+{
+    return qobject_cast<TensorBrowser *>(m_tabs->currentWidget());
+}
+
+void MainWindow::openPath(const QString &path)
+{
+    if (TensorBrowser *browser = browserFor(path)) {
+        m_tabs->setCurrentWidget(browser);
+        statusBar()->showMessage(tr("%1 is already open").arg(QDir::toNativeSeparators(path)), 4000);
+        return;
+    }
+    statusBar()->showMessage(tr("Opening %1\u2026").arg(QDir::toNativeSeparators(path)));
+    m_jobs->track(m_loader->open(path), tr("Opening %1").arg(QFileInfo(path).fileName()));
+}
+
+void MainWindow::reloadCurrent()
+{
+    if (TensorBrowser *browser = currentBrowser())
+        m_jobs->track(m_loader->open(browser->property(kPathProperty).toString()), tr("Reloading"));
+}
+
+void MainWindow::onLoaded(const QString &path, std::shared_ptr<const SafetensorsModel> model)
+{
+    const QFileInfo info(path);
+    const QString title = info.isDir() ? info.fileName() + QLatin1Char('/') : info.fileName();
+    TensorBrowser *browser = browserFor(path);
+    if (browser) {
+        // A reload: same tab, same filter and selection where the tensor still exists.
+        const QString current = browser->currentTensorName();
+        browser->setModel(std::move(model));
+        browser->selectTensor(current);
+    } else {
+        browser = new TensorBrowser(m_tabs);
+        browser->setProperty(kPathProperty, keyFor(path));
+        browser->setModel(std::move(model));
+        if (!m_browserState.isEmpty())
+            browser->restoreState(m_browserState);
+        connect(browser, &TensorBrowser::jobStarted, m_jobs, &JobProgressWidget::track);
+        connect(browser, &TensorBrowser::message, this, [this](const QString &text) { statusBar()->showMessage(text, 5000); });
+        const QIcon icon = Icons::get(info.isDir() || browser->model()->isSharded() ? QStringLiteral("open-folder") : QStringLiteral("tensor"));
+        const int index = addPage(browser, icon, title, true);
+        m_tabs->setTabToolTip(index, QDir::toNativeSeparators(info.absoluteFilePath()));
+    }
+    m_recent->add(path);
+    m_welcome->setRecentPaths(m_recent->paths());
+    statusBar()->showMessage(tr("Opened %1: %2")
+                                     .arg(QDir::toNativeSeparators(path),
+                                          TensorText::counted(browser->model()->tensors().size(), tr("tensor"), tr("tensors"))),
+                             5000);
+    Q_EMIT modelOpened(path, browser);
+}
+
+void MainWindow::onLoadFailed(const QString &path, const QString &message)
+{
+    statusBar()->showMessage(message, 10000);
+    // Window-modal and opened, not exec()'d: a failed drop must not block the event loop.
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Cannot Open"),
+                                tr("%1 was not opened.").arg(QDir::toNativeSeparators(QFileInfo(path).fileName())),
+                                QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("openErrorBox"));
+    box->setInformativeText(message);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    Q_EMIT openFailed(path, message);
+}
+
+void MainWindow::onCurrentPageChanged()
+{
+    const bool hasPages = m_tabs->count() > 0;
+    m_stack->setCurrentWidget(hasPages ? static_cast<QWidget *>(m_tabs) : m_welcome);
+    TensorBrowser *browser = currentBrowser();
+    m_reloadAction->setEnabled(browser);
+    QWidget *page = m_tabs->currentWidget();
+    m_closeAction->setEnabled(page && !page->property("tantraPermanent").toBool());
+    setWindowTitle(hasPages ? m_tabs->tabText(m_tabs->currentIndex()) : QString());
+}
+
+void MainWindow::closePage(int index)
+{
+    QWidget *page = m_tabs->widget(index);
+    if (!page || page->property("tantraPermanent").toBool())
+        return;
+    if (auto *browser = qobject_cast<TensorBrowser *>(page))
+        m_browserState = browser->saveState();
+    m_tabs->removeTab(index);
+    page->deleteLater();
+    onCurrentPageChanged();
+}
+
+void MainWindow::closeCurrentPage()
+{
+    closePage(m_tabs->currentIndex());
+}
+
+void MainWindow::openFileDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open Model"), QString(),
+            tr("Safetensors models (*.safetensors *.safetensors.index.json);;All files (*)"));
+    if (!path.isEmpty())
+        openPath(path);
+}
+
+void MainWindow::openFolderDialog()
+{
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Open Sharded Model Folder"));
+    if (!path.isEmpty())
+        openPath(path);
+}
+
+void MainWindow::showAbout()
+{
+    auto *dialog = new AboutDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    // Any local path is accepted here; whether it is a model is the engine's call on drop,
+    // so a wrong file gets an explanation rather than a silent "no entry" cursor.
+    if (!localPaths(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dragMoveEvent(QDragMoveEvent *event)
+{
+    if (!localPaths(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QStringList paths = localPaths(event->mimeData());
+    if (paths.isEmpty())
+        return;
+    event->acceptProposedAction();
+    for (const QString &path : paths)
+        openPath(path);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("mainWindow/state"), saveState());
+    if (TensorBrowser *browser = currentBrowser())
+        m_browserState = browser->saveState();
+    if (!m_browserState.isEmpty())
+        settings.setValue(QStringLiteral("browser/state"), m_browserState);
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace tantra

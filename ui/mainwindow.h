@@ -1,0 +1,88 @@
+#pragma once
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QStackedWidget;
+class QTabWidget;
+class QToolBar;
+
+namespace tantra {
+
+class JobProgressWidget;
+class ModelLoader;
+class RecentFiles;
+class SafetensorsModel;
+class TensorBrowser;
+class WelcomePage;
+
+// The application frame: menus, toolbar, a status bar with the job area, and pages as tabs.
+// It wires pages together and holds no page logic itself. Pages are added with addPage();
+// each opened model gets a TensorBrowser page.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Adds a page as a tab and shows it; returns its tab index. Closable pages get a close
+    // button; permanent ones (a workspace view) do not.
+    int addPage(QWidget *page, const QIcon &icon, const QString &title, bool closable = false);
+    QTabWidget *pages() const { return m_tabs; }
+    // Long jobs of any page go here to show their progress: jobs()->track(future, text).
+    JobProgressWidget *jobs() const { return m_jobs; }
+    QMenu *fileMenu() const { return m_fileMenu; }
+    QMenu *viewMenu() const { return m_viewMenu; }
+    QMenu *helpMenu() const { return m_helpMenu; }
+    QToolBar *mainToolBar() const { return m_toolBar; }
+
+    // Opens a .safetensors file, an index or a shard folder in a browser tab, off the GUI
+    // thread. A model already open is brought to the front instead.
+    void openPath(const QString &path);
+    TensorBrowser *browserFor(const QString &path) const;
+    TensorBrowser *currentBrowser() const;
+
+public Q_SLOTS:
+    void openFileDialog();
+    void openFolderDialog();
+    void reloadCurrent();
+    void closeCurrentPage();
+    void showAbout();
+
+Q_SIGNALS:
+    void modelOpened(const QString &path, tantra::TensorBrowser *browser);
+    void openFailed(const QString &path, const QString &message);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dragMoveEvent(QDragMoveEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void onLoaded(const QString &path, std::shared_ptr<const SafetensorsModel> model);
+    void onLoadFailed(const QString &path, const QString &message);
+    void onCurrentPageChanged();
+    void rebuildViewMenu();
+    void closePage(int index);
+    static QString keyFor(const QString &path);
+
+    QStackedWidget *m_stack = nullptr;
+    WelcomePage *m_welcome = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    QToolBar *m_toolBar = nullptr;
+    QMenu *m_fileMenu = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QMenu *m_helpMenu = nullptr;
+    QAction *m_reloadAction = nullptr;
+    QAction *m_closeAction = nullptr;
+    JobProgressWidget *m_jobs = nullptr;
+    ModelLoader *m_loader = nullptr;
+    RecentFiles *m_recent = nullptr;
+    QByteArray m_browserState;
+};
+
+} // namespace tantra

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "tensoritemsource.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QStringList>
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace tantra {
+
+class SafetensorsModel;
+struct TensorInfo;
+
+// Every tensor of a model as one flat row. A plain vector of row structs, filled with one
+// model reset per load; display text is made only for the rows a view asks for.
+class TensorTableModel : public QAbstractTableModel, public TensorItemSource
+{
+    Q_OBJECT
+public:
+    explicit TensorTableModel(QObject *parent = nullptr);
+    ~TensorTableModel() override;
+
+    void setModel(std::shared_ptr<const SafetensorsModel> model);
+    const std::shared_ptr<const SafetensorsModel> &model() const { return m_model; }
+    // Replaces every issue; tensors not named have none.
+    void setTensorIssues(const QHash<QString, QString> &issueByTensorName);
+    int issueCount() const { return m_issueCount; }
+
+    // The row of a tensor, or -1.
+    int rowOf(std::string_view tensorName) const;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    const ModelTensor *tensorAt(const QModelIndex &index) const override;
+    int compareRows(const QModelIndex &a, const QModelIndex &b, int column) const override;
+    bool rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const override;
+
+private:
+    struct Row
+    {
+        const ModelTensor *tensor = nullptr;
+        std::uint64_t elements = 0;
+        QString issue;
+    };
+
+    std::shared_ptr<const SafetensorsModel> m_model;
+    std::vector<Row> m_rows;
+    QStringList m_shardNames;
+    int m_issueCount = 0;
+};
+
+} // namespace tantra
