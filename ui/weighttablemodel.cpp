@@ -2,6 +2,7 @@
 
 #include "icons.h"
 
+#include <QFont>
 #include <QLocale>
 
 namespace tantra {

@@ -17,6 +17,8 @@
 #include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
+#include <QTableView>
+#include <QToolButton>
 
 namespace tantra {
 
