@@ -88,6 +88,7 @@ public:
     const Workspace &workspace() const { return m_workspace; }
     const Registry &registry() const { return m_registry; }
     const ConfigManager &configs() const { return m_configs; }
+    ConfigManager &configs() { return m_configs; }
     Result<RegistryData> snapshot() const { return m_registry.load(); }
 
     // Zero-copy views of every tensor of a weight (`version` empty: the active one).

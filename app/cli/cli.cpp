@@ -22,7 +22,10 @@ void writeTo(FILE *stream, const QString &text)
 
 std::vector<Command> commands()
 {
-    return {inspectCommand(), checksumCommand()};
+    return {setupCommand(),   listModelsCommand(), listWeightsCommand(), configCommand(),   setActiveCommand(),
+            backupCommand(),  restoreCommand(),    listBackupsCommand(), cleanupCommand(),  validateCommand(),
+            importCommand(),  removeCommand(),     verifyCommand(),      doctorCommand(),   historyCommand(),
+            createConfigCommand(), inspectCommand(), checksumCommand()};
 }
 
 QString usage(const std::vector<Command> &all)

@@ -46,6 +46,22 @@ struct Command
 int run(const QStringList &arguments);
 
 // Registered by the command files.
+Command setupCommand();
+Command listModelsCommand();
+Command listWeightsCommand();
+Command configCommand();
+Command setActiveCommand();
+Command backupCommand();
+Command restoreCommand();
+Command listBackupsCommand();
+Command cleanupCommand();
+Command validateCommand();
+Command importCommand();
+Command removeCommand();
+Command verifyCommand();
+Command doctorCommand();
+Command historyCommand();
+Command createConfigCommand();
 Command inspectCommand();
 Command checksumCommand();
 

@@ -1,0 +1,127 @@
+// validate, verify
+#include "workspacecontext.h"
+
+#include "jobcontext.h"
+
+namespace tantra::cli {
+
+namespace {
+
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSON instead of text."));
+
+QJsonObject reportJson(const ValidationReport &r)
+{
+    return QJsonObject{{QStringLiteral("weight"), r.weight},
+                       {QStringLiteral("path"), r.path},
+                       {QStringLiteral("passed"), r.passed},
+                       {QStringLiteral("deep"), r.deep},
+                       {QStringLiteral("tensors"), r.tensorCount},
+                       {QStringLiteral("expected_tensors"), r.rulesChecked},
+                       {QStringLiteral("issues"), QJsonArray::fromStringList(r.issues)}};
+}
+
+int runValidate(Context &ctx)
+{
+    const bool all = ctx.parser.isSet(QStringLiteral("all"));
+    if ((all && !ctx.positional.isEmpty()) || (!all && ctx.positional.size() != 1)) {
+        ctx.err(QStringLiteral("validate: usage: validate TYPE [--version V] [--deep] | validate --all [--deep]"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    const bool deep = ctx.parser.isSet(QStringLiteral("deep"));
+    std::vector<std::pair<QString, QString>> targets; // (type, version)
+    if (all) {
+        auto data = manager->snapshot();
+        if (!data)
+            return fail(ctx, data.error());
+        for (const auto &[name, w] : data->weights)
+            targets.emplace_back(w.modelType, w.version);
+        if (targets.empty()) {
+            ctx.outLine(QStringLiteral("No weights registered."));
+            return ExitOk;
+        }
+    } else {
+        targets.emplace_back(ctx.positional.first(), ctx.parser.value(QStringLiteral("version")));
+    }
+    JobContext job;
+    ctx.attachProgress(job, QStringLiteral("validate"));
+    QJsonArray array;
+    bool allPassed = true;
+    for (const auto &[type, version] : targets) {
+        auto report = manager->validateWeights(type, version, deep, &job);
+        if (!report)
+            return fail(ctx, report.error());
+        allPassed = allPassed && report->passed;
+        array.append(reportJson(*report));
+        if (ctx.parser.isSet(kJson))
+            continue;
+        ctx.endProgress();
+        if (report->passed) {
+            ctx.outLine(QStringLiteral("PASS %1: %2 tensors, %3 expected by the config%4")
+                                .arg(report->weight)
+                                .arg(report->tensorCount)
+                                .arg(report->rulesChecked)
+                                .arg(deep ? QStringLiteral(", checksum and NaN/Inf checked") : QString()));
+        } else {
+            ctx.outLine(QStringLiteral("FAIL %1: %2 problem(s)").arg(report->weight).arg(report->issues.size()));
+            for (const QString &issue : report->issues)
+                ctx.outLine(QStringLiteral("  ") + issue);
+        }
+    }
+    ctx.endProgress();
+    if (ctx.parser.isSet(kJson))
+        printJson(ctx, all ? QJsonValue(array) : array.first());
+    return allPassed ? ExitOk : ExitProblem;
+}
+
+int runVerify(Context &ctx)
+{
+    if (ctx.positional.size() > 1) {
+        ctx.err(QStringLiteral("verify: give at most one model type or weight name"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    JobContext job;
+    ctx.attachProgress(job, QStringLiteral("verify"));
+    auto results = manager->verify(ctx.positional.value(0), &job);
+    ctx.endProgress();
+    if (!results)
+        return fail(ctx, results.error());
+    bool allOk = true;
+    QJsonArray array;
+    for (const auto &r : *results) {
+        allOk = allOk && r.status == QLatin1String("ok");
+        array.append(QJsonObject{{QStringLiteral("weight"), r.weight}, {QStringLiteral("status"), r.status}, {QStringLiteral("message"), r.message}});
+        if (!ctx.parser.isSet(kJson))
+            ctx.outLine(QStringLiteral("%1  %2%3").arg(r.status.toUpper(), -7).arg(r.weight, r.message.isEmpty() ? QString() : QStringLiteral("  ") + r.message));
+    }
+    if (ctx.parser.isSet(kJson))
+        printJson(ctx, array);
+    return allOk ? ExitOk : ExitProblem;
+}
+
+} // namespace
+
+Command validateCommand()
+{
+    return {"validate", "TYPE | --all", "Check weights against their config's shape rules (--deep: also checksum and NaN/Inf)",
+            [](QCommandLineParser &p) {
+                p.addOption(kJson);
+                p.addOption({QStringLiteral("version"), QStringLiteral("The version to check (default: the active one)."), QStringLiteral("V")});
+                p.addOption({QStringLiteral("deep"), QStringLiteral("Also re-hash against the registry and scan for NaN/Inf.")});
+                p.addOption({QStringLiteral("all"), QStringLiteral("Validate every registered weight.")});
+            },
+            runValidate};
+}
+
+Command verifyCommand()
+{
+    return {"verify", "[TYPE|NAME]", "Re-hash weights against the registry's checksums, in parallel",
+            [](QCommandLineParser &p) { p.addOption(kJson); }, runVerify};
+}
+
+} // namespace tantra::cli

@@ -1,0 +1,192 @@
+// list-weights, set-active, remove, history, import
+#include "workspacecontext.h"
+
+#include "jobcontext.h"
+
+namespace tantra::cli {
+
+namespace {
+
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSON instead of text."));
+
+QString checkState(const WeightEntry &w)
+{
+    if (w.validation.status.isEmpty())
+        return QStringLiteral("not checked");
+    return w.validation.status + (w.validation.deep ? QStringLiteral(" (deep)") : QString());
+}
+
+int runListWeights(Context &ctx)
+{
+    if (ctx.positional.size() > 1) {
+        ctx.err(QStringLiteral("list-weights: give at most one model type"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    auto data = manager->snapshot();
+    if (!data)
+        return fail(ctx, data.error());
+    const QString type = ctx.positional.value(0);
+    std::vector<const WeightEntry *> weights;
+    for (const auto &[name, w] : data->weights) {
+        if (type.isEmpty() || w.modelType == type)
+            weights.push_back(&w);
+    }
+    std::sort(weights.begin(), weights.end(), [](const WeightEntry *a, const WeightEntry *b) {
+        return a->modelType != b->modelType ? a->modelType < b->modelType : a->created > b->created;
+    });
+    QJsonArray array;
+    std::vector<QStringList> rows;
+    for (const WeightEntry *w : weights) {
+        const bool active = data->activeOf(w->modelType) == w->name;
+        array.append(weightJson(*w, active));
+        rows.push_back({active ? QStringLiteral("*") : QString(), w->name, w->modelType, w->version, humanBytes(w->size),
+                        w->created.toString(QStringLiteral("yyyy-MM-dd HH:mm")), w->sha256.left(12), checkState(*w)});
+    }
+    if (ctx.parser.isSet(kJson)) {
+        printJson(ctx, array);
+        return ExitOk;
+    }
+    if (rows.empty()) {
+        ctx.outLine(type.isEmpty() ? QStringLiteral("No weights registered.") : QStringLiteral("No weights registered for '%1'.").arg(type));
+        return ExitOk;
+    }
+    ctx.out(formatTable({QStringLiteral("A"), QStringLiteral("NAME"), QStringLiteral("TYPE"), QStringLiteral("VERSION"), QStringLiteral("SIZE"),
+                         QStringLiteral("CREATED (UTC)"), QStringLiteral("SHA256"), QStringLiteral("VALIDATION")},
+                        rows, {4}));
+    return ExitOk;
+}
+
+int runSetActive(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("set-active: give one weight name (see list-weights)"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    if (auto s = manager->setActiveWeight(ctx.positional.first()); !s)
+        return fail(ctx, s.error());
+    ctx.outLine(QStringLiteral("Active: ") + ctx.positional.first());
+    return ExitOk;
+}
+
+int runRemove(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("remove: give one weight name"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    if (auto s = manager->removeWeight(ctx.positional.first()); !s)
+        return fail(ctx, s.error());
+    ctx.outLine(QStringLiteral("Removed ") + ctx.positional.first());
+    return ExitOk;
+}
+
+int runHistory(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("history: give one model type"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    auto data = manager->snapshot();
+    if (!data)
+        return fail(ctx, data.error());
+    const auto it = data->history.find(ctx.positional.first());
+    QJsonArray array;
+    std::vector<QStringList> rows;
+    if (it != data->history.end()) {
+        for (const auto &a : it->second) {
+            array.append(QJsonObject{{QStringLiteral("weight"), a.weight},
+                                     {QStringLiteral("previous"), a.previous.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(a.previous)},
+                                     {QStringLiteral("activated_at"), isoUtc(a.at)}});
+            rows.push_back({a.at.toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), a.weight, a.previous.isEmpty() ? QStringLiteral("-") : a.previous});
+        }
+    }
+    if (ctx.parser.isSet(kJson))
+        printJson(ctx, array);
+    else if (rows.empty())
+        ctx.outLine(QStringLiteral("No activations recorded for '%1'.").arg(ctx.positional.first()));
+    else
+        ctx.out(formatTable({QStringLiteral("ACTIVATED (UTC)"), QStringLiteral("WEIGHT"), QStringLiteral("REPLACED")}, rows));
+    return ExitOk;
+}
+
+int runImport(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("import: give one PATH (a .safetensors file, an index, or a shard folder)"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    ImportRequest request;
+    request.source = ctx.positional.first();
+    request.modelType = ctx.parser.value(QStringLiteral("type"));
+    request.version = ctx.parser.value(QStringLiteral("version"));
+    request.move = ctx.parser.isSet(QStringLiteral("move"));
+    request.activate = ctx.parser.isSet(QStringLiteral("activate"));
+    JobContext job;
+    ctx.attachProgress(job, QStringLiteral("import"));
+    auto entry = manager->importWeight(request, &job);
+    ctx.endProgress();
+    if (!entry)
+        return fail(ctx, entry.error());
+    if (ctx.parser.isSet(kJson)) {
+        printJson(ctx, weightJson(*entry, request.activate));
+        return ExitOk;
+    }
+    ctx.outLine(QStringLiteral("Imported %1 as %2 (%3, sha256 %4)%5")
+                        .arg(request.source, entry->name, humanBytes(entry->size), entry->sha256,
+                             request.activate ? QStringLiteral(", now active") : QString()));
+    return ExitOk;
+}
+
+} // namespace
+
+Command listWeightsCommand()
+{
+    return {"list-weights", "[TYPE]", "List registered weights (all, or one model type's)",
+            [](QCommandLineParser &p) { p.addOption(kJson); }, runListWeights};
+}
+
+Command setActiveCommand()
+{
+    return {"set-active", "NAME", "Make a weight the active one of its model type", {}, runSetActive};
+}
+
+Command removeCommand()
+{
+    return {"remove", "NAME", "Delete a weight and its registry entry (not the active one)", {}, runRemove};
+}
+
+Command historyCommand()
+{
+    return {"history", "TYPE", "Show which weight was active when, for rollback",
+            [](QCommandLineParser &p) { p.addOption(kJson); }, runHistory};
+}
+
+Command importCommand()
+{
+    return {"import", "PATH", "Copy (or move) a weight into the workspace, hash, validate and register it",
+            [](QCommandLineParser &p) {
+                p.addOption(kJson);
+                p.addOption({QStringLiteral("type"), QStringLiteral("Model type (default: guessed from the configs' shape rules)."), QStringLiteral("TYPE")});
+                p.addOption({QStringLiteral("version"), QStringLiteral("Version (default: a UTC timestamp)."), QStringLiteral("VERSION")});
+                p.addOption({QStringLiteral("move"), QStringLiteral("Move the file instead of copying it.")});
+                p.addOption({QStringLiteral("activate"), QStringLiteral("Make it the active weight of its type.")});
+            },
+            runImport};
+}
+
+} // namespace tantra::cli

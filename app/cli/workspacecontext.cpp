@@ -1,0 +1,68 @@
+#include "workspacecontext.h"
+
+#include <QFileInfo>
+#include <QJsonDocument>
+
+namespace tantra::cli {
+
+std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist)
+{
+    const Workspace ws(ctx.root());
+    if (!QFileInfo(ws.root()).isDir()) {
+        ctx.err(ws.root() + QStringLiteral(": no such folder (set --root or $TANTRA_ROOT)"));
+        return std::nullopt;
+    }
+    if (mustExist && !ws.hasLayout()) {
+        ctx.err(ws.root() + QStringLiteral(": not a Tantra workspace (no Model/weights or Config); run 'tantra-model-manager setup' there first"));
+        return std::nullopt;
+    }
+    return WeightManager(ws);
+}
+
+void printJson(Context &ctx, const QJsonValue &value)
+{
+    const QJsonDocument doc = value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject());
+    ctx.out(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
+}
+
+int fail(Context &ctx, const Error &error, int code)
+{
+    ctx.endProgress();
+    ctx.err(error.message);
+    return code;
+}
+
+QJsonObject weightJson(const WeightEntry &w, bool active)
+{
+    QJsonObject o = Registry::entryToJson(w);
+    o[QStringLiteral("name")] = w.name;
+    o[QStringLiteral("active")] = active;
+    return o;
+}
+
+QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned)
+{
+    std::vector<qsizetype> width(std::size_t(header.size()));
+    for (qsizetype c = 0; c < header.size(); ++c)
+        width[std::size_t(c)] = header[c].size();
+    for (const auto &row : rows)
+        for (qsizetype c = 0; c < row.size() && c < header.size(); ++c)
+            width[std::size_t(c)] = std::max(width[std::size_t(c)], row[c].size());
+    const auto line = [&](const QStringList &cells) -> QString {
+        QString text;
+        for (qsizetype c = 0; c < cells.size(); ++c) {
+            const int w = int(width[std::size_t(c)]);
+            const bool last = c + 1 == cells.size();
+            text += rightAligned.contains(int(c)) ? cells[c].rightJustified(w) : cells[c].leftJustified(last ? 0 : w);
+            if (!last)
+                text += QStringLiteral("  ");
+        }
+        return text + QLatin1Char('\n');
+    };
+    QString text = line(header);
+    for (const auto &row : rows)
+        text += line(row);
+    return text;
+}
+
+} // namespace tantra::cli

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "cli.h"
+#include "registry.h"
+#include "weightmanager.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+
+#include <optional>
+
+namespace tantra::cli {
+
+// Opens the workspace a command works on, or prints why it cannot (exit 2).
+std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist = true);
+
+// Prints a JSON document (object or array) on stdout.
+void printJson(Context &ctx, const QJsonValue &value);
+
+// Prints a Result's error on stderr and returns `code`.
+int fail(Context &ctx, const Error &error, int code = ExitProblem);
+
+QJsonObject weightJson(const WeightEntry &w, bool active);
+QString formatTable(const QStringList &header, const std::vector<QStringList> &rows, const QList<int> &rightAligned = {});
+
+} // namespace tantra::cli

@@ -1,0 +1,266 @@
+#include "weightmanager.h"
+
+#include "jobcontext.h"
+#include "weightfiles.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+namespace tantra {
+
+WeightManager::WeightManager(const Workspace &workspace)
+    : m_workspace(workspace), m_registry(workspace.registryPath()), m_configs(workspace.configDir())
+{
+}
+
+QString WeightManager::finalPathFor(const QString &type, const QString &version, bool sharded) const
+{
+    const QString stem = weightName(type, version);
+    return QDir(m_workspace.weightsDir()).filePath(sharded ? stem : stem + QStringLiteral(".safetensors"));
+}
+
+Result<WeightEntry> WeightManager::findWeight(const QString &type, const QString &version) const
+{
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    QString name;
+    if (version.isEmpty()) {
+        name = data->activeOf(type);
+        if (name.isEmpty()) {
+            const bool known = !data->weightsOf(type).empty();
+            return makeError(m_registry.path() + QStringLiteral(": model type '%1' has no active weight%2")
+                                                         .arg(type, known ? QStringLiteral("; choose one with 'set-active NAME'")
+                                                                          : QStringLiteral(" (no weights registered for it)")));
+        }
+    } else {
+        name = weightName(type, version);
+    }
+    const WeightEntry *w = data->find(name);
+    if (!w)
+        return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+    return *w;
+}
+
+Result<QString> WeightManager::getWeightPath(const QString &type, const QString &version) const
+{
+    auto w = findWeight(type, version);
+    if (!w)
+        return w.error();
+    const QString path = m_workspace.absolutePath(w->path);
+    if (auto inside = m_workspace.checkInside(path); !inside)
+        return inside.error();
+    return path;
+}
+
+Result<SafetensorsModel> WeightManager::loadWeights(const QString &type, const QString &version) const
+{
+    auto path = getWeightPath(type, version);
+    if (!path)
+        return path.error();
+    return SafetensorsModel::open(*path);
+}
+
+
+// Undoes the move when the registry cannot be written.
+Result<WeightEntry> WeightManager::commitWeight(WeightEntry entry, const QString &partial, bool activate)
+{
+    const QString finalPath = m_workspace.absolutePath(entry.path);
+    bool moved = false;
+    auto status = m_registry.update([&](RegistryData &data) -> Status {
+        if (data.find(entry.name))
+            return makeError(m_registry.path() + QStringLiteral(": a weight named '%1' is already registered").arg(entry.name));
+        if (QFileInfo::exists(finalPath))
+            return makeError(finalPath + QStringLiteral(": a file is already there but not registered; run 'doctor' or choose another version"));
+        if (!partial.isEmpty()) {
+            if (!QDir().rename(partial, finalPath))
+                return makeError(finalPath + QStringLiteral(": cannot move the new weight into place"));
+            moved = true;
+        }
+        data.weights[entry.name] = entry;
+        if (activate)
+            data.activate(entry.name, QDateTime::currentDateTimeUtc());
+        return {};
+    });
+    if (!status) {
+        if (moved)
+            QDir().rename(finalPath, partial);
+        return status.error();
+    }
+    return entry;
+}
+
+
+Result<WeightEntry> WeightManager::saveWeights(const std::vector<TensorWrite> &tensors, const QString &type,
+                                               const QString &version, bool isActive, const Metadata &metadata,
+                                               JobContext *job)
+{
+    if (auto s = validateName(type, QStringLiteral("model type")); !s)
+        return s.error();
+    if (auto s = validateName(version, QStringLiteral("version")); !s)
+        return s.error();
+    if (auto s = m_workspace.createLayout(); !s)
+        return s.error();
+    const QString finalPath = finalPathFor(type, version, false);
+    const QString partial = partialPathFor(finalPath);
+    if (auto s = writeSafetensors(partial, tensors, metadata, job); !s)
+        return s.error();
+    auto files = hashWeight(m_workspace.root(), partial, false, job);
+    if (!files) {
+        QFile::remove(partial);
+        return files.error();
+    }
+    WeightEntry entry;
+    entry.name = weightName(type, version);
+    entry.modelType = type;
+    entry.version = version;
+    entry.path = m_workspace.relativePath(finalPath);
+    entry.size = files->size;
+    entry.sha256 = files->sha256;
+    entry.created = QDateTime::currentDateTimeUtc();
+    entry.source = QStringLiteral("saved");
+    for (const auto &[k, v] : metadata)
+        entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
+    auto committed = commitWeight(entry, partial, isActive);
+    if (!committed)
+        QFile::remove(partial);
+    return committed;
+}
+
+Result<WeightEntry> WeightManager::registerInPlace(const QString &type, const QString &version, const QString &absolutePath,
+                                                   bool sharded, const QString &source, bool activate, JobContext *job)
+{
+    auto model = SafetensorsModel::open(absolutePath);
+    if (!model)
+        return model.error();
+    auto files = hashWeight(m_workspace.root(), absolutePath, sharded, job);
+    if (!files)
+        return files.error();
+    WeightEntry entry;
+    entry.name = weightName(type, version);
+    entry.modelType = type;
+    entry.version = version;
+    entry.path = m_workspace.relativePath(absolutePath);
+    entry.sharded = sharded;
+    entry.size = files->size;
+    entry.sha256 = files->sha256;
+    entry.files = files->files;
+    entry.created = QFileInfo(absolutePath).lastModified().toUTC();
+    entry.source = source;
+    for (const auto &[k, v] : model->metadata())
+        entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
+    auto status = m_registry.update([&](RegistryData &data) -> Status {
+        if (data.find(entry.name))
+            return makeError(m_registry.path() + QStringLiteral(": a weight named '%1' is already registered").arg(entry.name));
+        data.weights[entry.name] = entry;
+        if (activate && data.activeOf(type).isEmpty())
+            data.activate(entry.name, QDateTime::currentDateTimeUtc());
+        return {};
+    });
+    if (!status)
+        return status.error();
+    return entry;
+}
+
+Status WeightManager::setActiveWeight(const QString &name)
+{
+    return m_registry.update([&](RegistryData &data) -> Status {
+        const WeightEntry *w = data.find(name);
+        if (!w)
+            return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+        const QString path = m_workspace.absolutePath(w->path);
+        if (!QFileInfo::exists(path))
+            return makeError(path + QStringLiteral(": the file of '%1' is missing; it cannot be made active").arg(name));
+        if (auto inside = m_workspace.checkInside(path); !inside)
+            return inside;
+        if (data.activeOf(w->modelType) == name)
+            return {};
+        data.activate(name, QDateTime::currentDateTimeUtc());
+        return {};
+    });
+}
+
+Status WeightManager::removeWeight(const QString &name)
+{
+    WeightEntry removed;
+    auto status = m_registry.update([&](RegistryData &data) -> Status {
+        const WeightEntry *w = data.find(name);
+        if (!w)
+            return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+        if (data.activeOf(w->modelType) == name)
+            return makeError(QStringLiteral("'%1' is the active weight of '%2'; make another weight active first").arg(name, w->modelType));
+        removed = *w;
+        data.weights.erase(name);
+        return {};
+    });
+    if (!status)
+        return status;
+    // The entry goes first: a crash now leaves an unregistered file, which the doctor finds,
+    // never a registered weight without its file.
+    const QString path = m_workspace.absolutePath(removed.path);
+    if (auto inside = m_workspace.checkInside(path); !inside)
+        return inside;
+    return removeWeightPath(path, removed.sharded);
+}
+
+Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int keep, bool dryRun)
+{
+    if (keep < 0)
+        return makeError(QStringLiteral("--keep must be 0 or more"));
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    CleanupPlan plan;
+    plan.modelType = type;
+    plan.keep = keep;
+    plan.dryRun = dryRun;
+    const auto weights = data->weightsOf(type);
+    if (weights.empty() && !m_configs.modelTypes().contains(type))
+        return makeError(QStringLiteral("unknown model type '%1': no weights and no Config/%1.yaml").arg(type));
+    const QString active = data->activeOf(type);
+    int kept = 0;
+    for (const WeightEntry *w : weights) {
+        if (w->name == active || kept < keep) {
+            plan.kept << w->name;
+            if (w->name != active)
+                ++kept;
+            continue;
+        }
+        plan.remove.push_back(*w);
+        plan.bytesFreed += w->size;
+    }
+    if (dryRun)
+        return plan;
+
+    plan.bytesFreed = 0;
+    std::vector<WeightEntry> done;
+    for (const WeightEntry &w : plan.remove) {
+        // Each weight goes in its own locked transaction, re-checking that it did not become
+        // active meanwhile (another process may have switched).
+        bool skipped = false;
+        auto status = m_registry.update([&](RegistryData &d) -> Status {
+            if (!d.find(w.name) || d.activeOf(type) == w.name) {
+                skipped = true;
+                return {};
+            }
+            d.weights.erase(w.name);
+            return {};
+        });
+        if (!status)
+            return status.error();
+        if (skipped)
+            continue;
+        const QString path = m_workspace.absolutePath(w.path);
+        if (auto inside = m_workspace.checkInside(path); !inside)
+            return inside.error();
+        if (auto removed = removeWeightPath(path, w.sharded); !removed)
+            return removed.error();
+        plan.bytesFreed += w.size;
+        done.push_back(w);
+    }
+    plan.remove = std::move(done);
+    return plan;
+}
+
+} // namespace tantra

@@ -1,0 +1,213 @@
+// WeightManager: backups and restore (the archive format itself is BackupArchive's).
+#include "weightmanager.h"
+
+#include "backuparchive.h"
+#include "jobcontext.h"
+#include "weightfiles.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStorageInfo>
+
+namespace tantra {
+
+QString WeightManager::uniqueBackupPath(const QString &name) const
+{
+    const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    const QDir dir(m_workspace.backupsDir());
+    QString path = dir.filePath(QStringLiteral("%1-%2.zip").arg(name, stamp));
+    for (int n = 2; QFileInfo::exists(path); ++n)
+        path = dir.filePath(QStringLiteral("%1-%2-%3.zip").arg(name, stamp).arg(n));
+    return path;
+}
+
+Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job) const
+{
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    const WeightEntry *entry = data->find(name);
+    if (!entry)
+        return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+    const QString path = m_workspace.absolutePath(entry->path);
+    if (auto inside = m_workspace.checkInside(path); !inside)
+        return inside.error();
+    if (auto made = m_workspace.createLayout(); !made)
+        return made.error();
+
+    std::vector<std::pair<QString, QString>> files;
+    if (entry->sharded) {
+        const QDir dir(path);
+        if (!dir.exists())
+            return makeError(path + QStringLiteral(": the shard folder of '%1' is missing").arg(name));
+        for (const QString &file : dir.entryList(QDir::Files, QDir::Name)) {
+            if (!isPartialName(file))
+                files.emplace_back(dir.filePath(file), QStringLiteral("weights/%1/%2").arg(name, file));
+        }
+    } else {
+        if (!QFileInfo(path).isFile())
+            return makeError(path + QStringLiteral(": the file of '%1' is missing").arg(name));
+        files.emplace_back(path, QStringLiteral("weights/%1.safetensors").arg(name));
+    }
+
+    quint64 needed = 0;
+    for (const auto &f : files)
+        needed += quint64(QFileInfo(f.first).size());
+    const QStorageInfo storage(m_workspace.backupsDir());
+    if (storage.isValid() && quint64(storage.bytesAvailable()) < needed + (quint64(16) << 20))
+        return makeError(m_workspace.backupsDir() + QStringLiteral(": not enough free space for the backup (%1 bytes needed, %2 free)")
+                                                        .arg(needed)
+                                                        .arg(storage.bytesAvailable()));
+
+    const QString archive = uniqueBackupPath(name);
+    const QString config = QDir(m_workspace.configDir()).filePath(entry->modelType + QStringLiteral(".yaml"));
+    if (auto written = BackupArchive::write(archive, *entry, files, config, job); !written)
+        return written.error();
+
+    // The archive's checksums were computed from the bytes it holds; if they disagree with
+    // the registry the file changed since it was registered, and this backup would preserve
+    // the damage. Refuse it rather than hand out a false sense of safety.
+    auto manifest = BackupArchive::readManifest(archive);
+    if (!manifest) {
+        QFile::remove(archive);
+        return manifest.error();
+    }
+    std::vector<WeightFile> members;
+    for (const auto &m : manifest->members) {
+        if (m.name != manifest->configMember)
+            members.push_back(WeightFile{m.name, m.size, m.sha256});
+    }
+    const QString digest = entry->sharded ? shardManifestDigest(members) : members.front().sha256;
+    if (!entry->sha256.isEmpty() && digest != entry->sha256) {
+        QFile::remove(archive);
+        return makeError(path + QStringLiteral(": its checksum no longer matches the registry (the file changed after it was registered); run 'verify %1' — no backup was made").arg(name));
+    }
+    return archive;
+}
+
+Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const QString &asVersion, JobContext *job)
+{
+    auto manifest = BackupArchive::readManifest(archive);
+    if (!manifest)
+        return manifest.error();
+    const WeightEntry &original = manifest->entry;
+    const QString type = original.modelType;
+    const QString version = asVersion.isEmpty() ? original.version : asVersion;
+    if (auto s = validateName(type, QStringLiteral("model type")); !s)
+        return makeError(archive + QStringLiteral(": ") + s.errorString());
+    if (auto s = validateName(version, QStringLiteral("version")); !s)
+        return makeError(archive + QStringLiteral(": ") + s.errorString());
+    const QString name = weightName(type, version);
+    {
+        auto data = m_registry.load();
+        if (!data)
+            return data.error();
+        if (data->find(name))
+            return makeError(QStringLiteral("'%1' is already registered; restore under another version with --as VERSION").arg(name));
+    }
+    if (auto made = m_workspace.createLayout(); !made)
+        return made.error();
+
+    std::vector<BackupMember> weightMembers;
+    quint64 needed = 0;
+    for (const auto &m : manifest->members) {
+        if (m.name != manifest->configMember) {
+            weightMembers.push_back(m);
+            needed += m.size;
+        }
+    }
+    if (!original.sharded && weightMembers.size() != 1)
+        return makeError(archive + QStringLiteral(": a single-file weight must have exactly one weight member, not %1").arg(weightMembers.size()));
+    const QStorageInfo storage(m_workspace.weightsDir());
+    if (storage.isValid() && quint64(storage.bytesAvailable()) < needed)
+        return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to restore (%1 bytes needed, %2 free)")
+                                                        .arg(needed)
+                                                        .arg(storage.bytesAvailable()));
+    if (job)
+        job->addTotal(needed);
+
+    const QString finalPath = finalPathFor(type, version, original.sharded);
+    const QString partial = partialPathFor(finalPath);
+    // Best effort: the partial name is hidden and the doctor removes what this cannot.
+    const auto cleanup = [&] { (void)removeWeightPath(partial, original.sharded); };
+    if (original.sharded) {
+        if (!QDir().mkpath(partial))
+            return makeError(partial + QStringLiteral(": cannot create the folder"));
+        QStringList seen;
+        for (const auto &m : weightMembers) {
+            const QString file = QFileInfo(m.name).fileName();
+            if (seen.contains(file)) {
+                cleanup();
+                return makeError(archive + QStringLiteral(": two members are named '%1'").arg(file));
+            }
+            seen << file;
+            if (auto s = BackupArchive::extractMember(archive, m, QDir(partial).filePath(file), job); !s) {
+                cleanup();
+                return s.error();
+            }
+        }
+    } else if (auto s = BackupArchive::extractMember(archive, weightMembers.front(), partial, job); !s) {
+        return s.error();
+    }
+
+    auto model = SafetensorsModel::open(partial);
+    if (!model) {
+        cleanup();
+        return makeError(archive + QStringLiteral(": the restored weight does not open: ") + model.errorString());
+    }
+
+    WeightEntry entry = original;
+    entry.name = name;
+    entry.version = version;
+    entry.path = m_workspace.relativePath(finalPath);
+    entry.created = QDateTime::currentDateTimeUtc();
+    entry.source = QStringLiteral("restored from %1 (created %2)").arg(QFileInfo(archive).fileName(), isoUtc(original.created));
+    entry.validation = {};
+    if (original.sharded) {
+        entry.files.clear();
+        for (const auto &m : weightMembers)
+            entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(QFileInfo(m.name).fileName())),
+                                             m.size, m.sha256});
+    }
+    auto committed = commitWeight(entry, partial, false);
+    if (!committed) {
+        cleanup();
+        return committed.error();
+    }
+
+    // Bring the config back only where the workspace has none: never overwrite edits.
+    if (!manifest->configMember.isEmpty()) {
+        const QString config = QDir(m_workspace.configDir()).filePath(type + QStringLiteral(".yaml"));
+        if (!QFileInfo::exists(config)) {
+            for (const auto &m : manifest->members) {
+                if (m.name == manifest->configMember)
+                    (void)BackupArchive::extractMember(archive, m, config, nullptr);
+            }
+        }
+    }
+    return committed;
+}
+
+Result<std::vector<BackupInfo>> WeightManager::listBackups() const
+{
+    std::vector<BackupInfo> out;
+    const QDir dir(m_workspace.backupsDir());
+    for (const QFileInfo &info : dir.entryInfoList({QStringLiteral("*.zip")}, QDir::Files, QDir::Time)) {
+        BackupInfo b;
+        b.path = info.absoluteFilePath();
+        b.size = quint64(info.size());
+        b.created = info.lastModified().toUTC();
+        auto manifest = BackupArchive::readManifest(b.path);
+        if (manifest) {
+            b.weight = manifest->entry.name;
+            b.modelType = manifest->entry.modelType;
+            if (manifest->created.isValid())
+                b.created = manifest->created.toUTC();
+        }
+        out.push_back(b);
+    }
+    return out;
+}
+
+} // namespace tantra

@@ -1,0 +1,262 @@
+// WeightManager: the doctor (consistency checks, leftovers, rebuild) and workspace setup.
+#include "weightmanager.h"
+
+#include "jobcontext.h"
+#include "samplegenerator.h"
+#include "weightfiles.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+
+#include <csignal>
+#include <functional>
+#include <set>
+
+namespace tantra {
+
+namespace {
+
+bool processAlive(qint64 pid)
+{
+    return pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM);
+}
+
+// Splits "<type>_<version>" using the longest known type as prefix, so "mamba_multimodal_v2"
+// is (mamba_multimodal, v2) and not (mamba, multimodal_v2).
+std::pair<QString, QString> splitName(const QString &stem, QStringList types)
+{
+    std::sort(types.begin(), types.end(), [](const QString &a, const QString &b) { return a.size() > b.size(); });
+    for (const QString &t : types) {
+        if (stem.startsWith(t + QLatin1Char('_')) && stem.size() > t.size() + 1)
+            return {t, stem.mid(t.size() + 1)};
+    }
+    const auto cut = stem.indexOf(QLatin1Char('_'));
+    if (cut <= 0)
+        return {stem, QStringLiteral("unversioned")};
+    return {stem.left(cut), stem.mid(cut + 1)};
+}
+
+// Pulls "type": "name" pairs out of the active_weights object of a registry that no longer
+// parses as a whole, so a rebuild keeps the active weights where the text still shows them.
+std::map<QString, QString> salvageActive(const QByteArray &broken)
+{
+    std::map<QString, QString> out;
+    static const QRegularExpression block(QStringLiteral("\"active_weights\"\\s*:\\s*\\{([^{}]*)\\}"));
+    static const QRegularExpression pair(QStringLiteral("\"([^\"\\\\]+)\"\\s*:\\s*\"([^\"\\\\]+)\""));
+    const auto m = block.match(QString::fromUtf8(broken));
+    if (!m.hasMatch())
+        return out;
+    auto it = pair.globalMatch(m.captured(1));
+    while (it.hasNext()) {
+        const auto p = it.next();
+        out[p.captured(1)] = p.captured(2);
+    }
+    return out;
+}
+
+} // namespace
+
+Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
+{
+    DoctorReport report;
+    const QDir weights(m_workspace.weightsDir());
+    if (!weights.exists())
+        return makeError(m_workspace.weightsDir() + QStringLiteral(": not a workspace (no Model/weights); run 'setup' first"));
+
+    // Leftovers of killed imports, saves and restores: partial files whose owner is gone.
+    for (const QString &dirPath : {m_workspace.weightsDir(), m_workspace.backupsDir(), m_workspace.modelDir()}) {
+        const QDir dir(dirPath);
+        for (const QFileInfo &info : dir.entryInfoList(QDir::Files | QDir::Dirs | QDir::Hidden | QDir::NoDotAndDotDot)) {
+            if (!isPartialName(info.fileName()))
+                continue;
+            const qint64 pid = partialOwnerPid(info.fileName());
+            if (processAlive(pid)) {
+                report.problems << info.absoluteFilePath() + QStringLiteral(": work in progress by pid %1; left alone").arg(pid);
+                continue;
+            }
+            if (removeWeightPath(info.absoluteFilePath(), info.isDir()))
+                report.fixed << info.absoluteFilePath() + QStringLiteral(": removed the leftover of an interrupted operation");
+            else
+                report.problems << info.absoluteFilePath() + QStringLiteral(": leftover of an interrupted operation; could not remove it");
+        }
+    }
+
+    auto loaded = m_registry.load();
+    RegistryData data;
+    std::map<QString, QString> previousActive;
+    if (!loaded) {
+        report.problems << loaded.errorString();
+        if (!rebuild)
+            return report;
+        QFile broken(m_workspace.registryPath());
+        QByteArray text;
+        if (broken.open(QIODevice::ReadOnly))
+            text = broken.readAll();
+        broken.close();
+        previousActive = salvageActive(text);
+        const QString aside = m_workspace.registryPath() + QStringLiteral(".broken-")
+                + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        if (!QFile::copy(m_workspace.registryPath(), aside))
+            return makeError(aside + QStringLiteral(": cannot keep a copy of the broken registry; nothing was changed"));
+        report.fixed << QStringLiteral("kept the broken registry as ") + aside;
+    } else {
+        data = *loaded;
+        previousActive = data.active;
+    }
+
+    // Registered weights against the disk.
+    std::set<QString> registeredPaths;
+    for (const auto &[name, w] : data.weights) {
+        const QString abs = m_workspace.absolutePath(w.path);
+        registeredPaths.insert(QDir::cleanPath(abs));
+        if (!QFileInfo::exists(abs))
+            report.problems << abs + QStringLiteral(": registered as '%1' but missing").arg(name);
+        else if (auto inside = m_workspace.checkInside(abs); !inside)
+            report.problems << inside.errorString();
+        else if (!w.sharded && quint64(QFileInfo(abs).size()) != w.size)
+            report.problems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
+    }
+    for (const auto &[type, name] : data.active) {
+        if (!data.find(name))
+            report.problems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', which is not registered").arg(type, name);
+    }
+    // Weights on disk the registry does not know.
+    QStringList untracked;
+    for (const QFileInfo &info : weights.entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        const bool sharded = info.isDir();
+        if (!sharded && info.suffix() != QLatin1String("safetensors"))
+            continue;
+        if (!registeredPaths.count(QDir::cleanPath(info.absoluteFilePath()))) {
+            untracked << info.absoluteFilePath();
+            if (!rebuild)
+                report.problems << info.absoluteFilePath() + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
+        }
+    }
+    if (!rebuild)
+        return report;
+
+    // Rebuild: drop entries whose files are gone, register what is on disk, recompute every
+    // checksum, and keep the active weights that still exist.
+    RegistryData rebuilt;
+    const QStringList types = m_configs.modelTypes();
+    for (const QFileInfo &info : weights.entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+        const bool sharded = info.isDir();
+        if (!sharded && info.suffix() != QLatin1String("safetensors"))
+            continue;
+        if (job && job->isCanceled())
+            return makeError(QStringLiteral("doctor cancelled; the registry was not changed"));
+        const QString stem = sharded ? info.fileName() : info.completeBaseName();
+        auto [type, version] = splitName(stem, types);
+        auto model = SafetensorsModel::open(info.absoluteFilePath());
+        if (!model) {
+            report.problems << model.errorString() + QStringLiteral(" (not registered)");
+            continue;
+        }
+        auto files = hashWeight(m_workspace.root(), info.absoluteFilePath(), sharded, job);
+        if (!files) {
+            report.problems << files.errorString();
+            continue;
+        }
+        WeightEntry entry;
+        const QString name = weightName(type, version);
+        if (const WeightEntry *old = data.find(name))
+            entry = *old;
+        entry.name = name;
+        entry.modelType = type;
+        entry.version = version;
+        entry.path = m_workspace.relativePath(info.absoluteFilePath());
+        entry.sharded = sharded;
+        entry.size = files->size;
+        entry.sha256 = files->sha256;
+        entry.files = files->files;
+        if (!entry.created.isValid())
+            entry.created = info.lastModified().toUTC();
+        if (entry.source.isEmpty())
+            entry.source = QStringLiteral("recovered by doctor --rebuild");
+        entry.metadata.clear();
+        for (const auto &[k, v] : model->metadata())
+            entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
+        rebuilt.weights[name] = entry;
+    }
+    rebuilt.history = data.history;
+    for (const auto &[type, name] : previousActive) {
+        if (rebuilt.find(name))
+            rebuilt.active[type] = name;
+        else
+            report.problems << QStringLiteral("the active weight '%1' of '%2' is gone; choose one with 'set-active'").arg(name, type);
+    }
+    if (auto written = m_registry.replace(rebuilt); !written)
+        return written.error();
+    report.fixed << QStringLiteral("rebuilt the registry from %1 weight(s) on disk").arg(rebuilt.weights.size());
+    return report;
+}
+
+Result<SetupReport> WeightManager::setup(JobContext *job)
+{
+    SetupReport report;
+    const bool fresh = !m_workspace.hasLayout();
+    if (auto made = m_workspace.createLayout(); !made)
+        return made.error();
+    if (fresh)
+        report.created << m_workspace.root();
+
+    // Default configs for the shipped types, never overwriting a user's edits.
+    auto installed = ConfigManager::installDefaults(m_workspace.configDir());
+    if (!installed)
+        return installed.error();
+    for (const QString &type : *installed)
+        report.created << QDir(m_workspace.configDir()).filePath(type + QStringLiteral(".yaml"));
+
+    // Legacy single-file weights from before the workspace layout.
+    const std::pair<const char *, const char *> legacy[] = {
+        {"tantra_weights.safetensors", "mamba"},
+        {"tantra_multimodal_weights.safetensors", "mamba_multimodal"},
+    };
+    for (const auto &[file, type] : legacy) {
+        const QString from = QDir(m_workspace.modelDir()).filePath(QString::fromLatin1(file));
+        if (!QFileInfo::exists(from))
+            continue;
+        const QString typeName = QString::fromLatin1(type);
+        const QString to = finalPathFor(typeName, QStringLiteral("migrated"), false);
+        if (QFileInfo::exists(to))
+            return makeError(from + QStringLiteral(": cannot migrate, ") + to + QStringLiteral(" already exists"));
+        auto model = SafetensorsModel::open(from);
+        if (!model)
+            return makeError(model.errorString() + QStringLiteral(" (legacy file left in place)"));
+        if (!QFile::rename(from, to))
+            return makeError(from + QStringLiteral(": cannot move it to ") + to);
+        auto registered = registerInPlace(typeName, QStringLiteral("migrated"), to, false,
+                                          QStringLiteral("migrated from Model/") + QString::fromLatin1(file), true, job);
+        if (!registered) {
+            QFile::rename(to, from);
+            return registered.error();
+        }
+        report.migrated << from + QStringLiteral(" -> ") + to;
+    }
+
+    // A seeded sample per type, so a fresh workspace has something valid to show and test.
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    for (const QString &type : m_configs.modelTypes()) {
+        if (data->find(weightName(type, QStringLiteral("sample"))))
+            continue;
+        auto config = m_configs.getConfig(type);
+        if (!config)
+            return config.error();
+        auto sample = generateSampleWeights(*config, qHash(type));
+        if (!sample)
+            return sample.error();
+        const bool activate = data->activeOf(type).isEmpty();
+        auto saved = saveWeights(sample->tensors, type, QStringLiteral("sample"), activate,
+                                 {{"format", "pt"}, {"generator", "tantra-weight-manager setup"}}, job);
+        if (!saved)
+            return saved.error();
+        report.samples << m_workspace.absolutePath(saved->path);
+    }
+    return report;
+}
+
+} // namespace tantra

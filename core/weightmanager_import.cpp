@@ -1,0 +1,189 @@
+// WeightManager: importing weights from outside the workspace.
+#include "weightmanager.h"
+
+#include "jobcontext.h"
+#include "shapevalidator.h"
+#include "weightfiles.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStorageInfo>
+
+namespace tantra {
+
+namespace {
+
+// The source files of a model: the file, or the index and every shard.
+QStringList sourceFiles(const SafetensorsModel &model)
+{
+    QStringList files;
+    if (model.isSharded())
+        files << model.indexPath();
+    for (const auto &shard : model.shards())
+        files << shard->path();
+    return files;
+}
+
+QString describeIssues(const ShapeReport &report, int limit)
+{
+    QStringList lines;
+    for (const auto &issue : report.issues) {
+        if (lines.size() == limit) {
+            lines << QStringLiteral("… and %1 more").arg(report.issues.size() - std::size_t(limit));
+            break;
+        }
+        lines << QStringLiteral("  ") + issue.message;
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
+} // namespace
+
+Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, JobContext *job)
+{
+    auto opened = SafetensorsModel::open(request.source);
+    if (!opened)
+        return opened.error();
+    const SafetensorsModel &model = *opened;
+    const bool sharded = model.isSharded();
+    const auto shapes = tensorShapesOf(model);
+
+    QString type = request.modelType;
+    if (type.isEmpty()) {
+        std::vector<ModelConfig> configs;
+        for (const QString &t : m_configs.modelTypes()) {
+            auto c = m_configs.getConfig(t);
+            if (c)
+                configs.push_back(std::move(c).value());
+        }
+        if (configs.empty())
+            return makeError(m_workspace.configDir() + QStringLiteral(": no model configs to guess the type from; pass --type (or run setup)"));
+        const auto guesses = guessModelType(configs, shapes);
+        if (guesses.empty() || !guesses.front().report.ok()) {
+            QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.");
+            if (!guesses.empty())
+                message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.summary())
+                        + describeIssues(guesses.front().report, 8);
+            return makeError(message);
+        }
+        type = guesses.front().type;
+    }
+    if (auto s = validateName(type, QStringLiteral("model type")); !s)
+        return s.error();
+    auto config = m_configs.getConfig(type);
+    if (!config)
+        return config.error();
+    const ShapeReport report = validateShapes(*config, shapes);
+    if (!report.ok())
+        return makeError(request.source + QStringLiteral(": does not fit the '%1' config (%2):\n").arg(type, report.summary())
+                         + describeIssues(report, 20));
+
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    QString version = request.version;
+    if (version.isEmpty()) {
+        const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        version = stamp;
+        for (int n = 2; data->find(weightName(type, version)) || QFileInfo::exists(finalPathFor(type, version, sharded)); ++n)
+            version = stamp + QLatin1Char('-') + QString::number(n);
+    }
+    if (auto s = validateName(version, QStringLiteral("version")); !s)
+        return s.error();
+    const QString name = weightName(type, version);
+    if (data->find(name))
+        return makeError(QStringLiteral("'%1' is already registered; choose another --version").arg(name));
+    if (auto made = m_workspace.createLayout(); !made)
+        return made.error();
+
+    const QString finalPath = finalPathFor(type, version, sharded);
+    const QString partial = partialPathFor(finalPath);
+    const QStringList sources = sourceFiles(model);
+    quint64 needed = 0;
+    for (const QString &f : sources)
+        needed += quint64(QFileInfo(f).size());
+    const QStorageInfo storage(m_workspace.weightsDir());
+    const bool sameDevice = QStorageInfo(QFileInfo(request.source).absolutePath()).device() == storage.device();
+    if (!(request.move && sameDevice) && storage.isValid() && quint64(storage.bytesAvailable()) < needed)
+        return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to import (%1 bytes needed, %2 free)")
+                                                        .arg(needed)
+                                                        .arg(storage.bytesAvailable()));
+
+    // Copy (hashing on the way) or move under the partial name; nothing is registered yet, so
+    // a killed import leaves only a partial file for the doctor to clean.
+    WeightEntry entry;
+    bool movedByRename = false;
+    if (!sharded) {
+        if (request.move && QFile::rename(request.source, partial)) {
+            movedByRename = true;
+            auto h = hashWeight(m_workspace.root(), partial, false, job);
+            if (!h) {
+                QFile::rename(partial, request.source);
+                return h.error();
+            }
+            entry.sha256 = h->sha256;
+        } else {
+            auto sha = copyAndHash(request.source, partial, job);
+            if (!sha)
+                return sha.error();
+            entry.sha256 = sha.value();
+        }
+        entry.size = quint64(QFileInfo(partial).size());
+    } else {
+        if (!QDir().mkpath(partial))
+            return makeError(partial + QStringLiteral(": cannot create the folder"));
+        for (const QString &source : sources) {
+            const QString fileName = QFileInfo(source).fileName();
+            const QString target = QDir(partial).filePath(fileName);
+            auto sha = copyAndHash(source, target, job);
+            if (!sha) {
+                (void)removeWeightPath(partial, true); // best effort; the doctor cleans the rest
+                return sha.error();
+            }
+            const quint64 size = quint64(QFileInfo(target).size());
+            entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(fileName)), size, sha.value()});
+            entry.size += size;
+        }
+        entry.sha256 = shardManifestDigest(entry.files);
+    }
+
+    const auto undo = [&] {
+        if (movedByRename)
+            QFile::rename(partial, request.source);
+        else
+            (void)removeWeightPath(partial, sharded); // best effort; the doctor cleans the rest
+    };
+    // Validate what landed, not what we read: the copy is what will be used.
+    auto copied = SafetensorsModel::open(partial);
+    if (!copied) {
+        undo();
+        return makeError(QStringLiteral("the imported copy does not open: ") + copied.errorString());
+    }
+
+    entry.name = name;
+    entry.modelType = type;
+    entry.version = version;
+    entry.path = m_workspace.relativePath(finalPath);
+    entry.sharded = sharded;
+    entry.created = QDateTime::currentDateTimeUtc();
+    entry.source = QStringLiteral("imported from ") + QFileInfo(request.source).absoluteFilePath();
+    for (const auto &[k, v] : model.metadata())
+        entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
+    entry.validation.status = QStringLiteral("passed");
+    entry.validation.checkedAt = entry.created;
+    auto committed = commitWeight(entry, partial, request.activate);
+    if (!committed) {
+        undo();
+        return committed.error();
+    }
+    if (request.move && !movedByRename) {
+        for (const QString &source : sources)
+            QFile::remove(source);
+        if (sharded && QFileInfo(request.source).isDir())
+            QDir(request.source).rmdir(QStringLiteral("."));
+    }
+    return committed;
+}
+
+} // namespace tantra

@@ -1,0 +1,170 @@
+#include "importdialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <map>
+
+namespace tantra {
+
+ImportAnalysis ImportDialog::analyse(const QString &source, const std::vector<ModelConfig> &configs)
+{
+    ImportAnalysis a;
+    auto model = SafetensorsModel::open(source);
+    if (!model) {
+        a.error = model.errorString();
+        return a;
+    }
+    a.tensors = int(model->tensors().size());
+    a.bytes = model->fileBytes();
+    a.sharded = model->isSharded();
+    std::map<QString, int> counts;
+    for (const auto &t : model->tensors())
+        ++counts[QString::fromLatin1(dtypeName(t.info->dtype))];
+    QStringList parts;
+    for (const auto &[dtype, n] : counts)
+        parts << QStringLiteral("%1 ×%2").arg(dtype).arg(n);
+    a.dtypes = parts.join(QStringLiteral(", "));
+    a.guesses = guessModelType(configs, tensorShapesOf(*model));
+    return a;
+}
+
+ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidget *parent)
+    : QDialog(parent),
+      m_manager(manager),
+      m_source(source),
+      m_summary(new QLabel(tr("Reading the file…"))),
+      m_type(new QComboBox),
+      m_version(new QLineEdit),
+      m_copy(new QRadioButton(tr("&Copy into the workspace"))),
+      m_move(new QRadioButton(tr("&Move into the workspace"))),
+      m_activate(new QCheckBox(tr("Make it the &active weight of its type"))),
+      m_mismatches(new QTextBrowser),
+      m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel))
+{
+    setWindowTitle(tr("Import weight"));
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_copy->setChecked(true);
+    m_type->setEditable(false);
+    m_mismatches->setVisible(false);
+    m_mismatches->setMinimumHeight(140);
+    auto *showMismatches = new QCheckBox(tr("Show how the file fits each model type"));
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Import"));
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
+
+    // Suggest the version from a "<type>_<version>" file name, else a timestamp.
+    const QString stem = QFileInfo(source).completeBaseName().section(QLatin1Char('.'), 0, 0);
+    m_version->setText(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")));
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("File:"), new QLabel(QFileInfo(source).absoluteFilePath()));
+    form->addRow(tr("Contents:"), m_summary);
+    form->addRow(tr("Model &type:"), m_type);
+    form->addRow(tr("&Version:"), m_version);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_copy);
+    layout->addWidget(m_move);
+    layout->addWidget(m_activate);
+    layout->addWidget(showMismatches);
+    layout->addWidget(m_mismatches, 1);
+    layout->addWidget(m_buttons);
+    resize(640, 380);
+
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(showMismatches, &QCheckBox::toggled, m_mismatches, &QWidget::setVisible);
+    connect(m_type, &QComboBox::currentIndexChanged, this, &ImportDialog::updateMismatches);
+    connect(m_type, &QComboBox::currentTextChanged, this, [this, stem](const QString &type) {
+        if (stem.startsWith(type + QLatin1Char('_')) && stem.size() > type.size() + 1)
+            m_version->setText(stem.mid(type.size() + 1));
+    });
+
+    // Configs are a few small YAML files: read them here; the weight's headers may be large
+    // (and a shard set is many files), so they are read in the background.
+    std::vector<ModelConfig> configs;
+    for (const QString &t : manager->configs().modelTypes()) {
+        auto c = manager->configs().getConfig(t);
+        if (c)
+            configs.push_back(std::move(c).value());
+    }
+    connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] { showAnalysis(m_watcher.result()); });
+    m_watcher.setFuture(QtConcurrent::run([source, configs] { return analyse(source, configs); }));
+}
+
+ImportDialog::~ImportDialog()
+{
+    m_watcher.waitForFinished();
+}
+
+void ImportDialog::showAnalysis(const ImportAnalysis &analysis)
+{
+    m_analysis = analysis;
+    m_analysed = true;
+    if (!analysis.error.isEmpty()) {
+        m_summary->setText(tr("<b>This file cannot be imported:</b><br>%1").arg(analysis.error.toHtmlEscaped()));
+        return;
+    }
+    m_summary->setText(tr("%n tensor(s), %1 on disk%2<br>%3", nullptr, analysis.tensors)
+                               .arg(QLocale().formattedDataSize(qint64(analysis.bytes)))
+                               .arg(analysis.sharded ? tr(" (shard set)") : QString())
+                               .arg(analysis.dtypes.toHtmlEscaped()));
+    m_type->clear();
+    for (const auto &g : analysis.guesses)
+        m_type->addItem(g.report.ok() ? tr("%1 (fits)").arg(g.type) : tr("%1 (%n mismatch(es))", nullptr, int(g.report.issues.size())).arg(g.type),
+                        g.type);
+    if (!analysis.guesses.empty() && !analysis.guesses.front().report.ok())
+        m_summary->setText(m_summary->text() + tr("<br><b>No model type's shape rules fit this file.</b> Fix the config or choose a type to see why."));
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!analysis.guesses.empty());
+    updateMismatches();
+}
+
+void ImportDialog::updateMismatches()
+{
+    const QString type = m_type->currentData().toString();
+    QString html;
+    for (const auto &g : m_analysis.guesses) {
+        html += QStringLiteral("<p><b>%1</b>: %2</p>").arg(g.type.toHtmlEscaped(), g.report.summary().toHtmlEscaped());
+        if (g.type != type && g.report.issues.size() > 6)
+            continue;
+        html += QStringLiteral("<ul>");
+        int shown = 0;
+        for (const auto &issue : g.report.issues) {
+            if (++shown > 40)
+                break;
+            html += QStringLiteral("<li><code>%1</code></li>").arg(issue.message.toHtmlEscaped());
+        }
+        html += QStringLiteral("</ul>");
+    }
+    m_mismatches->setHtml(html);
+    bool fits = false;
+    for (const auto &g : m_analysis.guesses)
+        fits = fits || (g.type == type && g.report.ok());
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(fits);
+    m_buttons->button(QDialogButtonBox::Ok)->setToolTip(fits ? QString() : tr("The file does not fit this type's config"));
+}
+
+ImportRequest ImportDialog::request() const
+{
+    ImportRequest r;
+    r.source = m_source;
+    r.modelType = m_type->currentData().toString();
+    r.version = m_version->text().trimmed();
+    r.move = m_move->isChecked();
+    r.activate = m_activate->isChecked();
+    return r;
+}
+
+} // namespace tantra

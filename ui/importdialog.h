@@ -1,0 +1,68 @@
+#pragma once
+
+#include "shapevalidator.h"
+#include "weightmanager.h"
+
+#include <QDialog>
+#include <QFutureWatcher>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QRadioButton;
+class QTextBrowser;
+class QDialogButtonBox;
+
+namespace tantra {
+
+// What the import dialog learns about a dropped or chosen file, off the GUI thread.
+struct ImportAnalysis
+{
+    QString error;           // the file is not a usable weight: why
+    int tensors = 0;
+    quint64 bytes = 0;
+    QString dtypes;          // "F32 ×10, BF16 ×5"
+    bool sharded = false;
+    std::vector<TypeGuess> guesses; // best first
+};
+
+// Shows what is being imported (tensor count, size, dtypes), the model type guessed from the
+// configs' shape rules (with the mismatches for the other types on request), a suggested
+// version, copy or move, and whether to make it active.
+class ImportDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    ImportDialog(WeightManager *manager, const QString &source, QWidget *parent = nullptr);
+    ~ImportDialog() override;
+
+    ImportRequest request() const;
+    // For tests: true once the background analysis has been shown.
+    bool isAnalysed() const { return m_analysed; }
+    QComboBox *typeCombo() const { return m_type; }
+    QLineEdit *versionEdit() const { return m_version; }
+    QLabel *summaryLabel() const { return m_summary; }
+
+    static ImportAnalysis analyse(const QString &source, const std::vector<ModelConfig> &configs);
+
+private:
+    void showAnalysis(const ImportAnalysis &analysis);
+    void updateMismatches();
+
+    WeightManager *m_manager;
+    QString m_source;
+    QLabel *m_summary;
+    QComboBox *m_type;
+    QLineEdit *m_version;
+    QRadioButton *m_copy;
+    QRadioButton *m_move;
+    QCheckBox *m_activate;
+    QTextBrowser *m_mismatches;
+    QDialogButtonBox *m_buttons;
+    QFutureWatcher<ImportAnalysis> m_watcher;
+    ImportAnalysis m_analysis;
+    bool m_analysed = false;
+};
+
+} // namespace tantra

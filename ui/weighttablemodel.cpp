@@ -1,0 +1,149 @@
+#include "weighttablemodel.h"
+
+#include "icons.h"
+
+#include <QFont>
+#include <QLocale>
+
+namespace tantra {
+
+WeightTableModel::WeightTableModel(QObject *parent) : QAbstractTableModel(parent)
+{
+}
+
+void WeightTableModel::setRows(std::vector<Row> rows)
+{
+    beginResetModel();
+    m_rows = std::move(rows);
+    endResetModel();
+}
+
+void WeightTableModel::refresh(const WorkspaceSession &session, const QString &type)
+{
+    std::vector<Row> rows;
+    if (session.isOpen()) {
+        const RegistryData &data = session.registry();
+        for (const auto &[name, w] : data.weights) {
+            if (!type.isEmpty() && w.modelType != type)
+                continue;
+            rows.push_back(Row{w, data.activeOf(w.modelType) == name, session.checksumState(name)});
+        }
+    }
+    setRows(std::move(rows));
+}
+
+const WeightTableModel::Row *WeightTableModel::rowFor(const QString &name) const
+{
+    const int r = rowOf(name);
+    return r < 0 ? nullptr : &m_rows[std::size_t(r)];
+}
+
+int WeightTableModel::rowOf(const QString &name) const
+{
+    for (std::size_t i = 0; i < m_rows.size(); ++i) {
+        if (m_rows[i].entry.name == name)
+            return int(i);
+    }
+    return -1;
+}
+
+int WeightTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int WeightTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QString WeightTableModel::checksumText(ChecksumState state)
+{
+    switch (state) {
+    case ChecksumState::Verified: return tr("verified");
+    case ChecksumState::Changed: return tr("CHANGED");
+    case ChecksumState::Missing: return tr("missing");
+    case ChecksumState::NotChecked: break;
+    }
+    return tr("not checked");
+}
+
+QVariant WeightTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid))
+        return {};
+    const Row &r = m_rows[std::size_t(index.row())];
+    const WeightEntry &w = r.entry;
+    const int column = index.column();
+    if (role == NameRole)
+        return w.name;
+    if (role == ActiveRole)
+        return r.active;
+    if (role == Qt::DisplayRole) {
+        switch (column) {
+        case ActiveColumn: return r.active ? tr("active") : QString();
+        case NameColumn: return w.name;
+        case VersionColumn: return w.version;
+        case SizeColumn: return QLocale().formattedDataSize(qint64(w.size));
+        case CreatedColumn: return QLocale().toString(w.created.toLocalTime(), QLocale::ShortFormat);
+        case ChecksumColumn: return checksumText(r.checksum);
+        case ValidationColumn:
+            if (w.validation.status.isEmpty())
+                return tr("not validated");
+            return w.validation.status == QLatin1String("passed")
+                    ? (w.validation.deep ? tr("passed (deep)") : tr("passed"))
+                    : tr("failed: %n issue(s)", nullptr, int(w.validation.issues.size()));
+        }
+    }
+    if (role == SortRole) {
+        switch (column) {
+        case ActiveColumn: return r.active ? 1 : 0;
+        case SizeColumn: return w.size;
+        case CreatedColumn: return w.created;
+        case ChecksumColumn: return int(r.checksum);
+        case ValidationColumn: return w.validation.status;
+        default: return data(index, Qt::DisplayRole);
+        }
+    }
+    if (role == Qt::DecorationRole) {
+        if (column == ActiveColumn && r.active)
+            return Icons::get(QStringLiteral("active"));
+        if (column == ChecksumColumn && (r.checksum == ChecksumState::Changed || r.checksum == ChecksumState::Missing))
+            return Icons::get(QStringLiteral("warning"));
+        if (column == ValidationColumn && w.validation.status == QLatin1String("failed"))
+            return Icons::get(QStringLiteral("warning"));
+    }
+    if (role == Qt::ToolTipRole) {
+        if (column == ValidationColumn && !w.validation.issues.isEmpty())
+            return w.validation.issues.mid(0, 10).join(QLatin1Char('\n'));
+        if (column == ChecksumColumn)
+            return tr("SHA-256 %1").arg(w.sha256);
+        return QString(w.path);
+    }
+    if (role == Qt::TextAlignmentRole && column == SizeColumn)
+        return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::FontRole && r.active) {
+        QFont f;
+        f.setBold(true);
+        return f;
+    }
+    return {};
+}
+
+QVariant WeightTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case ActiveColumn: return tr("Active");
+    case NameColumn: return tr("Name");
+    case VersionColumn: return tr("Version");
+    case SizeColumn: return tr("Size");
+    case CreatedColumn: return tr("Created");
+    case ChecksumColumn: return tr("Checksum");
+    case ValidationColumn: return tr("Validation");
+    }
+    return {};
+}
+
+} // namespace tantra

@@ -1,0 +1,450 @@
+#include "workspaceactions.h"
+
+#include "backuparchive.h"
+#include "cleanupdialog.h"
+#include "icons.h"
+#include "importdialog.h"
+#include "jobrunner.h"
+#include "newmodeltypedialog.h"
+#include "weighttablemodel.h"
+#include "workspacepage.h"
+#include "workspacesession.h"
+
+#include <QAction>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLocale>
+#include <QMenu>
+#include <QMessageBox>
+#include <QTableView>
+#include <QToolButton>
+
+namespace tantra {
+
+namespace {
+
+QAction *makeAction(QObject *parent, const QString &text, const QString &icon, const QKeySequence &shortcut, const QString &tip)
+{
+    auto *a = new QAction(Icons::get(icon), text, parent);
+    if (!shortcut.isEmpty())
+        a->setShortcut(shortcut);
+    a->setToolTip(shortcut.isEmpty() ? tip : QStringLiteral("%1 (%2)").arg(tip, shortcut.toString(QKeySequence::NativeText)));
+    a->setStatusTip(tip);
+    return a;
+}
+
+} // namespace
+
+WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *page, JobRunner *jobs, QWidget *window)
+    : QObject(window), m_session(session), m_page(page), m_jobs(jobs), m_window(window)
+{
+    m_setActive = makeAction(this, tr("Set &Active"), QStringLiteral("active"), QKeySequence(tr("Ctrl+Shift+A")),
+                             tr("Make the selected weight the active one of its model type"));
+    m_backup = makeAction(this, tr("&Backup"), QStringLiteral("backup"), QKeySequence(tr("Ctrl+B")),
+                          tr("Archive the selected weights with their config and checksums"));
+    m_restore = makeAction(this, tr("&Restore from Backup…"), QStringLiteral("restore"), QKeySequence(tr("Ctrl+Shift+B")),
+                           tr("Verify a backup archive and register its weight again"));
+    m_validate = makeAction(this, tr("&Validate"), QStringLiteral("validate"), QKeySequence(Qt::Key_F7),
+                            tr("Check the selected weights: structure, shapes against the config, checksum, NaN/Inf"));
+    m_validateAll = makeAction(this, tr("Validate A&ll"), QStringLiteral("validate"), QKeySequence(Qt::SHIFT | Qt::Key_F7),
+                               tr("Check every weight of the workspace"));
+    m_verify = makeAction(this, tr("Verify &Checksums"), QStringLiteral("checksum"), QKeySequence(Qt::Key_F8),
+                          tr("Re-hash the selected weights (or all) against the registry"));
+    m_cleanup = makeAction(this, tr("Clean &Up…"), QStringLiteral("cleanup"), QKeySequence(tr("Ctrl+Shift+L")),
+                           tr("Delete old weights of the model type, keeping the newest and the active one"));
+    m_remove = makeAction(this, tr("Re&move"), QStringLiteral("remove"), QKeySequence::Delete,
+                          tr("Delete the selected weights (not the active one)"));
+    m_import = makeAction(this, tr("&Import…"), QStringLiteral("import"), QKeySequence(tr("Ctrl+I")),
+                          tr("Copy a .safetensors file or shard set into the workspace"));
+    m_newType = makeAction(this, tr("&New Model Type…"), QStringLiteral("new-type"), QKeySequence(tr("Ctrl+Shift+N")),
+                           tr("Create a config for a new model type"));
+    m_browse = makeAction(this, tr("Browse &Tensors"), QStringLiteral("tensor"), QKeySequence(tr("Ctrl+Shift+T")),
+                          tr("Open the selected weight in the tensor browser"));
+    m_repair = makeAction(this, tr("Re&pair Workspace…"), QStringLiteral("repair"), QKeySequence(),
+                          tr("Clean leftovers of interrupted work and rebuild the registry from the files"));
+    m_editConfig = makeAction(this, tr("&Edit Config"), QStringLiteral("config"), QKeySequence(tr("Ctrl+E")),
+                              tr("Edit the selected model type's config"));
+    // Delete must not fire while the user types in the filter box.
+    m_remove->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    page->weightsView()->addAction(m_remove);
+
+    connect(m_setActive, &QAction::triggered, this, &WorkspaceActions::doSetActive);
+    connect(m_backup, &QAction::triggered, this, &WorkspaceActions::doBackup);
+    connect(m_restore, &QAction::triggered, this, &WorkspaceActions::doRestore);
+    connect(m_validate, &QAction::triggered, this, [this] { doValidate(false); });
+    connect(m_validateAll, &QAction::triggered, this, [this] { doValidate(true); });
+    connect(m_verify, &QAction::triggered, this, &WorkspaceActions::doVerify);
+    connect(m_cleanup, &QAction::triggered, this, &WorkspaceActions::doCleanup);
+    connect(m_remove, &QAction::triggered, this, &WorkspaceActions::doRemove);
+    connect(m_import, &QAction::triggered, this, &WorkspaceActions::doImport);
+    connect(m_newType, &QAction::triggered, this, &WorkspaceActions::doNewModelType);
+    connect(m_browse, &QAction::triggered, this, &WorkspaceActions::doBrowse);
+    connect(m_repair, &QAction::triggered, this, &WorkspaceActions::doRepair);
+    connect(m_editConfig, &QAction::triggered, this, [this] {
+        if (!m_page->currentType().isEmpty())
+            Q_EMIT editConfigRequested(m_page->currentType());
+    });
+    connect(page->newTypeButton(), &QToolButton::clicked, m_newType, &QAction::trigger);
+    page->newTypeButton()->setIcon(m_newType->icon());
+    connect(page, &WorkspacePage::selectionChanged, this, &WorkspaceActions::updateEnabled);
+    connect(session, &WorkspaceSession::changed, this, &WorkspaceActions::updateEnabled);
+    connect(page, &WorkspacePage::weightActivated, this, &WorkspaceActions::doBrowse);
+    connect(page, &WorkspacePage::contextMenuRequested, this, [this](const QPoint &pos) {
+        QMenu menu;
+        fillContextMenu(&menu);
+        menu.exec(pos);
+    });
+    updateEnabled();
+}
+
+QList<QAction *> WorkspaceActions::weightActions() const
+{
+    return {m_browse, m_setActive, m_validate, m_verify, m_backup, m_remove};
+}
+
+void WorkspaceActions::fillContextMenu(QMenu *menu) const
+{
+    menu->addAction(m_browse);
+    menu->addAction(m_setActive);
+    menu->addSeparator();
+    menu->addAction(m_validate);
+    menu->addAction(m_verify);
+    menu->addAction(m_backup);
+    menu->addSeparator();
+    menu->addAction(m_remove);
+}
+
+void WorkspaceActions::updateEnabled()
+{
+    const bool open = m_session->isOpen();
+    const QStringList selected = m_page->selectedWeights();
+    const bool one = selected.size() == 1;
+    bool selectionHasActive = false;
+    for (const QString &name : selected) {
+        const auto *row = m_page->weightModel()->rowFor(name);
+        selectionHasActive = selectionHasActive || (row && row->active);
+    }
+    m_setActive->setEnabled(one && !selectionHasActive);
+    m_backup->setEnabled(!selected.isEmpty());
+    m_validate->setEnabled(!selected.isEmpty());
+    m_verify->setEnabled(open);
+    m_remove->setEnabled(!selected.isEmpty() && !selectionHasActive);
+    m_remove->setToolTip(selectionHasActive ? tr("The active weight cannot be removed; make another weight active first")
+                                            : tr("Delete the selected weights (not the active one)"));
+    m_browse->setEnabled(one);
+    m_cleanup->setEnabled(open && !m_page->currentType().isEmpty());
+    m_editConfig->setEnabled(open && !m_page->currentType().isEmpty());
+    for (QAction *a : {m_restore, m_validateAll, m_import, m_newType, m_repair})
+        a->setEnabled(open);
+}
+
+void WorkspaceActions::report(const QString &title, const JobOutcome &outcome)
+{
+    m_session->reload();
+    Q_EMIT statusMessage(outcome.summary);
+    if (outcome.ok)
+        return;
+    QMessageBox box(QMessageBox::Warning, title, outcome.summary, QMessageBox::Ok, m_window);
+    if (!outcome.details.isEmpty()) {
+        box.setInformativeText(outcome.details.mid(0, 8).join(QLatin1Char('\n'))
+                               + (outcome.details.size() > 8 ? tr("\n… and %1 more (see Details)").arg(outcome.details.size() - 8) : QString()));
+        box.setDetailedText(outcome.details.join(QLatin1Char('\n')));
+    }
+    box.exec();
+}
+
+void WorkspaceActions::doSetActive()
+{
+    const QStringList selected = m_page->selectedWeights();
+    if (selected.size() != 1)
+        return;
+    auto status = m_session->manager()->setActiveWeight(selected.first());
+    report(tr("Set active"), status ? JobOutcome{true, tr("%1 is now active").arg(selected.first()), {}}
+                                    : JobOutcome{false, tr("Could not make %1 active").arg(selected.first()), {status.errorString()}});
+}
+
+void WorkspaceActions::doBackup()
+{
+    const QStringList names = m_page->selectedWeights();
+    const Workspace ws = m_session->manager()->workspace();
+    m_jobs->run<JobOutcome>(
+            tr("Backing up %n weight(s)", nullptr, int(names.size())),
+            [ws, names](JobContext &job) {
+                WeightManager manager(ws);
+                JobOutcome out;
+                QStringList made;
+                for (const QString &name : names) {
+                    auto archive = manager.backupWeight(name, &job);
+                    if (archive)
+                        made << QFileInfo(*archive).fileName();
+                    else
+                        out.details << archive.errorString();
+                }
+                out.ok = out.details.isEmpty();
+                out.summary = out.ok ? QObject::tr("Backed up to %1").arg(made.join(QStringLiteral(", ")))
+                                     : QObject::tr("Backup failed for %n weight(s)", nullptr, int(out.details.size()));
+                return out;
+            },
+            this, [this](const JobOutcome &o) { report(tr("Backup"), o); });
+}
+
+void WorkspaceActions::doRestore()
+{
+    const QString archive = QFileDialog::getOpenFileName(m_window, tr("Restore from backup"), m_session->manager()->workspace().backupsDir(),
+                                                         tr("Weight backups (*.zip)"));
+    if (!archive.isEmpty())
+        restoreArchive(archive);
+}
+
+void WorkspaceActions::restoreArchive(const QString &archive)
+{
+    auto manifest = BackupArchive::readManifest(archive);
+    if (!manifest) {
+        report(tr("Restore"), JobOutcome{false, tr("This archive cannot be restored"), {manifest.errorString()}});
+        return;
+    }
+    const WeightEntry &entry = manifest->entry;
+    QString version;
+    if (m_session->registry().find(entry.name)) {
+        bool ok = false;
+        version = QInputDialog::getText(m_window, tr("Restore %1").arg(entry.name),
+                                        tr("'%1' is already registered. Restore it under another version:").arg(entry.name),
+                                        QLineEdit::Normal, entry.version + QStringLiteral("-restored"), &ok);
+        if (!ok || version.isEmpty())
+            return;
+    } else if (QMessageBox::question(m_window, tr("Restore %1").arg(entry.name),
+                                     tr("Restore %1 (%2) from %3?\nEvery checksum is verified before it is registered.")
+                                             .arg(entry.name, QLocale().formattedDataSize(qint64(entry.size)), QFileInfo(archive).fileName()))
+               != QMessageBox::Yes) {
+        return;
+    }
+    const Workspace ws = m_session->manager()->workspace();
+    m_jobs->run<JobOutcome>(
+            tr("Restoring %1").arg(entry.name),
+            [ws, archive, version](JobContext &job) {
+                WeightManager manager(ws);
+                auto restored = manager.restoreBackup(archive, version, &job);
+                if (!restored)
+                    return JobOutcome{false, QObject::tr("Restore failed"), {restored.errorString()}};
+                return JobOutcome{true, QObject::tr("Restored %1 (checksums verified)").arg(restored->name), {}};
+            },
+            this, [this](const JobOutcome &o) { report(tr("Restore"), o); });
+}
+
+void WorkspaceActions::doValidate(bool all)
+{
+    std::vector<std::pair<QString, QString>> targets;
+    const RegistryData &data = m_session->registry();
+    const QStringList names = all ? QStringList() : m_page->selectedWeights();
+    for (const auto &[name, w] : data.weights) {
+        if (all || names.contains(name))
+            targets.emplace_back(w.modelType, w.version);
+    }
+    if (targets.empty())
+        return;
+    const Workspace ws = m_session->manager()->workspace();
+    m_jobs->run<JobOutcome>(
+            tr("Validating %n weight(s)", nullptr, int(targets.size())),
+            [ws, targets](JobContext &job) {
+                WeightManager manager(ws);
+                JobOutcome out;
+                int passed = 0;
+                for (const auto &[type, version] : targets) {
+                    auto r = manager.validateWeights(type, version, true, &job);
+                    if (!r) {
+                        out.details << r.errorString();
+                        if (job.isCanceled())
+                            break;
+                        continue;
+                    }
+                    if (r->passed)
+                        ++passed;
+                    out.details << r->issues;
+                }
+                out.ok = out.details.isEmpty();
+                out.summary = QObject::tr("Validation: %1 of %2 weight(s) passed").arg(passed).arg(targets.size());
+                return out;
+            },
+            this, [this](const JobOutcome &o) { report(tr("Validation"), o); });
+}
+
+void WorkspaceActions::doVerify()
+{
+    QStringList names = m_page->selectedWeights();
+    const Workspace ws = m_session->manager()->workspace();
+    using Results = std::vector<VerifyResult>;
+    auto results = std::make_shared<Results>();
+    m_jobs->run<JobOutcome>(
+            names.isEmpty() ? tr("Verifying all checksums") : tr("Verifying %n checksum(s)", nullptr, int(names.size())),
+            [ws, names, results](JobContext &job) {
+                WeightManager manager(ws);
+                JobOutcome out;
+                const QStringList targets = names.isEmpty() ? QStringList{QString()} : names;
+                for (const QString &t : targets) {
+                    auto r = manager.verify(t, &job);
+                    if (!r) {
+                        out.details << r.errorString();
+                        continue;
+                    }
+                    results->insert(results->end(), r->begin(), r->end());
+                }
+                int ok = 0;
+                for (const auto &r : *results) {
+                    if (r.status == QLatin1String("ok"))
+                        ++ok;
+                    else
+                        out.details << r.message;
+                }
+                out.ok = out.details.isEmpty();
+                out.summary = QObject::tr("Checksums: %1 of %2 weight(s) verified").arg(ok).arg(results->size());
+                return out;
+            },
+            this, [this, results](const JobOutcome &o) {
+                for (const auto &r : *results) {
+                    const ChecksumState state = r.status == QLatin1String("ok")        ? ChecksumState::Verified
+                            : r.status == QLatin1String("missing")                     ? ChecksumState::Missing
+                            : r.status == QLatin1String("changed")                     ? ChecksumState::Changed
+                                                                                       : ChecksumState::NotChecked;
+                    m_session->setChecksumState(r.weight, state);
+                }
+                report(tr("Verify checksums"), o);
+            });
+}
+
+void WorkspaceActions::doCleanup()
+{
+    const QString type = m_page->currentType();
+    CleanupDialog dialog(m_session->manager(), type, m_window);
+    if (dialog.exec() != QDialog::Accepted || dialog.toRemove().isEmpty())
+        return;
+    if (QMessageBox::warning(m_window, tr("Clean up %1").arg(type),
+                             tr("Delete %n weight(s) of %1 for good?\n\n%2", nullptr, int(dialog.toRemove().size()))
+                                     .arg(type, dialog.toRemove().join(QLatin1Char('\n'))),
+                             QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+        != QMessageBox::Yes)
+        return;
+    const Workspace ws = m_session->manager()->workspace();
+    const int keep = dialog.keep();
+    m_jobs->run<JobOutcome>(
+            tr("Cleaning up %1").arg(type),
+            [ws, type, keep](JobContext &) {
+                WeightManager manager(ws);
+                auto plan = manager.cleanupOldWeights(type, keep, false);
+                if (!plan)
+                    return JobOutcome{false, QObject::tr("Cleanup failed"), {plan.errorString()}};
+                return JobOutcome{true, QObject::tr("Removed %n weight(s), freed %1", nullptr, int(plan->remove.size()))
+                                                .arg(QLocale().formattedDataSize(qint64(plan->bytesFreed))),
+                                  {}};
+            },
+            this, [this](const JobOutcome &o) { report(tr("Clean up"), o); });
+}
+
+void WorkspaceActions::doRemove()
+{
+    const QStringList names = m_page->selectedWeights();
+    if (names.isEmpty() || !m_remove->isEnabled())
+        return;
+    if (QMessageBox::warning(m_window, tr("Remove weights"),
+                             tr("Delete %n weight(s) and their files for good?\n\n%1\n\nBackups are not affected.", nullptr, int(names.size()))
+                                     .arg(names.join(QLatin1Char('\n'))),
+                             QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+        != QMessageBox::Yes)
+        return;
+    JobOutcome out;
+    for (const QString &name : names) {
+        if (auto s = m_session->manager()->removeWeight(name); !s)
+            out.details << s.errorString();
+    }
+    out.ok = out.details.isEmpty();
+    out.summary = out.ok ? tr("Removed %1").arg(names.join(QStringLiteral(", "))) : tr("Some weights could not be removed");
+    report(tr("Remove"), out);
+}
+
+void WorkspaceActions::doImport()
+{
+    const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weight"), QString(),
+                                                      tr("Weights (*.safetensors *.safetensors.index.json);;Backups (*.zip);;All files (*)"));
+    if (!path.isEmpty())
+        importPath(path);
+}
+
+bool WorkspaceActions::importPath(const QString &path)
+{
+    if (!m_session->isOpen()) {
+        report(tr("Import"), JobOutcome{false, tr("Open a workspace first"), {tr("%1 can only be imported into a workspace.").arg(path)}});
+        return false;
+    }
+    if (path.endsWith(QStringLiteral(".zip"), Qt::CaseInsensitive)) {
+        restoreArchive(path);
+        return true;
+    }
+    ImportDialog dialog(m_session->manager(), path, m_window);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    const ImportRequest request = dialog.request();
+    const Workspace ws = m_session->manager()->workspace();
+    m_jobs->run<JobOutcome>(
+            tr("Importing %1").arg(QFileInfo(path).fileName()),
+            [ws, request](JobContext &job) {
+                WeightManager manager(ws);
+                auto entry = manager.importWeight(request, &job);
+                if (!entry)
+                    return JobOutcome{false, QObject::tr("Import failed"), {entry.errorString()}};
+                return JobOutcome{true, QObject::tr("Imported %1 as %2").arg(QFileInfo(request.source).fileName(), entry->name), {}};
+            },
+            this, [this, request](const JobOutcome &o) {
+                report(tr("Import"), o);
+                if (o.ok) {
+                    m_page->selectType(request.modelType);
+                }
+            });
+    return true;
+}
+
+void WorkspaceActions::doNewModelType()
+{
+    NewModelTypeDialog dialog(m_session->modelTypes(), m_window);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    auto created = m_session->manager()->configs().createModelConfig(dialog.typeName(), dialog.fromType(), dialog.overrides());
+    if (!created) {
+        report(tr("New model type"), JobOutcome{false, tr("Could not create %1").arg(dialog.typeName()), {created.errorString()}});
+        return;
+    }
+    report(tr("New model type"), JobOutcome{true, tr("Created %1").arg(created->filePath), {}});
+    m_page->selectType(dialog.typeName());
+}
+
+void WorkspaceActions::doBrowse()
+{
+    const QStringList names = m_page->selectedWeights();
+    if (names.size() != 1)
+        return;
+    const WeightEntry *w = m_session->registry().find(names.first());
+    if (!w)
+        return;
+    Q_EMIT openInBrowser(m_session->manager()->workspace().absolutePath(w->path), w->name, w->modelType);
+}
+
+void WorkspaceActions::doRepair()
+{
+    if (QMessageBox::question(m_window, tr("Repair workspace"),
+                              tr("Remove leftovers of interrupted imports and backups, and rebuild the registry from the weight files "
+                                 "on disk (checksums are recomputed; a broken registry is kept as a copy)?"))
+        != QMessageBox::Yes)
+        return;
+    const Workspace ws = m_session->manager()->workspace();
+    m_jobs->run<JobOutcome>(
+            tr("Repairing the workspace"),
+            [ws](JobContext &job) {
+                WeightManager manager(ws);
+                auto r = manager.doctor(true, &job);
+                if (!r)
+                    return JobOutcome{false, QObject::tr("Repair failed"), {r.errorString()}};
+                return JobOutcome{r->problems.isEmpty(), QObject::tr("Repair: %n fix(es)", nullptr, int(r->fixed.size())), r->fixed + r->problems};
+            },
+            this, [this](const JobOutcome &o) { report(tr("Repair workspace"), o); });
+}
+
+} // namespace tantra

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <QObject>
+#include <QStringList>
+
+class QAction;
+class QMenu;
+class QWidget;
+
+namespace tantra {
+
+class JobRunner;
+class WorkspacePage;
+class WorkspaceSession;
+
+// What a background workspace operation reports back to the GUI thread.
+struct JobOutcome
+{
+    bool ok = true;
+    QString summary;     // one line for the status bar
+    QStringList details; // every problem, each naming its file
+};
+
+// The workspace's actions (menu, toolbar, context menu, shortcuts) and what they do: each
+// long one runs as a job, destructive ones ask first and say what will happen, and every
+// failure says what failed, which file, and what to do.
+class WorkspaceActions : public QObject
+{
+    Q_OBJECT
+public:
+    WorkspaceActions(WorkspaceSession *session, WorkspacePage *page, JobRunner *jobs, QWidget *window);
+
+    QAction *setActive() const { return m_setActive; }
+    QAction *backup() const { return m_backup; }
+    QAction *restore() const { return m_restore; }
+    QAction *validate() const { return m_validate; }
+    QAction *validateAll() const { return m_validateAll; }
+    QAction *verify() const { return m_verify; }
+    QAction *cleanup() const { return m_cleanup; }
+    QAction *remove() const { return m_remove; }
+    QAction *import() const { return m_import; }
+    QAction *newModelType() const { return m_newType; }
+    QAction *browseTensors() const { return m_browse; }
+    QAction *repair() const { return m_repair; }
+    QAction *editConfig() const { return m_editConfig; }
+    QList<QAction *> weightActions() const;
+
+    // The import flow for a dropped or chosen path: a weight, a shard folder or index, or a
+    // backup archive (which is restored). Returns false when it refused the path.
+    bool importPath(const QString &path);
+    void fillContextMenu(QMenu *menu) const;
+
+Q_SIGNALS:
+    // A weight's file to open in the tensor browser.
+    void openInBrowser(const QString &path, const QString &title, const QString &modelType);
+    void editConfigRequested(const QString &modelType);
+    void statusMessage(const QString &message);
+
+public Q_SLOTS:
+    void updateEnabled();
+
+private:
+    void doSetActive();
+    void doBackup();
+    void doRestore();
+    void doValidate(bool all);
+    void doVerify();
+    void doCleanup();
+    void doRemove();
+    void doImport();
+    void doNewModelType();
+    void doBrowse();
+    void doRepair();
+    void restoreArchive(const QString &archive);
+    void report(const QString &title, const JobOutcome &outcome);
+
+    WorkspaceSession *m_session;
+    WorkspacePage *m_page;
+    JobRunner *m_jobs;
+    QWidget *m_window;
+    QAction *m_setActive;
+    QAction *m_backup;
+    QAction *m_restore;
+    QAction *m_validate;
+    QAction *m_validateAll;
+    QAction *m_verify;
+    QAction *m_cleanup;
+    QAction *m_remove;
+    QAction *m_import;
+    QAction *m_newType;
+    QAction *m_browse;
+    QAction *m_repair;
+    QAction *m_editConfig;
+};
+
+} // namespace tantra

@@ -1,0 +1,203 @@
+#include "workspacepage.h"
+
+#include "modeltypelistmodel.h"
+#include "weightdetailsview.h"
+#include "weighttablemodel.h"
+#include "workspacesession.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace tantra {
+
+WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
+    : QWidget(parent),
+      m_session(session),
+      m_typeModel(new ModelTypeListModel(this)),
+      m_weightModel(new WeightTableModel(this)),
+      m_proxy(new QSortFilterProxyModel(this)),
+      m_types(new QListView),
+      m_weights(new QTableView),
+      m_filter(new QLineEdit),
+      m_newType(new QToolButton),
+      m_banner(new QLabel),
+      m_typeTitle(new QLabel),
+      m_details(new WeightDetailsView),
+      m_splitter(new QSplitter(Qt::Horizontal))
+{
+    m_types->setModel(m_typeModel);
+    m_types->setObjectName(QStringLiteral("modelTypes"));
+    m_types->setSpacing(2);
+    m_types->setUniformItemSizes(true);
+    m_types->setEditTriggers(QAbstractItemView::NoEditTriggers);
+
+    m_newType->setText(tr("New model type…"));
+    m_newType->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_newType->setAutoRaise(true);
+
+    m_proxy->setSourceModel(m_weightModel);
+    m_proxy->setSortRole(WeightTableModel::SortRole);
+    m_proxy->setFilterKeyColumn(WeightTableModel::NameColumn);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_weights->setModel(m_proxy);
+    m_weights->setObjectName(QStringLiteral("weights"));
+    m_weights->setSortingEnabled(true);
+    m_weights->sortByColumn(WeightTableModel::CreatedColumn, Qt::DescendingOrder);
+    m_weights->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_weights->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_weights->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_weights->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_weights->verticalHeader()->hide();
+    m_weights->setAlternatingRowColors(true);
+    m_weights->setWordWrap(false);
+    m_weights->horizontalHeader()->setStretchLastSection(true);
+    m_weights->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+
+    m_filter->setPlaceholderText(tr("Filter weights by name"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setObjectName(QStringLiteral("weightFilter"));
+
+    m_banner->setWordWrap(true);
+    m_banner->setVisible(false);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setStyleSheet(QStringLiteral("QLabel { background: palette(highlight); color: palette(highlighted-text); padding: 6px; }"));
+
+    auto *left = new QWidget;
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    auto *typesLabel = new QLabel(tr("<b>Model types</b>"));
+    leftLayout->addWidget(typesLabel);
+    leftLayout->addWidget(m_types, 1);
+    leftLayout->addWidget(m_newType);
+
+    auto *centre = new QWidget;
+    auto *centreLayout = new QVBoxLayout(centre);
+    centreLayout->setContentsMargins(0, 0, 0, 0);
+    centreLayout->addWidget(m_banner);
+    centreLayout->addWidget(m_typeTitle);
+    centreLayout->addWidget(m_filter);
+    centreLayout->addWidget(m_weights, 1);
+
+    m_splitter->addWidget(left);
+    m_splitter->addWidget(centre);
+    m_splitter->addWidget(m_details);
+    m_splitter->setStretchFactor(0, 0);
+    m_splitter->setStretchFactor(1, 3);
+    m_splitter->setStretchFactor(2, 2);
+    m_splitter->setSizes({230, 640, 380});
+    m_splitter->setObjectName(QStringLiteral("workspaceSplitter"));
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(m_splitter);
+
+    connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
+    connect(m_types->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
+        refreshWeights();
+        Q_EMIT selectionChanged();
+    });
+    connect(m_weights->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        updateDetails();
+        Q_EMIT selectionChanged();
+    });
+    connect(m_weights, &QTableView::activated, this, [this](const QModelIndex &index) {
+        Q_EMIT weightActivated(index.data(WeightTableModel::NameRole).toString());
+    });
+    connect(m_weights, &QWidget::customContextMenuRequested, this,
+            [this](const QPoint &pos) { Q_EMIT contextMenuRequested(m_weights->viewport()->mapToGlobal(pos)); });
+    connect(m_session, &WorkspaceSession::changed, this, &WorkspacePage::refresh);
+    refresh();
+}
+
+QString WorkspacePage::currentType() const
+{
+    return m_types->currentIndex().data(ModelTypeListModel::TypeRole).toString();
+}
+
+QStringList WorkspacePage::selectedWeights() const
+{
+    QStringList names;
+    for (const QModelIndex &index : m_weights->selectionModel()->selectedRows())
+        names << index.data(WeightTableModel::NameRole).toString();
+    return names;
+}
+
+void WorkspacePage::selectType(const QString &type)
+{
+    const int row = m_typeModel->rowOf(type);
+    if (row >= 0)
+        m_types->setCurrentIndex(m_typeModel->index(row));
+}
+
+void WorkspacePage::selectWeight(const QString &name)
+{
+    const int row = m_weightModel->rowOf(name);
+    if (row < 0)
+        return;
+    const QModelIndex index = m_proxy->mapFromSource(m_weightModel->index(row, WeightTableModel::NameColumn));
+    m_weights->selectionModel()->select(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_weights->setCurrentIndex(index);
+    m_weights->scrollTo(index);
+}
+
+void WorkspacePage::refresh()
+{
+    // Another process may have changed everything: rebuild, then put the selection back.
+    const QString type = currentType();
+    m_typeModel->refresh(*m_session);
+    if (m_typeModel->rowOf(type) >= 0)
+        selectType(type);
+    else if (m_typeModel->rowCount() > 0)
+        m_types->setCurrentIndex(m_typeModel->index(0));
+    refreshWeights();
+
+    const QString error = m_session->registryError();
+    m_banner->setVisible(!error.isEmpty());
+    m_banner->setText(error.isEmpty() ? QString()
+                                      : tr("The registry cannot be read, so this view may be out of date:\n%1\nUse Tools › Repair workspace to rebuild it.")
+                                                .arg(error));
+}
+
+void WorkspacePage::refreshWeights()
+{
+    const QStringList selected = selectedWeights();
+    const QString current = m_weights->currentIndex().data(WeightTableModel::NameRole).toString();
+    const QString type = currentType();
+    m_weightModel->refresh(*m_session, type);
+    m_typeTitle->setText(type.isEmpty() ? tr("<b>No model type selected</b>") : tr("<b>Weights of %1</b>").arg(type.toHtmlEscaped()));
+    for (const QString &name : selected) {
+        const int row = m_weightModel->rowOf(name);
+        if (row >= 0) {
+            const QModelIndex index = m_proxy->mapFromSource(m_weightModel->index(row, 0));
+            m_weights->selectionModel()->select(index, QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        }
+    }
+    const int currentRow = m_weightModel->rowOf(current);
+    if (currentRow >= 0)
+        m_weights->selectionModel()->setCurrentIndex(m_proxy->mapFromSource(m_weightModel->index(currentRow, 0)),
+                                                     QItemSelectionModel::NoUpdate);
+    if (m_weights->horizontalHeader()->sectionSize(WeightTableModel::NameColumn) < 60)
+        m_weights->resizeColumnsToContents();
+    updateDetails();
+}
+
+void WorkspacePage::updateDetails()
+{
+    const QStringList names = selectedWeights();
+    if (names.size() != 1) {
+        m_details->showNothing(names.isEmpty() ? tr("Select a weight to see its details.") : tr("%1 weights selected.").arg(names.size()));
+        return;
+    }
+    const WeightTableModel::Row *row = m_weightModel->rowFor(names.first());
+    if (row)
+        m_details->showWeight(row->entry, m_session->registry(), m_session->root());
+}
+
+} // namespace tantra

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <QStringList>
+#include <QWidget>
+
+class QLineEdit;
+class QListView;
+class QSortFilterProxyModel;
+class QSplitter;
+class QTableView;
+class QLabel;
+class QToolButton;
+
+namespace tantra {
+
+class ModelTypeListModel;
+class WeightDetailsView;
+class WeightTableModel;
+class WorkspaceSession;
+
+// The workspace at a glance: model types (left), the selected type's weights (centre,
+// sortable, filterable, multi-select) and the selected weight's details (right). Keeps the
+// user's selection across refreshes caused by other processes.
+class WorkspacePage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit WorkspacePage(WorkspaceSession *session, QWidget *parent = nullptr);
+
+    QString currentType() const;
+    QStringList selectedWeights() const;
+    void selectType(const QString &type);
+    void selectWeight(const QString &name);
+    QTableView *weightsView() const { return m_weights; }
+    QListView *typesView() const { return m_types; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    QToolButton *newTypeButton() const { return m_newType; }
+    QSplitter *splitter() const { return m_splitter; }
+    WeightTableModel *weightModel() const { return m_weightModel; }
+    ModelTypeListModel *typeModel() const { return m_typeModel; }
+
+Q_SIGNALS:
+    void selectionChanged();
+    // Double-click or Enter on a weight.
+    void weightActivated(const QString &name);
+    void contextMenuRequested(const QPoint &globalPos);
+
+private:
+    void refresh();
+    void refreshWeights();
+    void updateDetails();
+
+    WorkspaceSession *m_session;
+    ModelTypeListModel *m_typeModel;
+    WeightTableModel *m_weightModel;
+    QSortFilterProxyModel *m_proxy;
+    QListView *m_types;
+    QTableView *m_weights;
+    QLineEdit *m_filter;
+    QToolButton *m_newType;
+    QLabel *m_banner;
+    QLabel *m_typeTitle;
+    WeightDetailsView *m_details;
+    QSplitter *m_splitter;
+};
+
+} // namespace tantra
