@@ -147,6 +147,12 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             continue;
         if (job && job->isCanceled())
             return makeError(QStringLiteral("doctor cancelled; the registry was not changed"));
+        // A link in Model/weights that leads outside the workspace would be refused by every
+        // later load; registering it would only hand out a weight nobody can use.
+        if (auto inside = m_workspace.checkInside(info.absoluteFilePath()); !inside) {
+            report.problems << inside.errorString() + QStringLiteral(" (not registered)");
+            continue;
+        }
         const QString stem = sharded ? info.fileName() : info.completeBaseName();
         auto [type, version] = splitName(stem, types);
         auto model = SafetensorsModel::open(info.absoluteFilePath());
