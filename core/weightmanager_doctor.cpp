@@ -87,9 +87,12 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
     RegistryData data;
     std::map<QString, QString> previousActive;
     if (!loaded) {
-        report.problems << loaded.errorString();
-        if (!rebuild)
+        // With --rebuild the unreadable registry is what gets fixed (the copy kept aside is
+        // listed under fixed); still calling it a problem made a successful rebuild exit 1.
+        if (!rebuild) {
+            report.problems << loaded.errorString();
             return report;
+        }
         QFile broken(m_workspace.registryPath());
         QByteArray text;
         if (broken.open(QIODevice::ReadOnly))

@@ -1020,6 +1020,7 @@ private Q_SLOTS:
         const QString aside = rebuilt->fixed[0].mid(QStringLiteral("kept the broken registry as ").size());
         QCOMPARE(test::readFile(aside), broken);
         QCOMPARE(rebuilt->fixed[1], QStringLiteral("rebuilt the registry from 5 weight(s) on disk"));
+        QCOMPARE(rebuilt->problems, QStringList());
 
         const RegistryData data = loadRegistry(m);
         QCOMPARE(data.weights.size(), std::size_t(5));
