@@ -287,8 +287,18 @@ void TestGuiConfigEditor::semanticErrorMarksTheFormRow()
     QVERIFY(editor);
     YamlTextEdit *edit = editor->textEdit();
     const int line = lineOf(edit->toPlainText(), QStringLiteral("d_model: 128"));
-    retypeLine(edit, line, QStringLiteral("  d_model: 0"));
+    auto *spin = qobject_cast<QSpinBox *>(editor->formPage()->editorFor(QStringLiteral("architecture"), QStringLiteral("d_model")));
+    QVERIFY(spin);
+    // Text where a number belongs: the spin box shows the text, disabled, not a stale 128.
+    retypeLine(edit, line, QStringLiteral("  d_model: abc"));
     QTRY_VERIFY(editor->error().has_value());
+    QCOMPARE(editor->error()->message, QStringLiteral("architecture.d_model must be a positive integer, not 'abc'"));
+    QVERIFY(!spin->isEnabled());
+    QCOMPARE(spin->text(), QStringLiteral("abc"));
+
+    retypeLine(edit, line, QStringLiteral("  d_model: 0"));
+    QTRY_VERIFY(spin->isEnabled());
+    QVERIFY(editor->error().has_value());
     QCOMPARE(editor->error()->key, QStringLiteral("architecture.d_model"));
     QCOMPARE(editor->error()->line, line);
     QCOMPARE(editor->error()->column, 12);

@@ -81,6 +81,7 @@ ConfigCheckPanel::ConfigCheckPanel(WorkspaceSession *session, const QString &mod
     m_issues->setAlternatingRowColors(true);
     m_issues->setSelectionMode(QAbstractItemView::SingleSelection);
     m_issues->setTextElideMode(Qt::ElideMiddle);
+    m_issues->setToolTip(tr("Double-click an issue to show its rule in the YAML"));
     QHeaderView *header = m_issues->header();
     header->setStretchLastSection(false);
     header->setSectionResizeMode(KindColumn, QHeaderView::Interactive);
@@ -120,6 +121,8 @@ void ConfigCheckPanel::setConfig(const std::optional<ModelConfig> &config, const
 {
     m_config = config;
     m_whyNot = whyNot;
+    if (!m_report)
+        showReport(); // the hint says whether a check is possible
     updateState();
     if (m_live && m_config)
         check();
@@ -151,13 +154,13 @@ void ConfigCheckPanel::refreshWeights()
     QStringList current;
     for (int i = 0; i < m_weights->count(); ++i)
         current << m_weights->itemData(i).toString();
-    const bool same = current == names && (m_weights->property("active").toString() == active);
+    const bool same = current == names && m_active == active;
     if (!same) {
         const QSignalBlocker blocker(m_weights);
         m_weights->clear();
         for (const QString &name : names)
             m_weights->addItem(name == active ? tr("%1 (active)").arg(name) : name, name);
-        m_weights->setProperty("active", active);
+        m_active = active;
         int index = m_weights->findData(selected);
         if (index < 0)
             index = m_weights->findData(active);
@@ -289,6 +292,10 @@ void ConfigCheckPanel::showReport()
     QMap<int, QString> lines;
     if (!m_error.isEmpty()) {
         m_summary->setText(QStringLiteral("<span style='color:#c62828'>%1</span>").arg(m_error.toHtmlEscaped()));
+    } else if (!m_report && m_weights->count() == 0) {
+        m_summary->setText(tr("No weight of type %1 is registered; import or save one to check against it.").arg(m_type.toHtmlEscaped()));
+    } else if (!m_report && !m_config) {
+        m_summary->setText(tr("The config has an error; fix it to check the edited values against a weight."));
     } else if (!m_report) {
         m_summary->setText(tr("Lists the tensors of a weight that the <i>edited</i> values would reject, before you save."));
     } else {
@@ -299,6 +306,7 @@ void ConfigCheckPanel::showReport()
                                .arg(colour, mark, m_reportWeight.toHtmlEscaped(), report.summary().toHtmlEscaped()));
         const QIcon error = style()->standardIcon(QStyle::SP_MessageBoxCritical);
         const QIcon warning = style()->standardIcon(QStyle::SP_MessageBoxWarning);
+        QMap<int, QStringList> perLine;
         QList<QTreeWidgetItem *> items;
         items.reserve(qsizetype(report.issues.size()));
         for (const ShapeIssue &issue : report.issues) {
@@ -312,14 +320,21 @@ void ConfigCheckPanel::showReport()
                 item->setText(LineColumn, QString::number(issue.line));
                 item->setData(LineColumn, Qt::UserRole, issue.line);
                 item->setTextAlignment(LineColumn, Qt::AlignRight | Qt::AlignVCenter);
-                QString &text = lines[issue.line];
-                text += (text.isEmpty() ? QString() : QStringLiteral("\n")) + issue.message;
+                perLine[issue.line] << issue.message;
             }
             for (int c = 0; c < ColumnCount; ++c)
                 item->setToolTip(c, issue.message);
             items << item;
         }
         m_issues->addTopLevelItems(items);
+        // A rule expands to many tensors: the gutter's tooltip names the first few.
+        constexpr int kShown = 6;
+        for (auto it = perLine.begin(); it != perLine.end(); ++it) {
+            QStringList shown = it.value().mid(0, kShown);
+            if (it.value().size() > kShown)
+                shown << tr("… and %1 more").arg(it.value().size() - kShown);
+            lines.insert(it.key(), shown.join(QLatin1Char('\n')));
+        }
     }
     updateState();
     Q_EMIT issueLinesChanged(lines);

@@ -72,6 +72,7 @@ private:
     QString m_type;
     std::optional<ModelConfig> m_config;
     QString m_whyNot;
+    QString m_active; // the type's active weight, as last listed
     QComboBox *m_weights;
     QPushButton *m_check;
     QLabel *m_summary;

@@ -179,6 +179,7 @@ ConfigEditor::ConfigEditor(WorkspaceSession *session, const QString &modelType, 
     m_splitter->addWidget(m_check);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({640, 200});
     m_splitter->setChildrenCollapsible(false);
     layout->addWidget(m_splitter, 1);
 
@@ -337,9 +338,11 @@ void ConfigEditor::reparse()
         m_form->setProblem(QString(), QString());
         m_statusIcon->setPixmap(QPixmap());
         m_statusIcon->hide();
-        m_status->setText(tr("<span style='color:#2e7d32'>\u2714</span> Valid config: %n shape rule(s), %1 architecture value(s)", nullptr,
-                             int(m_config->tensors.size()))
-                              .arg(m_config->architecture.size()));
+        const auto rules = qsizetype(m_config->tensors.size());
+        const qsizetype values = m_config->architecture.size();
+        m_status->setText(tr("<span style='color:#2e7d32'>\u2714</span> Valid config \u00b7 %1 \u00b7 %2")
+                              .arg(rules == 1 ? tr("1 shape rule") : tr("%1 shape rules").arg(rules),
+                                   values == 1 ? tr("1 architecture value") : tr("%1 architecture values").arg(values)));
         m_check->setConfig(m_config);
     } else {
         const ConfigError &e = std::get<ConfigError>(result);
@@ -364,6 +367,7 @@ void ConfigEditor::reparse()
                                           : QStringLiteral("<a href='#error'>%1</a>: %2").arg(where, e.message.toHtmlEscaped()));
         m_check->setConfig(std::nullopt, e.message);
     }
+    m_tabs->setTabIcon(m_tabs->indexOf(m_text), m_error ? style()->standardIcon(QStyle::SP_MessageBoxCritical) : QIcon());
     updateActions();
     Q_EMIT parsed(m_config.has_value());
 }

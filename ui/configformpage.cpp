@@ -168,6 +168,7 @@ void ConfigFormPage::setConfig(const ModelConfig &config, const ConfigTextMap &m
         refreshFromText(map);
     }
     for (auto &[name, label] : m_derived) {
+        label->setEnabled(true);
         for (const auto &[dname, expression] : config.derivedExpressions) {
             if (dname != name)
                 continue;
@@ -179,6 +180,9 @@ void ConfigFormPage::setConfig(const ModelConfig &config, const ConfigTextMap &m
 
 void ConfigFormPage::refreshFromText(const ConfigTextMap &map)
 {
+    // Derived values need a config that parses: until then they are the last good ones.
+    for (auto &[name, label] : m_derived)
+        label->setEnabled(false);
     for (Row &row : m_rows) {
         if (row.kind == Kind::ReadOnly)
             continue;
@@ -428,7 +432,16 @@ void ConfigFormPage::addRow(QFormLayout *form, const QString &section, const QSt
                 commit(*r);
         });
         row.editor = edit;
-        h->addWidget(edit, row.kind == Kind::Text ? 1 : 0);
+        if (row.kind == Kind::Text && !section.isEmpty()) {
+            // Wide enough for a path, not a whole column: a short value in a field across the
+            // page reads badly. The spacer takes what the field cannot.
+            edit->setMaximumWidth(edit->fontMetrics().averageCharWidth() * 60);
+            h->addWidget(edit, 100);
+            if (!(entry && !entry->comment.isEmpty()))
+                h->addStretch(1);
+        } else {
+            h->addWidget(edit, row.kind == Kind::Text ? 1 : 0);
+        }
         break;
     }
     case Kind::ReadOnly: {
@@ -497,15 +510,35 @@ void ConfigFormPage::showValue(Row &row, const QString &raw)
         return; // the user is typing here; their text wins until committed
     const QVariant value = valueOf(raw);
     const QSignalBlocker blocker(row.editor);
+    // When the text holds what the widget cannot show (abc for a number), the widget shows
+    // the text itself, disabled, rather than a stale value; the parse error marks the row.
     switch (row.kind) {
-    case Kind::Bool:
-        if (value.typeId() == QMetaType::Bool)
-            static_cast<QCheckBox *>(row.editor)->setChecked(value.toBool());
+    case Kind::Bool: {
+        auto *box = static_cast<QCheckBox *>(row.editor);
+        const bool fits = value.typeId() == QMetaType::Bool;
+        box->setTristate(!fits);
+        box->setEnabled(fits);
+        box->setText(fits ? QString() : raw);
+        if (fits)
+            box->setChecked(value.toBool());
+        else
+            box->setCheckState(Qt::PartiallyChecked);
         break;
+    }
     case Kind::Int: {
         auto *spin = static_cast<QSpinBox *>(row.editor);
-        if (value.typeId() == QMetaType::LongLong && spin->value() != value.toLongLong())
-            spin->setValue(int(std::clamp<qint64>(value.toLongLong(), spin->minimum(), spin->maximum())));
+        const bool fits = value.typeId() == QMetaType::LongLong && value.toLongLong() >= spin->minimum()
+                          && value.toLongLong() <= spin->maximum();
+        spin->setEnabled(fits);
+        if (!fits) {
+            // Shown while the value sits at the minimum; the spin box is disabled meanwhile.
+            spin->setSpecialValueText(raw.isEmpty() ? QStringLiteral("~") : raw);
+            spin->setValue(spin->minimum());
+        } else {
+            spin->setSpecialValueText(QString());
+            if (spin->value() != value.toLongLong())
+                spin->setValue(int(value.toLongLong()));
+        }
         break;
     }
     case Kind::BigInt:
