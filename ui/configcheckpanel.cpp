@@ -11,7 +11,6 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QStyle>
-#include <QTime>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
