@@ -52,7 +52,7 @@ Result<BackupMember> addMember(QuaZip &zip, const QString &source, const QString
         if (n == 0)
             break;
         hash.update(buffer.constData(), std::size_t(n));
-        if (out.write(buffer.constData(), n) != n)
+        if (!writeFully(out, buffer.constData(), n))
             return makeError(QStringLiteral("cannot write to the archive (is the disk full?)"));
         size += quint64(n);
         if (job)
@@ -254,7 +254,7 @@ Status BackupArchive::extractMember(const QString &archivePath, const BackupMemb
                                               .arg(member.name)
                                               .arg(member.size));
         hash.update(buffer.constData(), std::size_t(n));
-        if (out.write(buffer.constData(), n) != n)
+        if (!writeFully(out, buffer.constData(), n))
             return fail(destination + QStringLiteral(": write error: ") + out.errorString() + QStringLiteral(" (is the disk full?)"));
         if (job)
             job->advance(quint64(n));

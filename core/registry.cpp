@@ -258,10 +258,23 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
 
 Status writeAtomically(const QString &path, const QByteArray &bytes)
 {
+    // Unbuffered, written in a loop: with Qt's buffer, a write that fails in the flush inside
+    // QSaveFile::commit() (a full disk) is ignored by Qt 6.4 and the TRUNCATED registry
+    // replaced the good one (found with a file size limit). Unbuffered, the failure shows in
+    // write() with the system's reason, and commit() is never reached.
     QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly))
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
         return makeError(path + QStringLiteral(": cannot write the registry: ") + out.errorString());
-    if (out.write(bytes) != bytes.size() || !out.commit())
+    for (qint64 done = 0; done < bytes.size();) {
+        const qint64 n = out.write(bytes.constData() + done, bytes.size() - done);
+        if (n <= 0) {
+            const QString why = out.errorString();
+            out.cancelWriting();
+            return makeError(path + QStringLiteral(": could not save the registry (%1); it is unchanged").arg(why));
+        }
+        done += n;
+    }
+    if (!out.commit())
         return makeError(path + QStringLiteral(": could not save the registry (%1); it is unchanged").arg(out.errorString()));
     return {};
 }

@@ -97,7 +97,7 @@ Result<QString> copyAndHash(const QString &from, const QString &to, JobContext *
         if (n == 0)
             break;
         hash.update(buffer.constData(), std::size_t(n));
-        if (out.write(buffer.constData(), n) != n)
+        if (!writeFully(out, buffer.constData(), n))
             return fail(to + QStringLiteral(": write error: ") + out.errorString()
                         + QStringLiteral(" (is the disk full?)"));
         if (job)
@@ -129,6 +129,18 @@ qint64 partialOwnerPid(const QString &fileName)
     static const QRegularExpression re(QStringLiteral("\\.partial-(\\d+)-\\d+$"));
     const auto m = re.match(fileName);
     return m.hasMatch() ? m.captured(1).toLongLong() : 0;
+}
+
+bool writeFully(QIODevice &out, const char *data, qint64 size)
+{
+    while (size > 0) {
+        const qint64 n = out.write(data, size);
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= n;
+    }
+    return true;
 }
 
 Status removeWeightPath(const QString &absolutePath, bool sharded)

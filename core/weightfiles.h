@@ -3,6 +3,7 @@
 #include "registry.h"
 #include "result.h"
 
+#include <QIODevice>
 #include <QString>
 
 #include <vector>
@@ -36,6 +37,11 @@ QString partialPathFor(const QString &finalPath);
 bool isPartialName(const QString &fileName);
 // The pid recorded in a partial name, or 0.
 qint64 partialOwnerPid(const QString &fileName);
+
+// Writes all `size` bytes, repeating short writes: a full disk first gives a short count with no
+// error, and only the next write says why ("No space left on device"). False on failure, with
+// the device's errorString() telling the reason.
+bool writeFully(QIODevice &out, const char *data, qint64 size);
 
 // Deletes a weight's file or shard folder.
 Status removeWeightPath(const QString &absolutePath, bool sharded);

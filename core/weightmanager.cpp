@@ -106,6 +106,13 @@ Result<WeightEntry> WeightManager::saveWeights(const std::vector<TensorWrite> &t
     const QString partial = partialPathFor(finalPath);
     if (auto s = writeSafetensors(partial, tensors, metadata, job); !s)
         return s.error();
+    // Qt 6.4's QSaveFile::commit() ignores a failed final flush, so on a full disk the writer
+    // can "succeed" with a truncated file; opening it checks the length against the header
+    // before anything is registered.
+    if (auto written = SafetensorsModel::open(partial); !written) {
+        QFile::remove(partial);
+        return makeError(finalPath + QStringLiteral(": the weight was not written completely (is the disk full?): ") + written.errorString());
+    }
     auto files = hashWeight(m_workspace.root(), partial, false, job);
     if (!files) {
         QFile::remove(partial);

@@ -25,9 +25,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <sys/resource.h>
 
 using namespace tantra;
 
@@ -379,6 +381,33 @@ private Q_SLOTS:
         QCOMPARE(test::errorOf(stray), root + QStringLiteral("/Model/weights/mamba_stray.safetensors: a file is already there but not registered; run 'doctor' or choose another version"));
         QCOMPARE(test::readFile(root + QStringLiteral("/Model/weights/mamba_stray.safetensors")), QByteArray("stray"));
         QCOMPARE(QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::Files | QDir::NoDotAndDotDot).size(), 4);
+    }
+
+    // A full disk, simulated by a file size limit (which binds root too): small files stay in
+    // Qt's write buffer, whose failed flush QSaveFile::commit() ignores in Qt 6.4; the save must
+    // still fail and leave nothing behind.
+    void saveOnAFullDisk()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        const auto before = test::treeSnapshot(root);
+        const auto previous = ::signal(SIGXFSZ, SIG_IGN);
+        rlimit original{};
+        QVERIFY(::getrlimit(RLIMIT_FSIZE, &original) == 0);
+        rlimit limited = original;
+        limited.rlim_cur = 64;
+        QVERIFY(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+        auto saved = m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("full"), true);
+        ::setrlimit(RLIMIT_FSIZE, &original);
+        ::signal(SIGXFSZ, previous);
+        QVERIFY(!saved.ok());
+        const QString path = root + QStringLiteral("/Model/weights/mamba_full.safetensors");
+        QVERIFY2(saved.errorString().startsWith(path + QStringLiteral(": ")), qPrintable(saved.errorString()));
+        QVERIFY2(saved.errorString().contains(QStringLiteral("disk full")) || saved.errorString().contains(QStringLiteral("File too large")),
+                 qPrintable(saved.errorString()));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
     }
 
     void getWeightPath_data()

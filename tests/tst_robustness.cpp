@@ -1,0 +1,411 @@
+// The workspace under stress, through the CLI as other processes use it: eight concurrent
+// imports that each activate their weight; import, backup and cleanup processes SIGKILLed at
+// random moments; a read-only Model folder; writes that fail (a file size limit standing in
+// for a full disk, a registry path that is a folder). After each: the registry parses, every
+// registered weight has its complete file, the active weight validates, and the doctor leaves
+// a healthy workspace.
+
+#include "configmanager.h"
+#include "registry.h"
+#include "safetensorsmodel.h"
+#include "safetensorswriter.h"
+#include "samplegenerator.h"
+#include "testutil.h"
+#include "weightfiles.h"
+#include "weightmanager.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <algorithm>
+#include <csignal>
+#include <memory>
+#include <sys/resource.h>
+#include <unistd.h>
+
+using namespace tantra;
+
+namespace {
+
+QString writeSample(const QString &path, const QString &type, std::uint64_t seed)
+{
+    auto config = ConfigManager(ConfigManager::defaultConfigDir()).getConfig(type);
+    auto sample = config ? generateSampleWeights(*config, seed) : Result<SampleWeights>(config.error());
+    if (!sample)
+        qFatal("%s", qPrintable(sample.errorString()));
+    if (auto s = writeSafetensors(path, sample->tensors, sample->metadata); !s)
+        qFatal("%s", qPrintable(s.errorString()));
+    return path;
+}
+
+QProcessEnvironment envFor(const QString &root)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("TANTRA_ROOT"), root);
+    return env;
+}
+
+QString describe(const QStringList &args, const test::CliRun &r)
+{
+    return QStringLiteral("tantra-model-manager %1\nexit %2\n--- stdout\n%3--- stderr\n%4").arg(args.join(QLatin1Char(' '))).arg(r.exitCode).arg(r.out, r.err);
+}
+
+// Hidden work-in-progress names anywhere in the Model folder.
+QStringList partialFiles(const QString &root)
+{
+    QStringList out;
+    QDirIterator it(root + QStringLiteral("/Model"), QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        if (isPartialName(it.fileName()))
+            out << it.filePath();
+    }
+    return out;
+}
+
+// A CLI run whose file writes stop at `limit` bytes (RLIMIT_FSIZE): what a full disk does to
+// every write, and unlike chmod it also binds root. SIGXFSZ is ignored so that the write fails
+// with EFBIG instead of killing the process; both survive exec.
+test::CliRun runWithFileSizeLimit(const QStringList &arguments, const QString &root, rlim_t limit)
+{
+    QProcess process;
+    process.setProcessEnvironment(envFor(root));
+    process.setChildProcessModifier([limit] {
+        ::signal(SIGXFSZ, SIG_IGN);
+        rlimit rl{};
+        ::getrlimit(RLIMIT_FSIZE, &rl);
+        rl.rlim_cur = limit;
+        ::setrlimit(RLIMIT_FSIZE, &rl);
+    });
+    process.start(test::cliPath(), arguments);
+    test::CliRun run;
+    if (!process.waitForFinished(120'000) || process.exitStatus() != QProcess::NormalExit) {
+        process.kill();
+        process.waitForFinished();
+        run.err = QStringLiteral("the CLI did not finish normally: ") + process.errorString();
+        return run;
+    }
+    run.exitCode = process.exitCode();
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+} // namespace
+
+class TestRobustness : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_template;
+    QString m_templateRoot;
+    QStringList m_copies; // eight distinct mamba weights
+    QString m_big;        // a mamba_multimodal weight, 8 MB
+    std::vector<std::unique_ptr<QTemporaryDir>> m_dirs;
+
+    QString freshWorkspace()
+    {
+        m_dirs.push_back(std::make_unique<QTemporaryDir>());
+        const QString root = m_dirs.back()->filePath(QStringLiteral("ws"));
+        test::copyTree(m_templateRoot, root);
+        return root;
+    }
+
+    // The invariants that must hold whatever was killed when: the registry parses, every
+    // registered weight has its file with the registered checksum, and the active weight of
+    // `type` validates.
+    void checkConsistent(WeightManager &m, const QString &type, const QString &context)
+    {
+        auto data = m.snapshot();
+        QVERIFY2(data.ok(), qPrintable(context + QStringLiteral(": ") + test::errorOf(data)));
+        for (const auto &[name, w] : data->weights)
+            QVERIFY2(QFileInfo::exists(m.workspace().absolutePath(w.path)), qPrintable(context + QStringLiteral(": ") + name + QStringLiteral(" lacks its file")));
+        auto verified = m.verify({});
+        QVERIFY2(verified.ok(), qPrintable(context + QStringLiteral(": ") + test::errorOf(verified)));
+        for (const VerifyResult &r : *verified)
+            QVERIFY2(r.status == QLatin1String("ok"), qPrintable(context + QStringLiteral(": ") + r.weight + QLatin1Char(' ') + r.status + QLatin1Char(' ') + r.message));
+        QVERIFY2(!data->activeOf(type).isEmpty(), qPrintable(context + QStringLiteral(": no active weight")));
+        auto valid = m.validateWeights(type, {}, false);
+        QVERIFY2(valid.ok() && valid->passed,
+                 qPrintable(context + QStringLiteral(": the active weight does not validate: ")
+                            + (valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString())));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(!test::cliPath().isEmpty());
+        QVERIFY(m_template.isValid());
+        m_templateRoot = m_template.filePath(QStringLiteral("ws"));
+        test::makeWorkspace(m_templateRoot);
+        for (int i = 0; i < 8; ++i)
+            m_copies << writeSample(m_template.filePath(QStringLiteral("copy%1.safetensors").arg(i)), QStringLiteral("mamba"), 300 + i);
+        m_big = writeSample(m_template.filePath(QStringLiteral("big.safetensors")), QStringLiteral("mamba_multimodal"), 400);
+    }
+    void cleanup() { m_dirs.clear(); }
+
+    void concurrentImports_data()
+    {
+        QTest::addColumn<bool>("explicitVersions");
+        QTest::newRow("--version given") << true;
+        // Started in the same second, all eight choose the same timestamp version.
+        QTest::newRow("timestamp versions") << false;
+    }
+    void concurrentImports()
+    {
+        QFETCH(bool, explicitVersions);
+        const QString root = freshWorkspace();
+        std::vector<std::unique_ptr<QProcess>> processes;
+        for (int i = 0; i < m_copies.size(); ++i) {
+            auto p = std::make_unique<QProcess>();
+            p->setProcessEnvironment(envFor(root));
+            QStringList args{QStringLiteral("import"), m_copies[i], QStringLiteral("--activate")};
+            if (explicitVersions)
+                args << QStringLiteral("--version") << QStringLiteral("c%1").arg(i);
+            p->start(test::cliPath(), args);
+            processes.push_back(std::move(p));
+        }
+        for (std::size_t i = 0; i < processes.size(); ++i) {
+            QProcess &p = *processes[i];
+            QVERIFY(p.waitForFinished(120'000));
+            const QString err = QString::fromUtf8(p.readAllStandardError());
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(QStringLiteral("import %1: exit %2: %3").arg(i).arg(p.exitCode()).arg(err)));
+        }
+
+        WeightManager m{Workspace(root)};
+        auto data = m.snapshot();
+        QVERIFY2(data.ok(), qPrintable(test::errorOf(data)));
+        QCOMPARE(data->weights.size(), std::size_t(3 + m_copies.size()));
+        QStringList imported;
+        for (const QString &copy : m_copies) {
+            const QString sha = test::sha256Of(copy);
+            int found = 0;
+            for (const auto &[name, w] : data->weights) {
+                if (w.source != QStringLiteral("imported from ") + copy)
+                    continue;
+                ++found;
+                imported << name;
+                QCOMPARE(w.sha256, sha);
+                QCOMPARE(test::sha256Of(root + QLatin1Char('/') + w.path), sha);
+                QCOMPARE(w.modelType, QStringLiteral("mamba"));
+            }
+            QVERIFY2(found == 1, qPrintable(copy));
+        }
+        const QString active = data->activeOf(QStringLiteral("mamba"));
+        QVERIFY2(imported.contains(active), qPrintable(active));
+        auto valid = m.validateWeights(QStringLiteral("mamba"), {}, true);
+        QVERIFY2(valid.ok() && valid->passed, qPrintable(valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString()));
+        // Every activation recorded once, each replacing the one before it.
+        const auto &history = data->history.at(QStringLiteral("mamba"));
+        QCOMPARE(history.size(), std::size_t(1 + m_copies.size()));
+        QStringList activated;
+        for (std::size_t k = 1; k < history.size(); ++k) {
+            QCOMPARE(history[k].previous, history[k - 1].weight);
+            activated << history[k].weight;
+        }
+        QCOMPARE(history.back().weight, active);
+        activated.sort();
+        imported.sort();
+        QCOMPARE(activated, imported);
+        QCOMPARE(partialFiles(root), QStringList());
+        auto doctor = m.doctor(false);
+        QVERIFY(doctor.ok());
+        QCOMPARE(doctor->problems, QStringList());
+    }
+
+    // Import, backup and cleanup processes killed at random moments; the seed is printed so a
+    // failure can be replayed with TANTRA_KILL_SEED.
+    void killedAtRandom()
+    {
+        const QString root = freshWorkspace();
+        const QString type = QStringLiteral("mamba_multimodal");
+        WeightManager m{Workspace(root)};
+        const quint32 seed = qEnvironmentVariableIsSet("TANTRA_KILL_SEED") ? quint32(qEnvironmentVariableIntValue("TANTRA_KILL_SEED"))
+                                                                            : QRandomGenerator::global()->generate();
+        qInfo("kill seed %u (set TANTRA_KILL_SEED to replay)", seed);
+        QRandomGenerator random(seed);
+        QElapsedTimer clock;
+        clock.start();
+        int killed = 0;
+        int finished = 0;
+        int orphans = 0;
+        int version = 0;
+        const auto ensureWeights = [&](int n) {
+            while (int(m.snapshot()->weightsOf(type).size()) < n) {
+                ImportRequest request;
+                request.source = m_big;
+                request.modelType = type;
+                request.version = QStringLiteral("fill%1").arg(++version);
+                auto imported = m.importWeight(request);
+                QVERIFY2(imported.ok(), qPrintable(test::errorOf(imported)));
+            }
+        };
+        const auto argumentsFor = [&](int op) -> QStringList {
+            if (op == 0)
+                return {QStringLiteral("import"), m_big, QStringLiteral("--type"), type, QStringLiteral("--activate")};
+            if (op == 1)
+                return {QStringLiteral("backup"), m.snapshot()->activeOf(type)};
+            ensureWeights(4);
+            return {QStringLiteral("cleanup"), type, QStringLiteral("--keep"), QStringLiteral("1")};
+        };
+        // How long each operation takes here (debug, sanitizers, a busy machine): the kill
+        // comes at a random moment within 0-300 ms, but not so late that it always finds the
+        // process done.
+        qint64 duration[3] = {};
+        for (int op = 0; op < 3; ++op) {
+            const QStringList args = argumentsFor(op);
+            QElapsedTimer t;
+            t.start();
+            const auto r = test::runCli(args, root);
+            duration[op] = t.elapsed();
+            QVERIFY2(r.exitCode == 0, qPrintable(describe(args, r)));
+        }
+        qInfo("uninterrupted: import %lld ms, backup %lld ms, cleanup %lld ms", duration[0], duration[1], duration[2]);
+        constexpr int kIterations = 20;
+        for (int i = 0; i < kIterations && clock.elapsed() < 50'000; ++i) {
+            const int op = i % 3;
+            const QStringList args = argumentsFor(op);
+            if (QTest::currentTestFailed())
+                return;
+            const int delay = int(random.bounded(quint32(std::min<qint64>(301, duration[op] * 6 / 5 + 1))));
+            const QString context = QStringLiteral("iteration %1 (%2, killed after %3 ms)").arg(i).arg(args.first()).arg(delay);
+            QProcess process;
+            process.setProcessEnvironment(envFor(root));
+            process.start(test::cliPath(), args);
+            QVERIFY(process.waitForStarted());
+            QThread::msleep(ulong(delay));
+            process.kill();
+            QVERIFY(process.waitForFinished(30'000));
+            if (process.exitStatus() == QProcess::NormalExit) {
+                ++finished;
+                QVERIFY2(process.exitCode() == 0, qPrintable(context + QStringLiteral(" finished with ") + QString::fromUtf8(process.readAllStandardError())));
+            } else {
+                ++killed;
+            }
+
+            checkConsistent(m, type, context);
+            if (QTest::currentTestFailed())
+                return;
+            auto doctor = m.doctor(false);
+            QVERIFY2(doctor.ok(), qPrintable(context + QStringLiteral(": ") + test::errorOf(doctor)));
+            // A kill between moving a file into place and writing the registry (import), or
+            // between writing the registry and deleting the file (cleanup), leaves an
+            // unregistered file: the documented worst case. It must be a complete weight, never
+            // a half-written one; the user removes or imports it, as done here.
+            for (const QString &problem : doctor->problems) {
+                const QString suffix = QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
+                QVERIFY2(problem.endsWith(suffix), qPrintable(context + QStringLiteral(": ") + problem));
+                const QString file = problem.left(problem.size() - suffix.size());
+                QCOMPARE(test::sha256Of(file), test::sha256Of(m_big));
+                QVERIFY(QFile::remove(file));
+                ++orphans;
+            }
+            QCOMPARE(partialFiles(root), QStringList());
+            auto again = m.doctor(false);
+            QVERIFY(again.ok());
+            QVERIFY2(again->problems.isEmpty() && again->fixed.isEmpty(), qPrintable(context + QStringLiteral(": ") + again->problems.join(QLatin1Char('\n'))));
+            // Nothing else is left in Model/: no temporary registry, no lock.
+            QStringList model = QDir(root + QStringLiteral("/Model")).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
+            QCOMPARE(model, (QStringList{QStringLiteral("backups"), QStringLiteral("checkpoints"), QStringLiteral("weight_config.json"), QStringLiteral("weights")}));
+        }
+        qInfo("%d killed, %d finished before the kill, %d unregistered files left by a kill, %lld ms", killed, finished, orphans, clock.elapsed());
+        QVERIFY2(killed >= 5, "too few processes were killed before they finished: the kills did not test much");
+        auto deep = m.validateWeights(type, {}, true);
+        QVERIFY2(deep.ok() && deep->passed, qPrintable(deep.ok() ? deep->issues.join(QLatin1Char('\n')) : deep.errorString()));
+    }
+
+    void readOnlyModelFolder()
+    {
+        if (::geteuid() == 0)
+            QSKIP("running as root: chmod does not stop root from writing; writeFailures covers the same refusal with a file size limit");
+        const QString root = freshWorkspace();
+        const QString model = root + QStringLiteral("/Model");
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = m_copies.first();
+        request.version = QStringLiteral("v1");
+        QVERIFY(m.importWeight(request).ok());
+        const auto before = test::treeSnapshot(root);
+        QVERIFY(QFile::setPermissions(model, QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup | QFileDevice::ExeGroup));
+        const auto r = test::runCli({QStringLiteral("set-active"), QStringLiteral("mamba_v1")}, root);
+        QVERIFY(QFile::setPermissions(model, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup | QFileDevice::ExeGroup));
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.err, root + QStringLiteral("/Model/weight_config.json: cannot create the registry lock (check permissions on the Model folder)\n"));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    void writeFailures_data()
+    {
+        QTest::addColumn<QString>("prep");    // "import": mamba_v1 registered; "backup": and backed up; "folder": the registry is a folder
+        QTest::addColumn<QString>("command"); // {src}, {backup}
+        QTest::addColumn<int>("limit");       // RLIMIT_FSIZE in bytes; 0: none
+        QTest::addColumn<QString>("message"); // a regular expression; {root}, {src} are literal
+        QTest::newRow("set-active, registry cannot be saved") << QStringLiteral("import") << QStringLiteral("set-active mamba_v1") << 1024
+                                                              << QStringLiteral("^{root}/Model/weight_config\\.json: could not save the registry \\(.*File too large.*\\); it is unchanged\n$");
+        QTest::newRow("validate, result cannot be recorded") << QStringLiteral("import") << QStringLiteral("validate mamba --version v1") << 1024
+                                                             << QStringLiteral("^{root}/Model/weight_config\\.json: could not save the registry \\(.*File too large.*\\); it is unchanged\n$");
+        QTest::newRow("import, weight cannot be copied") << QString() << QStringLiteral("import {src} --version v2") << 65536
+                                                         << QStringLiteral("^{root}/Model/weights/\\.mamba_v2\\.safetensors\\.partial-\\d+-\\d+: write error: .*File too large.* \\(is the disk full\\?\\)\n$");
+        QTest::newRow("backup, archive cannot be written") << QString() << QStringLiteral("backup mamba_sample") << 65536
+                                                           << QStringLiteral("^(cannot write to the archive \\(is the disk full\\?\\)|{root}/Model/backups/mamba_sample-\\d{8}-\\d{6}\\.zip: cannot .*)\n$");
+        QTest::newRow("restore, member cannot be extracted") << QStringLiteral("backup") << QStringLiteral("restore {backup} --as r1") << 65536
+                                                             << QStringLiteral("^{root}/Model/weights/\\.mamba_r1\\.safetensors\\.partial-\\d+-\\d+: write error: .*File too large.* \\(is the disk full\\?\\)\n$");
+        QTest::newRow("set-active, registry is a folder") << QStringLiteral("folder") << QStringLiteral("set-active mamba_sample") << 0
+                                                          << QStringLiteral("^{root}/Model/weight_config\\.json: cannot read the registry: .+\n$");
+        QTest::newRow("list-weights, registry is a folder") << QStringLiteral("folder") << QStringLiteral("list-weights") << 0
+                                                            << QStringLiteral("^{root}/Model/weight_config\\.json: cannot read the registry: .+\n$");
+    }
+    void writeFailures()
+    {
+        QFETCH(QString, prep);
+        QFETCH(QString, command);
+        QFETCH(int, limit);
+        QFETCH(QString, message);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        QString backup;
+        if (prep == QLatin1String("import") || prep == QLatin1String("backup")) {
+            ImportRequest request;
+            request.source = m_copies.first();
+            request.version = QStringLiteral("v1");
+            QVERIFY(m.importWeight(request).ok());
+        }
+        if (prep == QLatin1String("backup")) {
+            auto archive = m.backupWeight(QStringLiteral("mamba_v1"));
+            QVERIFY(archive.ok());
+            backup = *archive;
+        }
+        if (prep == QLatin1String("folder")) {
+            QVERIFY(QFile::remove(m.registry().path()));
+            QVERIFY(QDir().mkpath(m.registry().path()));
+        }
+        const QString src = QFileInfo(root).absolutePath() + QStringLiteral("/src.safetensors");
+        QVERIFY(QFile::copy(m_copies.last(), src));
+        const QStringList args = QString(command).replace(QStringLiteral("{src}"), src).replace(QStringLiteral("{backup}"), backup).split(QLatin1Char(' '));
+        const auto before = test::treeSnapshot(QFileInfo(root).absolutePath());
+        const auto r = limit > 0 ? runWithFileSizeLimit(args, root, rlim_t(limit)) : test::runCli(args, root);
+        QVERIFY2(r.exitCode == 1, qPrintable(describe(args, r)));
+        const QString pattern = QString(message).replace(QStringLiteral("{root}"), QRegularExpression::escape(root));
+        QVERIFY2(QRegularExpression(pattern).match(r.err).hasMatch(), qPrintable(describe(args, r) + QStringLiteral("\nexpected: ") + pattern));
+        // Nothing changed: no partial file, no half archive, no temporary registry, same registry.
+        const auto after = test::treeSnapshot(QFileInfo(root).absolutePath());
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+        if (prep != QLatin1String("folder")) {
+            // And the same command works once the limit is lifted.
+            const auto ok = test::runCli(args, root);
+            QVERIFY2(ok.exitCode == 0, qPrintable(describe(args, ok)));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRobustness)
+#include "tst_robustness.moc"
