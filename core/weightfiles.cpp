@@ -145,6 +145,14 @@ bool writeFully(QIODevice &out, const char *data, qint64 size)
 
 Status removeWeightPath(const QString &absolutePath, bool sharded)
 {
+    // A link goes as a link: QDir::removeRecursively() on a link to a folder empties the
+    // folder it points to (a hidden ".x.partial-<dead pid>-0" link to any folder made the
+    // doctor wipe that folder).
+    if (QFileInfo(absolutePath).isSymLink()) {
+        if (!QFile::remove(absolutePath))
+            return makeError(absolutePath + QStringLiteral(": cannot delete the link"));
+        return {};
+    }
     if (sharded) {
         QDir dir(absolutePath);
         if (dir.exists() && !dir.removeRecursively())

@@ -43,7 +43,7 @@ qint64 partialOwnerPid(const QString &fileName);
 // the device's errorString() telling the reason.
 bool writeFully(QIODevice &out, const char *data, qint64 size);
 
-// Deletes a weight's file or shard folder.
+// Deletes a weight's file or shard folder; a symbolic link is deleted as a link, never followed.
 Status removeWeightPath(const QString &absolutePath, bool sharded);
 
 } // namespace tantra

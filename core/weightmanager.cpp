@@ -9,6 +9,20 @@
 
 namespace tantra {
 
+namespace {
+
+// Deletion follows the registry's path, which other tools write too: only a direct child of
+// Model/weights (inside the workspace) may go, so an entry whose path is "Model" or "Config"
+// cannot wipe the workspace, and a checked refusal leaves the registry as it was.
+Status checkDeletable(const Workspace &workspace, const QString &path)
+{
+    if (QFileInfo(path).absolutePath() != QDir::cleanPath(workspace.weightsDir()))
+        return makeError(path + QStringLiteral(": not a weight file or shard folder directly in %1; refusing to delete it").arg(workspace.weightsDir()));
+    return workspace.checkInside(path);
+}
+
+} // namespace
+
 WeightManager::WeightManager(const Workspace &workspace)
     : m_workspace(workspace), m_registry(workspace.registryPath()), m_configs(workspace.configDir())
 {
@@ -198,6 +212,8 @@ Status WeightManager::removeWeight(const QString &name)
         // Names the registry like every other refusal here (the message had no file).
         if (data.activeOf(w->modelType) == name)
             return makeError(m_registry.path() + QStringLiteral(": '%1' is the active weight of '%2'; make another weight active first").arg(name, w->modelType));
+        if (auto deletable = checkDeletable(m_workspace, m_workspace.absolutePath(w->path)); !deletable)
+            return deletable;
         removed = *w;
         data.weights.erase(name);
         return {};
@@ -206,10 +222,7 @@ Status WeightManager::removeWeight(const QString &name)
         return status;
     // The entry goes first: a crash now leaves an unregistered file, which the doctor finds,
     // never a registered weight without its file.
-    const QString path = m_workspace.absolutePath(removed.path);
-    if (auto inside = m_workspace.checkInside(path); !inside)
-        return inside;
-    return removeWeightPath(path, removed.sharded);
+    return removeWeightPath(m_workspace.absolutePath(removed.path), removed.sharded);
 }
 
 Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int keep, bool dryRun)
@@ -252,6 +265,8 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
                 skipped = true;
                 return {};
             }
+            if (auto deletable = checkDeletable(m_workspace, m_workspace.absolutePath(w.path)); !deletable)
+                return deletable;
             d.weights.erase(w.name);
             return {};
         });
@@ -260,8 +275,6 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
         if (skipped)
             continue;
         const QString path = m_workspace.absolutePath(w.path);
-        if (auto inside = m_workspace.checkInside(path); !inside)
-            return inside.error();
         if (auto removed = removeWeightPath(path, w.sharded); !removed)
             return removed.error();
         plan.bytesFreed += w.size;

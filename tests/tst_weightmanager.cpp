@@ -522,6 +522,78 @@ private Q_SLOTS:
         QVERIFY(QFileInfo::exists(root + QStringLiteral("/Model/weights/mamba_sample.safetensors")));
     }
 
+    // The registry is written by other tools too: a path that is not a weight in Model/weights
+    // must never be deleted, by remove or by cleanup.
+    void deletionStaysInModelWeights_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<bool>("sharded");
+        QTest::newRow("the backups folder") << QStringLiteral("Model/backups") << true;
+        QTest::newRow("the weights folder itself") << QStringLiteral("Model/weights") << true;
+        QTest::newRow("the weights folder, spelled with ..") << QStringLiteral("Model/weights/x/..") << true;
+        QTest::newRow("a config") << QStringLiteral("Config/mamba.yaml") << false;
+        QTest::newRow("the registry") << QStringLiteral("Model/weight_config.json") << false;
+        QTest::newRow("the workspace") << QStringLiteral(".") << true;
+    }
+    void deletionStaysInModelWeights()
+    {
+        QFETCH(QString, path);
+        QFETCH(bool, sharded);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        test::writeBytes(root + QStringLiteral("/Model/backups/keep.zip"), "precious");
+        QVERIFY(m.registry().update([&](RegistryData &d) -> Status {
+            WeightEntry w = d.weights.at(QStringLiteral("mamba_sample"));
+            w.name = QStringLiteral("mamba_bogus");
+            w.version = QStringLiteral("bogus");
+            w.path = path;
+            w.sharded = sharded;
+            w.created = w.created.addDays(-1);
+            d.weights[w.name] = w;
+            return {};
+        }));
+        const QString expected = QDir::cleanPath(root + QLatin1Char('/') + path)
+                + QStringLiteral(": not a weight file or shard folder directly in %1/Model/weights; refusing to delete it").arg(root);
+        const auto before = test::treeSnapshot(root);
+        QCOMPARE(test::errorOf(m.removeWeight(QStringLiteral("mamba_bogus"))), expected);
+        QCOMPARE(test::errorOf(m.cleanupOldWeights(QStringLiteral("mamba"), 0, false)), expected);
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    // A link is deleted as a link: the folder it points to keeps its files.
+    void linksAreDeletedNotFollowed()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString config = root + QStringLiteral("/Config");
+        const auto configBefore = test::treeSnapshot(config);
+        QVERIFY(QFile::link(config, root + QStringLiteral("/Model/weights/mamba_ln")));
+        QVERIFY(m.registry().update([&](RegistryData &d) -> Status {
+            WeightEntry w = d.weights.at(QStringLiteral("mamba_sample"));
+            w.name = QStringLiteral("mamba_ln");
+            w.version = QStringLiteral("ln");
+            w.path = QStringLiteral("Model/weights/mamba_ln");
+            w.sharded = true;
+            d.weights[w.name] = w;
+            return {};
+        }));
+        QVERIFY2(m.removeWeight(QStringLiteral("mamba_ln")).ok(), qPrintable(test::errorOf(m.removeWeight(QStringLiteral("mamba_ln")))));
+        QVERIFY(!QFileInfo(root + QStringLiteral("/Model/weights/mamba_ln")).isSymLink());
+        QCOMPARE(test::treeSnapshot(config), configBefore);
+
+        // A leftover-looking link of a dead process, pointing at a folder outside.
+        const QString outside = scratch();
+        test::writeBytes(outside + QStringLiteral("/important.txt"), "keep me");
+        const QString link = root + QStringLiteral("/Model/weights/.mamba_x.partial-%1-0").arg(deadPid());
+        QVERIFY(QFile::link(outside, link));
+        auto report = m.doctor(false);
+        QVERIFY(report.ok());
+        QCOMPARE(report->fixed, QStringList{link + QStringLiteral(": removed the leftover of an interrupted operation")});
+        QVERIFY(!QFileInfo(link).isSymLink());
+        QCOMPARE(test::readFile(outside + QStringLiteral("/important.txt")), QByteArray("keep me"));
+    }
+
     // ---------------- cleanup
 
     void cleanupKeepsNewestAndActive_data()
