@@ -224,6 +224,21 @@ bool JsonCursor::readString(std::string &out)
     out.clear();
     for (;;) {
         const char *runStart = m_pos;
+        // Eight bytes at a time while none is a quote, a backslash or a control character
+        // (the usual bit tricks; bytes >= 0x80 never match).
+        constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+        constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+        while (m_end - m_pos >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, m_pos, 8);
+            const std::uint64_t quote = w ^ (kOnes * '"');
+            const std::uint64_t backslash = w ^ (kOnes * '\\');
+            const std::uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)
+                    | ((w - kOnes * 0x20) & ~w);
+            if (special & kHigh)
+                break;
+            m_pos += 8;
+        }
         while (m_pos < m_end) {
             const auto c = static_cast<unsigned char>(*m_pos);
             if (c == '"' || c == '\\' || c < 0x20)
@@ -428,7 +443,14 @@ std::size_t firstInvalidUtf8(const char *data, std::size_t size)
     const auto *s = reinterpret_cast<const unsigned char *>(data);
     std::size_t i = 0;
     while (i < size) {
-        // ASCII fast path, eight bytes at a time: headers are almost all ASCII.
+        // ASCII fast path, 32 then 8 bytes at a time: headers are almost all ASCII.
+        while (i + 32 <= size) {
+            std::uint64_t chunk[4];
+            std::memcpy(chunk, s + i, 32);
+            if ((chunk[0] | chunk[1] | chunk[2] | chunk[3]) & 0x8080808080808080ull)
+                break;
+            i += 32;
+        }
         while (i + 8 <= size) {
             std::uint64_t chunk;
             std::memcpy(&chunk, s + i, 8);

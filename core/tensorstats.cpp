@@ -68,6 +68,22 @@ struct Partial
     bool canceled = false;
 };
 
+// Tensor data carry no alignment promise (a header need not be a multiple of 8 bytes long and
+// the data start right after it), so a typed pointer into them makes every load undefined
+// behaviour, which UBSan reports as "load of misaligned address". The kernels read through
+// this view instead: a memcpy of 2, 4 or 8 bytes compiles to the same single load.
+template<typename T>
+struct Unaligned
+{
+    const std::byte *p;
+    T operator[](std::size_t i) const
+    {
+        T v;
+        std::memcpy(&v, p + i * sizeof(T), sizeof(T));
+        return v;
+    }
+};
+
 // --- narrow types: count codes, derive everything from the counts ------------------------
 
 // ++bins[code] over a run of equal codes waits on the store of the previous increment; giving
@@ -77,7 +93,7 @@ struct Partial
 // and a second copy no longer fits L1: one copy is 15% faster there. Counters are 32-bit,
 // half the cache of 64-bit ones, and flushed long before they could wrap.
 template<int Subs, typename Code>
-void countCodes(const Code *p, std::size_t n, std::uint32_t *bins)
+void countCodes(Unaligned<Code> p, std::size_t n, std::uint32_t *bins)
 {
     constexpr std::size_t kCodes = std::size_t(1) << (8 * sizeof(Code));
     std::size_t i = 0;
@@ -91,7 +107,7 @@ void countCodes(const Code *p, std::size_t n, std::uint32_t *bins)
 
 // Whether 16-bit codes are spread so wide that one histogram beats two: more than 2,500
 // distinct codes among the first 4,096 (F16 weights: ~3,300; BF16 weights: ~1,300).
-bool spreadCodes(const std::uint16_t *p, std::size_t n)
+bool spreadCodes(Unaligned<std::uint16_t> p, std::size_t n)
 {
     std::uint64_t seen[65536 / 64] = {};
     std::size_t distinct = 0;
@@ -143,7 +159,7 @@ inline float toKeyFloat(T v)
 // (It was target_clones("avx2", "default"), which bought nothing measurable, as the compiler
 // vectorises none of it, and which clang does not support on templates.)
 template<typename T>
-void wideBlock(const T *p, std::size_t n, Partial &acc, std::uint64_t *bins)
+void wideBlock(Unaligned<T> p, std::size_t n, Partial &acc, std::uint64_t *bins)
 {
     double mn = kInf;
     double mx = -kInf;
@@ -193,7 +209,7 @@ void wideBlock(const T *p, std::size_t n, Partial &acc, std::uint64_t *bins)
 // for the deviations. The histogram increments run in the first pass, where the load/store
 // units are otherwise idle while the vector units work. A block holding an Inf or NaN, or of
 // fewer than a multiple of 16 values, returns false untouched and goes to wideBlock.
-__attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const float *p, std::size_t n, Partial &acc,
+__attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const std::byte *p, std::size_t n, Partial &acc,
                                                              std::uint64_t *bins)
 {
     if (n % 16 != 0 || n > kBlock)
@@ -211,8 +227,9 @@ __attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const float *p, st
     __m256d s3 = s0;
     alignas(32) std::uint16_t keys[kBlock];
     for (std::size_t i = 0; i < n; i += 16) {
-        const __m256 x0 = _mm256_loadu_ps(p + i);
-        const __m256 x1 = _mm256_loadu_ps(p + i + 8);
+        // loadu has no alignment requirement.
+        const __m256 x0 = _mm256_loadu_ps(reinterpret_cast<const float *>(p + 4 * i));
+        const __m256 x1 = _mm256_loadu_ps(reinterpret_cast<const float *>(p + 4 * (i + 8)));
         const __m256i b0 = _mm256_castps_si256(x0);
         const __m256i b1 = _mm256_castps_si256(x1);
         const __m256i a0 = _mm256_and_si256(b0, absMask);
@@ -265,8 +282,9 @@ __attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const float *p, st
     __m256d m2 = m0;
     __m256d m3 = m0;
     for (std::size_t i = 0; i < n; i += 16) {
-        const __m256 x0 = _mm256_loadu_ps(p + i);
-        const __m256 x1 = _mm256_loadu_ps(p + i + 8);
+        // loadu has no alignment requirement.
+        const __m256 x0 = _mm256_loadu_ps(reinterpret_cast<const float *>(p + 4 * i));
+        const __m256 x1 = _mm256_loadu_ps(reinterpret_cast<const float *>(p + 4 * (i + 8)));
         const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x0)), vmean);
         const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(x0, 1)), vmean);
         const __m256d d2 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(x1)), vmean);
@@ -294,10 +312,10 @@ bool haveAvx2()
 }
 #endif
 
-void floatBlock(const float *p, std::size_t n, Partial &acc, std::uint64_t *bins)
+void floatBlock(Unaligned<float> p, std::size_t n, Partial &acc, std::uint64_t *bins)
 {
 #if defined(__x86_64__)
-    if (haveAvx2() && finiteFloatBlockAvx2(p, n, acc, bins))
+    if (haveAvx2() && finiteFloatBlockAvx2(p.p, n, acc, bins))
         return;
 #endif
     wideBlock(p, n, acc, bins);
@@ -364,9 +382,9 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
                 sinceFlush = 0;
             }
             if (bits == 8) {
-                countCodes<4>(reinterpret_cast<const std::uint8_t *>(data) + at, std::size_t(step), counts.data());
+                countCodes<4>(Unaligned<std::uint8_t>{data + at}, std::size_t(step), counts.data());
             } else if (bits == 16) {
-                const auto *codes16 = reinterpret_cast<const std::uint16_t *>(data) + at;
+                const Unaligned<std::uint16_t> codes16{data + at * 2};
                 if (spreadCodes(codes16, std::size_t(step)))
                     countCodes<1>(codes16, std::size_t(step), counts.data());
                 else
@@ -407,12 +425,12 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
         const std::byte *p = data + (first + done) * std::uint64_t(dtype == Dtype::C64 ? 4 : width);
         switch (dtype) {
         case Dtype::F32:
-        case Dtype::C64: floatBlock(reinterpret_cast<const float *>(p), n, acc, acc.bins.data()); break;
-        case Dtype::F64: wideBlock(reinterpret_cast<const double *>(p), n, acc, acc.bins.data()); break;
-        case Dtype::I32: wideBlock(reinterpret_cast<const std::int32_t *>(p), n, acc, acc.bins.data()); break;
-        case Dtype::U32: wideBlock(reinterpret_cast<const std::uint32_t *>(p), n, acc, acc.bins.data()); break;
-        case Dtype::I64: wideBlock(reinterpret_cast<const std::int64_t *>(p), n, acc, acc.bins.data()); break;
-        case Dtype::U64: wideBlock(reinterpret_cast<const std::uint64_t *>(p), n, acc, acc.bins.data()); break;
+        case Dtype::C64: floatBlock(Unaligned<float>{p}, n, acc, acc.bins.data()); break;
+        case Dtype::F64: wideBlock(Unaligned<double>{p}, n, acc, acc.bins.data()); break;
+        case Dtype::I32: wideBlock(Unaligned<std::int32_t>{p}, n, acc, acc.bins.data()); break;
+        case Dtype::U32: wideBlock(Unaligned<std::uint32_t>{p}, n, acc, acc.bins.data()); break;
+        case Dtype::I64: wideBlock(Unaligned<std::int64_t>{p}, n, acc, acc.bins.data()); break;
+        case Dtype::U64: wideBlock(Unaligned<std::uint64_t>{p}, n, acc, acc.bins.data()); break;
         default: break;
         }
         done += n;

@@ -28,13 +28,6 @@ bool sameValue(double a, double b)
     return a == b && std::signbit(a) == std::signbit(b);
 }
 
-const std::vector<Dtype> &minifloats()
-{
-    static const std::vector<Dtype> all{Dtype::F8_E5M2, Dtype::F8_E4M3, Dtype::F8_E8M0, Dtype::F8_E4M3FNUZ,
-                                        Dtype::F8_E5M2FNUZ, Dtype::F4, Dtype::F6_E2M3, Dtype::F6_E3M2};
-    return all;
-}
-
 } // namespace
 
 class TestDtype : public QObject

@@ -80,7 +80,8 @@ void forEachValue(Dtype dtype, const QByteArray &bytes, F f)
         for (std::uint32_t code = 0; code < counts.size(); ++code) {
             if (!counts[code])
                 continue;
-            const unsigned char element[2] = {static_cast<unsigned char>(code & 0xff), static_cast<unsigned char>(code >> 8)};
+            // Three bytes: decodeValue reads F6's whole 24-bit group of four codes.
+            const unsigned char element[3] = {static_cast<unsigned char>(code & 0xff), static_cast<unsigned char>(code >> 8), 0};
             f(decodeValue(dtype, reinterpret_cast<const std::byte *>(element), 0), counts[code]);
         }
         return;

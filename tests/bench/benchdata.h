@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 
 namespace tantra {
 
@@ -31,6 +32,36 @@ double bestOf(int runs, F &&f)
         f();
         const double t = now() - start;
         best = t < best ? t : best;
+    }
+    return best;
+}
+
+// This thread's CPU seconds: unlike wall time, barely affected by other programs' load.
+inline double threadCpu()
+{
+    timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+struct Timing
+{
+    double wall = 1e300;
+    double cpu = 0; // of the same run
+};
+
+// The fastest of `runs` runs of f() on this thread, with that run's thread CPU time.
+template<typename F>
+Timing bestOfWithCpu(int runs, F &&f)
+{
+    Timing best;
+    for (int i = 0; i < runs; ++i) {
+        const double start = now();
+        const double cpuStart = threadCpu();
+        f();
+        const double t = now() - start;
+        if (t < best.wall)
+            best = {t, threadCpu() - cpuStart};
     }
     return best;
 }

@@ -13,8 +13,13 @@
 #include <QTemporaryDir>
 #include <QThreadPool>
 
+#include "benchdata.h"
+
+#include <algorithm>
 #include <cstdio>
+#include <sys/resource.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 using namespace tantra;
 
@@ -39,6 +44,33 @@ std::string opensslVersion()
     if (!p.waitForFinished() || p.exitCode() != 0)
         return "openssl not found";
     return p.readAllStandardOutput().trimmed().toStdString();
+}
+
+// CPU seconds the whole machine has been busy, from /proc/stat.
+double machineBusySeconds()
+{
+    QFile f(QStringLiteral("/proc/stat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    const QList<QByteArray> fields = f.readLine().simplified().split(' ');
+    double busy = 0;
+    for (qsizetype i = 1; i < fields.size() && i <= 8; ++i) {
+        if (i != 4 && i != 5) // idle and iowait
+            busy += fields[i].toDouble();
+    }
+    return busy / double(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds used by this process and its finished children (openssl, the open probe).
+double ownCpuSeconds()
+{
+    double total = 0;
+    for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+        rusage u{};
+        ::getrusage(who, &u);
+        total += double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    }
+    return total;
 }
 
 } // namespace
@@ -96,15 +128,28 @@ int main(int argc, char **argv)
                 QThreadPool::globalInstance()->maxThreadCount(), uts.release);
     std::printf("compiler %s, %s; data in %s\n", __VERSION__, opensslVersion().c_str(), qPrintable(options.dir));
 
+    // Timings on a shared machine mean little without knowing what else ran: each section
+    // ends with the share of the CPUs that other processes kept busy meanwhile.
+    const auto section = [&](void (*run)(const BenchOptions &, BenchReport &), BenchReport &report) {
+        const double busy = machineBusySeconds();
+        const double own = ownCpuSeconds();
+        const double start = now();
+        run(options, report);
+        const double elapsed = now() - start;
+        const double others = machineBusySeconds() - busy - (ownCpuSeconds() - own);
+        const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+        std::printf("    (%.1f s; other processes kept %.0f%% of the %ld CPUs busy meanwhile)\n", elapsed,
+                    100 * std::clamp(others / (elapsed * double(cpus)), 0.0, 1.0), cpus);
+    };
     BenchReport report;
     if (!parser.isSet(skipSha))
-        runShaBench(options, report);
+        section(runShaBench, report);
     if (!parser.isSet(skipStats))
-        runStatsBench(options, report);
+        section(runStatsBench, report);
     if (!parser.isSet(skipHeader))
-        runHeaderBench(options, report);
+        section(runHeaderBench, report);
     if (!parser.isSet(skipSparse))
-        runSparseBench(options, report);
+        section(runSparseBench, report);
     report.print();
     std::printf("%d target(s) missed\n", report.missed());
     return 0;

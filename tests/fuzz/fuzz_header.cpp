@@ -77,6 +77,74 @@ void checkAccepted(const tantra::SafetensorsHeader &h, const std::uint8_t *data,
         violated("metadata entries without a __metadata__ object");
 }
 
+// The same file with a space after every ':' outside strings: the same JSON to any reader,
+// but the parser's one-pass reading of compact entries no longer applies, so this compares
+// that fast path with the general one. Empty when the JSON cannot be located.
+std::vector<std::uint8_t> spacedVariant(const std::uint8_t *data, std::size_t size)
+{
+    if (size < 8)
+        return {};
+    std::uint64_t n;
+    std::memcpy(&n, data, 8);
+    if (n > size - 8)
+        return {};
+    std::vector<std::uint8_t> out(8);
+    bool inString = false;
+    bool escaped = false;
+    for (std::size_t i = 8; i < 8 + n; ++i) {
+        const std::uint8_t c = data[i];
+        out.push_back(c);
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == ':') {
+            out.push_back(' ');
+        }
+    }
+    const std::uint64_t spacedLength = out.size() - 8;
+    std::memcpy(out.data(), &spacedLength, 8);
+    out.insert(out.end(), data + 8 + n, data + size);
+    return out;
+}
+
+bool sameTensor(const tantra::TensorInfo &a, const tantra::TensorInfo &b)
+{
+    return a.name == b.name && a.dtype == b.dtype && a.shape == b.shape && a.begin == b.begin && a.end == b.end;
+}
+
+void compareWithSpaced(const std::variant<tantra::SafetensorsHeader, tantra::HeaderError> &parsed,
+                       const std::uint8_t *data, std::size_t size)
+{
+    const std::vector<std::uint8_t> spaced = spacedVariant(data, size);
+    if (spaced.empty())
+        return;
+    std::uint64_t n;
+    std::memcpy(&n, spaced.data(), 8);
+    if (n > tantra::kMaxHeaderLength)
+        return;
+    const auto other = tantra::parseSafetensorsHeader(std::as_bytes(std::span(spaced)), spaced.size());
+    if (parsed.index() != other.index())
+        violated("whitespace after ':' changes whether the header is accepted");
+    if (const auto *error = std::get_if<tantra::HeaderError>(&parsed)) {
+        const auto &otherError = std::get<tantra::HeaderError>(other);
+        if (error->rule != otherError.rule || error->tensor != otherError.tensor)
+            violated("whitespace after ':' changes the rule broken or the tensor named");
+        return;
+    }
+    const auto &a = std::get<tantra::SafetensorsHeader>(parsed);
+    const auto &b = std::get<tantra::SafetensorsHeader>(other);
+    if (a.dataSize != b.dataSize || a.hasMetadata != b.hasMetadata || a.metadata != b.metadata
+        || a.tensors.size() != b.tensors.size()
+        || !std::equal(a.tensors.begin(), a.tensors.end(), b.tensors.begin(), sameTensor))
+        violated("whitespace after ':' changes the parsed header");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -103,6 +171,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                 violated("the verdict depends on bytes after the header");
         }
     }
+    compareWithSpaced(parsed, data, size);
     (void)tantra::recogniseForeignFile(file.first(std::min<std::size_t>(size, 64)));
     return 0;
 }
