@@ -188,8 +188,9 @@ Status WeightManager::removeWeight(const QString &name)
         const WeightEntry *w = data.find(name);
         if (!w)
             return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+        // Names the registry like every other refusal here (the message had no file).
         if (data.activeOf(w->modelType) == name)
-            return makeError(QStringLiteral("'%1' is the active weight of '%2'; make another weight active first").arg(name, w->modelType));
+            return makeError(m_registry.path() + QStringLiteral(": '%1' is the active weight of '%2'; make another weight active first").arg(name, w->modelType));
         removed = *w;
         data.weights.erase(name);
         return {};

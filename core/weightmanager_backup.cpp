@@ -104,7 +104,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
         if (!data)
             return data.error();
         if (data->find(name))
-            return makeError(QStringLiteral("'%1' is already registered; restore under another version with --as VERSION").arg(name));
+            return makeError(archive + QStringLiteral(": '%1' is already registered; restore under another version with --as VERSION").arg(name));
     }
     if (auto made = m_workspace.createLayout(); !made)
         return made.error();
@@ -119,6 +119,19 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     }
     if (!original.sharded && weightMembers.size() != 1)
         return makeError(archive + QStringLiteral(": a single-file weight must have exactly one weight member, not %1").arg(weightMembers.size()));
+    // The entry is registered as the manifest states it, but only the members' bytes are
+    // verified on extraction: an entry whose checksum or size disagrees with its members would
+    // register a weight that 'verify' then calls changed. Refuse such a manifest.
+    std::vector<WeightFile> memberFiles;
+    for (const auto &m : weightMembers)
+        memberFiles.push_back(WeightFile{m.name, m.size, m.sha256});
+    const QString memberDigest = original.sharded ? shardManifestDigest(memberFiles) : weightMembers.front().sha256;
+    if (original.sha256 != memberDigest || original.size != needed)
+        return makeError(archive + QStringLiteral(": the manifest's entry (sha256 %1, %2 bytes) does not match its members (sha256 %3, %4 bytes); the backup is damaged")
+                                           .arg(original.sha256)
+                                           .arg(original.size)
+                                           .arg(memberDigest)
+                                           .arg(needed));
     const QStorageInfo storage(m_workspace.weightsDir());
     if (storage.isValid() && quint64(storage.bytesAvailable()) < needed)
         return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to restore (%1 bytes needed, %2 free)")

@@ -87,9 +87,12 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
     RegistryData data;
     std::map<QString, QString> previousActive;
     if (!loaded) {
-        report.problems << loaded.errorString();
-        if (!rebuild)
+        // With --rebuild the unreadable registry is what gets fixed (the copy kept aside is
+        // listed under fixed); still calling it a problem made a successful rebuild exit 1.
+        if (!rebuild) {
+            report.problems << loaded.errorString();
             return report;
+        }
         QFile broken(m_workspace.registryPath());
         QByteArray text;
         if (broken.open(QIODevice::ReadOnly))
@@ -147,6 +150,12 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             continue;
         if (job && job->isCanceled())
             return makeError(QStringLiteral("doctor cancelled; the registry was not changed"));
+        // A link in Model/weights that leads outside the workspace would be refused by every
+        // later load; registering it would only hand out a weight nobody can use.
+        if (auto inside = m_workspace.checkInside(info.absoluteFilePath()); !inside) {
+            report.problems << inside.errorString() + QStringLiteral(" (not registered)");
+            continue;
+        }
         const QString stem = sharded ? info.fileName() : info.completeBaseName();
         auto [type, version] = splitName(stem, types);
         auto model = SafetensorsModel::open(info.absoluteFilePath());

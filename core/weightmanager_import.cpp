@@ -83,8 +83,9 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     if (!data)
         return data.error();
     QString version = request.version;
+    QString stamp; // set when the version is a timestamp of our choosing
     if (version.isEmpty()) {
-        const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
         version = stamp;
         for (int n = 2; data->find(weightName(type, version)) || QFileInfo::exists(finalPathFor(type, version, sharded)); ++n)
             version = stamp + QLatin1Char('-') + QString::number(n);
@@ -93,7 +94,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         return s.error();
     const QString name = weightName(type, version);
     if (data->find(name))
-        return makeError(QStringLiteral("'%1' is already registered; choose another --version").arg(name));
+        return makeError(m_registry.path() + QStringLiteral(": '%1' is already registered; choose another --version").arg(name));
     if (auto made = m_workspace.createLayout(); !made)
         return made.error();
 
@@ -173,6 +174,24 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     entry.validation.status = QStringLiteral("passed");
     entry.validation.checkedAt = entry.created;
     auto committed = commitWeight(entry, partial, request.activate);
+    // Imports started in the same second choose the same timestamp version and only one can
+    // commit it (the others failed with "already registered", found by concurrent CLI imports).
+    // A version we chose ourselves is not the user's: take the next free suffix and commit again.
+    for (int n = 2; !committed && !stamp.isEmpty() && n < 10000; ++n) {
+        auto now = m_registry.load();
+        if (!now || (!now->find(entry.name) && !QFileInfo::exists(m_workspace.absolutePath(entry.path))))
+            break; // it failed for another reason
+        const QString next = stamp + QLatin1Char('-') + QString::number(n);
+        const QString target = finalPathFor(type, next, sharded);
+        if (now->find(weightName(type, next)) || QFileInfo::exists(target))
+            continue;
+        entry.version = next;
+        entry.name = weightName(type, next);
+        entry.path = m_workspace.relativePath(target);
+        for (WeightFile &f : entry.files)
+            f.path = m_workspace.relativePath(QDir(target).filePath(QFileInfo(f.path).fileName()));
+        committed = commitWeight(entry, partial, request.activate);
+    }
     if (!committed) {
         undo();
         return committed.error();

@@ -4,7 +4,9 @@
 #include "safetensorswriter.h"
 
 #include <QByteArray>
+#include <QMap>
 #include <QString>
+#include <QStringList>
 #include <QTest>
 
 #include <cstdint>
@@ -45,6 +47,59 @@ QString errorOf(const R &result)
 {
     return result.ok() ? QStringLiteral("<no error>") : result.errorString();
 }
+
+
+// ---------------- workspaces (tst_weightmanager, tst_backup, tst_cli_workspace, tst_robustness)
+
+// Runs WeightManager::setup() in `root`: the layout, the three shipped configs and their seeded
+// samples. A fixture, not the subject: a failure is fatal.
+void makeWorkspace(const QString &root);
+
+// Copies a folder tree, hidden files included (a workspace is relocatable: its registry holds
+// relative paths). Fatal on failure.
+void copyTree(const QString &from, const QString &to);
+
+// Every entry under `root`, hidden ones included: relative path -> a digest of a file's bytes,
+// "<dir>" for a folder, "<link> target" for a symbolic link. Two equal snapshots mean nothing
+// was written, removed or changed.
+QMap<QString, QString> treeSnapshot(const QString &root);
+// What differs between two snapshots, one line per path, for failure messages.
+QString treeDiff(const QMap<QString, QString> &before, const QMap<QString, QString> &after);
+
+// The file's bytes (fatal when unreadable) and their SHA-256 through QCryptographicHash,
+// independent of the product's OpenSSL hashing.
+QByteArray readFile(const QString &path);
+QString sha256Of(const QString &path);
+
+// ---------------- the CLI
+
+struct CliRun
+{
+    int exitCode = -1; // -1 when it did not finish normally
+    QString out;
+    QString err;
+};
+
+// Runs the CLI with `arguments`; with `root`, $TANTRA_ROOT is set to it (--root in the
+// arguments still wins).
+CliRun runCli(const QStringList &arguments, const QString &root = {}, int timeoutMs = 120'000);
+
+// ---------------- zip archives built byte by byte (hostile backups)
+
+// One member of a stored (uncompressed) zip. The declared fields default to the truth; set
+// them to make the headers lie.
+struct ZipMember
+{
+    QByteArray name;
+    QByteArray data;
+    qint64 declaredSize = -1; // -1: data.size()
+    qint64 declaredCrc = -1;  // -1: the CRC-32 of data
+};
+
+quint32 crc32Of(const QByteArray &bytes);
+// A zip archive of stored members (local headers, central directory, end record), as any zip
+// tool writes it; nothing is checked, so names like "../evil" go in as given.
+QByteArray storedZip(const std::vector<ZipMember> &members);
 
 } // namespace tantra::test
 

@@ -206,6 +206,20 @@ void TestGuiTensorModels::proxySortsBytesNumerically()
     proxy.sort(TensorItemSource::BytesColumn, Qt::DescendingOrder);
     QCOMPARE(proxy.index(0, TensorItemSource::NameColumn).data().toString(), QStringLiteral("t_2000"));
 
+    // The table sorted itself: rows, lookups and persistent indexes (a view's selection)
+    // follow the tensors.
+    QCOMPARE(table.sortColumn(), int(TensorItemSource::BytesColumn));
+    QCOMPARE(table.index(table.rowOf("t_2000"), 0).data().toString(), QStringLiteral("t_2000"));
+    const QPersistentModelIndex held = proxy.index(2, 0);
+    const QString heldName = held.data().toString();
+    proxy.sort(TensorItemSource::NameColumn, Qt::AscendingOrder);
+    QVERIFY(held.isValid());
+    QCOMPARE(held.data().toString(), heldName);
+    // Column -1: the file's data order (the writer's: same dtype, so byte order of names).
+    proxy.sort(-1);
+    QCOMPARE(columnTexts(proxy, TensorItemSource::NameColumn),
+             QStringList({QStringLiteral("t_2000"), QStringLiteral("t_40"), QStringLiteral("t_400"), QStringLiteral("t_8")}));
+
     // The generic path (a model that is not a TensorItemSource) also compares SortRole values.
     TensorSortFilterProxy generic;
     QSortFilterProxyModel identity; // hides the TensorItemSource interface

@@ -229,6 +229,13 @@ void TestHeader::rejected_data()
     row("offset above 2^64-1",
         st(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551616]}})", zeros(4)),
         "InvalidHeaderDeserialization", "t", "line 1, column 51: a data offset is larger than 2^64-1");
+    row("offset with a leading zero", st(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,04]}})", zeros(4)),
+        "InvalidHeaderDeserialization", "t", "line 1, column 52: invalid number (leading zero)");
+    row("offset with a plus sign", st(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,+4]}})", zeros(4)),
+        "InvalidHeaderDeserialization", "t", "line 1, column 51: a data offset must be a non-negative integer");
+    row("offset 2^64-1 is an integer",
+        st(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551615]}})", zeros(4)),
+        "TensorInvalidInfo", "t", "shape [1] of F32 needs 4 bytes, but bytes 0..18446744073709551615 hold 18446744073709551615");
     row("three offsets", st(R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}})", zeros(4)),
         "InvalidHeaderDeserialization", "t",
         "line 1, column 53: data_offsets must hold exactly two integers, not more");

@@ -27,11 +27,15 @@ public:
 
     // The tensor a row stands for; nullptr for a group row.
     virtual const ModelTensor *tensorAt(const QModelIndex &index) const = 0;
-    // Typed three-way comparison of two rows under the same parent, by `column`.
+    // Typed three-way comparison of two rows under the same parent, by `column`; 0 for ties,
+    // which a stable sort leaves in the source's order.
     virtual int compareRows(const QModelIndex &a, const QModelIndex &b, int column) const = 0;
     // Whether the row's own tensor passes; group rows pass only when nothing is filtered
     // (a recursive proxy then shows them when a descendant passes).
     virtual bool rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const = 0;
+    // True when the model's own sort() orders its rows by these typed comparisons: a proxy
+    // then leaves sorting to it (see TensorSortFilterProxy::sort).
+    virtual bool sortsItself() const { return false; }
 
     static QString columnTitle(int column);
     static QString columnToolTip(int column);

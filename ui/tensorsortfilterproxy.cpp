@@ -15,7 +15,20 @@ TensorSortFilterProxy::TensorSortFilterProxy(QObject *parent)
 void TensorSortFilterProxy::setSourceModel(QAbstractItemModel *model)
 {
     m_source = dynamic_cast<const TensorItemSource *>(model);
+    m_sourceSorts = m_source && m_source->sortsItself();
     QSortFilterProxyModel::setSourceModel(model);
+}
+
+void TensorSortFilterProxy::sort(int column, Qt::SortOrder order)
+{
+    if (!m_sourceSorts) {
+        QSortFilterProxyModel::sort(column, order);
+        return;
+    }
+    // The proxy keeps the source's order; the source reorders itself with one layoutChanged.
+    if (sortColumn() != -1)
+        QSortFilterProxyModel::sort(-1, order);
+    sourceModel()->sort(column, order);
 }
 
 bool TensorSortFilterProxy::setFilterPattern(const QString &pattern)
@@ -30,7 +43,7 @@ bool TensorSortFilterProxy::setFilterPattern(const QString &pattern)
         return true;
     m_pattern = pattern;
     m_filter = std::move(filter);
-    invalidateFilter();
+    refilter();
     return true;
 }
 
@@ -39,7 +52,15 @@ void TensorSortFilterProxy::setOnlyIssues(bool only)
     if (only == m_onlyIssues)
         return;
     m_onlyIssues = only;
-    invalidateFilter();
+    refilter();
+}
+
+void TensorSortFilterProxy::refilter()
+{
+    // invalidateFilter() removes and inserts the changed rows range by range: a glob over
+    // 100,000 names changes thousands of ranges, and each notice costs the views O(rows).
+    // invalidate() rebuilds the mapping with one layoutChanged, keeping the selection.
+    invalidate();
 }
 
 bool TensorSortFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
@@ -54,6 +75,8 @@ bool TensorSortFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &s
 
 bool TensorSortFilterProxy::lessThan(const QModelIndex &left, const QModelIndex &right) const
 {
+    // Ties are not broken here: the proxy's sort is stable, so equal rows keep the source's
+    // order (the file's data order in the table).
     if (m_source)
         return m_source->compareRows(left, right, left.column()) < 0;
     const QVariant a = left.data(sortRole());

@@ -7,6 +7,8 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
+
 namespace tantra {
 
 namespace {
@@ -31,13 +33,20 @@ void TensorTableModel::setModel(std::shared_ptr<const SafetensorsModel> model)
     beginResetModel();
     m_model = std::move(model);
     m_rows.clear();
+    m_rowOfPosition.clear();
+    m_nameRank.clear();
+    m_sortColumn = -1;
+    m_sortOrder = Qt::AscendingOrder;
     m_shardNames.clear();
     m_issueCount = 0;
     if (m_model) {
         const auto &tensors = m_model->tensors();
         m_rows.reserve(tensors.size());
-        for (const ModelTensor &tensor : tensors)
-            m_rows.push_back(Row{&tensor, tensor.info->elementCount(), {}});
+        m_rowOfPosition.resize(tensors.size());
+        for (std::size_t i = 0; i < tensors.size(); ++i) {
+            m_rows.push_back(Row{&tensors[i], std::uint32_t(i), tensors[i].info->elementCount(), {}});
+            m_rowOfPosition[i] = int(i);
+        }
         for (const auto &shard : m_model->shards())
             m_shardNames.push_back(QFileInfo(shard->path()).fileName());
     }
@@ -61,8 +70,7 @@ int TensorTableModel::rowOf(std::string_view tensorName) const
     if (!m_model)
         return -1;
     const ModelTensor *tensor = m_model->find(tensorName);
-    // Rows are in the model's tensor order, so the row is the tensor's position.
-    return tensor ? int(tensor - m_model->tensors().data()) : -1;
+    return tensor ? m_rowOfPosition[std::size_t(tensor - m_model->tensors().data())] : -1;
 }
 
 int TensorTableModel::rowCount(const QModelIndex &parent) const
@@ -158,27 +166,80 @@ const ModelTensor *TensorTableModel::tensorAt(const QModelIndex &index) const
 
 int TensorTableModel::compareRows(const QModelIndex &a, const QModelIndex &b, int column) const
 {
-    const Row &ra = m_rows[std::size_t(a.row())];
-    const Row &rb = m_rows[std::size_t(b.row())];
+    return compare(m_rows[std::size_t(a.row())], m_rows[std::size_t(b.row())], column);
+}
+
+int TensorTableModel::compare(const Row &ra, const Row &rb, int column) const
+{
     const TensorInfo &ia = *ra.tensor->info;
     const TensorInfo &ib = *rb.tensor->info;
-    int c = 0;
     switch (column) {
-    case DtypeColumn: c = std::string_view(dtypeName(ia.dtype)).compare(dtypeName(ib.dtype)); break;
-    case ShapeColumn:
+    case NameColumn:
+        return threeWay(nameRank(ra), nameRank(rb));
+    case DtypeColumn: return std::string_view(dtypeName(ia.dtype)).compare(dtypeName(ib.dtype));
+    case ShapeColumn: {
         // Rank first, then dimension by dimension: [4] < [2, 2] < [2, 3].
-        c = threeWay(ia.shape.size(), ib.shape.size());
-        if (!c)
-            c = threeWay(ia.shape, ib.shape);
-        break;
-    case ElementsColumn: c = threeWay(ra.elements, rb.elements); break;
-    case BytesColumn: c = threeWay(ia.byteSize(), ib.byteSize()); break;
-    case OffsetColumn: c = threeWay(ia.begin, ib.begin); break;
-    case ShardColumn: c = threeWay(ra.tensor->shard, rb.tensor->shard); break;
-    default: break;
+        const int c = threeWay(ia.shape.size(), ib.shape.size());
+        return c ? c : threeWay(ia.shape, ib.shape);
     }
-    // Ties fall back to the name so that the order is stable and predictable.
-    return c ? c : TensorText::naturalCompare(ia.name, ib.name);
+    case ElementsColumn: return threeWay(ra.elements, rb.elements);
+    case BytesColumn: return threeWay(ia.byteSize(), ib.byteSize());
+    case OffsetColumn: return threeWay(ia.begin, ib.begin);
+    case ShardColumn: return threeWay(ra.tensor->shard, rb.tensor->shard);
+    }
+    return 0;
+}
+
+std::uint32_t TensorTableModel::nameRank(const Row &row) const
+{
+    // Natural comparison costs a walk over both names; a sort makes ~n log n of them. The
+    // rank of each tensor in natural name order is worked out once, on the first name sort.
+    if (m_nameRank.size() != m_rows.size()) {
+        const auto &tensors = m_model->tensors();
+        std::vector<std::uint32_t> order(tensors.size());
+        for (std::uint32_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+        std::sort(order.begin(), order.end(), [&tensors](std::uint32_t a, std::uint32_t b) {
+            return TensorText::naturalCompare(tensors[a].info->name, tensors[b].info->name) < 0;
+        });
+        m_nameRank.resize(order.size());
+        for (std::uint32_t rank = 0; rank < order.size(); ++rank)
+            m_nameRank[order[rank]] = rank;
+    }
+    return m_nameRank[row.position];
+}
+
+void TensorTableModel::sort(int column, Qt::SortOrder order)
+{
+    if (column >= ColumnCount)
+        return;
+    m_sortColumn = column;
+    m_sortOrder = order;
+    if (m_rows.empty())
+        return;
+    Q_EMIT layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    const QModelIndexList before = persistentIndexList();
+    std::vector<std::uint32_t> positions;
+    positions.reserve(std::size_t(before.size()));
+    for (const QModelIndex &index : before)
+        positions.push_back(m_rows[std::size_t(index.row())].position);
+
+    // One pass of typed comparisons on the row structs; ties keep the data order.
+    std::sort(m_rows.begin(), m_rows.end(), [this, column, order](const Row &a, const Row &b) {
+        const int c = column < 0 ? 0 : compare(a, b, column);
+        if (c != 0)
+            return order == Qt::AscendingOrder ? c < 0 : c > 0;
+        return a.position < b.position;
+    });
+    for (std::size_t row = 0; row < m_rows.size(); ++row)
+        m_rowOfPosition[m_rows[row].position] = int(row);
+
+    QModelIndexList after;
+    after.reserve(before.size());
+    for (qsizetype i = 0; i < before.size(); ++i)
+        after.push_back(index(m_rowOfPosition[positions[std::size_t(i)]], before[i].column()));
+    changePersistentIndexList(before, after);
+    Q_EMIT layoutChanged({}, QAbstractItemModel::VerticalSortHint);
 }
 
 bool TensorTableModel::rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const

@@ -33,6 +33,13 @@ public:
     // The row of a tensor, or -1.
     int rowOf(std::string_view tensorName) const;
 
+    // Reorders the rows by a column's typed values (ties, and column -1, in the file's data
+    // order), keeping persistent indexes (selections) on their tensors.
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+    int sortColumn() const { return m_sortColumn; }
+    Qt::SortOrder sortOrder() const { return m_sortOrder; }
+    bool sortsItself() const override { return true; }
+
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
@@ -46,12 +53,20 @@ private:
     struct Row
     {
         const ModelTensor *tensor = nullptr;
+        std::uint32_t position = 0; // the tensor's place in the model's data order
         std::uint64_t elements = 0;
         QString issue;
     };
+    int compare(const Row &a, const Row &b, int column) const;
 
     std::shared_ptr<const SafetensorsModel> m_model;
+    std::uint32_t nameRank(const Row &row) const;
+
     std::vector<Row> m_rows;
+    std::vector<int> m_rowOfPosition;               // inverse of Row::position
+    mutable std::vector<std::uint32_t> m_nameRank; // by position; filled on the first name sort
+    int m_sortColumn = -1;
+    Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     QStringList m_shardNames;
     int m_issueCount = 0;
 };

@@ -2,6 +2,8 @@
 
 #include <QLocale>
 
+#include <algorithm>
+
 namespace tantra {
 
 QString TensorText::shape(const std::vector<std::uint64_t> &shape)
@@ -39,6 +41,17 @@ QString TensorText::breadcrumb(const QString &name)
 int TensorText::naturalCompare(std::string_view a, std::string_view b)
 {
     const auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+    // Names share long prefixes ("model.layers."): skip the identical bytes, backing up to
+    // the start of a digit run cut by the first difference, where numbers must compare whole.
+    std::size_t common = 0;
+    const std::size_t shorter = std::min(a.size(), b.size());
+    while (common < shorter && a[common] == b[common])
+        ++common;
+    while (common > 0 && isDigit(a[common - 1]))
+        --common;
+    a.remove_prefix(common);
+    b.remove_prefix(common);
+
     std::size_t i = 0;
     std::size_t j = 0;
     while (i < a.size() && j < b.size()) {

@@ -10,6 +10,7 @@
 #include <QGuiApplication>
 #include <QPalette>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace tantra {
@@ -98,8 +99,23 @@ void TensorTreeModel::setModel(std::shared_ptr<const SafetensorsModel> model)
                 ++group.tensorCount;
             }
         }
+        rankSiblings();
     }
     endResetModel();
+}
+
+void TensorTreeModel::rankSiblings()
+{
+    // Sorting by name compares siblings' ranks instead of walking their labels each time.
+    std::vector<int> order;
+    for (const Node &node : m_nodes) {
+        order = node.children;
+        std::sort(order.begin(), order.end(), [this](int a, int b) {
+            return TensorText::naturalCompare(m_nodes[std::size_t(a)].label, m_nodes[std::size_t(b)].label) < 0;
+        });
+        for (std::size_t rank = 0; rank < order.size(); ++rank)
+            m_nodes[std::size_t(order[rank])].nameRank = int(rank);
+    }
 }
 
 void TensorTreeModel::setTensorIssues(const QHash<QString, QString> &issueByTensorName)
@@ -278,6 +294,7 @@ int TensorTreeModel::compareRows(const QModelIndex &a, const QModelIndex &b, int
     const TensorInfo *ib = nb.tensor < 0 ? nullptr : m_model->tensors()[std::size_t(nb.tensor)].info;
     int c = 0;
     switch (column) {
+    case NameColumn: return threeWay(na.nameRank, nb.nameRank);
     case DtypeColumn: {
         const std::string_view da = na.mixedDtypes ? std::string_view() : dtypeName(na.dtype);
         const std::string_view db = nb.mixedDtypes ? std::string_view() : dtypeName(nb.dtype);
@@ -306,7 +323,7 @@ int TensorTreeModel::compareRows(const QModelIndex &a, const QModelIndex &b, int
         break;
     default: break;
     }
-    return c ? c : TensorText::naturalCompare(na.label, nb.label);
+    return c;
 }
 
 bool TensorTreeModel::rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const

@@ -57,6 +57,7 @@ private:
         std::uint64_t elements = 0;
         std::uint64_t bytes = 0;
         int tensorCount = 0;
+        int nameRank = 0; // position among its siblings in natural name order
         int issueCount = 0;
         Dtype dtype = Dtype::F32;
         bool mixedDtypes = false;
@@ -65,6 +66,7 @@ private:
 
     int nodeOf(const QModelIndex &index) const { return index.isValid() ? int(index.internalId()) : 0; }
     int addChild(int parent, std::string_view label, std::string_view path);
+    void rankSiblings();
 
     std::shared_ptr<const SafetensorsModel> m_model;
     std::vector<Node> m_nodes; // m_nodes[0] is the invisible root

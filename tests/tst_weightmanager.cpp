@@ -1,0 +1,1280 @@
+// WeightManager, the workspace façade, through its API: setup and migration, save/load,
+// activation and history, removal, cleanup, import (copy, move, guessing, shard sets,
+// mismatches), validation, verification, the doctor, name rules, symlinks, ModelRuntime.
+// Every fixture is a workspace made by setup() in a temporary folder.
+
+#include "configmanager.h"
+#include "modelruntime.h"
+#include "registry.h"
+#include "safetensorsfile.h"
+#include "safetensorsmodel.h"
+#include "safetensorswriter.h"
+#include "samplegenerator.h"
+#include "shapevalidator.h"
+#include "testutil.h"
+#include "weightfiles.h"
+#include "weightmanager.h"
+
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cstring>
+#include <limits>
+#include <memory>
+
+using namespace tantra;
+
+namespace {
+
+const QStringList kTypes{QStringLiteral("mamba"), QStringLiteral("mamba_multimodal"), QStringLiteral("ocr_native")};
+
+ModelConfig shippedConfig(const QString &type)
+{
+    auto config = ConfigManager(ConfigManager::defaultConfigDir()).getConfig(type);
+    if (!config)
+        qFatal("%s", qPrintable(config.errorString()));
+    return *config;
+}
+
+// A seeded sample of `type` (not the one setup writes: another seed) written to `path`.
+QString writeSample(const QString &path, const QString &type, std::uint64_t seed)
+{
+    auto sample = generateSampleWeights(shippedConfig(type), seed);
+    if (!sample)
+        qFatal("%s", qPrintable(sample.errorString()));
+    if (auto s = writeSafetensors(path, sample->tensors, sample->metadata); !s)
+        qFatal("%s", qPrintable(s.errorString()));
+    return path;
+}
+
+// Small tensors for tests that need a weight but not a valid one (cleanup, activation).
+struct SmallTensors
+{
+    QByteArray a = test::randomBytes(16, 1);
+    QByteArray b = test::randomBytes(24, 2);
+    std::vector<TensorWrite> tensors() const
+    {
+        return {{"a", Dtype::F32, {2, 2}, test::bytesOf(a)}, {"b", Dtype::I64, {3}, test::bytesOf(b)}};
+    }
+};
+
+// Where a tensor's first byte lies in its file: after the 8-byte length and the header.
+qint64 tensorOffset(const QString &path, const std::string &name)
+{
+    auto file = SafetensorsFile::open(path);
+    if (!file)
+        qFatal("%s", qPrintable(file.errorString()));
+    const TensorInfo *info = (*file)->find(name);
+    if (!info)
+        qFatal("no tensor %s in %s", name.c_str(), qPrintable(path));
+    const QByteArray bytes = test::readFile(path);
+    quint64 headerLength = 0;
+    std::memcpy(&headerLength, bytes.constData(), 8);
+    return qint64(8 + headerLength + info->begin);
+}
+
+void overwrite(const QString &path, qint64 offset, const QByteArray &bytes)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadWrite) || !f.seek(offset) || f.write(bytes) != bytes.size())
+        qFatal("cannot patch %s", qPrintable(path));
+}
+
+void flipLowBit(const QString &path, qint64 offset)
+{
+    QByteArray b = test::readFile(path).mid(offset, 1);
+    b[0] = char(b[0] ^ 0x01);
+    overwrite(path, offset, b);
+}
+
+QByteArray floatBytes(float v)
+{
+    QByteArray out(4, Qt::Uninitialized);
+    std::memcpy(out.data(), &v, 4);
+    return out;
+}
+
+// A pid that surely belongs to no process: one that just exited.
+qint64 deadPid()
+{
+    QProcess p;
+    p.start(QStringLiteral("true"), {});
+    if (!p.waitForStarted())
+        qFatal("cannot start 'true'");
+    const qint64 pid = p.processId();
+    p.waitForFinished();
+    return pid;
+}
+
+// Sets a weight's `created` time in the registry (saves in one test land in one millisecond).
+void setCreated(const WeightManager &m, const QString &name, const QDateTime &t)
+{
+    auto s = m.registry().update([&](RegistryData &d) -> Status {
+        d.weights.at(name).created = t;
+        return {};
+    });
+    if (!s)
+        qFatal("%s", qPrintable(s.errorString()));
+}
+
+RegistryData loadRegistry(const WeightManager &m)
+{
+    auto data = m.snapshot();
+    if (!data)
+        qFatal("%s", qPrintable(data.errorString()));
+    return *data;
+}
+
+QString manifestDigestOf(const std::vector<WeightFile> &files)
+{
+    std::vector<std::pair<QString, QString>> lines;
+    for (const auto &f : files)
+        lines.emplace_back(QFileInfo(f.path).fileName(), f.sha256);
+    std::sort(lines.begin(), lines.end());
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    for (const auto &[name, sha] : lines)
+        h.addData((sha + QStringLiteral("  ") + name + QLatin1Char('\n')).toUtf8());
+    return QString::fromLatin1(h.result().toHex());
+}
+
+} // namespace
+
+class TestWeightManager : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_template;
+    QString m_templateRoot;
+    std::vector<std::unique_ptr<QTemporaryDir>> m_dirs;
+
+    // A fresh copy of the workspace setup() made once.
+    QString freshWorkspace()
+    {
+        m_dirs.push_back(std::make_unique<QTemporaryDir>());
+        const QString root = m_dirs.back()->filePath(QStringLiteral("ws"));
+        test::copyTree(m_templateRoot, root);
+        return root;
+    }
+    QString scratch()
+    {
+        m_dirs.push_back(std::make_unique<QTemporaryDir>());
+        return m_dirs.back()->path();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_template.isValid());
+        m_templateRoot = m_template.filePath(QStringLiteral("ws"));
+        test::makeWorkspace(m_templateRoot);
+    }
+    void cleanup() { m_dirs.clear(); }
+
+    // ---------------- setup and migration
+
+    void setupIsIdempotentAndSamplesValidate()
+    {
+        const QString root = scratch() + QStringLiteral("/ws");
+        WeightManager m{Workspace(root)};
+        auto first = m.setup();
+        QVERIFY2(first.ok(), qPrintable(test::errorOf(first)));
+        QStringList created{QDir(root).absolutePath()};
+        for (const QString &t : kTypes)
+            created << root + QStringLiteral("/Config/") + t + QStringLiteral(".yaml");
+        QCOMPARE(first->created, created);
+        QVERIFY(first->migrated.isEmpty());
+        QStringList samples;
+        for (const QString &t : kTypes)
+            samples << root + QStringLiteral("/Model/weights/") + t + QStringLiteral("_sample.safetensors");
+        QCOMPARE(first->samples, samples);
+        for (const QString &dir : {QStringLiteral("Model/weights"), QStringLiteral("Model/backups"), QStringLiteral("Model/checkpoints")})
+            QVERIFY2(QFileInfo(QDir(root).filePath(dir)).isDir(), qPrintable(dir));
+
+        const RegistryData data = loadRegistry(m);
+        QCOMPARE(data.weights.size(), std::size_t(3));
+        for (const QString &t : kTypes) {
+            const QString name = t + QStringLiteral("_sample");
+            QCOMPARE(data.activeOf(t), name);
+            const WeightEntry *w = data.find(name);
+            QVERIFY(w);
+            QCOMPARE(w->sha256, test::sha256Of(QDir(root).filePath(w->path)));
+            auto report = m.validateWeights(t, QStringLiteral("sample"), true);
+            QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+            QVERIFY2(report->passed, qPrintable(report->issues.join(QLatin1Char('\n'))));
+            QVERIFY(report->tensorCount > 0);
+            QCOMPARE(report->rulesChecked, report->tensorCount); // samples hold exactly the required tensors
+        }
+
+        // The second run creates, migrates and writes nothing, and leaves every byte alone.
+        const auto before = test::treeSnapshot(root);
+        auto second = m.setup();
+        QVERIFY2(second.ok(), qPrintable(test::errorOf(second)));
+        QVERIFY(second->created.isEmpty());
+        QVERIFY(second->migrated.isEmpty());
+        QVERIFY(second->samples.isEmpty());
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    void setupMigratesLegacyFiles()
+    {
+        const QString root = scratch() + QStringLiteral("/ws");
+        QVERIFY(QDir().mkpath(root + QStringLiteral("/Model")));
+        const QString legacy = writeSample(root + QStringLiteral("/Model/tantra_weights.safetensors"), QStringLiteral("mamba"), 11);
+        const QString legacyMm = writeSample(root + QStringLiteral("/Model/tantra_multimodal_weights.safetensors"),
+                                             QStringLiteral("mamba_multimodal"), 12);
+        const QString sha = test::sha256Of(legacy);
+        const QString shaMm = test::sha256Of(legacyMm);
+
+        WeightManager m{Workspace(root)};
+        auto report = m.setup();
+        QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+        const QString to = root + QStringLiteral("/Model/weights/mamba_migrated.safetensors");
+        const QString toMm = root + QStringLiteral("/Model/weights/mamba_multimodal_migrated.safetensors");
+        QCOMPARE(report->migrated, (QStringList{legacy + QStringLiteral(" -> ") + to, legacyMm + QStringLiteral(" -> ") + toMm}));
+        QVERIFY(!QFileInfo::exists(legacy));
+        QVERIFY(!QFileInfo::exists(legacyMm));
+        QCOMPARE(test::sha256Of(to), sha);
+        QCOMPARE(test::sha256Of(toMm), shaMm);
+
+        const RegistryData data = loadRegistry(m);
+        const WeightEntry *w = data.find(QStringLiteral("mamba_migrated"));
+        QVERIFY(w);
+        QCOMPARE(w->modelType, QStringLiteral("mamba"));
+        QCOMPARE(w->version, QStringLiteral("migrated"));
+        QCOMPARE(w->path, QStringLiteral("Model/weights/mamba_migrated.safetensors"));
+        QCOMPARE(w->source, QStringLiteral("migrated from Model/tantra_weights.safetensors"));
+        QCOMPARE(w->sha256, sha);
+        QCOMPARE(w->size, quint64(QFileInfo(to).size()));
+        const WeightEntry *mm = data.find(QStringLiteral("mamba_multimodal_migrated"));
+        QVERIFY(mm);
+        QCOMPARE(mm->modelType, QStringLiteral("mamba_multimodal"));
+        QCOMPARE(mm->source, QStringLiteral("migrated from Model/tantra_multimodal_weights.safetensors"));
+        QCOMPARE(mm->sha256, shaMm);
+        // Migrated weights became active (there was none); the samples were added beside them.
+        QCOMPARE(data.activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_migrated"));
+        QCOMPARE(data.activeOf(QStringLiteral("mamba_multimodal")), QStringLiteral("mamba_multimodal_migrated"));
+        QCOMPARE(data.activeOf(QStringLiteral("ocr_native")), QStringLiteral("ocr_native_sample"));
+        QVERIFY(data.find(QStringLiteral("mamba_sample")));
+        auto valid = m.validateWeights(QStringLiteral("mamba"), {}, true);
+        QVERIFY2(valid.ok() && valid->passed, qPrintable(valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString()));
+    }
+
+    // A legacy file that turns up when the type already has an active weight is registered
+    // but does not take over.
+    void migrationKeepsAnExistingActiveWeight()
+    {
+        const QString root = freshWorkspace();
+        const QString legacy = writeSample(root + QStringLiteral("/Model/tantra_weights.safetensors"), QStringLiteral("mamba"), 13);
+        WeightManager m{Workspace(root)};
+        auto report = m.setup();
+        QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+        QCOMPARE(report->migrated.size(), 1);
+        QVERIFY(report->samples.isEmpty());
+        const RegistryData data = loadRegistry(m);
+        QVERIFY(data.find(QStringLiteral("mamba_migrated")));
+        QCOMPARE(data.activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
+        QCOMPARE(data.history.at(QStringLiteral("mamba")).size(), std::size_t(1));
+    }
+
+    void invalidLegacyFileStaysInPlace_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("empty") << QByteArray() << QStringLiteral("file is 0 bytes");
+        QTest::newRow("text") << QByteArray("not a weight file at all, just some text\n") << QStringLiteral("header");
+        QTest::newRow("truncated header") << test::safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}").left(30)
+                                          << QStringLiteral("header");
+        QTest::newRow("data missing") << test::safetensorsBytes("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}")
+                                      << QStringLiteral("the tensors need 8 bytes of data but the file holds only 0 after the header");
+    }
+    void invalidLegacyFileStaysInPlace()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, problem);
+        const QString root = scratch() + QStringLiteral("/ws");
+        QVERIFY(QDir().mkpath(root + QStringLiteral("/Model")));
+        const QString legacy = test::writeBytes(root + QStringLiteral("/Model/tantra_weights.safetensors"), bytes);
+        WeightManager m{Workspace(root)};
+        auto report = m.setup();
+        QVERIFY(!report.ok());
+        const QString message = report.errorString();
+        QVERIFY2(message.startsWith(legacy + QStringLiteral(": ")), qPrintable(message));
+        QVERIFY2(message.contains(problem), qPrintable(message));
+        QVERIFY2(message.endsWith(QStringLiteral(" (legacy file left in place)")), qPrintable(message));
+        QCOMPARE(test::readFile(legacy), bytes);
+        QVERIFY(!QFileInfo::exists(root + QStringLiteral("/Model/weights/mamba_migrated.safetensors")));
+        QVERIFY(!loadRegistry(m).find(QStringLiteral("mamba_migrated")));
+    }
+
+    // ---------------- save, load, paths
+
+    void saveLoadRoundTrip()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QByteArray f32 = test::randomBytes(6 * 4, 5);
+        const QByteArray bf16 = test::randomBytes(5 * 2, 6);
+        const QByteArray i8 = test::randomBytes(7, 7);
+        const std::vector<TensorWrite> tensors{{"layer.w", Dtype::F32, {2, 3}, test::bytesOf(f32)},
+                                               {"layer.b", Dtype::BF16, {5}, test::bytesOf(bf16)},
+                                               {"codes", Dtype::I8, {7}, test::bytesOf(i8)}};
+        auto saved = m.saveWeights(tensors, QStringLiteral("mamba"), QStringLiteral("rt"), false, {{"format", "pt"}, {"step", "120"}});
+        QVERIFY2(saved.ok(), qPrintable(test::errorOf(saved)));
+        const QString path = root + QStringLiteral("/Model/weights/mamba_rt.safetensors");
+        QCOMPARE(saved->name, QStringLiteral("mamba_rt"));
+        QCOMPARE(saved->path, QStringLiteral("Model/weights/mamba_rt.safetensors"));
+        QCOMPARE(saved->size, quint64(QFileInfo(path).size()));
+        QCOMPARE(saved->sha256, test::sha256Of(path));
+        QCOMPARE(saved->source, QStringLiteral("saved"));
+        QCOMPARE(saved->metadata, (std::vector<std::pair<QString, QString>>{{QStringLiteral("format"), QStringLiteral("pt")},
+                                                                           {QStringLiteral("step"), QStringLiteral("120")}}));
+        const RegistryData data = loadRegistry(m);
+        QVERIFY(data.find(QStringLiteral("mamba_rt")));
+        QCOMPARE(data.activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample")); // isActive = false
+
+        auto model = m.loadWeights(QStringLiteral("mamba"), QStringLiteral("rt"));
+        QVERIFY2(model.ok(), qPrintable(test::errorOf(model)));
+        QCOMPARE(model->tensors().size(), tensors.size());
+        const auto mapping = model->shards().front()->mapping().bytes();
+        for (const TensorWrite &t : tensors) {
+            const ModelTensor *found = model->find(t.name);
+            QVERIFY2(found, t.name.c_str());
+            QCOMPARE(found->info->dtype, t.dtype);
+            QCOMPARE(found->info->shape, t.shape);
+            const auto view = model->data(*found);
+            QCOMPARE(view.size(), t.data.size());
+            QVERIFY(std::memcmp(view.data(), t.data.data(), view.size()) == 0);
+            // Zero-copy: the view points into the file's mapping.
+            QVERIFY(view.data() >= mapping.data() && view.data() + view.size() <= mapping.data() + mapping.size());
+        }
+        QCOMPARE(model->metadata().size(), std::size_t(2));
+        // No partial file is left behind.
+        const QStringList hidden = QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::Files | QDir::NoDotAndDotDot);
+        for (const QString &f : hidden)
+            QVERIFY2(!isPartialName(f), qPrintable(f));
+    }
+
+    void saveRefusesAnExistingVersion()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        const auto before = test::treeSnapshot(root);
+        auto saved = m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("sample"), false);
+        QCOMPARE(test::errorOf(saved), root + QStringLiteral("/Model/weight_config.json: a weight named 'mamba_sample' is already registered"));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+
+        // A file with the name but no entry is not overwritten either.
+        test::writeBytes(root + QStringLiteral("/Model/weights/mamba_stray.safetensors"), "stray");
+        auto stray = m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("stray"), false);
+        QCOMPARE(test::errorOf(stray), root + QStringLiteral("/Model/weights/mamba_stray.safetensors: a file is already there but not registered; run 'doctor' or choose another version"));
+        QCOMPARE(test::readFile(root + QStringLiteral("/Model/weights/mamba_stray.safetensors")), QByteArray("stray"));
+        QCOMPARE(QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::Files | QDir::NoDotAndDotDot).size(), 4);
+    }
+
+    void getWeightPath_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("version");
+        QTest::addColumn<QString>("expected"); // a path relative to the root, or "error: <message after the registry path>"
+        QTest::newRow("active") << QStringLiteral("mamba") << QString() << QStringLiteral("Model/weights/mamba_sample.safetensors");
+        QTest::newRow("by version") << QStringLiteral("ocr_native") << QStringLiteral("sample") << QStringLiteral("Model/weights/ocr_native_sample.safetensors");
+        QTest::newRow("unknown version") << QStringLiteral("mamba") << QStringLiteral("nope") << QStringLiteral("error: no weight named 'mamba_nope' is registered");
+        QTest::newRow("unknown type") << QStringLiteral("gpt") << QString() << QStringLiteral("error: model type 'gpt' has no active weight (no weights registered for it)");
+        QTest::newRow("no active") << QStringLiteral("mamba_multimodal") << QString()
+                                   << QStringLiteral("error: model type 'mamba_multimodal' has no active weight; choose one with 'set-active NAME'");
+    }
+    void getWeightPath()
+    {
+        QFETCH(QString, type);
+        QFETCH(QString, version);
+        QFETCH(QString, expected);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        QVERIFY(m.registry().update([](RegistryData &d) -> Status {
+            d.active.erase(QStringLiteral("mamba_multimodal"));
+            return {};
+        }));
+        auto path = m.getWeightPath(type, version);
+        if (expected.startsWith(QStringLiteral("error: "))) {
+            QCOMPARE(test::errorOf(path), m.registry().path() + QStringLiteral(": ") + expected.mid(7));
+            auto loaded = m.loadWeights(type, version);
+            QCOMPARE(test::errorOf(loaded), test::errorOf(path));
+        } else {
+            QVERIFY2(path.ok(), qPrintable(test::errorOf(path)));
+            QCOMPARE(*path, root + QLatin1Char('/') + expected);
+        }
+    }
+
+    // ---------------- activation and history
+
+    void setActiveRecordsHistory()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v1"), false));
+        QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v2"), true)); // saved active
+        QVERIFY(m.setActiveWeight(QStringLiteral("mamba_v1")));
+        RegistryData data = loadRegistry(m);
+        QCOMPARE(data.activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v1"));
+        const auto &history = data.history.at(QStringLiteral("mamba"));
+        QCOMPARE(history.size(), std::size_t(3));
+        QCOMPARE(history[0].weight, QStringLiteral("mamba_sample"));
+        QCOMPARE(history[0].previous, QString());
+        QCOMPARE(history[1].weight, QStringLiteral("mamba_v2"));
+        QCOMPARE(history[1].previous, QStringLiteral("mamba_sample"));
+        QCOMPARE(history[2].weight, QStringLiteral("mamba_v1"));
+        QCOMPARE(history[2].previous, QStringLiteral("mamba_v2"));
+        QVERIFY(history[1].at <= history[2].at);
+        QVERIFY(history[2].at.isValid());
+        // Other types are untouched.
+        QCOMPARE(data.history.at(QStringLiteral("ocr_native")).size(), std::size_t(1));
+
+        // Activating the active weight again records nothing.
+        QVERIFY(m.setActiveWeight(QStringLiteral("mamba_v1")));
+        QCOMPARE(loadRegistry(m).history.at(QStringLiteral("mamba")).size(), std::size_t(3));
+    }
+
+    void setActiveErrors_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QString>("message"); // %1: the root
+        QTest::newRow("unknown") << QStringLiteral("mamba_nope") << QStringLiteral("%1/Model/weight_config.json: no weight named 'mamba_nope' is registered");
+        QTest::newRow("file missing") << QStringLiteral("mamba_gone")
+                                      << QStringLiteral("%1/Model/weights/mamba_gone.safetensors: the file of 'mamba_gone' is missing; it cannot be made active");
+        QTest::newRow("empty") << QString() << QStringLiteral("%1/Model/weight_config.json: no weight named '' is registered");
+    }
+    void setActiveErrors()
+    {
+        QFETCH(QString, name);
+        QFETCH(QString, message);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("gone"), false));
+        QVERIFY(QFile::remove(root + QStringLiteral("/Model/weights/mamba_gone.safetensors")));
+        const QByteArray registry = test::readFile(m.registry().path());
+        const auto status = m.setActiveWeight(name);
+        QCOMPARE(test::errorOf(status), message.arg(root));
+        QCOMPARE(test::readFile(m.registry().path()), registry);
+    }
+
+    // ---------------- removal
+
+    void removeWeight()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v1"), false));
+        const QByteArray registry = test::readFile(m.registry().path());
+        const auto before = test::treeSnapshot(root);
+
+        const auto active = m.removeWeight(QStringLiteral("mamba_sample"));
+        QCOMPARE(test::errorOf(active), root + QStringLiteral("/Model/weight_config.json: 'mamba_sample' is the active weight of 'mamba'; make another weight active first"));
+        const auto unknown = m.removeWeight(QStringLiteral("mamba_v9"));
+        QCOMPARE(test::errorOf(unknown), root + QStringLiteral("/Model/weight_config.json: no weight named 'mamba_v9' is registered"));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+
+        QVERIFY(m.removeWeight(QStringLiteral("mamba_v1")));
+        QVERIFY(!QFileInfo::exists(root + QStringLiteral("/Model/weights/mamba_v1.safetensors")));
+        QVERIFY(!loadRegistry(m).find(QStringLiteral("mamba_v1")));
+        QVERIFY(QFileInfo::exists(root + QStringLiteral("/Model/weights/mamba_sample.safetensors")));
+    }
+
+    // ---------------- cleanup
+
+    void cleanupKeepsNewestAndActive_data()
+    {
+        QTest::addColumn<int>("keep");
+        QTest::addColumn<bool>("dryRun");
+        QTest::addColumn<QStringList>("removed"); // newest first
+        QTest::addColumn<QStringList>("kept");
+        // mamba_sample is active and the OLDEST; v1 < v2 < v3 by creation time.
+        const QString s = QStringLiteral("mamba_sample");
+        const QString v1 = QStringLiteral("mamba_v1"), v2 = QStringLiteral("mamba_v2"), v3 = QStringLiteral("mamba_v3");
+        QTest::newRow("keep 0") << 0 << false << QStringList{v3, v2, v1} << QStringList{s};
+        QTest::newRow("keep 1") << 1 << false << QStringList{v2, v1} << QStringList{v3, s};
+        QTest::newRow("keep 2") << 2 << false << QStringList{v1} << QStringList{v3, v2, s};
+        QTest::newRow("keep 5") << 5 << false << QStringList{} << QStringList{v3, v2, v1, s};
+        QTest::newRow("keep 0 dry run") << 0 << true << QStringList{v3, v2, v1} << QStringList{s};
+        QTest::newRow("keep 1 dry run") << 1 << true << QStringList{v2, v1} << QStringList{v3, s};
+    }
+    void cleanupKeepsNewestAndActive()
+    {
+        QFETCH(int, keep);
+        QFETCH(bool, dryRun);
+        QFETCH(QStringList, removed);
+        QFETCH(QStringList, kept);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        const QDateTime t0 = QDateTime::currentDateTimeUtc().addDays(-10);
+        setCreated(m, QStringLiteral("mamba_sample"), t0);
+        for (int i = 1; i <= 3; ++i) {
+            QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v%1").arg(i), false));
+            setCreated(m, QStringLiteral("mamba_v%1").arg(i), t0.addSecs(3600 * i));
+        }
+        // Backups and checkpoints, some named like weights: cleanup must never look at them.
+        const QString backups = root + QStringLiteral("/Model/backups/");
+        const QString checkpoints = root + QStringLiteral("/Model/checkpoints/");
+        test::writeBytes(backups + QStringLiteral("mamba_v1-20260101-000000.zip"), "zip");
+        test::writeBytes(backups + QStringLiteral("mamba_v0.safetensors"), "old");
+        QVERIFY(QDir().mkpath(checkpoints + QStringLiteral("step-100")));
+        test::writeBytes(checkpoints + QStringLiteral("step-100/mamba_v1.safetensors"), "ckpt");
+        test::writeBytes(checkpoints + QStringLiteral("mamba_v2.safetensors"), "ckpt2");
+        const auto untouchable = [&] {
+            auto snap = test::treeSnapshot(root + QStringLiteral("/Model"));
+            for (auto it = snap.begin(); it != snap.end();)
+                it = (it.key().startsWith(QStringLiteral("backups")) || it.key().startsWith(QStringLiteral("checkpoints"))) ? std::next(it) : snap.erase(it);
+            return snap;
+        };
+        const auto guardedBefore = untouchable();
+        const auto before = test::treeSnapshot(root);
+        const RegistryData data = loadRegistry(m);
+        quint64 expectedBytes = 0;
+        for (const QString &n : removed)
+            expectedBytes += data.find(n)->size;
+
+        auto plan = m.cleanupOldWeights(QStringLiteral("mamba"), keep, dryRun);
+        QVERIFY2(plan.ok(), qPrintable(test::errorOf(plan)));
+        QStringList planned;
+        for (const WeightEntry &w : plan->remove)
+            planned << w.name;
+        QCOMPARE(planned, removed);
+        QCOMPARE(plan->kept, kept);
+        QCOMPARE(plan->bytesFreed, expectedBytes);
+        QCOMPARE(plan->dryRun, dryRun);
+
+        if (dryRun) {
+            const auto after = test::treeSnapshot(root);
+            QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+            return;
+        }
+        const RegistryData now = loadRegistry(m);
+        for (const QString &n : removed) {
+            QVERIFY2(!now.find(n), qPrintable(n));
+            QVERIFY2(!QFileInfo::exists(root + QStringLiteral("/Model/weights/") + n + QStringLiteral(".safetensors")), qPrintable(n));
+        }
+        for (const QString &n : kept) {
+            QVERIFY2(now.find(n), qPrintable(n));
+            QVERIFY2(QFileInfo::exists(root + QStringLiteral("/Model/weights/") + n + QStringLiteral(".safetensors")), qPrintable(n));
+        }
+        QCOMPARE(now.activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
+        auto valid = m.validateWeights(QStringLiteral("mamba"), {}, true);
+        QVERIFY2(valid.ok() && valid->passed, qPrintable(valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString()));
+        // Other types keep everything.
+        QVERIFY(now.find(QStringLiteral("ocr_native_sample")));
+        QVERIFY(now.find(QStringLiteral("mamba_multimodal_sample")));
+        const auto guardedAfter = untouchable();
+        QVERIFY2(guardedBefore == guardedAfter, qPrintable(test::treeDiff(guardedBefore, guardedAfter)));
+    }
+
+    void cleanupErrors()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        QCOMPARE(test::errorOf(m.cleanupOldWeights(QStringLiteral("mamba"), -1, true)), QStringLiteral("--keep must be 0 or more"));
+        QCOMPARE(test::errorOf(m.cleanupOldWeights(QStringLiteral("gpt"), 1, false)),
+                 QStringLiteral("unknown model type 'gpt': no weights and no Config/gpt.yaml"));
+        // A known type without weights has nothing to do.
+        QVERIFY(QFile::copy(root + QStringLiteral("/Config/mamba.yaml"), root + QStringLiteral("/Config/empty.yaml")));
+        QFile f(root + QStringLiteral("/Config/empty.yaml"));
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QByteArray text = f.readAll().replace("model_type: mamba", "model_type: empty");
+        f.resize(0);
+        f.write(text);
+        f.close();
+        auto plan = m.cleanupOldWeights(QStringLiteral("empty"), 0, false);
+        QVERIFY2(plan.ok(), qPrintable(test::errorOf(plan)));
+        QVERIFY(plan->remove.empty());
+        QVERIFY(plan->kept.isEmpty());
+    }
+
+    // ---------------- import
+
+    void importCopyAndMove_data()
+    {
+        QTest::addColumn<bool>("move");
+        QTest::addColumn<bool>("activate");
+        QTest::newRow("copy") << false << false;
+        QTest::newRow("copy and activate") << false << true;
+        QTest::newRow("move") << true << false;
+    }
+    void importCopyAndMove()
+    {
+        QFETCH(bool, move);
+        QFETCH(bool, activate);
+        const QString root = freshWorkspace();
+        const QString source = writeSample(scratch() + QStringLiteral("/incoming.safetensors"), QStringLiteral("mamba"), 21);
+        const QString sha = test::sha256Of(source);
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = source;
+        request.modelType = QStringLiteral("mamba");
+        request.version = QStringLiteral("v1");
+        request.move = move;
+        request.activate = activate;
+        auto entry = m.importWeight(request);
+        QVERIFY2(entry.ok(), qPrintable(test::errorOf(entry)));
+        const QString target = root + QStringLiteral("/Model/weights/mamba_v1.safetensors");
+        QCOMPARE(QFileInfo::exists(source), !move);
+        QCOMPARE(test::sha256Of(target), sha);
+        QCOMPARE(entry->sha256, sha);
+        QCOMPARE(entry->size, quint64(QFileInfo(target).size()));
+        QCOMPARE(entry->source, QStringLiteral("imported from ") + source);
+        QCOMPARE(entry->path, QStringLiteral("Model/weights/mamba_v1.safetensors"));
+        QCOMPARE(entry->validation.status, QStringLiteral("passed"));
+        const RegistryData data = loadRegistry(m);
+        QVERIFY(data.find(QStringLiteral("mamba_v1")));
+        QCOMPARE(data.activeOf(QStringLiteral("mamba")), activate ? QStringLiteral("mamba_v1") : QStringLiteral("mamba_sample"));
+        const QStringList hidden = QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::Files | QDir::NoDotAndDotDot);
+        for (const QString &f : hidden)
+            QVERIFY2(!isPartialName(f), qPrintable(f));
+    }
+
+    void importGuessesTheType_data()
+    {
+        QTest::addColumn<QString>("type");
+        for (const QString &t : kTypes)
+            QTest::newRow(qPrintable(t)) << t;
+    }
+    void importGuessesTheType()
+    {
+        QFETCH(QString, type);
+        const QString root = freshWorkspace();
+        const QString source = writeSample(scratch() + QStringLiteral("/w.safetensors"), type, 31);
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = source;
+        request.version = QStringLiteral("guessed");
+        auto entry = m.importWeight(request);
+        QVERIFY2(entry.ok(), qPrintable(test::errorOf(entry)));
+        QCOMPARE(entry->modelType, type);
+        QCOMPARE(entry->name, type + QStringLiteral("_guessed"));
+        QVERIFY(QFileInfo::exists(root + QStringLiteral("/Model/weights/") + type + QStringLiteral("_guessed.safetensors")));
+    }
+
+    void importTimestampVersion()
+    {
+        const QString root = freshWorkspace();
+        const QString source = writeSample(scratch() + QStringLiteral("/w.safetensors"), QStringLiteral("ocr_native"), 32);
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = source;
+        auto first = m.importWeight(request);
+        auto second = m.importWeight(request);
+        QVERIFY2(first.ok() && second.ok(), qPrintable(test::errorOf(first) + test::errorOf(second)));
+        const QRegularExpression stamp(QStringLiteral("^\\d{8}-\\d{6}(-\\d+)?$"));
+        QVERIFY2(stamp.match(first->version).hasMatch(), qPrintable(first->version));
+        QVERIFY2(stamp.match(second->version).hasMatch(), qPrintable(second->version));
+        QVERIFY(first->version != second->version);
+    }
+
+    void importMismatch_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::newRow("shape") << QStringLiteral("shape");
+        QTest::newRow("missing") << QStringLiteral("missing");
+        QTest::newRow("dtype") << QStringLiteral("dtype");
+        QTest::newRow("unexpected") << QStringLiteral("unexpected");
+    }
+    void importMismatch()
+    {
+        QFETCH(QString, change);
+        const QString root = freshWorkspace();
+        const ModelConfig config = shippedConfig(QStringLiteral("mamba"));
+        const ShapeValidator validator(config);
+        auto sample = generateSampleWeights(config, 41);
+        QVERIFY(sample.ok());
+        std::vector<TensorWrite> tensors = sample->tensors;
+        const std::string xproj = "backbone.layers.0.mixer.x_proj.weight";
+        const std::string normf = "backbone.norm_f.weight";
+        const auto find = [&](const std::string &name) {
+            return std::find_if(tensors.begin(), tensors.end(), [&](const TensorWrite &t) { return t.name == name; });
+        };
+        QByteArray f64;
+        QString tensor;
+        QStringList fragments;
+        if (change == QLatin1String("shape")) {
+            auto it = find(xproj);
+            const std::vector<std::uint64_t> expected = it->shape;
+            it->shape[0] -= 1;
+            it->data = it->data.first(it->data.size() - expected[1] * 4);
+            tensor = QString::fromStdString(xproj);
+            fragments << tensor + QStringLiteral(": shape ") + shapeText(it->shape) + QStringLiteral(" expected [dt_rank + 2*d_state, d_inner] = ")
+                            + shapeText(expected);
+            fragments << QStringLiteral("1 shape mismatch");
+        } else if (change == QLatin1String("missing")) {
+            tensors.erase(find(normf));
+            tensor = QString::fromStdString(normf);
+            fragments << tensor + QStringLiteral(": missing, expected [d_model] = ")
+                            + shapeText(validator.find(tensor)->shape);
+            fragments << QStringLiteral("1 missing");
+        } else if (change == QLatin1String("dtype")) {
+            auto it = find(normf);
+            f64 = QByteArray(qsizetype(it->data.size() * 2), '\0');
+            it->dtype = Dtype::F64;
+            it->data = test::bytesOf(f64);
+            tensor = QString::fromStdString(normf);
+            fragments << tensor + QStringLiteral(": dtype F64 not allowed (allowed: F32, BF16, F16)");
+            fragments << QStringLiteral("1 dtype not allowed");
+        } else {
+            f64 = QByteArray(8, '\0');
+            tensors.push_back({"lm_head.bias", Dtype::F32, {2}, test::bytesOf(f64)});
+            tensor = QStringLiteral("lm_head.bias");
+            fragments << QStringLiteral("lm_head.bias: unexpected, no rule of 'mamba' names it");
+            fragments << QStringLiteral("1 unexpected");
+        }
+        const QString source = scratch() + QStringLiteral("/bad.safetensors");
+        QVERIFY(writeSafetensors(source, tensors, sample->metadata));
+        WeightManager m{Workspace(root)};
+        const auto before = test::treeSnapshot(root);
+
+        ImportRequest request;
+        request.source = source;
+        request.modelType = QStringLiteral("mamba");
+        request.version = QStringLiteral("bad");
+        auto typed = m.importWeight(request);
+        QVERIFY(!typed.ok());
+        QVERIFY2(typed.errorString().startsWith(source + QStringLiteral(": does not fit the 'mamba' config (mamba: ")), qPrintable(typed.errorString()));
+        for (const QString &f : fragments)
+            QVERIFY2(typed.errorString().contains(f), qPrintable(typed.errorString() + QStringLiteral("\nlacks: ") + f));
+
+        // Guessing names the closest type and the same problem.
+        request.modelType.clear();
+        auto guessed = m.importWeight(request);
+        QVERIFY(!guessed.ok());
+        QVERIFY2(guessed.errorString().startsWith(source + QStringLiteral(": matches no model type's shape rules")), qPrintable(guessed.errorString()));
+        QVERIFY2(guessed.errorString().contains(QStringLiteral("Closest: 'mamba' (mamba: ")), qPrintable(guessed.errorString()));
+        QVERIFY2(guessed.errorString().contains(fragments.first()), qPrintable(guessed.errorString()));
+
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    void importShardSet_data()
+    {
+        QTest::addColumn<bool>("viaIndex");
+        QTest::newRow("folder") << false;
+        QTest::newRow("index file") << true;
+    }
+    void importShardSet()
+    {
+        QFETCH(bool, viaIndex);
+        const QString root = freshWorkspace();
+        auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 51);
+        QVERIFY(sample.ok());
+        const QString folder = scratch() + QStringLiteral("/shards");
+        QVERIFY(QDir().mkpath(folder));
+        auto set = writeShardSet(folder, QStringLiteral("model"), sample->tensors, 1 << 20, {{"format", "pt"}});
+        QVERIFY2(set.ok(), qPrintable(test::errorOf(set)));
+        QVERIFY(set->shardPaths.size() >= 3);
+
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = viaIndex ? set->indexPath : folder;
+        request.version = QStringLiteral("sh");
+        auto entry = m.importWeight(request);
+        QVERIFY2(entry.ok(), qPrintable(test::errorOf(entry)));
+        QCOMPARE(entry->modelType, QStringLiteral("mamba"));
+        QVERIFY(entry->sharded);
+        QCOMPARE(entry->path, QStringLiteral("Model/weights/mamba_sh"));
+        const QString target = root + QStringLiteral("/Model/weights/mamba_sh");
+        QVERIFY(QFileInfo(target).isDir());
+        QCOMPARE(entry->files.size(), std::size_t(set->shardPaths.size() + 1));
+        QStringList expectedNames{QFileInfo(set->indexPath).fileName()};
+        for (const QString &s : set->shardPaths)
+            expectedNames << QFileInfo(s).fileName();
+        expectedNames.sort();
+        QStringList names;
+        quint64 total = 0;
+        for (const WeightFile &f : entry->files) {
+            const QString abs = root + QLatin1Char('/') + f.path;
+            QVERIFY2(f.path.startsWith(QStringLiteral("Model/weights/mamba_sh/")), qPrintable(f.path));
+            QCOMPARE(f.sha256, test::sha256Of(abs));
+            QCOMPARE(f.size, quint64(QFileInfo(abs).size()));
+            QCOMPARE(f.sha256, test::sha256Of(folder + QLatin1Char('/') + QFileInfo(abs).fileName())); // byte-identical copy
+            names << QFileInfo(abs).fileName();
+            total += f.size;
+        }
+        names.sort();
+        QCOMPARE(names, expectedNames);
+        QCOMPARE(entry->size, total);
+        QCOMPARE(entry->sha256, manifestDigestOf(entry->files));
+        QCOMPARE(entry->metadata.size(), std::size_t(1));
+
+        const WeightEntry stored = *loadRegistry(m).find(QStringLiteral("mamba_sh"));
+        QCOMPARE(stored.files.size(), entry->files.size());
+        QCOMPARE(stored.sha256, entry->sha256);
+        auto model = m.loadWeights(QStringLiteral("mamba"), QStringLiteral("sh"));
+        QVERIFY2(model.ok(), qPrintable(test::errorOf(model)));
+        QVERIFY(model->isSharded());
+        QCOMPARE(model->tensors().size(), sample->tensors.size());
+        auto valid = m.validateWeights(QStringLiteral("mamba"), QStringLiteral("sh"), true);
+        QVERIFY2(valid.ok() && valid->passed, qPrintable(valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString()));
+        auto verified = m.verify(QStringLiteral("mamba_sh"));
+        QVERIFY(verified.ok());
+        QCOMPARE(verified->size(), std::size_t(1));
+        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+    }
+
+    void importErrors()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString source = writeSample(scratch() + QStringLiteral("/w.safetensors"), QStringLiteral("mamba"), 61);
+        ImportRequest request;
+        request.source = source;
+        request.version = QStringLiteral("sample");
+        QCOMPARE(test::errorOf(m.importWeight(request)),
+                 root + QStringLiteral("/Model/weight_config.json: 'mamba_sample' is already registered; choose another --version"));
+        request.source = scratch() + QStringLiteral("/absent.safetensors");
+        auto absent = m.importWeight(request);
+        QVERIFY(!absent.ok());
+        QVERIFY2(absent.errorString().startsWith(request.source + QStringLiteral(": ")), qPrintable(absent.errorString()));
+        request.source = source;
+        request.modelType = QStringLiteral("gpt");
+        request.version = QStringLiteral("v1");
+        auto unknownType = m.importWeight(request);
+        QVERIFY2(unknownType.errorString().startsWith(QStringLiteral("unknown model type 'gpt'")), qPrintable(test::errorOf(unknownType)));
+    }
+
+    // ---------------- validation and verification
+
+    void validateDeepFindsChanges_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::newRow("flipped byte") << QStringLiteral("flip");
+        QTest::newRow("NaN") << QStringLiteral("nan");
+        QTest::newRow("+Inf and -Inf") << QStringLiteral("inf");
+    }
+    void validateDeepFindsChanges()
+    {
+        QFETCH(QString, change);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString path = root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+        const QString registered = loadRegistry(m).find(QStringLiteral("mamba_sample"))->sha256;
+        QStringList extra;
+        if (change == QLatin1String("flip")) {
+            flipLowBit(path, tensorOffset(path, "backbone.layers.1.mixer.in_proj.weight") + 40); // a mantissa bit: still finite
+        } else if (change == QLatin1String("nan")) {
+            overwrite(path, tensorOffset(path, "backbone.norm_f.weight") + 4, floatBytes(std::numeric_limits<float>::quiet_NaN()));
+            extra << path + QStringLiteral(": tensor 'backbone.norm_f.weight' holds 1 NaN, 0 +Inf, 0 -Inf");
+        } else {
+            const qint64 at = tensorOffset(path, "backbone.layers.2.mixer.D");
+            overwrite(path, at, floatBytes(std::numeric_limits<float>::infinity()));
+            overwrite(path, at + 8, floatBytes(-std::numeric_limits<float>::infinity()));
+            extra << path + QStringLiteral(": tensor 'backbone.layers.2.mixer.D' holds 0 NaN, 1 +Inf, 1 -Inf");
+        }
+        // A quick validation only checks the structure: it passes.
+        auto quick = m.validateWeights(QStringLiteral("mamba"), QStringLiteral("sample"), false);
+        QVERIFY2(quick.ok() && quick->passed, qPrintable(quick.ok() ? quick->issues.join(QLatin1Char('\n')) : quick.errorString()));
+
+        auto deep = m.validateWeights(QStringLiteral("mamba"), QStringLiteral("sample"), true);
+        QVERIFY2(deep.ok(), qPrintable(test::errorOf(deep)));
+        QVERIFY(!deep->passed);
+        QVERIFY(deep->deep);
+        const QStringList expected = QStringList{path + QStringLiteral(": checksum %1 differs from the registered %2 (the file changed after it was registered)")
+                                                                .arg(test::sha256Of(path), registered)}
+                + extra;
+        QCOMPARE(deep->issues, expected);
+        // The outcome is recorded in the registry.
+        const WeightEntry *w = loadRegistry(m).find(QStringLiteral("mamba_sample"));
+        QCOMPARE(w->validation.status, QStringLiteral("failed"));
+        QVERIFY(w->validation.deep);
+        QCOMPARE(w->validation.issues, expected);
+        QVERIFY(w->validation.checkedAt.isValid());
+    }
+
+    void verifyReportsOkChangedMissing()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString changed = root + QStringLiteral("/Model/weights/ocr_native_sample.safetensors");
+        const QString missing = root + QStringLiteral("/Model/weights/mamba_multimodal_sample.safetensors");
+        const QString registered = loadRegistry(m).find(QStringLiteral("ocr_native_sample"))->sha256;
+        flipLowBit(changed, QFileInfo(changed).size() - 3);
+        QVERIFY(QFile::remove(missing));
+
+        auto all = m.verify({});
+        QVERIFY2(all.ok(), qPrintable(test::errorOf(all)));
+        QCOMPARE(all->size(), std::size_t(3));
+        std::map<QString, VerifyResult> byName;
+        for (const auto &r : *all)
+            byName[r.weight] = r;
+        QCOMPARE(byName.at(QStringLiteral("mamba_sample")).status, QStringLiteral("ok"));
+        QCOMPARE(byName.at(QStringLiteral("mamba_sample")).message, QString());
+        QCOMPARE(byName.at(QStringLiteral("ocr_native_sample")).status, QStringLiteral("changed"));
+        QCOMPARE(byName.at(QStringLiteral("ocr_native_sample")).message,
+                 changed + QStringLiteral(": checksum %1, registered %2").arg(test::sha256Of(changed), registered));
+        QCOMPARE(byName.at(QStringLiteral("mamba_multimodal_sample")).status, QStringLiteral("missing"));
+        QCOMPARE(byName.at(QStringLiteral("mamba_multimodal_sample")).message, missing + QStringLiteral(": the weight's file is missing"));
+
+        auto byType = m.verify(QStringLiteral("mamba"));
+        QVERIFY(byType.ok());
+        QCOMPARE(byType->size(), std::size_t(1));
+        QCOMPARE(byType->front().weight, QStringLiteral("mamba_sample"));
+        auto one = m.verify(QStringLiteral("ocr_native_sample"));
+        QVERIFY(one.ok());
+        QCOMPARE(one->size(), std::size_t(1));
+        QCOMPARE(one->front().status, QStringLiteral("changed"));
+        QCOMPARE(test::errorOf(m.verify(QStringLiteral("gpt"))), QStringLiteral("no registered weight or model type is called 'gpt'"));
+    }
+
+    // ---------------- doctor
+
+    void doctorFindsProblemsAndCleansLeftovers()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        auto healthy = m.doctor(false);
+        QVERIFY2(healthy.ok(), qPrintable(test::errorOf(healthy)));
+        QCOMPARE(healthy->problems, QStringList());
+        QCOMPARE(healthy->fixed, QStringList());
+
+        const QString weights = root + QStringLiteral("/Model/weights/");
+        QVERIFY(QFile::copy(weights + QStringLiteral("mamba_sample.safetensors"), weights + QStringLiteral("mamba_extra.safetensors")));
+        QVERIFY(QFile::remove(weights + QStringLiteral("ocr_native_sample.safetensors")));
+        const qint64 dead = deadPid();
+        const qint64 alive = QCoreApplication::applicationPid();
+        const QString deadFile = weights + QStringLiteral(".mamba_x.safetensors.partial-%1-0").arg(dead);
+        const QString deadFolder = weights + QStringLiteral(".mamba_y.partial-%1-1").arg(dead);
+        const QString deadBackup = root + QStringLiteral("/Model/backups/.mamba_x-20260101-000000.zip.partial-%1-0").arg(dead);
+        const QString liveFile = weights + QStringLiteral(".mamba_z.safetensors.partial-%1-0").arg(alive);
+        test::writeBytes(deadFile, "half");
+        QVERIFY(QDir().mkpath(deadFolder));
+        test::writeBytes(deadFolder + QStringLiteral("/model-00001-of-00002.safetensors"), "half");
+        test::writeBytes(deadBackup, "half");
+        test::writeBytes(liveFile, "busy");
+
+        auto report = m.doctor(false);
+        QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+        const QStringList fixed{deadBackup + QStringLiteral(": removed the leftover of an interrupted operation"),
+                                deadFile + QStringLiteral(": removed the leftover of an interrupted operation"),
+                                deadFolder + QStringLiteral(": removed the leftover of an interrupted operation")};
+        QStringList gotFixed = report->fixed;
+        gotFixed.sort();
+        QStringList wantFixed = fixed;
+        wantFixed.sort();
+        QCOMPARE(gotFixed, wantFixed);
+        QStringList problems = report->problems;
+        problems.sort();
+        QStringList want{liveFile + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
+                         weights + QStringLiteral("ocr_native_sample.safetensors: registered as 'ocr_native_sample' but missing"),
+                         weights + QStringLiteral("mamba_extra.safetensors: not in the registry (import it, or run 'doctor --rebuild')")};
+        want.sort();
+        QCOMPARE(problems, want);
+        QVERIFY(!QFileInfo::exists(deadFile));
+        QVERIFY(!QFileInfo::exists(deadFolder));
+        QVERIFY(!QFileInfo::exists(deadBackup));
+        QCOMPARE(test::readFile(liveFile), QByteArray("busy"));
+        QVERIFY(QFileInfo::exists(weights + QStringLiteral("mamba_extra.safetensors"))); // reported, never deleted
+    }
+
+    void doctorRebuildsABrokenRegistry()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString weights = root + QStringLiteral("/Model/weights/");
+        ImportRequest request;
+        request.source = writeSample(scratch() + QStringLiteral("/v1.safetensors"), QStringLiteral("mamba"), 71);
+        request.version = QStringLiteral("v1");
+        request.activate = true;
+        QVERIFY(m.importWeight(request));
+        QVERIFY(QFile::copy(weights + QStringLiteral("ocr_native_sample.safetensors"), weights + QStringLiteral("ocr_native_extra.safetensors")));
+        // A file that changed since registration: the rebuild must record its current checksum.
+        flipLowBit(weights + QStringLiteral("mamba_sample.safetensors"), QFileInfo(weights + QStringLiteral("mamba_sample.safetensors")).size() - 5);
+
+        const QString registryPath = m.registry().path();
+        const QByteArray text = test::readFile(registryPath);
+        const qsizetype cut = text.indexOf("\"weights\"") + 200;
+        QVERIFY(text.indexOf("\"active_weights\"") < cut && text.indexOf("\"mamba_v1\"") < cut);
+        const QByteArray broken = text.left(cut);
+        test::writeBytes(registryPath, broken);
+
+        // Without --rebuild, the doctor only reports and touches nothing.
+        auto report = m.doctor(false);
+        QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+        QCOMPARE(report->problems.size(), 1);
+        QVERIFY2(report->problems.first().startsWith(registryPath + QStringLiteral(": not valid JSON at line ")), qPrintable(report->problems.first()));
+        QCOMPARE(test::readFile(registryPath), broken);
+
+        auto rebuilt = m.doctor(true);
+        QVERIFY2(rebuilt.ok(), qPrintable(test::errorOf(rebuilt)));
+        QCOMPARE(rebuilt->fixed.size(), 2);
+        QVERIFY2(rebuilt->fixed[0].startsWith(QStringLiteral("kept the broken registry as ") + registryPath + QStringLiteral(".broken-")),
+                 qPrintable(rebuilt->fixed[0]));
+        const QString aside = rebuilt->fixed[0].mid(QStringLiteral("kept the broken registry as ").size());
+        QCOMPARE(test::readFile(aside), broken);
+        QCOMPARE(rebuilt->fixed[1], QStringLiteral("rebuilt the registry from 5 weight(s) on disk"));
+        QCOMPARE(rebuilt->problems, QStringList());
+
+        const RegistryData data = loadRegistry(m);
+        QCOMPARE(data.weights.size(), std::size_t(5));
+        const std::map<QString, QString> types{{QStringLiteral("mamba_sample"), QStringLiteral("mamba")},
+                                               {QStringLiteral("mamba_v1"), QStringLiteral("mamba")},
+                                               {QStringLiteral("mamba_multimodal_sample"), QStringLiteral("mamba_multimodal")},
+                                               {QStringLiteral("ocr_native_sample"), QStringLiteral("ocr_native")},
+                                               {QStringLiteral("ocr_native_extra"), QStringLiteral("ocr_native")}};
+        for (const auto &[name, type] : types) {
+            const WeightEntry *w = data.find(name);
+            QVERIFY2(w, qPrintable(name));
+            QCOMPARE(w->modelType, type);
+            QCOMPARE(w->path, QStringLiteral("Model/weights/") + name + QStringLiteral(".safetensors"));
+            QCOMPARE(w->sha256, test::sha256Of(root + QLatin1Char('/') + w->path));
+            QCOMPARE(w->size, quint64(QFileInfo(root + QLatin1Char('/') + w->path).size()));
+            QCOMPARE(w->source, QStringLiteral("recovered by doctor --rebuild"));
+        }
+        // The active weights were read from the broken text: mamba_v1, not the sample.
+        QCOMPARE(data.activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v1"));
+        QCOMPARE(data.activeOf(QStringLiteral("ocr_native")), QStringLiteral("ocr_native_sample"));
+        QCOMPARE(data.activeOf(QStringLiteral("mamba_multimodal")), QStringLiteral("mamba_multimodal_sample"));
+
+        auto after = m.doctor(false);
+        QVERIFY(after.ok());
+        QCOMPARE(after->problems, QStringList());
+        auto verified = m.verify({});
+        QVERIFY(verified.ok());
+        for (const auto &r : *verified)
+            QVERIFY2(r.status == QLatin1String("ok"), qPrintable(r.weight + QLatin1Char(' ') + r.status));
+    }
+
+    // ---------------- names and paths that must be refused
+
+    void hostileNames_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("version");
+        QTest::addColumn<QString>("message");
+        const QString m = QStringLiteral("mamba");
+        QTest::newRow("slash") << m << QStringLiteral("a/b") << QStringLiteral("the version 'a/b' contains a path separator");
+        QTest::newRow("dotdot slash") << m << QStringLiteral("../../x") << QStringLiteral("the version '../../x' contains a path separator");
+        QTest::newRow("backslash") << m << QStringLiteral("..\\x") << QStringLiteral("the version '..\\x' contains a path separator");
+        QTest::newRow("dotdot") << m << QStringLiteral("..") << QStringLiteral("the version '..' contains '..'");
+        QTest::newRow("inner dotdot") << m << QStringLiteral("v..1") << QStringLiteral("the version 'v..1' contains '..'");
+        QTest::newRow("hidden") << m << QStringLiteral(".v1") << QStringLiteral("the version '.v1' starts with '.'");
+        QTest::newRow("newline") << m << QStringLiteral("v1\nrm") << QStringLiteral("the version contains a control character");
+        QTest::newRow("tab") << m << QStringLiteral("v\t1") << QStringLiteral("the version contains a control character");
+        QTest::newRow("nul") << m << QString(QStringLiteral("v1") + QChar(0)) << QStringLiteral("the version contains a control character");
+        QTest::newRow("delete") << m << QString(QStringLiteral("v1") + QChar(0x7f)) << QStringLiteral("the version contains a control character");
+        QTest::newRow("space") << m << QStringLiteral("v 1") << QStringLiteral("the version 'v 1' may only hold letters, digits and _ - . +");
+        QTest::newRow("colon") << m << QStringLiteral("c:x") << QStringLiteral("the version 'c:x' may only hold letters, digits and _ - . +");
+        QTest::newRow("empty type") << QString() << QStringLiteral("v1") << QStringLiteral("the model type is empty");
+        QTest::newRow("type slash") << QStringLiteral("../mamba") << QStringLiteral("v1") << QStringLiteral("the model type '../mamba' contains a path separator");
+        QTest::newRow("type dotdot") << QStringLiteral("mamba..") << QStringLiteral("v1") << QStringLiteral("the model type 'mamba..' contains '..'");
+        QTest::newRow("too long") << m << QString(101, QLatin1Char('v'))
+                                  << QStringLiteral("the version '%1…' is longer than 100 characters").arg(QString(40, QLatin1Char('v')));
+    }
+    void hostileNames()
+    {
+        QFETCH(QString, type);
+        QFETCH(QString, version);
+        QFETCH(QString, message);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const auto before = test::treeSnapshot(QFileInfo(root).absolutePath());
+        const SmallTensors small;
+        QCOMPARE(test::errorOf(m.saveWeights(small.tensors(), type, version, true)), message);
+        if (!type.isEmpty()) { // for import, no type means "guess it"
+            ImportRequest request;
+            request.source = root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+            request.modelType = type;
+            request.version = version;
+            request.activate = true;
+            QCOMPARE(test::errorOf(m.importWeight(request)), message);
+        }
+        const auto after = test::treeSnapshot(QFileInfo(root).absolutePath());
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    void pathsLeavingTheWorkspace_data()
+    {
+        QTest::addColumn<QString>("kind");
+        QTest::newRow("symlink to a file outside") << QStringLiteral("symlink");
+        QTest::newRow("symlinked shard folder") << QStringLiteral("folder symlink");
+        QTest::newRow("relative path with ..") << QStringLiteral("dotdot");
+        QTest::newRow("absolute path") << QStringLiteral("absolute");
+    }
+    void pathsLeavingTheWorkspace()
+    {
+        QFETCH(QString, kind);
+        const QString root = freshWorkspace();
+        const QString outsideDir = scratch();
+        const QString outside = writeSample(outsideDir + QStringLiteral("/secret.safetensors"), QStringLiteral("mamba"), 81);
+        WeightManager m{Workspace(root)};
+        WeightEntry entry;
+        entry.name = QStringLiteral("mamba_evil");
+        entry.modelType = QStringLiteral("mamba");
+        entry.version = QStringLiteral("evil");
+        entry.size = quint64(QFileInfo(outside).size());
+        entry.sha256 = test::sha256Of(outside);
+        entry.created = QDateTime::currentDateTimeUtc();
+        entry.source = QStringLiteral("hand-edited");
+        QString shownPath; // as the message names it
+        QString why = QStringLiteral("; refusing to use it");
+        if (kind == QLatin1String("symlink")) {
+            shownPath = root + QStringLiteral("/Model/weights/mamba_evil.safetensors");
+            QVERIFY(QFile::link(outside, shownPath));
+            entry.path = QStringLiteral("Model/weights/mamba_evil.safetensors");
+            why = QStringLiteral(" (through a symbolic link); refusing to use it");
+        } else if (kind == QLatin1String("folder symlink")) {
+            auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 82);
+            QVERIFY(sample.ok());
+            QVERIFY(writeShardSet(outsideDir, QStringLiteral("model"), sample->tensors, 1 << 20).ok());
+            shownPath = root + QStringLiteral("/Model/weights/mamba_evil");
+            QVERIFY(QFile::link(outsideDir, shownPath));
+            entry.path = QStringLiteral("Model/weights/mamba_evil");
+            entry.sharded = true;
+            why = QStringLiteral(" (through a symbolic link); refusing to use it");
+        } else if (kind == QLatin1String("dotdot")) {
+            entry.path = QDir(root).relativeFilePath(outside);
+            QVERIFY(entry.path.startsWith(QStringLiteral("../")));
+            shownPath = outside;
+        } else {
+            entry.path = outside;
+            shownPath = outside;
+        }
+        QVERIFY(m.registry().update([&](RegistryData &d) -> Status {
+            d.weights[entry.name] = entry;
+            return {};
+        }));
+        const QByteArray registry = test::readFile(m.registry().path());
+        const QString expected = shownPath + QStringLiteral(": leads outside the workspace ") + root + why;
+
+        QCOMPARE(test::errorOf(m.loadWeights(QStringLiteral("mamba"), QStringLiteral("evil"))), expected);
+        QCOMPARE(test::errorOf(m.getWeightPath(QStringLiteral("mamba"), QStringLiteral("evil"))), expected);
+        QCOMPARE(test::errorOf(m.setActiveWeight(QStringLiteral("mamba_evil"))), expected);
+        QCOMPARE(test::readFile(m.registry().path()), registry);
+        auto backup = m.backupWeight(QStringLiteral("mamba_evil"));
+        QCOMPARE(test::errorOf(backup), expected);
+        QCOMPARE(QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden).size(), 0);
+        auto valid = m.validateWeights(QStringLiteral("mamba"), QStringLiteral("evil"), true);
+        QVERIFY(valid.ok());
+        QVERIFY(!valid->passed);
+        QCOMPARE(valid->issues, QStringList{expected});
+        auto doctor = m.doctor(false);
+        QVERIFY(doctor.ok());
+        QVERIFY2(doctor->problems.contains(expected), qPrintable(doctor->problems.join(QLatin1Char('\n'))));
+        // The outside file is intact.
+        QCOMPARE(test::sha256Of(outside), entry.sha256);
+    }
+
+    // A rebuild registers what lies in Model/weights, but never a link that leads outside.
+    void rebuildSkipsLinksLeavingTheWorkspace()
+    {
+        const QString root = freshWorkspace();
+        const QString outside = writeSample(scratch() + QStringLiteral("/secret.safetensors"), QStringLiteral("mamba"), 83);
+        const QString link = root + QStringLiteral("/Model/weights/mamba_evil.safetensors");
+        QVERIFY(QFile::link(outside, link));
+        WeightManager m{Workspace(root)};
+        auto report = m.doctor(true);
+        QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+        QVERIFY(!loadRegistry(m).find(QStringLiteral("mamba_evil")));
+        QVERIFY2(report->problems.contains(link + QStringLiteral(": leads outside the workspace ") + root
+                                           + QStringLiteral(" (through a symbolic link); refusing to use it (not registered)")),
+                 qPrintable(report->problems.join(QLatin1Char('\n'))));
+        QCOMPARE(loadRegistry(m).weights.size(), std::size_t(3));
+    }
+
+    // ---------------- ModelRuntime
+
+    void runtimeBindsEveryExpectedTensor()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        auto runtime = ModelRuntime::create(m, QStringLiteral("mamba"));
+        QVERIFY2(runtime.ok(), qPrintable(test::errorOf(runtime)));
+        QCOMPARE(runtime->weight().name, QStringLiteral("mamba_sample"));
+        const ShapeValidator validator(shippedConfig(QStringLiteral("mamba")));
+        QCOMPARE(runtime->tensors().size(), validator.expectedTensors().size()); // lm_head included, tied
+        const SafetensorsModel &model = runtime->model();
+        for (const ExpectedTensor &e : validator.expectedTensors()) {
+            const BoundTensor *t = runtime->tensor(e.name);
+            QVERIFY2(t, qPrintable(e.name));
+            QCOMPARE(t->name, e.name);
+            QCOMPARE(t->info->shape, e.shape);
+            const ModelTensor *inFile = model.find(t->fileName.toStdString());
+            QVERIFY(inFile);
+            QCOMPARE(t->data.data(), model.data(*inFile).data());
+            QCOMPARE(t->data.size(), std::size_t(t->info->byteSize()));
+        }
+        // The tied lm_head is absent from the sample and served from the embedding.
+        QVERIFY(!model.find("lm_head.weight"));
+        const BoundTensor *head = runtime->tensor(QStringLiteral("lm_head.weight"));
+        const BoundTensor *embedding = runtime->tensor(QStringLiteral("backbone.embedding.weight"));
+        QVERIFY(head && embedding);
+        QCOMPARE(head->fileName, QStringLiteral("backbone.embedding.weight"));
+        QCOMPARE(head->data.data(), embedding->data.data());
+        QCOMPARE(runtime->tensor(QStringLiteral("backbone.embeddings.weight")), embedding); // the alias
+        QCOMPARE(runtime->tensor(QStringLiteral("no.such.tensor")), nullptr);
+        QCOMPARE(runtime->dimension(QStringLiteral("d_model")), std::optional<qint64>(qint64(embedding->info->shape[1])));
+    }
+
+    void runtimeResolvesAliases()
+    {
+        const QString root = freshWorkspace();
+        auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 91);
+        QVERIFY(sample.ok());
+        for (auto &t : sample->tensors) {
+            if (t.name == "backbone.embedding.weight")
+                t.name = "backbone.embeddings.weight"; // transformers' spelling
+        }
+        WeightManager m{Workspace(root)};
+        QVERIFY(m.saveWeights(sample->tensors, QStringLiteral("mamba"), QStringLiteral("hf"), true));
+        auto runtime = ModelRuntime::create(m, QStringLiteral("mamba"));
+        QVERIFY2(runtime.ok(), qPrintable(test::errorOf(runtime)));
+        const BoundTensor *embedding = runtime->tensor(QStringLiteral("backbone.embedding.weight"));
+        QVERIFY(embedding);
+        QCOMPARE(embedding->fileName, QStringLiteral("backbone.embeddings.weight"));
+        const BoundTensor *head = runtime->tensor(QStringLiteral("lm_head.weight"));
+        QVERIFY(head);
+        QCOMPARE(head->fileName, QStringLiteral("backbone.embeddings.weight"));
+        QCOMPARE(head->data.data(), embedding->data.data());
+    }
+
+    void runtimeRefusesAMismatchingWeight()
+    {
+        const QString root = freshWorkspace();
+        const ModelConfig config = shippedConfig(QStringLiteral("mamba"));
+        auto sample = generateSampleWeights(config, 92);
+        QVERIFY(sample.ok());
+        std::vector<TensorWrite> tensors;
+        for (auto t : sample->tensors) {
+            if (t.name == "backbone.norm_f.weight")
+                continue; // missing
+            if (t.name == "backbone.layers.3.mixer.D")
+                t.shape = {t.shape[0] / 2, 2}; // same bytes, wrong shape
+            tensors.push_back(t);
+        }
+        WeightManager m{Workspace(root)};
+        QVERIFY(m.saveWeights(tensors, QStringLiteral("mamba"), QStringLiteral("bad"), false));
+        auto runtime = ModelRuntime::create(m, QStringLiteral("mamba"), QStringLiteral("bad"));
+        QVERIFY(!runtime.ok());
+        const QString path = root + QStringLiteral("/Model/weights/mamba_bad.safetensors");
+        const QString message = runtime.errorString();
+        QVERIFY2(message.startsWith(path + QStringLiteral(": does not fit ") + root + QStringLiteral("/Config/mamba.yaml (mamba: 40 of 42 required tensors match; 1 missing, 1 shape mismatch):\n")),
+                 qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("\n  backbone.layers.3.mixer.D: shape ")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("\n  backbone.norm_f.weight: missing")), qPrintable(message));
+        QCOMPARE(message.count(QLatin1Char('\n')), 2);
+        // The active weight still binds.
+        QVERIFY(ModelRuntime::create(m, QStringLiteral("mamba")).ok());
+        QCOMPARE(test::errorOf(ModelRuntime::create(m, QStringLiteral("gpt"))).left(26), QStringLiteral("unknown model type 'gpt' ("));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWeightManager)
+#include "tst_weightmanager.moc"
