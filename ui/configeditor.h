@@ -52,7 +52,8 @@ public:
     bool save();
     // For closing: true when there is nothing to save, or the user chose Save (and it worked)
     // or Discard; false on Cancel or a failed save.
-    bool maybeSave();
+    // Invokable: MainWindow asks any page with unsaved edits through the meta-object system.
+    Q_INVOKABLE bool maybeSave();
     void setSaveQuestion(SaveQuestion question) { m_question = std::move(question); }
     // Re-reads the file, dropping unsaved changes (one undoable step).
     void reload();

@@ -87,8 +87,9 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(showMismatches, &QCheckBox::toggled, m_mismatches, &QWidget::setVisible);
     connect(m_type, &QComboBox::currentIndexChanged, this, &ImportDialog::updateMismatches);
-    connect(m_type, &QComboBox::currentTextChanged, this, [this, stem](const QString &type) {
-        if (stem.startsWith(type + QLatin1Char('_')) && stem.size() > type.size() + 1)
+    connect(m_type, &QComboBox::currentIndexChanged, this, [this, stem] {
+        const QString type = m_type->currentData().toString();
+        if (!type.isEmpty() && stem.startsWith(type + QLatin1Char('_')) && stem.size() > type.size() + 1)
             m_version->setText(stem.mid(type.size() + 1));
     });
 

@@ -63,6 +63,7 @@ public:
             watcher->deleteLater();
         });
         watcher->setFuture(future);
+        Q_EMIT jobStarted(QFuture<void>(future), title);
         m_jobs.push_back(JobInfo{id, title, 0, QString(), [future]() mutable { future.cancel(); }});
         m_waiters.push_back([future]() mutable { future.waitForFinished(); });
         Q_EMIT jobsChanged();
@@ -76,6 +77,8 @@ public:
     void cancelAllAndWait();
 
 Q_SIGNALS:
+    // For the status bar and the jobs panel, which show progress and offer cancel.
+    void jobStarted(const QFuture<void> &future, const QString &title);
     void jobsChanged();
     void jobProgress(int id, int permille);
     void jobEnded(const QString &title, bool canceled);

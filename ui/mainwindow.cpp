@@ -152,6 +152,7 @@ void MainWindow::rebuildViewMenu()
 {
     m_viewMenu->clear();
     m_viewMenu->addAction(m_toolBar->toggleViewAction());
+    m_viewMenu->addActions(m_permanentViewActions);
     if (TensorBrowser *browser = currentBrowser()) {
         m_viewMenu->addSeparator();
         m_viewMenu->addActions(browser->viewActions());
@@ -221,13 +222,13 @@ void MainWindow::openPath(const QString &path)
         return;
     }
     statusBar()->showMessage(tr("Opening %1\u2026").arg(QDir::toNativeSeparators(path)));
-    m_jobs->track(m_loader->open(path), tr("Opening %1").arg(QFileInfo(path).fileName()));
+    trackJob(m_loader->open(path), tr("Opening %1").arg(QFileInfo(path).fileName()));
 }
 
 void MainWindow::reloadCurrent()
 {
     if (TensorBrowser *browser = currentBrowser())
-        m_jobs->track(m_loader->open(browser->property(kPathProperty).toString()), tr("Reloading"));
+        trackJob(m_loader->open(browser->property(kPathProperty).toString()), tr("Reloading"));
 }
 
 void MainWindow::onLoaded(const QString &path, std::shared_ptr<const SafetensorsModel> model)
@@ -246,7 +247,7 @@ void MainWindow::onLoaded(const QString &path, std::shared_ptr<const Safetensors
         browser->setModel(std::move(model));
         if (!m_browserState.isEmpty())
             browser->restoreState(m_browserState);
-        connect(browser, &TensorBrowser::jobStarted, m_jobs, &JobProgressWidget::track);
+        connect(browser, &TensorBrowser::jobStarted, this, &MainWindow::trackJob);
         connect(browser, &TensorBrowser::message, this, [this](const QString &text) { statusBar()->showMessage(text, 5000); });
         const QIcon icon = Icons::get(info.isDir() || browser->model()->isSharded() ? QStringLiteral("open-folder") : QStringLiteral("tensor"));
         const int index = addPage(browser, icon, title, true);
@@ -290,6 +291,14 @@ void MainWindow::closePage(int index)
 {
     QWidget *page = m_tabs->widget(index);
     if (!page || page->property("tantraPermanent").toBool())
+        return;
+    // A page with unsaved edits (the config editor) says whether it may go.
+    bool mayClose = true;
+    if (page->metaObject()->indexOfMethod("maybeSave()") >= 0) {
+        m_tabs->setCurrentIndex(index);
+        QMetaObject::invokeMethod(page, "maybeSave", Qt::DirectConnection, Q_RETURN_ARG(bool, mayClose));
+    }
+    if (!mayClose)
         return;
     if (auto *browser = qobject_cast<TensorBrowser *>(page))
         m_browserState = browser->saveState();
@@ -346,12 +355,24 @@ void MainWindow::dropEvent(QDropEvent *event)
     if (paths.isEmpty())
         return;
     event->acceptProposedAction();
-    for (const QString &path : paths)
-        openPath(path);
+    for (const QString &path : paths) {
+        if (!m_dropHandler || !m_dropHandler(path))
+            openPath(path);
+    }
+}
+
+void MainWindow::trackJob(const QFuture<void> &future, const QString &description)
+{
+    m_jobs->track(future, description);
+    Q_EMIT jobTracked(future, description);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (m_closeGuard && !m_closeGuard()) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("mainWindow/state"), saveState());

@@ -2,6 +2,9 @@
 
 #include <QMainWindow>
 
+#include <QFuture>
+
+#include <functional>
 #include <memory>
 
 class QStackedWidget;
@@ -44,14 +47,25 @@ public:
     TensorBrowser *browserFor(const QString &path) const;
     TensorBrowser *currentBrowser() const;
 
+    // Hooks for the workspace wiring (WorkspaceController), so this frame needs no workspace
+    // logic: a dropped path goes to the handler first (true: handled); the close guard may
+    // refuse to close (unsaved edits) and stops jobs; permanent View actions survive the
+    // menu's rebuild.
+    void setDropHandler(std::function<bool(const QString &)> handler) { m_dropHandler = std::move(handler); }
+    void setCloseGuard(std::function<bool()> guard) { m_closeGuard = std::move(guard); }
+    void addPermanentViewAction(QAction *action) { m_permanentViewActions.push_back(action); }
+
 public Q_SLOTS:
     void openFileDialog();
     void openFolderDialog();
     void reloadCurrent();
     void closeCurrentPage();
     void showAbout();
+    // Shows a background job in the status bar (and, through jobTracked, in the jobs panel).
+    void trackJob(const QFuture<void> &future, const QString &description);
 
 Q_SIGNALS:
+    void jobTracked(const QFuture<void> &future, const QString &description);
     // The model at `path` is on screen, in browserFor(path).
     void modelOpened(const QString &path);
     void openFailed(const QString &path, const QString &message);
@@ -84,6 +98,9 @@ private:
     ModelLoader *m_loader = nullptr;
     RecentFiles *m_recent = nullptr;
     QByteArray m_browserState;
+    std::function<bool(const QString &)> m_dropHandler;
+    std::function<bool()> m_closeGuard;
+    QList<QAction *> m_permanentViewActions;
 };
 
 } // namespace tantra

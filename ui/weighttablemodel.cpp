@@ -26,7 +26,11 @@ void WeightTableModel::refresh(const WorkspaceSession &session, const QString &t
         for (const auto &[name, w] : data.weights) {
             if (!type.isEmpty() && w.modelType != type)
                 continue;
-            rows.push_back(Row{w, data.activeOf(w.modelType) == name, session.checksumState(name)});
+            // A passed deep validation re-hashed the file against the registry: that counts.
+            ChecksumState checksum = session.checksumState(name);
+            if (checksum == ChecksumState::NotChecked && w.validation.deep && w.validation.status == QLatin1String("passed"))
+                checksum = ChecksumState::Verified;
+            rows.push_back(Row{w, data.activeOf(w.modelType) == name, checksum});
         }
     }
     setRows(std::move(rows));

@@ -37,6 +37,9 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_types->setSpacing(2);
     m_types->setUniformItemSizes(true);
     m_types->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_types->setMinimumWidth(250);
+    m_types->setTextElideMode(Qt::ElideMiddle);
+    m_types->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
     m_newType->setText(tr("New model type…"));
     m_newType->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -57,8 +60,11 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_weights->verticalHeader()->hide();
     m_weights->setAlternatingRowColors(true);
     m_weights->setWordWrap(false);
+    // A few dozen weights per type at most: fitting columns to their contents is cheap and
+    // keeps names whole; the last column takes what is left.
+    m_weights->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_weights->horizontalHeader()->setStretchLastSection(true);
-    m_weights->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_weights->horizontalHeader()->setMinimumSectionSize(60);
 
     m_filter->setPlaceholderText(tr("Filter weights by name"));
     m_filter->setClearButtonEnabled(true);
@@ -91,7 +97,7 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_splitter->setStretchFactor(0, 0);
     m_splitter->setStretchFactor(1, 3);
     m_splitter->setStretchFactor(2, 2);
-    m_splitter->setSizes({230, 640, 380});
+    m_splitter->setSizes({260, 700, 420});
     m_splitter->setObjectName(QStringLiteral("workspaceSplitter"));
 
     auto *layout = new QVBoxLayout(this);
@@ -183,8 +189,15 @@ void WorkspacePage::refreshWeights()
     if (currentRow >= 0)
         m_weights->selectionModel()->setCurrentIndex(m_proxy->mapFromSource(m_weightModel->index(currentRow, 0)),
                                                      QItemSelectionModel::NoUpdate);
-    if (m_weights->horizontalHeader()->sectionSize(WeightTableModel::NameColumn) < 60)
-        m_weights->resizeColumnsToContents();
+    // Something useful in the details pane from the start: the active weight, else the newest.
+    if (m_weights->selectionModel()->selectedRows().isEmpty() && m_proxy->rowCount() > 0) {
+        QModelIndex pick = m_proxy->index(0, 0);
+        for (int r = 0; r < m_proxy->rowCount(); ++r) {
+            if (m_proxy->index(r, 0).data(WeightTableModel::ActiveRole).toBool())
+                pick = m_proxy->index(r, 0);
+        }
+        m_weights->selectionModel()->setCurrentIndex(pick, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    }
     updateDetails();
 }
 

@@ -45,6 +45,11 @@ int runListWeights(Context &ctx)
         rows.push_back({active ? QStringLiteral("*") : QString(), w->name, w->modelType, w->version, humanBytes(w->size),
                         w->created.toString(QStringLiteral("yyyy-MM-dd HH:mm")), w->sha256.left(12), checkState(*w)});
     }
+    if (ctx.parser.isSet(QStringLiteral("quiet"))) {
+        for (const WeightEntry *w : weights)
+            ctx.outLine(w->name);
+        return ExitOk;
+    }
     if (ctx.parser.isSet(kJson)) {
         printJson(ctx, array);
         return ExitOk;
@@ -157,7 +162,11 @@ int runImport(Context &ctx)
 Command listWeightsCommand()
 {
     return {"list-weights", "[TYPE]", "List registered weights (all, or one model type's)",
-            [](QCommandLineParser &p) { p.addOption(kJson); }, runListWeights};
+            [](QCommandLineParser &p) {
+                p.addOption(kJson);
+                p.addOption({{QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("Print only the weight names, one per line.")});
+            },
+            runListWeights};
 }
 
 Command setActiveCommand()

@@ -105,7 +105,9 @@ int runListModels(Context &ctx)
         rows.push_back({type, active.isEmpty() ? QStringLiteral("-") : active, QString::number(weights.size()), humanBytes(bytes),
                         hasConfig ? manager->workspace().relativePath(config) : QStringLiteral("(no config)")});
     }
-    if (ctx.parser.isSet(kJson))
+    if (ctx.parser.isSet(QStringLiteral("quiet")))
+        ctx.out(types.isEmpty() ? QString() : types.join(QLatin1Char('\n')) + QLatin1Char('\n'));
+    else if (ctx.parser.isSet(kJson))
         printJson(ctx, array);
     else
         ctx.out(formatTable({QStringLiteral("MODEL TYPE"), QStringLiteral("ACTIVE"), QStringLiteral("WEIGHTS"), QStringLiteral("SIZE"),
@@ -185,7 +187,12 @@ Command doctorCommand()
 
 Command listModelsCommand()
 {
-    return {"list-models", "", "List model types with their active weight, weight count and disk use", addJson, runListModels};
+    return {"list-models", "", "List model types with their active weight, weight count and disk use",
+            [](QCommandLineParser &p) {
+                addJson(p);
+                p.addOption({{QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("Print only the type names, one per line.")});
+            },
+            runListModels};
 }
 
 Command configCommand()

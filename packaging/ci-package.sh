@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the .deb and .tar.gz from the release preset, validates the desktop metadata,
+# installs the package on this machine and smoke-tests the installed binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmake --preset release
+cmake --build --preset release -j "$(nproc)"
+(cd build/release && cpack -G "DEB;TGZ")
+deb=$(ls "$PWD"/build/release/tantra-weight-manager_*_amd64.deb)
+dpkg-deb --info "$deb"
+dpkg-deb --contents "$deb"
+
+desktop-file-validate packaging/org.tantra.WeightManager.desktop
+appstream-util validate-relax --nonet packaging/org.tantra.WeightManager.metainfo.xml
+
+sudo=()
+[[ $(id -u) -ne 0 ]] && sudo=(sudo)
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$deb"
+
+# From the installed paths, not the build tree.
+cd /
+tantra-model-manager --version
+tantra-weights --version
+ws=$(mktemp -d)
+tantra-model-manager --root "$ws" setup
+tantra-model-manager --root "$ws" validate mamba --version sample --deep
+tantra-model-manager --root "$ws" list-weights
+QT_QPA_PLATFORM=offscreen tantra-weights --smoke-test --workspace "$ws"
+man -w tantra-model-manager
+man -w tantra-weights
+test -f /usr/share/bash-completion/completions/tantra-model-manager
+grep -q 'safetensors' /usr/share/mime/globs2 || { echo "the .safetensors MIME type is not registered" >&2; exit 1; }
+rm -rf "$ws"
+echo "package OK: $deb"

@@ -1,0 +1,289 @@
+// The workspace side of the desktop app: the page, its models, actions, drag-and-drop import,
+// cancellation, and living with other processes that change the workspace.
+#include "cleanupdialog.h"
+#include "importdialog.h"
+#include "jobrunner.h"
+#include "mainwindow.h"
+#include "modeltypelistmodel.h"
+#include "safetensorswriter.h"
+#include "tensorbrowser.h"
+#include "testutil.h"
+#include "weightmanager.h"
+#include "weighttablemodel.h"
+#include "workspaceactions.h"
+#include "workspacecontroller.h"
+#include "workspacepage.h"
+#include "workspacesession.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProcess>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QElapsedTimer>
+#include <QTimer>
+
+using namespace tantra;
+
+namespace {
+
+// Closes a dialog left open by a failed check inside a whenDialogOpens callback, so a
+// failure reports instead of hanging in exec().
+struct RejectOnExit
+{
+    QWidget *dialog;
+    ~RejectOnExit()
+    {
+        if (auto *d = qobject_cast<QDialog *>(dialog); d && d->isVisible())
+            d->reject();
+    }
+};
+
+// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise).
+void whenDialogOpens(std::function<void(QWidget *)> onDialog)
+{
+    auto *timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
+        if (QWidget *modal = QApplication::activeModalWidget()) {
+            timer->stop();
+            timer->deleteLater();
+            RejectOnExit guard{modal};
+            onDialog(modal);
+        }
+    });
+    timer->start();
+}
+
+
+} // namespace
+
+class TestGuiWorkspace : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear();
+        QVERIFY(m_dir.isValid());
+        m_root = m_dir.filePath(QStringLiteral("ws"));
+        QVERIFY(QDir().mkpath(m_root));
+        WeightManager manager{Workspace(m_root)};
+        auto setup = manager.setup();
+        QVERIFY2(setup.ok(), qPrintable(setup.ok() ? QString() : setup.errorString()));
+    }
+
+    void modelsStayConsistent()
+    {
+        WorkspaceSession session;
+        ModelTypeListModel types;
+        WeightTableModel weights;
+        // Testers first, then fill: every reset and row is checked as it happens.
+        QAbstractItemModelTester typesTester(&types, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester weightsTester(&weights, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(session.open(m_root).ok());
+        types.refresh(session);
+        weights.refresh(session, QString());
+        QCOMPARE(types.rowCount(), 3);
+        QCOMPARE(types.rows()[0].type, QStringLiteral("mamba"));
+        QCOMPARE(types.rows()[0].active, QStringLiteral("mamba_sample"));
+        QCOMPARE(weights.rowCount(), 3);
+        // Sizes sort as numbers: the typed role carries bytes, not text.
+        const int row = weights.rowOf(QStringLiteral("mamba_multimodal_sample"));
+        QVERIFY(row >= 0);
+        QCOMPARE(weights.index(row, WeightTableModel::SizeColumn).data(WeightTableModel::SortRole).toULongLong(),
+                 weights.rows()[std::size_t(row)].entry.size);
+    }
+
+    void selectTypeAndActivate()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        WorkspacePage *page = controller.page();
+        page->selectType(QStringLiteral("mamba"));
+        QCOMPARE(page->currentType(), QStringLiteral("mamba"));
+
+        // A second mamba weight to switch to.
+        WeightManager manager{Workspace(m_root)};
+        auto sample = manager.loadWeights(QStringLiteral("mamba"));
+        QVERIFY(sample.ok());
+        std::vector<TensorWrite> tensors;
+        for (const auto &t : sample->tensors())
+            tensors.push_back(TensorWrite{t.info->name, t.info->dtype, t.info->shape, sample->data(t)});
+        QVERIFY(manager.saveWeights(tensors, QStringLiteral("mamba"), QStringLiteral("v2"), false).ok());
+        controller.session()->reload();
+
+        page->selectWeight(QStringLiteral("mamba_v2"));
+        QCOMPARE(page->selectedWeights(), QStringList{QStringLiteral("mamba_v2")});
+        QVERIFY(controller.actions()->setActive()->isEnabled());
+        controller.actions()->setActive()->trigger();
+        auto data = manager.snapshot();
+        QVERIFY(data.ok());
+        QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v2"));
+        // The active weight cannot be removed: the action says so by being disabled.
+        page->selectWeight(QStringLiteral("mamba_v2"));
+        QVERIFY(!controller.actions()->remove()->isEnabled());
+        // Back, for the other tests.
+        QVERIFY(manager.setActiveWeight(QStringLiteral("mamba_sample")).ok());
+    }
+
+    void dropImportsAFile()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        // A copy of the ocr sample outside the workspace, named so the version is suggested.
+        const QString source = m_dir.filePath(QStringLiteral("ocr_native_v7.safetensors"));
+        QFile::remove(source);
+        QVERIFY(QFile::copy(m_root + QStringLiteral("/Model/weights/ocr_native_sample.safetensors"), source));
+
+        bool dialogSeen = false;
+        whenDialogOpens([&](QWidget *dialog) {
+            auto *import = qobject_cast<ImportDialog *>(dialog);
+            QVERIFY2(import, dialog->metaObject()->className());
+            QTRY_VERIFY(import->isAnalysed());
+            dialogSeen = true;
+            // The type is guessed from the shape rules, the version from the file name.
+            QCOMPARE(import->typeCombo()->currentData().toString(), QStringLiteral("ocr_native"));
+            QCOMPARE(import->versionEdit()->text(), QStringLiteral("v7"));
+            import->accept();
+        });
+        auto *mime = new QMimeData;
+        mime->setUrls({QUrl::fromLocalFile(source)});
+        // As a real drag does: enter first (Qt delivers the drop only to an accepted target).
+        QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(50, 50), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
+        QVERIFY(dialogSeen);
+        WeightManager manager{Workspace(m_root)};
+        QTRY_VERIFY_WITH_TIMEOUT(manager.snapshot()->find(QStringLiteral("ocr_native_v7")) != nullptr, 10000);
+        QTRY_VERIFY(!controller.jobs()->isBusy());
+        // It shows up in the page without a manual refresh.
+        page(controller)->selectType(QStringLiteral("ocr_native"));
+        QTRY_VERIFY(controller.page()->weightModel()->rowOf(QStringLiteral("ocr_native_v7")) >= 0);
+        delete mime;
+    }
+
+    void dropOfANonWeightIsRefusedWithAReason()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        const QString junk = test::writeBytes(m_dir.filePath(QStringLiteral("notes.safetensors")), QByteArray("hello, not weights"));
+        QString shown;
+        whenDialogOpens([&](QWidget *dialog) {
+            auto *import = qobject_cast<ImportDialog *>(dialog);
+            QVERIFY(import);
+            QTRY_VERIFY(import->isAnalysed());
+            shown = import->summaryLabel()->text();
+            import->reject();
+        });
+        QVERIFY(!controller.actions()->importPath(junk)); // refused: nothing was imported
+        QVERIFY2(shown.contains(QStringLiteral("cannot be imported")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("notes.safetensors")), qPrintable(shown));
+    }
+
+    void cleanupPreviewNeverListsTheActiveWeight()
+    {
+        WeightManager manager{Workspace(m_root)};
+        CleanupDialog dialog(&manager, QStringLiteral("mamba"));
+        dialog.keepSpin()->setValue(0);
+        const QString active = manager.snapshot()->activeOf(QStringLiteral("mamba"));
+        QVERIFY(!active.isEmpty());
+        QVERIFY(!dialog.toRemove().isEmpty());
+        QVERIFY(!dialog.toRemove().contains(active));
+        for (int i = 0; i < dialog.preview()->count(); ++i)
+            QVERIFY(!dialog.preview()->item(i)->text().startsWith(active + QLatin1Char(' ')));
+    }
+
+    void cancelledJobChangesNothing()
+    {
+        // A weight big enough that its backup takes a while: 1 GiB of zeros (a sparse file).
+        WeightManager manager{Workspace(m_root)};
+        const QString path = manager.finalPathFor(QStringLiteral("mamba"), QStringLiteral("huge"), false);
+        QVERIFY(writeSparseSafetensors(path, {TensorSpec{"w", Dtype::F32, {256, 1024, 1024}}}).ok());
+        QVERIFY(manager.registerInPlace(QStringLiteral("mamba"), QStringLiteral("huge"), path, false, QStringLiteral("test"), false, nullptr).ok());
+        const QByteArray registryBefore = [&] {
+            QFile f(manager.workspace().registryPath());
+            f.open(QIODevice::ReadOnly);
+            return f.readAll();
+        }();
+        const QStringList backupsBefore = QDir(manager.workspace().backupsDir()).entryList(QDir::Files | QDir::Hidden);
+
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        controller.page()->selectType(QStringLiteral("mamba"));
+        controller.page()->selectWeight(QStringLiteral("mamba_huge"));
+        QSignalSpy ended(controller.jobs(), &JobRunner::jobEnded);
+        controller.actions()->backup()->trigger();
+        QVERIFY(controller.jobs()->isBusy());
+        QTest::qWait(150);
+        controller.jobs()->cancel(controller.jobs()->jobs().front().id);
+        QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 20000);
+        QCOMPARE(ended.first().at(1).toBool(), true); // cancelled, so no result was applied
+
+        QCOMPARE(QDir(manager.workspace().backupsDir()).entryList(QDir::Files | QDir::Hidden), backupsBefore);
+        QFile f(manager.workspace().registryPath());
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), registryBefore);
+        QVERIFY(manager.removeWeight(QStringLiteral("mamba_huge")).ok());
+    }
+
+    void followsChangesFromOtherProcesses()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        controller.page()->selectType(QStringLiteral("mamba_multimodal"));
+        controller.page()->selectWeight(QStringLiteral("mamba_multimodal_sample"));
+        QSignalSpy changed(controller.session(), &WorkspaceSession::changed);
+
+        // The CLI, as a training script would call it, registers a new weight.
+        const QString source = m_dir.filePath(QStringLiteral("mm.safetensors"));
+        QFile::remove(source);
+        QVERIFY(QFile::copy(m_root + QStringLiteral("/Model/weights/mamba_multimodal_sample.safetensors"), source));
+        QProcess cli;
+        cli.start(test::cliPath(), {QStringLiteral("--root"), m_root, QStringLiteral("import"), source, QStringLiteral("--version"),
+                                    QStringLiteral("external")});
+        QVERIFY(cli.waitForFinished(30000));
+        QCOMPARE(cli.exitCode(), 0);
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_VERIFY_WITH_TIMEOUT(controller.page()->weightModel()->rowOf(QStringLiteral("mamba_multimodal_external")) >= 0, 3000);
+        // The promise is "within a second" of the change; the CLI's own exit is included here.
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+        // The user's selection survived the refresh.
+        QCOMPARE(controller.page()->selectedWeights(), QStringList{QStringLiteral("mamba_multimodal_sample")});
+    }
+
+private:
+    static WorkspacePage *page(WorkspaceController &c) { return c.page(); }
+
+    QTemporaryDir m_dir;
+    QString m_root;
+};
+
+QTEST_MAIN(TestGuiWorkspace)
+#include "tst_gui_workspace.moc"

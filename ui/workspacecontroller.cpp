@@ -1,0 +1,351 @@
+#include "workspacecontroller.h"
+
+#include "configeditor.h"
+#include "icons.h"
+#include "jobrunner.h"
+#include "jobspanel.h"
+#include "jobprogresswidget.h"
+#include "mainwindow.h"
+#include "shapevalidator.h"
+#include "tensorbrowser.h"
+#include "workspaceactions.h"
+#include "workspacepage.h"
+#include "workspacesession.h"
+
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace tantra {
+
+namespace {
+
+const QString kRecentKey = QStringLiteral("workspaces/recent");
+const QString kLastKey = QStringLiteral("workspaces/last");
+const QString kDemoOfferedKey = QStringLiteral("workspaces/demoOffered");
+
+} // namespace
+
+WorkspaceController::WorkspaceController(MainWindow *window)
+    : QObject(window),
+      m_window(window),
+      m_session(new WorkspaceSession(this)),
+      m_jobs(new JobRunner(this)),
+      m_page(new WorkspacePage(m_session)),
+      m_actions(new WorkspaceActions(m_session, m_page, m_jobs, window)),
+      m_jobsPanel(new JobsPanel),
+      m_jobsDock(new QDockWidget(tr("Jobs"), window))
+{
+    m_page->setParent(window);
+    m_page->hide();
+    m_jobsDock->setObjectName(QStringLiteral("jobsDock"));
+    m_jobsDock->setWidget(m_jobsPanel);
+    m_jobsDock->setAllowedAreas(Qt::BottomDockWidgetArea | Qt::RightDockWidgetArea);
+    window->addDockWidget(Qt::BottomDockWidgetArea, m_jobsDock);
+    m_jobsDock->hide();
+
+    connect(m_jobs, &JobRunner::jobStarted, window, &MainWindow::trackJob);
+    connect(window, &MainWindow::jobTracked, m_jobsPanel, &JobsPanel::track);
+    connect(m_jobs, &JobRunner::jobEnded, this, [this](const QString &title, bool canceled) {
+        if (canceled)
+            m_window->statusBar()->showMessage(tr("%1: cancelled; nothing was changed").arg(title), 6000);
+    });
+    connect(m_actions, &WorkspaceActions::statusMessage, this, [this](const QString &text) { m_window->statusBar()->showMessage(text, 8000); });
+    connect(m_actions, &WorkspaceActions::openInBrowser, this, &WorkspaceController::openWeightInBrowser);
+    connect(m_actions, &WorkspaceActions::editConfigRequested, this, &WorkspaceController::openConfigEditor);
+    connect(window, &MainWindow::modelOpened, this, &WorkspaceController::applyShapeIssues);
+    window->setDropHandler([this](const QString &path) { return handleDrop(path); });
+    window->setCloseGuard([this] {
+        // Unsaved configs first; then stop every job cleanly before the window goes.
+        for (int i = 0; i < m_window->pages()->count(); ++i) {
+            if (auto *editor = qobject_cast<ConfigEditor *>(m_window->pages()->widget(i))) {
+                m_window->pages()->setCurrentIndex(i);
+                if (!editor->maybeSave())
+                    return false;
+            }
+        }
+        m_jobs->cancelAllAndWait();
+        return true;
+    });
+    createMenus();
+}
+
+WorkspaceController::~WorkspaceController()
+{
+    m_jobs->cancelAllAndWait();
+}
+
+void WorkspaceController::createMenus()
+{
+    QMenuBar *bar = m_window->menuBar();
+    QMenu *workspace = new QMenu(tr("&Workspace"), bar);
+    QMenu *weight = new QMenu(tr("W&eight"), bar);
+    bar->insertMenu(m_window->viewMenu()->menuAction(), workspace);
+    bar->insertMenu(m_window->viewMenu()->menuAction(), weight);
+
+    QAction *open = workspace->addAction(Icons::get(QStringLiteral("workspace")), tr("&Open Workspace…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(m_window, tr("Open Workspace"), m_session->root());
+        if (!dir.isEmpty())
+            openWorkspace(dir);
+    });
+    open->setShortcut(QKeySequence(tr("Ctrl+Alt+O")));
+    open->setToolTip(tr("Open a folder holding Model/ and Config/ (Ctrl+Alt+O)"));
+    m_recentMenu = workspace->addMenu(Icons::get(QStringLiteral("recent")), tr("Recent &Workspaces"));
+    workspace->addAction(Icons::get(QStringLiteral("app")), tr("Open &Demo Workspace"), this, &WorkspaceController::openDemo);
+    workspace->addSeparator();
+    workspace->addAction(m_actions->import());
+    workspace->addAction(m_actions->newModelType());
+    workspace->addAction(m_actions->editConfig());
+    workspace->addSeparator();
+    workspace->addAction(m_actions->validateAll());
+    workspace->addAction(m_actions->verify());
+    workspace->addAction(m_actions->cleanup());
+    workspace->addAction(m_actions->restore());
+    workspace->addSeparator();
+    workspace->addAction(m_actions->repair());
+    rebuildRecentMenu();
+
+    weight->addAction(m_actions->browseTensors());
+    weight->addAction(m_actions->setActive());
+    weight->addSeparator();
+    weight->addAction(m_actions->validate());
+    weight->addAction(m_actions->verify());
+    weight->addAction(m_actions->backup());
+    weight->addSeparator();
+    weight->addAction(m_actions->remove());
+
+    QAction *jobs = m_jobsDock->toggleViewAction();
+    jobs->setText(tr("&Jobs Panel"));
+    jobs->setShortcut(QKeySequence(tr("Ctrl+J")));
+    m_window->viewMenu()->addAction(jobs);
+    m_window->addPermanentViewAction(jobs);
+
+    QToolBar *tools = m_window->mainToolBar();
+    tools->addSeparator();
+    tools->addAction(m_actions->import());
+    tools->addAction(m_actions->setActive());
+    tools->addAction(m_actions->validate());
+    tools->addAction(m_actions->verify());
+    tools->addAction(m_actions->backup());
+    tools->addAction(m_actions->cleanup());
+}
+
+QString WorkspaceController::demoPath()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)).filePath(QStringLiteral("tantra-weight-manager/demo"));
+}
+
+bool WorkspaceController::isWorkspaceFolder(const QString &path)
+{
+    return QFileInfo(path).isDir() && Workspace(path).hasLayout();
+}
+
+void WorkspaceController::openCommandLinePath(const QString &path)
+{
+    if (isWorkspaceFolder(path))
+        openWorkspace(path, false);
+    else
+        m_window->openPath(path);
+}
+
+bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
+{
+    if (!isWorkspaceFolder(root)) {
+        if (!offerSetup) {
+            QMessageBox::warning(m_window, tr("Open Workspace"), tr("%1 is not a Tantra workspace.").arg(QDir::toNativeSeparators(root)));
+            return false;
+        }
+        const auto answer = QMessageBox::question(
+                m_window, tr("Set up a workspace?"),
+                tr("%1 has no Model/weights and Config folders.\n\nSet it up as a workspace? This creates the folders, the default "
+                   "model configs and a sample weight per model type; existing files are kept (legacy weights are migrated).")
+                        .arg(QDir::toNativeSeparators(root)));
+        if (answer == QMessageBox::Yes)
+            setUpWorkspace(root, true);
+        return false;
+    }
+    if (auto opened = m_session->open(root); !opened) {
+        QMessageBox::warning(m_window, tr("Open Workspace"), opened.errorString());
+        return false;
+    }
+    if (m_window->pages()->indexOf(m_page) < 0)
+        m_window->addPage(m_page, Icons::get(QStringLiteral("workspace")), tr("Workspace"), false);
+    const int index = m_window->pages()->indexOf(m_page);
+    m_window->pages()->setTabText(index, QFileInfo(m_session->root()).fileName());
+    m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(m_session->root()));
+    m_window->pages()->setCurrentIndex(index);
+    addRecent(m_session->root());
+    m_window->statusBar()->showMessage(tr("Workspace %1: %n weight(s)", nullptr, int(m_session->registry().weights.size()))
+                                               .arg(QDir::toNativeSeparators(m_session->root())),
+                                       6000);
+    m_actions->updateEnabled();
+    Q_EMIT workspaceOpened(m_session->root());
+    return true;
+}
+
+void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen)
+{
+    const Workspace ws(root);
+    m_jobs->run<JobOutcome>(
+            tr("Setting up %1").arg(QFileInfo(root).fileName()),
+            [ws](JobContext &job) {
+                if (!QDir().mkpath(ws.root()))
+                    return JobOutcome{false, QObject::tr("Cannot create %1").arg(ws.root()), {}};
+                WeightManager manager(ws);
+                auto report = manager.setup(&job);
+                if (!report)
+                    return JobOutcome{false, QObject::tr("Setup failed"), {report.errorString()}};
+                return JobOutcome{true, QObject::tr("Workspace ready: %n sample weight(s)", nullptr, int(report->samples.size())), {}};
+            },
+            this, [this, root, thenOpen](const JobOutcome &outcome) {
+                if (!outcome.ok) {
+                    QMessageBox::warning(m_window, tr("Set up workspace"), outcome.summary + QLatin1Char('\n') + outcome.details.join(QLatin1Char('\n')));
+                    return;
+                }
+                m_window->statusBar()->showMessage(outcome.summary, 6000);
+                if (thenOpen)
+                    openWorkspace(root, false);
+            });
+}
+
+void WorkspaceController::openDemo()
+{
+    const QString path = demoPath();
+    if (isWorkspaceFolder(path))
+        openWorkspace(path, false);
+    else
+        setUpWorkspace(path, true);
+}
+
+void WorkspaceController::restoreLastOrOfferDemo()
+{
+    QSettings settings;
+    const QString last = settings.value(kLastKey).toString();
+    if (!last.isEmpty() && isWorkspaceFolder(last)) {
+        openWorkspace(last, false);
+        return;
+    }
+    if (settings.value(kDemoOfferedKey).toBool())
+        return;
+    settings.setValue(kDemoOfferedKey, true);
+    const auto answer = QMessageBox::question(
+            m_window, tr("Welcome to Tantra Weight Manager"),
+            tr("Create a demo workspace with sample weights for the mamba, mamba_multimodal and ocr_native model types?\n\n"
+               "It goes to %1 and takes about 15 MB. You can open your own workspace at any time from the Workspace menu.")
+                    .arg(QDir::toNativeSeparators(demoPath())));
+    if (answer == QMessageBox::Yes)
+        openDemo();
+}
+
+void WorkspaceController::addRecent(const QString &root)
+{
+    QSettings settings;
+    QStringList recent = settings.value(kRecentKey).toStringList();
+    recent.removeAll(root);
+    recent.prepend(root);
+    while (recent.size() > 8)
+        recent.removeLast();
+    settings.setValue(kRecentKey, recent);
+    settings.setValue(kLastKey, root);
+    rebuildRecentMenu();
+}
+
+void WorkspaceController::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(kRecentKey).toStringList();
+    for (const QString &root : recent) {
+        QAction *a = m_recentMenu->addAction(QDir::toNativeSeparators(root), this, [this, root] { openWorkspace(root); });
+        a->setEnabled(isWorkspaceFolder(root));
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+bool WorkspaceController::handleDrop(const QString &path)
+{
+    // Without a workspace a drop just opens the file for browsing; with one, it is an import
+    // (the dialog also offers to only browse it).
+    if (!m_session->isOpen())
+        return false;
+    if (isWorkspaceFolder(path))
+        return openWorkspace(path, false);
+    m_window->raise();
+    m_window->activateWindow();
+    m_actions->importPath(path);
+    return true;
+}
+
+void WorkspaceController::openWeightInBrowser(const QString &path, const QString &title, const QString &modelType)
+{
+    Q_UNUSED(title);
+    m_typeForPath.insert(QFileInfo(path).absoluteFilePath(), modelType);
+    if (TensorBrowser *browser = m_window->browserFor(path)) {
+        m_window->pages()->setCurrentWidget(browser);
+        return;
+    }
+    m_window->openPath(path);
+}
+
+void WorkspaceController::applyShapeIssues(const QString &path)
+{
+    const QString type = m_typeForPath.value(QFileInfo(path).absoluteFilePath());
+    TensorBrowser *browser = m_window->browserFor(path);
+    if (type.isEmpty() || !browser || !m_session->isOpen())
+        return;
+    auto config = m_session->manager()->configs().getConfig(type);
+    if (!config) {
+        m_window->statusBar()->showMessage(config.errorString(), 8000);
+        return;
+    }
+    std::shared_ptr<const SafetensorsModel> model = browser->model();
+    // One validator for all tensors; 100,000 lookups still belong off the GUI thread.
+    auto *watcher = new QFutureWatcher<QHash<QString, QString>>(this);
+    QPointer<TensorBrowser> target(browser);
+    connect(watcher, &QFutureWatcherBase::finished, this, [watcher, target] {
+        if (target)
+            target->setTensorIssues(watcher->result());
+        watcher->deleteLater();
+    });
+    watcher->setFuture(QtConcurrent::run([model, cfg = std::move(config).value()] {
+        QHash<QString, QString> issues;
+        const ShapeValidator validator(cfg);
+        const ShapeReport report = validator.validate(tensorShapesOf(*model));
+        for (const auto &issue : report.issues) {
+            if (issue.kind != ShapeIssue::Kind::Missing && !issue.tensor.isEmpty())
+                issues.insert(issue.tensor, issue.message);
+        }
+        return issues;
+    }));
+}
+
+void WorkspaceController::openConfigEditor(const QString &modelType)
+{
+    for (int i = 0; i < m_window->pages()->count(); ++i) {
+        auto *editor = qobject_cast<ConfigEditor *>(m_window->pages()->widget(i));
+        if (editor && editor->modelType() == modelType) {
+            m_window->pages()->setCurrentIndex(i);
+            return;
+        }
+    }
+    auto *editor = new ConfigEditor(m_session, modelType);
+    const int index = m_window->addPage(editor, Icons::get(QStringLiteral("config")), editor->title(), true);
+    Q_UNUSED(index);
+    connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] {
+        const int at = m_window->pages()->indexOf(editor);
+        if (at >= 0)
+            m_window->pages()->setTabText(at, editor->title());
+    });
+}
+
+} // namespace tantra
