@@ -11,6 +11,9 @@
 #include <cstring>
 #include <vector>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -82,6 +85,35 @@ struct Unaligned
         std::memcpy(&v, p + i * sizeof(T), sizeof(T));
         return v;
     }
+};
+
+// Keeps the kernel reading ahead of a sweep over [begin, end). MappedFile maps with
+// MADV_RANDOM, which turns readahead off: on a file not yet in the page cache, statistics
+// then fault it in a page at a time, measured at 0.04 GB/s against 0.4-0.6 GB/s with these
+// hints on this project's test machine. MADV_WILLNEED starts the reads of the next window
+// without waiting and changes no state of the mapping; on cached pages it costs nothing
+// measurable, and on anonymous memory it is harmless.
+class ReadAhead
+{
+public:
+    ReadAhead(const std::byte *begin, const std::byte *end) : m_advised(begin), m_end(end) {}
+
+    // Called with the position about to be read: keeps at least one window ahead advised.
+    void at(const std::byte *pos)
+    {
+        if (m_advised >= m_end || m_advised - pos >= std::ptrdiff_t(kWindow))
+            return;
+        const std::byte *to = m_end - pos > std::ptrdiff_t(2 * kWindow) ? pos + 2 * kWindow : m_end;
+        static const auto page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+        const std::uintptr_t from = reinterpret_cast<std::uintptr_t>(m_advised) & ~(page - 1);
+        ::madvise(reinterpret_cast<void *>(from), reinterpret_cast<std::uintptr_t>(to) - from, MADV_WILLNEED);
+        m_advised = to;
+    }
+
+private:
+    static constexpr std::size_t kWindow = std::size_t(4) << 20;
+    const std::byte *m_advised;
+    const std::byte *m_end;
 };
 
 // --- narrow types: count codes, derive everything from the counts ------------------------
@@ -368,7 +400,9 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
         };
         std::uint64_t done = 0;
         std::uint64_t sinceFlush = 0;
+        ReadAhead readAhead(data + first * std::uint64_t(bits) / 8, data + ((first + count) * std::uint64_t(bits) + 7) / 8);
         while (done < count) {
+            readAhead.at(data + (first + done) * std::uint64_t(bits) / 8);
             if (job && job->isCanceled()) {
                 acc.canceled = true;
                 return;
@@ -414,9 +448,12 @@ void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::
 
     acc.bins.assign(std::size_t(1) << 16, 0);
     const int width = dtypeBits(dtype) / 8;
+    const std::uint64_t valueBytes = dtype == Dtype::C64 ? 4 : std::uint64_t(width);
     std::uint64_t done = 0;
     std::uint64_t sinceReport = 0;
+    ReadAhead readAhead(data + first * valueBytes, data + (first + count) * valueBytes);
     while (done < count) {
+        readAhead.at(data + (first + done) * valueBytes);
         if (job && job->isCanceled()) {
             acc.canceled = true;
             return;
