@@ -21,6 +21,8 @@ public:
         TensorNameRole,
         // The failing config rule for this tensor, empty when none.
         IssueRole,
+        // The full name of a tensor, or the full prefix of a tree group ("model.layers.0").
+        PathRole,
     };
 
     virtual ~TensorItemSource() = default;

@@ -215,7 +215,7 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
             if (isGroup)
                 return {};
             const ModelTensor &tensor = m_model->tensors()[std::size_t(node.tensor)];
-            return QFileInfo(m_model->shardOf(tensor).path()).fileName();
+            return tr("%1 of %2").arg(tensor.shard + 1).arg(m_model->shards().size());
         }
         }
         return {};
@@ -232,6 +232,8 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
         return {};
     case TensorNameRole:
         return isGroup ? QString() : TensorText::name(node.path);
+    case PathRole:
+        return TensorText::name(node.path);
     case IssueRole:
         return node.issue;
     case Qt::DecorationRole:
@@ -252,6 +254,8 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
         }
         if (column == BytesColumn)
             return tr("%1 bytes").arg(TensorText::count(node.bytes));
+        if (column == ShardColumn && !isGroup)
+            return m_model->shardOf(m_model->tensors()[std::size_t(node.tensor)]).path();
         return {};
     case Qt::ForegroundRole:
         if (isGroup && column == ShapeColumn)
