@@ -550,6 +550,9 @@ void TestCliWorkspace::addRows()
     row("import --activate --type", {}, QStringLiteral("import {src} --type mamba --version v1 --activate"), 0, {QStringLiteral("out~, now active\n")});
     row("import --move", {}, QStringLiteral("import {src} --move --version v2"), 0,
         {QStringLiteral("out~ as mamba_v2 "), QStringLiteral("gone={src}"), QStringLiteral("exists={root}/Model/weights/mamba_v2.safetensors")});
+    row("import of an untracked weight, as the doctor advises", {QStringLiteral("copy:{src}>{root}/Model/weights/mamba_extra.safetensors")},
+        QStringLiteral("import {root}/Model/weights/mamba_extra.safetensors"), 0,
+        {QStringLiteral("out^^Imported {root}/Model/weights/mamba_extra\\.safetensors as mamba_extra \\("), QStringLiteral("exists={root}/Model/weights/mamba_extra.safetensors")});
     row("import, timestamp version", {}, QStringLiteral("import {src}"), 0, {QStringLiteral("out^ as mamba_\\d{8}-\\d{6} \\(")});
     row("remove", {QStringLiteral("import {src} --version v1")}, QStringLiteral("remove mamba_v1"), 0,
         {QStringLiteral("out=Removed mamba_v1\n"), QStringLiteral("gone={root}/Model/weights/mamba_v1.safetensors")});
