@@ -221,6 +221,41 @@ private Q_SLOTS:
         QCOMPARE(doctor->problems, QStringList());
     }
 
+    // Backups of one weight started together choose one archive name; each must still get its
+    // own complete archive.
+    void concurrentBackups()
+    {
+        const QString root = freshWorkspace();
+        std::vector<std::unique_ptr<QProcess>> processes;
+        for (int i = 0; i < 4; ++i) {
+            auto p = std::make_unique<QProcess>();
+            p->setProcessEnvironment(envFor(root));
+            p->start(test::cliPath(), {QStringLiteral("backup"), QStringLiteral("ocr_native_sample")});
+            processes.push_back(std::move(p));
+        }
+        QStringList archives;
+        for (auto &p : processes) {
+            QVERIFY(p->waitForFinished(120'000));
+            const QString out = QString::fromUtf8(p->readAllStandardOutput());
+            QVERIFY2(p->exitCode() == 0, qPrintable(QString::fromUtf8(p->readAllStandardError())));
+            const QString prefix = QStringLiteral("Backed up ocr_native_sample to ");
+            QVERIFY2(out.startsWith(prefix), qPrintable(out));
+            archives << out.mid(prefix.size()).trimmed();
+        }
+        archives.sort();
+        archives.removeDuplicates();
+        QCOMPARE(archives.size(), 4);
+        QStringList onDisk = QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
+        QCOMPARE(onDisk.size(), 4);
+        WeightManager m{Workspace(root)};
+        const QString sha = m.snapshot()->find(QStringLiteral("ocr_native_sample"))->sha256;
+        for (int i = 0; i < archives.size(); ++i) {
+            auto restored = m.restoreBackup(archives[i], QStringLiteral("r%1").arg(i));
+            QVERIFY2(restored.ok(), qPrintable(test::errorOf(restored)));
+            QCOMPARE(restored->sha256, sha);
+        }
+    }
+
     // Import, backup and cleanup processes killed at random moments; the seed is printed so a
     // failure can be replayed with TANTRA_KILL_SEED.
     void killedAtRandom()
