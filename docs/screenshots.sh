@@ -194,7 +194,17 @@ shot_welcome() {
     stop
 }
 
-SHOTS=(shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome)
+# Help › About, with the library versions.
+shot_about() {
+    start TANTRA_COLOR_SCHEME=light "$CORPUS/valid/mnist-tinygrad__model.safetensors"
+    keys alt+h a
+    sleep 1
+    snap about
+    stop
+}
+
+SHOTS=(shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
+if [[ -n "${ONLY:-}" ]]; then SHOTS=($ONLY); fi
 echo "screenshots.sh: $APP on $DISPLAY"
 for shot in "${SHOTS[@]}"; do
     "$shot"

@@ -295,8 +295,8 @@ void TensorBrowser::setTensorIssues(const QHash<QString, QString> &issueByTensor
     if (count == 0)
         m_onlyIssues->setChecked(false);
     else if (m_onlyIssues->isChecked()) {
-        m_tableProxy->invalidate();
-        m_treeProxy->invalidate();
+        m_tableProxy->refilter();
+        m_treeProxy->refilter();
     }
     const QString current = currentTensorName();
     if (!current.isEmpty())
