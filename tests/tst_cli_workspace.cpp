@@ -438,7 +438,8 @@ private Q_SLOTS:
         QCOMPARE(setup.value(QStringLiteral("samples")).toArray().at(0).toString(), other + QStringLiteral("/Model/weights/mamba_sample.safetensors"));
 
         const QJsonObject imported = json(QStringLiteral("import {src} --version v1 --activate --json")).object();
-        const WeightEntry *v1 = registryOf(f.root).find(QStringLiteral("mamba_v1"));
+        const RegistryData afterImport = registryOf(f.root);
+        const WeightEntry *v1 = afterImport.find(QStringLiteral("mamba_v1"));
         QVERIFY(v1);
         QCOMPARE(imported.value(QStringLiteral("name")).toString(), QStringLiteral("mamba_v1"));
         QCOMPARE(imported.value(QStringLiteral("active")).toBool(), true);

@@ -1048,7 +1048,8 @@ private Q_SLOTS:
                 + extra;
         QCOMPARE(deep->issues, expected);
         // The outcome is recorded in the registry.
-        const WeightEntry *w = loadRegistry(m).find(QStringLiteral("mamba_sample"));
+        const RegistryData recorded = loadRegistry(m);
+        const WeightEntry *w = recorded.find(QStringLiteral("mamba_sample"));
         QCOMPARE(w->validation.status, QStringLiteral("failed"));
         QVERIFY(w->validation.deep);
         QCOMPARE(w->validation.issues, expected);
