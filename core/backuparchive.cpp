@@ -15,6 +15,8 @@
 #include <quazip/quazipfileinfo.h>
 #include <quazip/quazipnewinfo.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <unistd.h>
 
 namespace tantra {
@@ -62,6 +64,27 @@ Result<BackupMember> addMember(QuaZip &zip, const QString &source, const QString
     if (out.getZipError() != 0)
         return makeError(QStringLiteral("cannot finish archive member %1 (%2)").arg(name, zipError(out.getZipError())));
     return BackupMember{name, size, hash.finalHex()};
+}
+
+// Gives `from` the name `to` only if nothing has that name, atomically. QFile::rename is not
+// that: it checks first and, when another process takes the name in between, falls back to
+// COPYING over it, truncating that process's finished archive (concurrent backups read
+// "not a readable zip archive"). link() fails with EEXIST instead.
+enum class Placed { Done, Taken, Failed };
+Placed placeWithoutReplacing(const QString &from, const QString &to)
+{
+    const QByteArray source = QFile::encodeName(from);
+    const QByteArray target = QFile::encodeName(to);
+    if (::link(source.constData(), target.constData()) == 0) {
+        ::unlink(source.constData());
+        return Placed::Done;
+    }
+    if (errno == EEXIST)
+        return Placed::Taken;
+    // A file system without hard links: a plain rename, which never leaves a half file.
+    if (QFileInfo::exists(to))
+        return Placed::Taken;
+    return ::rename(source.constData(), target.constData()) == 0 ? Placed::Done : Placed::Failed;
 }
 
 } // namespace
@@ -148,18 +171,20 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
             ::fsync(f.handle());
     }
     // Two backups of one weight in the same second chose the same name, and all but one
-    // failed here ("cannot move the finished archive into place"). QFile::rename never
-    // replaces a file, so the next free name is taken instead.
+    // failed here ("cannot move the finished archive into place"); the next free name is
+    // taken instead.
     const QFileInfo target(archivePath);
     QString finalPath = archivePath;
-    for (int n = 2; !QFile::rename(partial, finalPath); ++n) {
-        if (!QFileInfo::exists(finalPath) || n > 1000) {
+    for (int n = 2;; ++n) {
+        const Placed placed = placeWithoutReplacing(partial, finalPath);
+        if (placed == Placed::Done)
+            return finalPath;
+        if (placed == Placed::Failed || n > 1000) {
             QFile::remove(partial);
             return makeError(archivePath + QStringLiteral(": cannot move the finished archive into place"));
         }
         finalPath = target.dir().filePath(QStringLiteral("%1-%2.%3").arg(target.completeBaseName()).arg(n).arg(target.suffix()));
     }
-    return finalPath;
 }
 
 Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)

@@ -227,7 +227,8 @@ private Q_SLOTS:
     {
         const QString root = freshWorkspace();
         std::vector<std::unique_ptr<QProcess>> processes;
-        for (int i = 0; i < 4; ++i) {
+        constexpr int kBackups = 8;
+        for (int i = 0; i < kBackups; ++i) {
             auto p = std::make_unique<QProcess>();
             p->setProcessEnvironment(envFor(root));
             p->start(test::cliPath(), {QStringLiteral("backup"), QStringLiteral("ocr_native_sample")});
@@ -244,9 +245,9 @@ private Q_SLOTS:
         }
         archives.sort();
         archives.removeDuplicates();
-        QCOMPARE(archives.size(), 4);
+        QCOMPARE(archives.size(), kBackups);
         QStringList onDisk = QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
-        QCOMPARE(onDisk.size(), 4);
+        QCOMPARE(onDisk.size(), kBackups);
         WeightManager m{Workspace(root)};
         const QString sha = m.snapshot()->find(QStringLiteral("ocr_native_sample"))->sha256;
         for (int i = 0; i < archives.size(); ++i) {
