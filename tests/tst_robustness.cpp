@@ -28,6 +28,8 @@
 #include <algorithm>
 #include <csignal>
 #include <memory>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -84,6 +86,35 @@ test::CliRun runWithFileSizeLimit(const QStringList &arguments, const QString &r
         ::getrlimit(RLIMIT_FSIZE, &rl);
         rl.rlim_cur = limit;
         ::setrlimit(RLIMIT_FSIZE, &rl);
+    });
+    process.start(test::cliPath(), arguments);
+    test::CliRun run;
+    if (!process.waitForFinished(120'000) || process.exitStatus() != QProcess::NormalExit) {
+        process.kill();
+        process.waitForFinished();
+        run.err = QStringLiteral("the CLI did not finish normally: ") + process.errorString();
+        return run;
+    }
+    run.exitCode = process.exitCode();
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+// Runs the CLI without the capabilities that let root ignore file permissions
+// (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER): dropped from the child's bounding set, so
+// the exec'ed program does not get them back. Exit 97 when they cannot be dropped (no
+// CAP_SETPCAP).
+constexpr int kCannotDropCapabilities = 97;
+test::CliRun runWithoutFileCapabilities(const QStringList &arguments, const QString &root)
+{
+    QProcess process;
+    process.setProcessEnvironment(envFor(root));
+    process.setChildProcessModifier([] {
+        for (const int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER}) {
+            if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+                ::_exit(kCannotDropCapabilities);
+        }
     });
     process.start(test::cliPath(), arguments);
     test::CliRun run;
@@ -362,10 +393,11 @@ private Q_SLOTS:
         QVERIFY2(deep.ok() && deep->passed, qPrintable(deep.ok() ? deep->issues.join(QLatin1Char('\n')) : deep.errorString()));
     }
 
+    // chmod does not stop root, who writes through CAP_DAC_OVERRIDE: as root, the CLI runs
+    // without that capability (and skips when it cannot be dropped).
     void readOnlyModelFolder()
     {
-        if (::geteuid() == 0)
-            QSKIP("running as root: chmod does not stop root from writing; writeFailures covers the same refusal with a file size limit");
+        const bool asRoot = ::geteuid() == 0;
         const QString root = freshWorkspace();
         const QString model = root + QStringLiteral("/Model");
         WeightManager m{Workspace(root)};
@@ -375,8 +407,11 @@ private Q_SLOTS:
         QVERIFY(m.importWeight(request).ok());
         const auto before = test::treeSnapshot(root);
         QVERIFY(QFile::setPermissions(model, QFileDevice::ReadOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup | QFileDevice::ExeGroup));
-        const auto r = test::runCli({QStringLiteral("set-active"), QStringLiteral("mamba_v1")}, root);
+        const QStringList args{QStringLiteral("set-active"), QStringLiteral("mamba_v1")};
+        const auto r = asRoot ? runWithoutFileCapabilities(args, root) : test::runCli(args, root);
         QVERIFY(QFile::setPermissions(model, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup | QFileDevice::ExeGroup));
+        if (asRoot && r.exitCode == kCannotDropCapabilities)
+            QSKIP("running as root without CAP_SETPCAP: CAP_DAC_OVERRIDE cannot be dropped, so chmod does not restrict; writeFailures covers the refusal with a file size limit");
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(r.err, root + QStringLiteral("/Model/weight_config.json: cannot create the registry lock (check permissions on the Model folder)\n"));
         const auto after = test::treeSnapshot(root);
