@@ -17,6 +17,9 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QHeaderView>
+#include <QSplitter>
+#include <QTableView>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -76,8 +79,15 @@ WorkspaceController::WorkspaceController(MainWindow *window)
             }
         }
         m_jobs->cancelAllAndWait();
+        QSettings settings;
+        settings.setValue(QStringLiteral("workspacePage/splitter"), m_page->splitter()->saveState());
+        settings.setValue(QStringLiteral("workspacePage/weightsHeader"), m_page->weightsView()->horizontalHeader()->saveState());
         return true;
     });
+    // The user's layout of the workspace page, as left last time.
+    const QSettings settings;
+    m_page->splitter()->restoreState(settings.value(QStringLiteral("workspacePage/splitter")).toByteArray());
+    m_page->weightsView()->horizontalHeader()->restoreState(settings.value(QStringLiteral("workspacePage/weightsHeader")).toByteArray());
     createMenus();
 }
 
