@@ -82,7 +82,7 @@ bool BackupArchive::isSafeMemberName(const QString &name)
     return true;
 }
 
-Status BackupArchive::write(const QString &archivePath, const WeightEntry &entry,
+Result<QString> BackupArchive::write(const QString &archivePath, const WeightEntry &entry,
                             const std::vector<std::pair<QString, QString>> &files, const QString &configPath,
                             JobContext *job)
 {
@@ -99,7 +99,7 @@ Status BackupArchive::write(const QString &archivePath, const WeightEntry &entry
         zip.setZip64Enabled(true);
         if (!zip.open(QuaZip::mdCreate))
             return makeError(archivePath + QStringLiteral(": cannot create the archive (%1)").arg(zipError(zip.getZipError())));
-        const auto abandon = [&](const Error &error) -> Status {
+        const auto abandon = [&](const Error &error) -> Result<QString> {
             zip.close();
             QFile::remove(partial);
             return error;
@@ -147,11 +147,19 @@ Status BackupArchive::write(const QString &archivePath, const WeightEntry &entry
         if (f.open(QIODevice::ReadOnly))
             ::fsync(f.handle());
     }
-    if (!QFile::rename(partial, archivePath)) {
-        QFile::remove(partial);
-        return makeError(archivePath + QStringLiteral(": cannot move the finished archive into place"));
+    // Two backups of one weight in the same second chose the same name, and all but one
+    // failed here ("cannot move the finished archive into place"). QFile::rename never
+    // replaces a file, so the next free name is taken instead.
+    const QFileInfo target(archivePath);
+    QString finalPath = archivePath;
+    for (int n = 2; !QFile::rename(partial, finalPath); ++n) {
+        if (!QFileInfo::exists(finalPath) || n > 1000) {
+            QFile::remove(partial);
+            return makeError(archivePath + QStringLiteral(": cannot move the finished archive into place"));
+        }
+        finalPath = target.dir().filePath(QStringLiteral("%1-%2.%3").arg(target.completeBaseName()).arg(n).arg(target.suffix()));
     }
-    return {};
+    return finalPath;
 }
 
 Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)

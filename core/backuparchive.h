@@ -42,8 +42,9 @@ class BackupArchive
 {
 public:
     // `files`: (absolute path, member name) pairs. The archive appears under `archivePath`
-    // only when complete (written under a partial name, then renamed).
-    static Status write(const QString &archivePath, const WeightEntry &entry,
+    // only when complete (written under a partial name, then renamed); when another process
+    // took that name meanwhile, under "<name>-2.zip", "-3", …. Returns the path it has.
+    static Result<QString> write(const QString &archivePath, const WeightEntry &entry,
                         const std::vector<std::pair<QString, QString>> &files, const QString &configPath,
                         JobContext *job);
 

@@ -60,10 +60,11 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
                                                         .arg(needed)
                                                         .arg(storage.bytesAvailable()));
 
-    const QString archive = uniqueBackupPath(name);
     const QString config = QDir(m_workspace.configDir()).filePath(entry->modelType + QStringLiteral(".yaml"));
-    if (auto written = BackupArchive::write(archive, *entry, files, config, job); !written)
+    auto written = BackupArchive::write(uniqueBackupPath(name), *entry, files, config, job);
+    if (!written)
         return written.error();
+    const QString archive = *written;
 
     // The archive's checksums were computed from the bytes it holds; if they disagree with
     // the registry the file changed since it was registered, and this backup would preserve

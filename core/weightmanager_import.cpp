@@ -82,7 +82,18 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     auto data = m_registry.load();
     if (!data)
         return data.error();
+    // The doctor's advice for a weight it finds unregistered in Model/weights is "import it", but
+    // a copy cannot land on its own name ("a file is already there … run 'doctor'") and a
+    // timestamped copy left the original unregistered. Such a weight is now registered where it
+    // lies, under the version its name gives when none is asked for.
+    const QFileInfo location(sharded ? QFileInfo(model.indexPath()).absolutePath() : QFileInfo(request.source).absoluteFilePath());
+    const bool inWeights = !location.isSymLink() && QDir::cleanPath(location.absolutePath()) == QDir::cleanPath(m_workspace.weightsDir());
     QString version = request.version;
+    if (version.isEmpty() && inWeights) {
+        const QString stem = sharded ? location.fileName() : location.completeBaseName();
+        if (stem.startsWith(type + QLatin1Char('_')) && stem.size() > type.size() + 1)
+            version = stem.mid(type.size() + 1);
+    }
     QString stamp; // set when the version is a timestamp of our choosing
     if (version.isEmpty()) {
         stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
@@ -100,13 +111,14 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
 
     const QString finalPath = finalPathFor(type, version, sharded);
     const QString partial = partialPathFor(finalPath);
+    const bool inPlace = inWeights && QDir::cleanPath(location.absoluteFilePath()) == QDir::cleanPath(finalPath);
     const QStringList sources = sourceFiles(model);
     quint64 needed = 0;
     for (const QString &f : sources)
         needed += quint64(QFileInfo(f).size());
     const QStorageInfo storage(m_workspace.weightsDir());
     const bool sameDevice = QStorageInfo(QFileInfo(request.source).absolutePath()).device() == storage.device();
-    if (!(request.move && sameDevice) && storage.isValid() && quint64(storage.bytesAvailable()) < needed)
+    if (!((request.move || inPlace) && sameDevice) && storage.isValid() && quint64(storage.bytesAvailable()) < needed)
         return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to import (%1 bytes needed, %2 free)")
                                                         .arg(needed)
                                                         .arg(storage.bytesAvailable()));
@@ -115,9 +127,25 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     // a killed import leaves only a partial file for the doctor to clean.
     WeightEntry entry;
     bool movedByRename = false;
-    if (!sharded) {
+    QString movedFrom;
+    if (inPlace) {
+        if (!QDir().rename(location.absoluteFilePath(), partial))
+            return makeError(location.absoluteFilePath() + QStringLiteral(": cannot rename it to register it in place"));
+        movedByRename = true;
+        movedFrom = location.absoluteFilePath();
+        auto h = hashWeight(m_workspace.root(), partial, sharded, job);
+        if (!h) {
+            QDir().rename(partial, movedFrom);
+            return h.error();
+        }
+        entry.sha256 = h->sha256;
+        entry.size = h->size;
+        for (const WeightFile &f : h->files)
+            entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(QFileInfo(f.path).fileName())), f.size, f.sha256});
+    } else if (!sharded) {
         if (request.move && QFile::rename(request.source, partial)) {
             movedByRename = true;
+            movedFrom = request.source;
             auto h = hashWeight(m_workspace.root(), partial, false, job);
             if (!h) {
                 QFile::rename(partial, request.source);
@@ -151,7 +179,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
 
     const auto undo = [&] {
         if (movedByRename)
-            QFile::rename(partial, request.source);
+            QDir().rename(partial, movedFrom);
         else
             (void)removeWeightPath(partial, sharded); // best effort; the doctor cleans the rest
     };

@@ -438,7 +438,8 @@ private Q_SLOTS:
         QCOMPARE(setup.value(QStringLiteral("samples")).toArray().at(0).toString(), other + QStringLiteral("/Model/weights/mamba_sample.safetensors"));
 
         const QJsonObject imported = json(QStringLiteral("import {src} --version v1 --activate --json")).object();
-        const WeightEntry *v1 = registryOf(f.root).find(QStringLiteral("mamba_v1"));
+        const RegistryData afterImport = registryOf(f.root);
+        const WeightEntry *v1 = afterImport.find(QStringLiteral("mamba_v1"));
         QVERIFY(v1);
         QCOMPARE(imported.value(QStringLiteral("name")).toString(), QStringLiteral("mamba_v1"));
         QCOMPARE(imported.value(QStringLiteral("active")).toBool(), true);
@@ -529,6 +530,9 @@ void TestCliWorkspace::addRows()
     // ---- exit 0
     row("setup again", {}, QStringLiteral("setup"), 0,
         {QStringLiteral("out=Workspace ready: {root}\n  nothing to do: the layout, configs and samples were already there\n"), QStringLiteral("unchanged")});
+    row("setup migrates a legacy file", {QStringLiteral("copy:{src}>{root}/Model/tantra_weights.safetensors")}, QStringLiteral("setup"), 0,
+        {QStringLiteral("out=Workspace ready: {root}\n  migrated {root}/Model/tantra_weights.safetensors -> {root}/Model/weights/mamba_migrated.safetensors\n"),
+         QStringLiteral("gone={root}/Model/tantra_weights.safetensors"), QStringLiteral("exists={root}/Model/weights/mamba_migrated.safetensors")});
     row("list-models", {}, QStringLiteral("list-models"), 0, {QStringLiteral("out~MODEL TYPE"), QStringLiteral("out^\nmamba +mamba_sample +1 +3\\.78 MiB  Config/mamba\\.yaml\n")});
     row("list-models --root", {}, QStringLiteral("--root {root} list-models"), 0, {QStringLiteral("out^\nocr_native +ocr_native_sample +1 ")}, false);
     row("list-weights", {}, QStringLiteral("list-weights"), 0, {QStringLiteral("out^\n\\*  mamba_sample +mamba +sample +3\\.78 MiB ")});
@@ -547,6 +551,9 @@ void TestCliWorkspace::addRows()
     row("import --activate --type", {}, QStringLiteral("import {src} --type mamba --version v1 --activate"), 0, {QStringLiteral("out~, now active\n")});
     row("import --move", {}, QStringLiteral("import {src} --move --version v2"), 0,
         {QStringLiteral("out~ as mamba_v2 "), QStringLiteral("gone={src}"), QStringLiteral("exists={root}/Model/weights/mamba_v2.safetensors")});
+    row("import of an untracked weight, as the doctor advises", {QStringLiteral("copy:{src}>{root}/Model/weights/mamba_extra.safetensors")},
+        QStringLiteral("import {root}/Model/weights/mamba_extra.safetensors"), 0,
+        {QStringLiteral("out^^Imported {root}/Model/weights/mamba_extra\\.safetensors as mamba_extra \\("), QStringLiteral("exists={root}/Model/weights/mamba_extra.safetensors")});
     row("import, timestamp version", {}, QStringLiteral("import {src}"), 0, {QStringLiteral("out^ as mamba_\\d{8}-\\d{6} \\(")});
     row("remove", {QStringLiteral("import {src} --version v1")}, QStringLiteral("remove mamba_v1"), 0,
         {QStringLiteral("out=Removed mamba_v1\n"), QStringLiteral("gone={root}/Model/weights/mamba_v1.safetensors")});
@@ -583,6 +590,10 @@ void TestCliWorkspace::addRows()
     row("--version", {}, QStringLiteral("--version"), 0, {QStringLiteral("out^^tantra-model-manager \\d+\\.\\d+\\.\\d+\n$")});
 
     // ---- exit 1: a problem found
+    row("setup with an unreadable legacy file", {QStringLiteral("write:{root}/Model/tantra_weights.safetensors>junk")}, QStringLiteral("setup"), 1,
+        {QStringLiteral("err^^{root}/Model/tantra_weights\\.safetensors: [^\n]+ \\(legacy file left in place\\)\n$"), QStringLiteral("unchanged")});
+    row("broken registry: history", {QStringLiteral("write:") + reg + QStringLiteral(">{\"history\": [")}, QStringLiteral("history mamba"), 1,
+        {QStringLiteral("err^^") + reg + QStringLiteral(": not valid JSON at line 1, column "), QStringLiteral("unchanged")});
     row("validate a changed weight", {QStringLiteral("flip:{weight}")}, QStringLiteral("validate mamba --deep"), 1,
         {QStringLiteral("out^^FAIL mamba_sample: 1 problem\\(s\\)\n  {weight}: checksum [0-9a-f]{64} differs from the registered [0-9a-f]{64} \\(the file changed after it was registered\\)\n$")});
     // A weight that does not fit cannot be imported; one dropped into the folder and registered by a rebuild can.
@@ -670,6 +681,11 @@ void TestCliWorkspace::addRows()
     usage("verify with two names", QStringLiteral("verify a b"), QStringLiteral("verify: give at most one model type or weight name\n"));
     usage("create-config without a type", QStringLiteral("create-config"), QStringLiteral("create-config: give the new model type, then optional key=value overrides\n"));
     usage("create-config with a bad override", QStringLiteral("create-config big d_model"), QStringLiteral("create-config: 'd_model' is not a key=value override\n"));
+    usage("setup with an argument", QStringLiteral("setup now"), QStringLiteral("setup: takes no arguments, not 'now'\n"));
+    usage("doctor with an argument", QStringLiteral("doctor now please"), QStringLiteral("doctor: takes no arguments, not 'now please'\n"));
+    usage("list-models with an argument", QStringLiteral("list-models mamba"), QStringLiteral("list-models: takes no arguments, not 'mamba'\n"));
+    usage("list-backups with an argument", QStringLiteral("list-backups mamba"), QStringLiteral("list-backups: takes no arguments, not 'mamba'\n"));
+    usage("inspect without a path", QStringLiteral("inspect"), QStringLiteral("inspect: give exactly one PATH (a .safetensors file, an index, or a folder with an index)\n"));
     usage("checksum without files", QStringLiteral("checksum"), QStringLiteral("checksum: give one or more files\n"));
     usage("not a workspace", QStringLiteral("--root {empty} list-weights"),
           QStringLiteral("{empty}: not a Tantra workspace (no Model/weights or Config); run 'tantra-model-manager setup' there first\n"), {QStringLiteral("mkdir:{empty}")});
@@ -691,7 +707,8 @@ void TestCliWorkspace::runRow()
             return;
     }
     const QStringList args = expand(command, f).split(QLatin1Char(' '), Qt::SkipEmptyParts);
-    const auto before = test::treeSnapshot(f.scratch);
+    const bool checkUnchanged = expect.contains(QStringLiteral("unchanged"));
+    const auto before = checkUnchanged ? test::treeSnapshot(f.scratch) : QMap<QString, QString>();
     const auto r = viaEnv ? test::runCli(args, f.root) : runWith(args, QString());
     const QString what = describe(args, r);
     QVERIFY2(r.exitCode == exitCode, qPrintable(what));

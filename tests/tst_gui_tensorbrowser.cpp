@@ -165,6 +165,14 @@ void TestGuiTensorBrowser::filterBoxFiltersAfterDebounce()
     // The tree filters too, keeping the groups above the matches.
     QCOMPARE(browser.treeProxy()->rowCount(), 1);
 
+    // Loading the model again (File › Reload) keeps the filter, in both views.
+    browser.setModel(openModel(m_layersPath));
+    QCOMPARE(browser.tableProxy()->rowCount(), 10);
+    QCOMPARE(browser.treeProxy()->rowCount(), 1);
+    const QModelIndex layers = browser.treeProxy()->index(0, 0);
+    QCOMPARE(layers.data().toString(), QStringLiteral("layers"));
+    QCOMPARE(browser.treeProxy()->rowCount(layers), 10);
+
     // An invalid regex keeps the last good filter and says why.
     QSignalSpy messages(&browser, &TensorBrowser::message);
     QTest::keyClick(browser.filterEdit(), Qt::Key_Backspace);

@@ -221,6 +221,41 @@ private Q_SLOTS:
         QCOMPARE(doctor->problems, QStringList());
     }
 
+    // Backups of one weight started together choose one archive name; each must still get its
+    // own complete archive.
+    void concurrentBackups()
+    {
+        const QString root = freshWorkspace();
+        std::vector<std::unique_ptr<QProcess>> processes;
+        for (int i = 0; i < 4; ++i) {
+            auto p = std::make_unique<QProcess>();
+            p->setProcessEnvironment(envFor(root));
+            p->start(test::cliPath(), {QStringLiteral("backup"), QStringLiteral("ocr_native_sample")});
+            processes.push_back(std::move(p));
+        }
+        QStringList archives;
+        for (auto &p : processes) {
+            QVERIFY(p->waitForFinished(120'000));
+            const QString out = QString::fromUtf8(p->readAllStandardOutput());
+            QVERIFY2(p->exitCode() == 0, qPrintable(QString::fromUtf8(p->readAllStandardError())));
+            const QString prefix = QStringLiteral("Backed up ocr_native_sample to ");
+            QVERIFY2(out.startsWith(prefix), qPrintable(out));
+            archives << out.mid(prefix.size()).trimmed();
+        }
+        archives.sort();
+        archives.removeDuplicates();
+        QCOMPARE(archives.size(), 4);
+        QStringList onDisk = QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
+        QCOMPARE(onDisk.size(), 4);
+        WeightManager m{Workspace(root)};
+        const QString sha = m.snapshot()->find(QStringLiteral("ocr_native_sample"))->sha256;
+        for (int i = 0; i < archives.size(); ++i) {
+            auto restored = m.restoreBackup(archives[i], QStringLiteral("r%1").arg(i));
+            QVERIFY2(restored.ok(), qPrintable(test::errorOf(restored)));
+            QCOMPARE(restored->sha256, sha);
+        }
+    }
+
     // Import, backup and cleanup processes killed at random moments; the seed is printed so a
     // failure can be replayed with TANTRA_KILL_SEED.
     void killedAtRandom()
@@ -299,13 +334,17 @@ private Q_SLOTS:
             // A kill between moving a file into place and writing the registry (import), or
             // between writing the registry and deleting the file (cleanup), leaves an
             // unregistered file: the documented worst case. It must be a complete weight, never
-            // a half-written one; the user removes or imports it, as done here.
+            // a half-written one; the user imports it where it lies, as the doctor advises.
             for (const QString &problem : doctor->problems) {
                 const QString suffix = QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
                 QVERIFY2(problem.endsWith(suffix), qPrintable(context + QStringLiteral(": ") + problem));
                 const QString file = problem.left(problem.size() - suffix.size());
                 QCOMPARE(test::sha256Of(file), test::sha256Of(m_big));
-                QVERIFY(QFile::remove(file));
+                ImportRequest request;
+                request.source = file;
+                auto adopted = m.importWeight(request);
+                QVERIFY2(adopted.ok(), qPrintable(context + QStringLiteral(": ") + test::errorOf(adopted)));
+                QCOMPARE(m.workspace().absolutePath(adopted->path), file);
                 ++orphans;
             }
             QCOMPARE(partialFiles(root), QStringList());

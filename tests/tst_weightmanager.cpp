@@ -745,6 +745,61 @@ private Q_SLOTS:
             QVERIFY2(!isPartialName(f), qPrintable(f));
     }
 
+    // What the doctor advises for a weight it finds unregistered in Model/weights: "import it".
+    // It is registered where it lies, under the version its name gives, without a copy.
+    void importInPlace_data()
+    {
+        QTest::addColumn<bool>("sharded");
+        QTest::addColumn<QString>("version"); // asked for; empty: from the name
+        QTest::newRow("file, version from the name") << false << QString();
+        QTest::newRow("file, the same version asked") << false << QStringLiteral("extra");
+        QTest::newRow("shard folder, version from the name") << true << QString();
+    }
+    void importInPlace()
+    {
+        QFETCH(bool, sharded);
+        QFETCH(QString, version);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        QString path;
+        if (sharded) {
+            path = root + QStringLiteral("/Model/weights/mamba_extra");
+            auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 33);
+            QVERIFY(sample.ok());
+            QVERIFY(QDir().mkpath(path));
+            QVERIFY(writeShardSet(path, QStringLiteral("model"), sample->tensors, 1 << 20).ok());
+        } else {
+            path = writeSample(root + QStringLiteral("/Model/weights/mamba_extra.safetensors"), QStringLiteral("mamba"), 33);
+        }
+        auto before = m.doctor(false);
+        QVERIFY(before.ok());
+        QCOMPARE(before->problems, QStringList{path + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')")});
+        const auto files = test::treeSnapshot(root + QStringLiteral("/Model/weights"));
+
+        ImportRequest request;
+        request.source = path;
+        request.version = version;
+        auto entry = m.importWeight(request);
+        QVERIFY2(entry.ok(), qPrintable(test::errorOf(entry)));
+        QCOMPARE(entry->name, QStringLiteral("mamba_extra"));
+        QCOMPARE(entry->path, QDir(root).relativeFilePath(path));
+        QCOMPARE(entry->sharded, sharded);
+        QCOMPARE(test::treeSnapshot(root + QStringLiteral("/Model/weights")), files); // nothing copied, nothing left
+        if (sharded) {
+            QCOMPARE(entry->files.size(), std::size_t(QDir(path).entryList(QDir::Files).size()));
+            for (const WeightFile &f : entry->files)
+                QCOMPARE(f.sha256, test::sha256Of(root + QLatin1Char('/') + f.path));
+        } else {
+            QCOMPARE(entry->sha256, test::sha256Of(path));
+        }
+        auto after = m.doctor(false);
+        QVERIFY(after.ok());
+        QCOMPARE(after->problems, QStringList());
+        auto verified = m.verify(QStringLiteral("mamba_extra"));
+        QVERIFY(verified.ok());
+        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+    }
+
     void importGuessesTheType_data()
     {
         QTest::addColumn<QString>("type");
@@ -993,7 +1048,8 @@ private Q_SLOTS:
                 + extra;
         QCOMPARE(deep->issues, expected);
         // The outcome is recorded in the registry.
-        const WeightEntry *w = loadRegistry(m).find(QStringLiteral("mamba_sample"));
+        const RegistryData recorded = loadRegistry(m);
+        const WeightEntry *w = recorded.find(QStringLiteral("mamba_sample"));
         QCOMPARE(w->validation.status, QStringLiteral("failed"));
         QVERIFY(w->validation.deep);
         QCOMPARE(w->validation.issues, expected);

@@ -160,15 +160,9 @@ QRect HeatmapWidget::imageRect() const
     const QRect legend = legendRect();
     const int top = fm.height() * 2 + kMargin;
     const QRect area(kMargin, top, std::max(10, legend.left() - 2 * kMargin), std::max(10, height() - top - kMargin - fm.height()));
-    if (m_heatmap.isNull())
-        return area;
-    // Cells stay square unless that would leave the slice a sliver: then fill the area.
-    QSize fitted = m_heatmap.image.size().scaled(area.size(), Qt::KeepAspectRatio);
-    if (fitted.width() < area.width() / 3)
-        fitted.setWidth(area.width() / 3);
-    if (fitted.height() < area.height() / 3)
-        fitted.setHeight(area.height() / 3);
-    return QRect(area.topLeft(), fitted);
+    // The slice fills the area, cells stretched as need be (imshow's aspect="auto"): square
+    // cells would shrink a 128 × 4096 weight to a line.
+    return area;
 }
 
 void HeatmapWidget::paintEvent(QPaintEvent *)

@@ -239,7 +239,7 @@ void HistogramWidget::paintEvent(QPaintEvent *)
             const int w = fm.horizontalAdvance(label);
             p.setPen(text);
             p.drawLine(x, plot.bottom() + 1, x, plot.bottom() + 4);
-            if (x - w / 2 <= minRight + 10 || x + w / 2 >= maxLeft - 10)
+            if (x - w / 2 <= minRight + 16 || x + w / 2 >= maxLeft - 16)
                 continue;
             p.setPen(faint);
             p.drawText(QRect(x - w / 2 - 2, labelTop, w + 4, fm.height()), Qt::AlignCenter, label);

@@ -252,6 +252,7 @@ void MainWindow::onLoaded(const QString &path, std::shared_ptr<const Safetensors
         const QIcon icon = Icons::get(info.isDir() || browser->model()->isSharded() ? QStringLiteral("open-folder") : QStringLiteral("tensor"));
         const int index = addPage(browser, icon, title, true);
         m_tabs->setTabToolTip(index, QDir::toNativeSeparators(info.absoluteFilePath()));
+        browser->setFocus(Qt::OtherFocusReason);
     }
     m_recent->add(path);
     m_welcome->setRecentPaths(m_recent->paths());

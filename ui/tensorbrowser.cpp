@@ -28,6 +28,8 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
+#include <QScopedValueRollback>
+#include <QScrollBar>
 #include <QVBoxLayout>
 
 namespace tantra {
@@ -126,6 +128,8 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_tree->setObjectName(QStringLiteral("tensorTree"));
     configureView(m_tree);
     m_tree->setUniformRowHeights(true);
+    // Checkpoint names nest 6-8 levels deep; the default indentation would eat the names.
+    m_tree->setIndentation(fontMetrics().height());
     m_tree->setModel(m_treeProxy);
     m_table = new QTableView(m_stack);
     m_table->setObjectName(QStringLiteral("tensorTable"));
@@ -136,10 +140,17 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
     m_table->setModel(m_tableProxy);
+    m_stack->installEventFilter(this);
     m_stack->addWidget(m_tree);
     m_stack->addWidget(m_table);
     listLayout->addWidget(m_stack, 1);
     setupColumns();
+    for (QHeaderView *header : {m_table->horizontalHeader(), m_tree->header()}) {
+        connect(header, &QHeaderView::sectionResized, this, [this] {
+            if (!m_fittingColumns && QApplication::mouseButtons() != Qt::NoButton)
+                m_columnsSizedByUser = true;
+        });
+    }
 
     // Right: the selected tensor.
     m_detail = new TensorDetailPane(m_splitter);
@@ -193,7 +204,8 @@ void TensorBrowser::setupColumns()
     for (QHeaderView *header : {m_table->horizontalHeader(), m_tree->header()}) {
         header->setSectionsMovable(true);
         header->setFirstSectionMovable(false);
-        header->setStretchLastSection(true);
+        header->setStretchLastSection(false);
+        header->setSectionResizeMode(QHeaderView::Interactive);
         header->setSortIndicatorClearable(true);
         header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
         header->setMinimumSectionSize(fm.horizontalAdvance(QStringLiteral("Size")) + 30);
@@ -203,7 +215,7 @@ void TensorBrowser::setupColumns()
         header->resizeSection(TensorItemSource::ElementsColumn, width("16,777,216"));
         header->resizeSection(TensorItemSource::BytesColumn, width("999.9 MiB"));
         header->resizeSection(TensorItemSource::OffsetColumn, width("1,234,567,890"));
-        header->resizeSection(TensorItemSource::ShardColumn, width("model-00001-of-00006.safetensors"));
+        header->resizeSection(TensorItemSource::ShardColumn, width("00 of 00"));
     }
     // The table opens in file order; the tree by name, as a reader expects groups.
     m_table->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
@@ -232,6 +244,33 @@ void TensorBrowser::setModel(std::shared_ptr<const SafetensorsModel> model)
     applyFilter();
     updateSummary();
     selectFirstTensor();
+    fitNameColumns();
+}
+
+void TensorBrowser::fitNameColumns()
+{
+    // The name is what the user reads: it gets the width the other columns leave, until the
+    // user sizes a column by hand.
+    if (m_columnsSizedByUser)
+        return;
+    const QScopedValueRollback fitting(m_fittingColumns, true);
+    for (QAbstractItemView *view : {static_cast<QAbstractItemView *>(m_tree), static_cast<QAbstractItemView *>(m_table)}) {
+        QHeaderView *header = view == m_tree ? m_tree->header() : m_table->horizontalHeader();
+        int others = 0;
+        for (int column = TensorItemSource::NameColumn + 1; column < TensorItemSource::ColumnCount; ++column) {
+            if (!header->isSectionHidden(column))
+                others += header->sectionSize(column);
+        }
+        const int available = m_stack->width() - 2 * m_table->frameWidth() - view->verticalScrollBar()->sizeHint().width() - others;
+        header->resizeSection(TensorItemSource::NameColumn,
+                              std::max(fontMetrics().horizontalAdvance(QStringLiteral("layers.00.q_proj.weight")), available));
+    }
+}
+
+void TensorBrowser::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    fitNameColumns();
 }
 
 void TensorBrowser::selectFirstTensor()
@@ -256,8 +295,8 @@ void TensorBrowser::setTensorIssues(const QHash<QString, QString> &issueByTensor
     if (count == 0)
         m_onlyIssues->setChecked(false);
     else if (m_onlyIssues->isChecked()) {
-        m_tableProxy->invalidate();
-        m_treeProxy->invalidate();
+        m_tableProxy->refilter();
+        m_treeProxy->refilter();
     }
     const QString current = currentTensorName();
     if (!current.isEmpty())
@@ -272,6 +311,11 @@ void TensorBrowser::setViewMode(ViewMode mode)
     m_treeAction->setChecked(mode == ViewMode::Tree);
     m_tableAction->setChecked(mode == ViewMode::Table);
     m_stack->setCurrentWidget(mode == ViewMode::Tree ? static_cast<QWidget *>(m_tree) : m_table);
+    // Focus given to the browser goes to the list, so the arrow keys work at once.
+    setFocusProxy(currentView());
+    const bool hadFocus = m_tree->hasFocus() || m_table->hasFocus();
+    if (hadFocus)
+        currentView()->setFocus(Qt::OtherFocusReason);
     // The other view follows the selection, so switching keeps the tensor in sight.
     if (!current.isEmpty())
         selectTensor(current);
@@ -353,6 +397,17 @@ const ModelTensor *TensorBrowser::tensorAtProxy(const QModelIndex &proxyIndex) c
 void TensorBrowser::onCurrentChanged(const QModelIndex &proxyIndex)
 {
     const ModelTensor *tensor = tensorAtProxy(proxyIndex);
+    if (!tensor && proxyIndex.isValid()) {
+        // A group of the tree: its totals, as the row shows them.
+        const QAbstractItemModel *model = proxyIndex.model();
+        const auto cell = [&](int column) { return model->index(proxyIndex.row(), column, proxyIndex.parent()).data().toString(); };
+        m_detail->showGroup(proxyIndex.data(TensorItemSource::PathRole).toString(),
+                            tr("Group  \u00B7  %1  \u00B7  %2 elements  \u00B7  %3  \u00B7  %4")
+                                    .arg(cell(TensorItemSource::ShapeColumn), cell(TensorItemSource::ElementsColumn),
+                                         cell(TensorItemSource::BytesColumn), cell(TensorItemSource::DtypeColumn)));
+        Q_EMIT currentTensorChanged(QString());
+        return;
+    }
     if (tensor == m_detail->tensor())
         return;
     const QString name = tensor ? TensorText::name(tensor->info->name) : QString();
@@ -435,6 +490,8 @@ void TensorBrowser::showContextMenu(QAbstractItemView *view, const QPoint &pos)
 
 bool TensorBrowser::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_stack && event->type() == QEvent::Resize)
+        fitNameColumns();
     if (watched == m_filter && event->type() == QEvent::KeyPress) {
         const auto *key = static_cast<QKeyEvent *>(event);
         if (key->key() == Qt::Key_Down || key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) {
@@ -443,8 +500,11 @@ bool TensorBrowser::eventFilter(QObject *watched, QEvent *event)
             applyFilter();
             QAbstractItemView *view = currentView();
             view->setFocus(Qt::TabFocusReason);
-            if (!view->currentIndex().isValid() && view->model()->rowCount() > 0)
-                view->setCurrentIndex(view->model()->index(0, 0));
+            // The filter may have left a tensor current but unselected, or a group current.
+            if (const ModelTensor *tensor = tensorAtProxy(view->currentIndex()))
+                selectTensor(TensorText::name(tensor->info->name));
+            else
+                selectFirstTensor();
             return true;
         }
         if (key->key() == Qt::Key_Escape && !m_filter->text().isEmpty()) {

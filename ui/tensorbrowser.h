@@ -91,10 +91,12 @@ Q_SIGNALS:
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void applyFilter();
     void selectFirstTensor();
+    void fitNameColumns();
     void updateSummary();
     void onCurrentChanged(const QModelIndex &proxyIndex);
     void showContextMenu(QAbstractItemView *view, const QPoint &pos);
@@ -126,6 +128,8 @@ private:
     QTableView *m_table = nullptr;
     TensorDetailPane *m_detail = nullptr;
     QTimer *m_filterTimer = nullptr;
+    bool m_fittingColumns = false;
+    bool m_columnsSizedByUser = false;
 };
 
 } // namespace tantra

@@ -176,6 +176,15 @@ void TensorDetailPane::setTensor(std::shared_ptr<const SafetensorsModel> model, 
     m_location->setToolTip(shard.path());
 }
 
+void TensorDetailPane::showGroup(const QString &path, const QString &summary)
+{
+    clear();
+    m_title->setText(TensorText::breadcrumb(path));
+    m_title->setToolTip(path);
+    m_facts->setText(summary);
+    m_location->setText(tr("Select a tensor in the group to see its statistics, values and heatmap."));
+}
+
 void TensorDetailPane::setIssue(const QString &issue)
 {
     m_issueText->setText(issue);

@@ -37,6 +37,8 @@ public:
     void clear() { setTensor(nullptr, nullptr); }
     const ModelTensor *tensor() const { return m_tensor; }
     void setIssue(const QString &issue);
+    // A group of the tree: its name and a line of totals instead of a tensor.
+    void showGroup(const QString &path, const QString &summary);
 
     void copyName() const;
     void copyShape() const;

@@ -21,6 +21,8 @@ public:
         TensorNameRole,
         // The failing config rule for this tensor, empty when none.
         IssueRole,
+        // The full name of a tensor, or the full prefix of a tree group ("model.layers.0").
+        PathRole,
     };
 
     virtual ~TensorItemSource() = default;
@@ -30,12 +32,23 @@ public:
     // Typed three-way comparison of two rows under the same parent, by `column`; 0 for ties,
     // which a stable sort leaves in the source's order.
     virtual int compareRows(const QModelIndex &a, const QModelIndex &b, int column) const = 0;
-    // Whether the row's own tensor passes; group rows pass only when nothing is filtered
-    // (a recursive proxy then shows them when a descendant passes).
+    // Whether the row passes the filter. Without prepareFilter(): whether its own tensor
+    // passes, groups passing only when nothing is filtered (a recursive proxy then shows them
+    // when a descendant passes). With it: the prepared answer; the arguments are ignored.
     virtual bool rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const = 0;
     // True when the model's own sort() orders its rows by these typed comparisons: a proxy
     // then leaves sorting to it (see TensorSortFilterProxy::sort).
     virtual bool sortsItself() const { return false; }
+    // A model may work out, in one pass, which rows pass a filter (a tree: the matching
+    // tensors and every group above one) and answer rowMatches() from that. It keeps the
+    // filter and applies it again after a reset or new issues. Returns true if it does so,
+    // in which case a proxy needs no recursive filtering of its own.
+    virtual bool prepareFilter(const TensorFilter &filter, bool onlyIssues) const
+    {
+        Q_UNUSED(filter);
+        Q_UNUSED(onlyIssues);
+        return false;
+    }
 
     static QString columnTitle(int column);
     static QString columnToolTip(int column);

@@ -16,6 +16,9 @@ void TensorSortFilterProxy::setSourceModel(QAbstractItemModel *model)
 {
     m_source = dynamic_cast<const TensorItemSource *>(model);
     m_sourceSorts = m_source && m_source->sortsItself();
+    // A source that knows which groups hold matches spares the proxy its recursive walk.
+    const bool sourcePrepares = m_source && m_source->prepareFilter(m_filter, m_onlyIssues);
+    setRecursiveFilteringEnabled(!sourcePrepares);
     QSortFilterProxyModel::setSourceModel(model);
 }
 
@@ -60,6 +63,8 @@ void TensorSortFilterProxy::refilter()
     // invalidateFilter() removes and inserts the changed rows range by range: a glob over
     // 100,000 names changes thousands of ranges, and each notice costs the views O(rows).
     // invalidate() rebuilds the mapping with one layoutChanged, keeping the selection.
+    if (m_source)
+        m_source->prepareFilter(m_filter, m_onlyIssues);
     invalidate();
 }
 

@@ -28,13 +28,14 @@ public:
     QString filterError() const { return m_error; }
     void setOnlyIssues(bool only);
     bool onlyIssues() const { return m_onlyIssues; }
+    // Filters again, e.g. after the source's issues changed under an issues-only filter.
+    void refilter();
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
     bool lessThan(const QModelIndex &left, const QModelIndex &right) const override;
 
 private:
-    void refilter();
 
     const TensorItemSource *m_source = nullptr;
     bool m_sourceSorts = false;

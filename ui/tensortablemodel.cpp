@@ -100,7 +100,10 @@ QVariant TensorTableModel::data(const QModelIndex &index, int role) const
         case ElementsColumn: return TensorText::count(row.elements);
         case BytesColumn: return TensorText::bytes(info.byteSize());
         case OffsetColumn: return TensorText::count(info.begin);
-        case ShardColumn: return m_shardNames.value(row.tensor->shard);
+        case ShardColumn:
+            // "2 of 6": the file names (model-00002-of-00006.safetensors) say no more and
+            // need three times the width; the tooltip and the detail pane name the file.
+            return tr("%1 of %2").arg(row.tensor->shard + 1).arg(m_shardNames.size());
         }
         return {};
     case SortRole:
@@ -115,6 +118,7 @@ QVariant TensorTableModel::data(const QModelIndex &index, int role) const
         }
         return {};
     case TensorNameRole:
+    case PathRole:
         return TensorText::name(info.name);
     case IssueRole:
         return row.issue;

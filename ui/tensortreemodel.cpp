@@ -101,7 +101,32 @@ void TensorTreeModel::setModel(std::shared_ptr<const SafetensorsModel> model)
         }
         rankSiblings();
     }
+    markPassingNodes();
     endResetModel();
+}
+
+bool TensorTreeModel::prepareFilter(const TensorFilter &filter, bool onlyIssues) const
+{
+    m_filter = filter;
+    m_onlyIssues = onlyIssues;
+    markPassingNodes();
+    return true;
+}
+
+void TensorTreeModel::markPassingNodes() const
+{
+    m_passes.clear();
+    if (m_filter.isEmpty() && !m_onlyIssues)
+        return;
+    // One pass over the leaves; a passing leaf marks its groups up to the first one marked.
+    m_passes.assign(m_nodes.size(), 0);
+    for (std::size_t id = 1; id < m_nodes.size(); ++id) {
+        const Node &node = m_nodes[id];
+        if (node.tensor < 0 || (m_onlyIssues && node.issue.isEmpty()) || (!m_filter.isEmpty() && !m_filter.matches(node.path)))
+            continue;
+        for (int up = int(id); up > 0 && !m_passes[std::size_t(up)]; up = m_nodes[std::size_t(up)].parent)
+            m_passes[std::size_t(up)] = 1;
+    }
 }
 
 void TensorTreeModel::rankSiblings()
@@ -135,6 +160,7 @@ void TensorTreeModel::setTensorIssues(const QHash<QString, QString> &issueByTens
         for (int up = node.parent; up > 0; up = m_nodes[std::size_t(up)].parent)
             ++m_nodes[std::size_t(up)].issueCount;
     }
+    markPassingNodes();
     // One change notice per parent: issue marks can appear anywhere in the tree.
     for (std::size_t id = 0; id < m_nodes.size(); ++id) {
         const Node &node = m_nodes[id];
@@ -215,7 +241,7 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
             if (isGroup)
                 return {};
             const ModelTensor &tensor = m_model->tensors()[std::size_t(node.tensor)];
-            return QFileInfo(m_model->shardOf(tensor).path()).fileName();
+            return tr("%1 of %2").arg(tensor.shard + 1).arg(m_model->shards().size());
         }
         }
         return {};
@@ -232,6 +258,8 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
         return {};
     case TensorNameRole:
         return isGroup ? QString() : TensorText::name(node.path);
+    case PathRole:
+        return TensorText::name(node.path);
     case IssueRole:
         return node.issue;
     case Qt::DecorationRole:
@@ -252,6 +280,8 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
         }
         if (column == BytesColumn)
             return tr("%1 bytes").arg(TensorText::count(node.bytes));
+        if (column == ShardColumn && !isGroup)
+            return m_model->shardOf(m_model->tensors()[std::size_t(node.tensor)]).path();
         return {};
     case Qt::ForegroundRole:
         if (isGroup && column == ShapeColumn)
@@ -326,14 +356,10 @@ int TensorTreeModel::compareRows(const QModelIndex &a, const QModelIndex &b, int
     return c;
 }
 
-bool TensorTreeModel::rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const
+bool TensorTreeModel::rowMatches(const QModelIndex &index, const TensorFilter &, bool) const
 {
-    const Node &node = m_nodes[std::size_t(nodeOf(index))];
-    if (node.tensor < 0)
-        return filter.isEmpty() && !onlyIssues;
-    if (onlyIssues && node.issue.isEmpty())
-        return false;
-    return filter.isEmpty() || filter.matches(node.path);
+    // The filter given to prepareFilter() decides, for groups as for tensors.
+    return m_passes.empty() || m_passes[std::size_t(nodeOf(index))];
 }
 
 } // namespace tantra

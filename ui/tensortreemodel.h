@@ -1,6 +1,7 @@
 #pragma once
 
 #include "dtype.h"
+#include "tensorfilter.h"
 #include "tensoritemsource.h"
 
 #include <QAbstractItemModel>
@@ -43,6 +44,7 @@ public:
     const ModelTensor *tensorAt(const QModelIndex &index) const override;
     int compareRows(const QModelIndex &a, const QModelIndex &b, int column) const override;
     bool rowMatches(const QModelIndex &index, const TensorFilter &filter, bool onlyIssues) const override;
+    bool prepareFilter(const TensorFilter &filter, bool onlyIssues) const override;
 
 private:
     struct Node
@@ -71,6 +73,11 @@ private:
     std::shared_ptr<const SafetensorsModel> m_model;
     std::vector<Node> m_nodes; // m_nodes[0] is the invisible root
     std::vector<int> m_leafOfTensor;
+    // Filtering state (see prepareFilter): the last filter and, by node, whether it passes.
+    void markPassingNodes() const;
+    mutable TensorFilter m_filter;
+    mutable bool m_onlyIssues = false;
+    mutable std::vector<std::uint8_t> m_passes; // empty: every node passes
 };
 
 } // namespace tantra

@@ -41,7 +41,7 @@ WelcomePage::WelcomePage(QWidget *parent)
                             this);
     hint->setWordWrap(true);
     hint->setAlignment(Qt::AlignCenter);
-    hint->setMaximumWidth(520);
+    hint->setFixedWidth(fontMetrics().horizontalAdvance(QLatin1Char('x')) * 64);
     column->addWidget(hint, 0, Qt::AlignHCenter);
     column->addSpacing(12);
 

@@ -51,6 +51,11 @@ int runRestore(Context &ctx)
 
 int runListBackups(Context &ctx)
 {
+    // A stray argument was silently ignored; it is wrong usage, like extra arguments elsewhere.
+    if (!ctx.positional.isEmpty()) {
+        ctx.err(QStringLiteral("list-backups: takes no arguments, not '%1'").arg(ctx.positional.join(QLatin1Char(' '))));
+        return ExitUsage;
+    }
     auto manager = openWorkspace(ctx);
     if (!manager)
         return ExitUsage;

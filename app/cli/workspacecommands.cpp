@@ -18,8 +18,20 @@ void addJson(QCommandLineParser &p)
     p.addOption(kJson);
 }
 
+// These commands take no positional arguments; a stray one ("doctor now") was silently ignored
+// and the command ran anyway. It is wrong usage, like extra arguments elsewhere.
+bool refuseArguments(Context &ctx, const char *command)
+{
+    if (ctx.positional.isEmpty())
+        return false;
+    ctx.err(QStringLiteral("%1: takes no arguments, not '%2'").arg(QLatin1String(command), ctx.positional.join(QLatin1Char(' '))));
+    return true;
+}
+
 int runSetup(Context &ctx)
 {
+    if (refuseArguments(ctx, "setup"))
+        return ExitUsage;
     auto manager = openWorkspace(ctx, false);
     if (!manager)
         return ExitUsage;
@@ -50,6 +62,8 @@ int runSetup(Context &ctx)
 
 int runDoctor(Context &ctx)
 {
+    if (refuseArguments(ctx, "doctor"))
+        return ExitUsage;
     auto manager = openWorkspace(ctx);
     if (!manager)
         return ExitUsage;
@@ -75,6 +89,8 @@ int runDoctor(Context &ctx)
 
 int runListModels(Context &ctx)
 {
+    if (refuseArguments(ctx, "list-models"))
+        return ExitUsage;
     auto manager = openWorkspace(ctx);
     if (!manager)
         return ExitUsage;
