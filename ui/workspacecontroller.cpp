@@ -2,6 +2,7 @@
 
 #include "configeditor.h"
 #include "icons.h"
+#include "jobpool.h"
 #include "jobrunner.h"
 #include "jobspanel.h"
 #include "jobprogresswidget.h"
@@ -327,7 +328,7 @@ void WorkspaceController::applyShapeIssues(const QString &path)
             target->setTensorIssues(watcher->result());
         watcher->deleteLater();
     });
-    watcher->setFuture(QtConcurrent::run([model, cfg = std::move(config).value()] {
+    watcher->setFuture(QtConcurrent::run(JobPool::instance(), [model, cfg = std::move(config).value()] {
         QHash<QString, QString> issues;
         const ShapeValidator validator(cfg);
         const ShapeReport report = validator.validate(tensorShapesOf(*model));
