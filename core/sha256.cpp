@@ -1,5 +1,6 @@
 #include "sha256.h"
 
+#include "computepool.h"
 #include "jobcontext.h"
 #include "mappedfile.h"
 
@@ -108,7 +109,7 @@ Result<QString> sha256File(const QString &path, JobContext *job)
 std::vector<Result<QString>> sha256Files(const QStringList &paths, JobContext *job, QThreadPool *pool)
 {
     if (!pool)
-        pool = QThreadPool::globalInstance();
+        pool = computePool();
     std::vector<QFuture<Result<QString>>> futures;
     futures.reserve(std::size_t(paths.size()));
     for (const QString &path : paths)

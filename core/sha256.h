@@ -42,7 +42,7 @@ QString sha256Hex(std::span<const std::byte> data);
 // as bytes are hashed; returns an error naming the file when cancelled or on I/O failure.
 Result<QString> sha256File(const QString &path, JobContext *job = nullptr);
 
-// Hashes several files at once on `pool` (the global pool by default), one task per file.
+// Hashes several files at once on `pool` (computePool() by default), one task per file.
 // Results come in the order of `paths`.
 std::vector<Result<QString>> sha256Files(const QStringList &paths, JobContext *job = nullptr,
                                          QThreadPool *pool = nullptr);

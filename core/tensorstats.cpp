@@ -1,5 +1,6 @@
 #include "tensorstats.h"
 
+#include "computepool.h"
 #include "jobcontext.h"
 
 #include <QThreadPool>
@@ -690,7 +691,7 @@ Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, J
     // four per thread rather than one: a thread that is slowed down (by another program, or
     // by page faults) then delays the result by a quarter of its share, not all of it.
     if (!pool)
-        pool = QThreadPool::globalInstance();
+        pool = computePool();
     const std::uint64_t minChunk = (std::uint64_t(64) << 20) * 8 / std::uint64_t(valueBits);
     const std::uint64_t tasks = 4 * std::uint64_t(std::max(1, pool->maxThreadCount()));
     std::uint64_t chunk = std::max<std::uint64_t>(minChunk, (count + tasks - 1) / tasks);

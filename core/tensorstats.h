@@ -39,8 +39,8 @@ struct TensorStats
     bool histogramExact = true;
 };
 
-// Statistics of one tensor in one pass over its bytes, split into chunks over `pool` (the
-// global pool by default) when large. C64 is treated as its real and imaginary parts.
+// Statistics of one tensor in one pass over its bytes, split into chunks over `pool`
+// (computePool() by default) when large. C64 is treated as its real and imaginary parts.
 // Fails with "cancelled" when the job is cancelled.
 Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job = nullptr,
                                  QThreadPool *pool = nullptr);

@@ -1,5 +1,7 @@
 #include "importdialog.h"
 
+#include "jobpool.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -102,7 +104,7 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
             configs.push_back(std::move(c).value());
     }
     connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] { showAnalysis(m_watcher.result()); });
-    m_watcher.setFuture(QtConcurrent::run([source, configs] { return analyse(source, configs); }));
+    m_watcher.setFuture(QtConcurrent::run(JobPool::instance(), [source, configs] { return analyse(source, configs); }));
 }
 
 ImportDialog::~ImportDialog()

@@ -1,23 +1,14 @@
 #include "jobpool.h"
 
-#include <QCoreApplication>
-#include <QPointer>
-#include <QThread>
-#include <QThreadPool>
-
-#include <algorithm>
+#include "computepool.h"
 
 namespace tantra {
 
 QThreadPool *JobPool::instance()
 {
-    static QPointer<QThreadPool> pool;
-    if (!pool) {
-        pool = new QThreadPool(QCoreApplication::instance());
-        pool->setObjectName(QStringLiteral("tantra-jobs"));
-        pool->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
-    }
-    return pool;
+    // One pool for the UI's jobs and the core's parallel work inside them: both must stay off
+    // the global pool, and a job waiting on its own chunks steals them rather than deadlock.
+    return computePool();
 }
 
 } // namespace tantra

@@ -63,12 +63,14 @@ QVariant ModelTypeListModel::data(const QModelIndex &index, int role) const
     const QLocale locale;
     switch (role) {
     case Qt::DisplayRole:
-        return QStringLiteral("%1\n%2 · %3 weight(s) · %4")
-                .arg(r.type, r.active.isEmpty() ? tr("no active weight") : tr("active: %1").arg(r.active))
-                .arg(r.count)
-                .arg(locale.formattedDataSize(qint64(r.bytes)));
+        // Three short lines rather than one long one: nothing gets elided in a narrow pane.
+        return QStringLiteral("%1\n%2\n%3 · %4")
+                .arg(r.type, r.active.isEmpty() ? tr("no active weight") : tr("active: %1").arg(r.active),
+                     r.count == 1 ? tr("1 weight") : tr("%1 weights").arg(r.count), locale.formattedDataSize(qint64(r.bytes)));
     case Qt::ToolTipRole:
-        return r.hasConfig ? tr("Config/%1.yaml").arg(r.type) : tr("No config for this type: validation cannot check shapes");
+        return tr("%1\nActive: %2\n%3").arg(r.type, r.active.isEmpty() ? tr("none") : r.active,
+                                              r.hasConfig ? tr("Config/%1.yaml").arg(r.type)
+                                                          : tr("No config for this type: validation cannot check shapes"));
     case Qt::DecorationRole:
         return r.hasConfig ? Icons::get(QStringLiteral("model-type")) : Icons::get(QStringLiteral("warning"));
     case TypeRole:

@@ -2,6 +2,7 @@
 
 #include "configeditor.h"
 #include "icons.h"
+#include "jobpool.h"
 #include "jobrunner.h"
 #include "jobspanel.h"
 #include "jobprogresswidget.h"
@@ -17,6 +18,9 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QHeaderView>
+#include <QSplitter>
+#include <QTableView>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -76,8 +80,15 @@ WorkspaceController::WorkspaceController(MainWindow *window)
             }
         }
         m_jobs->cancelAllAndWait();
+        QSettings settings;
+        settings.setValue(QStringLiteral("workspacePage/splitter"), m_page->splitter()->saveState());
+        settings.setValue(QStringLiteral("workspacePage/weightsHeader"), m_page->weightsView()->horizontalHeader()->saveState());
         return true;
     });
+    // The user's layout of the workspace page, as left last time.
+    const QSettings settings;
+    m_page->splitter()->restoreState(settings.value(QStringLiteral("workspacePage/splitter")).toByteArray());
+    m_page->weightsView()->horizontalHeader()->restoreState(settings.value(QStringLiteral("workspacePage/weightsHeader")).toByteArray());
     createMenus();
 }
 
@@ -317,7 +328,7 @@ void WorkspaceController::applyShapeIssues(const QString &path)
             target->setTensorIssues(watcher->result());
         watcher->deleteLater();
     });
-    watcher->setFuture(QtConcurrent::run([model, cfg = std::move(config).value()] {
+    watcher->setFuture(QtConcurrent::run(JobPool::instance(), [model, cfg = std::move(config).value()] {
         QHash<QString, QString> issues;
         const ShapeValidator validator(cfg);
         const ShapeReport report = validator.validate(tensorShapesOf(*model));
