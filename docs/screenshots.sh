@@ -203,7 +203,42 @@ shot_about() {
     stop
 }
 
-SHOTS=(shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
+# A workspace made by the CLI the way a user would: setup, a second imported version, checks.
+make_workspace() {
+    local cli="$BUILD/bin/tantra-model-manager" ws="$WORK/ws"
+    [[ -d "$ws/Model" ]] && return
+    "$cli" --root "$ws" setup >/dev/null
+    cp "$ws/Model/weights/mamba_sample.safetensors" "$WORK/mamba_run7.safetensors"
+    "$cli" --root "$ws" import "$WORK/mamba_run7.safetensors" --version run7 --activate >/dev/null
+    "$cli" --root "$ws" validate --all --deep >/dev/null
+    "$cli" --root "$ws" backup mamba_sample >/dev/null
+}
+
+# The main window on a workspace: model types, weights, details.
+shot_workspace() {
+    make_workspace
+    start TANTRA_COLOR_SCHEME=light --workspace "$WORK/ws"
+    snap main-window
+    stop
+}
+
+# The config editor (Workspace › Edit Config, Ctrl+E) on the mamba config, with the check of
+# an edited d_model against the active weight.
+shot_config_editor() {
+    make_workspace
+    start TANTRA_COLOR_SCHEME=light --workspace "$WORK/ws"
+    keys ctrl+e
+    sleep 1.5
+    snap config-editor
+    # Positions for the default 1440x900 layout: the d_model field, then the Check button.
+    keys "click:${CONFIG_DMODEL_X:-230},${CONFIG_DMODEL_Y:-294}" ctrl+a "text:256" Return
+    keys "click:${CONFIG_CHECK_X:-367},${CONFIG_CHECK_Y:-693}"
+    sleep 2
+    snap config-editor-check
+    stop
+}
+
+SHOTS=(shot_workspace shot_config_editor shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
 if [[ -n "${ONLY:-}" ]]; then SHOTS=($ONLY); fi
 echo "screenshots.sh: $APP on $DISPLAY"
 for shot in "${SHOTS[@]}"; do

@@ -191,6 +191,17 @@ private Q_SLOTS:
     }
     void cleanup() { m_dirs.clear(); }
 
+    // `setup --root DIR` on a folder that does not exist yet creates it, as a user expects.
+    void setupCreatesAMissingRoot()
+    {
+        QTemporaryDir scratch;
+        const QString root = scratch.filePath(QStringLiteral("new/workspace"));
+        const auto r = test::runCli({QStringLiteral("--root"), root, QStringLiteral("setup")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(QFileInfo(root + QStringLiteral("/Model/weights")).isDir());
+        QVERIFY(QFileInfo::exists(root + QStringLiteral("/Model/weight_config.json")));
+    }
+
     // The README's CLI section, in order, on an empty folder, with $TANTRA_ROOT exported.
     void quickStart()
     {
@@ -690,7 +701,9 @@ void TestCliWorkspace::addRows()
     usage("not a workspace", QStringLiteral("--root {empty} list-weights"),
           QStringLiteral("{empty}: not a Tantra workspace (no Model/weights or Config); run 'tantra-model-manager setup' there first\n"), {QStringLiteral("mkdir:{empty}")});
     usage("no such root", QStringLiteral("--root {scratch}/nowhere doctor"), QStringLiteral("{scratch}/nowhere: no such folder (set --root or $TANTRA_ROOT)\n"));
-    usage("setup in no such root", QStringLiteral("setup --root {scratch}/nowhere"), QStringLiteral("{scratch}/nowhere: no such folder (set --root or $TANTRA_ROOT)\n"));
+    // setup creates a missing root itself; one that cannot be created is an environment error.
+    usage("setup where no folder can be made", QStringLiteral("setup --root /proc/tantra-nowhere"),
+          QStringLiteral("/proc/tantra-nowhere: cannot create the folder\n"));
 }
 
 void TestCliWorkspace::runRow()

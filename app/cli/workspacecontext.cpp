@@ -1,5 +1,6 @@
 #include "workspacecontext.h"
 
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
 
@@ -8,6 +9,11 @@ namespace tantra::cli {
 std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist)
 {
     const Workspace ws(ctx.root());
+    // setup may create the workspace folder itself; every other command needs it to exist.
+    if (!mustExist && !QFileInfo::exists(ws.root()) && !QDir().mkpath(ws.root())) {
+        ctx.err(ws.root() + QStringLiteral(": cannot create the folder"));
+        return std::nullopt;
+    }
     if (!QFileInfo(ws.root()).isDir()) {
         ctx.err(ws.root() + QStringLiteral(": no such folder (set --root or $TANTRA_ROOT)"));
         return std::nullopt;
