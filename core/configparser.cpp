@@ -55,45 +55,7 @@ QVariant scalarValue(const YAML::Node &node)
     const QString text = scalarText(node);
     if (isQuoted(node))
         return text;
-    static const QRegularExpression nullRe(QStringLiteral("^(~|null|Null|NULL|)$"));
-    static const QRegularExpression trueRe(QStringLiteral("^(true|True|TRUE)$"));
-    static const QRegularExpression falseRe(QStringLiteral("^(false|False|FALSE)$"));
-    static const QRegularExpression intRe(QStringLiteral("^[-+]?[0-9]+$"));
-    static const QRegularExpression hexRe(QStringLiteral("^0x[0-9a-fA-F]+$"));
-    static const QRegularExpression octRe(QStringLiteral("^0o[0-7]+$"));
-    static const QRegularExpression floatRe(QStringLiteral("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$"));
-    static const QRegularExpression infRe(QStringLiteral("^[-+]?\\.(inf|Inf|INF)$"));
-    static const QRegularExpression nanRe(QStringLiteral("^\\.(nan|NaN|NAN)$"));
-    if (nullRe.match(text).hasMatch())
-        return QVariant();
-    if (trueRe.match(text).hasMatch())
-        return true;
-    if (falseRe.match(text).hasMatch())
-        return false;
-    bool ok = false;
-    if (intRe.match(text).hasMatch()) {
-        const qint64 v = text.toLongLong(&ok);
-        if (ok)
-            return v;
-        return text.toDouble(); // beyond 64 bits: keep the magnitude rather than fail
-    }
-    if (hexRe.match(text).hasMatch()) {
-        const qint64 v = text.mid(2).toLongLong(&ok, 16);
-        if (ok)
-            return v;
-    }
-    if (octRe.match(text).hasMatch()) {
-        const qint64 v = text.mid(2).toLongLong(&ok, 8);
-        if (ok)
-            return v;
-    }
-    if (floatRe.match(text).hasMatch())
-        return text.toDouble();
-    if (infRe.match(text).hasMatch())
-        return text.startsWith(QLatin1Char('-')) ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
-    if (nanRe.match(text).hasMatch())
-        return std::numeric_limits<double>::quiet_NaN();
-    return text;
+    return resolvePlainScalar(text);
 }
 
 QString kindOf(const YAML::Node &node)
@@ -649,6 +611,49 @@ std::variant<ModelConfig, ConfigError> ConfigParser::parse(const QByteArray &yam
         error.message = QStringLiteral("invalid YAML: ") + QString::fromStdString(e.msg);
         return error;
     }
+}
+
+QVariant resolvePlainScalar(const QString &text)
+{
+    static const QRegularExpression nullRe(QStringLiteral("^(~|null|Null|NULL|)$"));
+    static const QRegularExpression trueRe(QStringLiteral("^(true|True|TRUE)$"));
+    static const QRegularExpression falseRe(QStringLiteral("^(false|False|FALSE)$"));
+    static const QRegularExpression intRe(QStringLiteral("^[-+]?[0-9]+$"));
+    static const QRegularExpression hexRe(QStringLiteral("^0x[0-9a-fA-F]+$"));
+    static const QRegularExpression octRe(QStringLiteral("^0o[0-7]+$"));
+    static const QRegularExpression floatRe(QStringLiteral("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$"));
+    static const QRegularExpression infRe(QStringLiteral("^[-+]?\\.(inf|Inf|INF)$"));
+    static const QRegularExpression nanRe(QStringLiteral("^\\.(nan|NaN|NAN)$"));
+    if (nullRe.match(text).hasMatch())
+        return QVariant();
+    if (trueRe.match(text).hasMatch())
+        return true;
+    if (falseRe.match(text).hasMatch())
+        return false;
+    bool ok = false;
+    if (intRe.match(text).hasMatch()) {
+        const qint64 v = text.toLongLong(&ok);
+        if (ok)
+            return v;
+        return text.toDouble(); // beyond 64 bits: keep the magnitude rather than fail
+    }
+    if (hexRe.match(text).hasMatch()) {
+        const qint64 v = text.mid(2).toLongLong(&ok, 16);
+        if (ok)
+            return v;
+    }
+    if (octRe.match(text).hasMatch()) {
+        const qint64 v = text.mid(2).toLongLong(&ok, 8);
+        if (ok)
+            return v;
+    }
+    if (floatRe.match(text).hasMatch())
+        return text.toDouble();
+    if (infRe.match(text).hasMatch())
+        return text.startsWith(QLatin1Char('-')) ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    if (nanRe.match(text).hasMatch())
+        return std::numeric_limits<double>::quiet_NaN();
+    return text;
 }
 
 } // namespace tantra

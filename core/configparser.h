@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QVariant>
 
 #include <variant>
 
@@ -20,5 +21,10 @@ public:
     // ends in ".yaml".
     static std::variant<ModelConfig, ConfigError> parse(const QByteArray &yaml, const QString &filePath);
 };
+
+// How a plain (unquoted) YAML scalar reads under YAML 1.2's core schema: null, bool, 64-bit
+// integer (decimal, 0x, 0o), double (with .inf/.nan) or text. The config editor writes values
+// back with the same rules, so what it writes is read as it was meant.
+QVariant resolvePlainScalar(const QString &text);
 
 } // namespace tantra
