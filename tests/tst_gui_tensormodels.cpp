@@ -41,7 +41,8 @@ struct Fixture
     void add(const std::string &name, Dtype dtype, std::vector<std::uint64_t> shape, const std::vector<T> &values)
     {
         std::vector<std::byte> bytes(values.size() * sizeof(T));
-        std::memcpy(bytes.data(), values.data(), bytes.size());
+        if (!bytes.empty()) // memcpy from an empty vector's null data() is undefined, even for 0 bytes
+            std::memcpy(bytes.data(), values.data(), bytes.size());
         buffers.push_back(std::move(bytes));
         tensors.push_back(TensorWrite{name, dtype, std::move(shape), buffers.back()});
     }
