@@ -16,7 +16,8 @@ appstream-util validate-relax --nonet packaging/org.tantra.WeightManager.metainf
 
 sudo=()
 [[ $(id -u) -ne 0 ]] && sudo=(sudo)
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$deb"
+# --reinstall: a rerun on a machine that already has this version must test the new build.
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --reinstall "$deb"
 
 # From the installed paths, not the build tree.
 cd /
