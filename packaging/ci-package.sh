@@ -32,5 +32,8 @@ man -w tantra-model-manager
 man -w tantra-weights
 test -f /usr/share/bash-completion/completions/tantra-model-manager
 grep -q 'safetensors' /usr/share/mime/globs2 || { echo "the .safetensors MIME type is not registered" >&2; exit 1; }
+# A double-click on a .safetensors file opens the app: the association the desktop reads.
+grep -q '^application/x-safetensors=.*org.tantra.WeightManager.desktop' /usr/share/applications/mimeinfo.cache \
+    || { echo ".safetensors files are not associated with tantra-weights" >&2; exit 1; }
 rm -rf "$ws"
 echo "package OK: $deb"
