@@ -5,6 +5,7 @@
 #include "benchreport.h"
 #include "benchsections.h"
 
+#include "computepool.h"
 #include "mappedfile.h"
 #include "tensorstats.h"
 
@@ -56,7 +57,7 @@ std::uint64_t plainRead(std::span<const std::byte> data, QThreadPool *pool)
 
 void runStatsBench(const BenchOptions &o, BenchReport &report)
 {
-    QThreadPool *pool = QThreadPool::globalInstance();
+    QThreadPool *pool = computePool(); // what computeStats uses by default
     std::printf("\n[2] Statistics over %.2f GiB per dtype (best of %d, page cache warm, %d pool threads;\n"
                 "    each run maps the file afresh, so both sides pay for the page tables)\n",
                 double(o.size) / double(1 << 30), o.runs, pool->maxThreadCount());

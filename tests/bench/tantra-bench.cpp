@@ -5,6 +5,8 @@
 #include "benchreport.h"
 #include "benchsections.h"
 
+#include "computepool.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -124,8 +126,8 @@ int main(int argc, char **argv)
 
     utsname uts{};
     ::uname(&uts);
-    std::printf("tantra-bench %s: %s, %d threads in the pool, Linux %s\n", TANTRA_VERSION, cpuModel().c_str(),
-                QThreadPool::globalInstance()->maxThreadCount(), uts.release);
+    std::printf("tantra-bench %s: %s, %d threads in the compute pool, Linux %s\n", TANTRA_VERSION, cpuModel().c_str(),
+                computePool()->maxThreadCount(), uts.release);
     std::printf("compiler %s, %s; data in %s\n", __VERSION__, opensslVersion().c_str(), qPrintable(options.dir));
 
     // Timings on a shared machine mean little without knowing what else ran: each section
