@@ -271,6 +271,8 @@ private Q_SLOTS:
     void allNaN_data();
     void allNaN();
     void singleValue();
+    void smallSpreadAroundLargeMean_data();
+    void smallSpreadAroundLargeMean();
     void largeTensorIsChunked_data();
     void largeTensorIsChunked();
     void progressCountsBytes_data();
@@ -417,6 +419,33 @@ void TestStats::singleValue()
     QCOMPARE(stats->mean, -2.5);
     QCOMPARE(stats->std, 0.0);
     QCOMPARE(stats->histogram[0], std::uint64_t(3000));
+}
+
+void TestStats::smallSpreadAroundLargeMean_data()
+{
+    QTest::addColumn<Dtype>("dtype");
+    QTest::addColumn<QByteArray>("bytes");
+    // A sum of squares about zero would lose every digit of the deviation here: m2 is 1e-10
+    // (F64: 1e-20) of the squares' sum. The deviation must still match to six digits of itself
+    // (measured: F32 and C64 to twelve, F64 to eight).
+    QTest::newRow("F32 1000 +- 0.01") << Dtype::F32 << gaussian<float>(70'000, 1000.0, 0.01, 7);
+    QTest::newRow("F32 -300 +- 0.0001") << Dtype::F32 << gaussian<float>(70'000, -300.0, 1e-4, 8);
+    QTest::newRow("C64 50 +- 0.001") << Dtype::C64 << gaussian<float>(70'000, 50.0, 1e-3, 9);
+    QTest::newRow("F64 1e6 +- 1e-4") << Dtype::F64 << gaussian<double>(70'000, 1e6, 1e-4, 10);
+}
+
+void TestStats::smallSpreadAroundLargeMean()
+{
+    QFETCH(Dtype, dtype);
+    QFETCH(QByteArray, bytes);
+    const auto stats = computeStats(dtype, test::bytesOf(bytes));
+    QVERIFY2(stats.ok(), qPrintable(test::errorOf(stats)));
+    const Reference want = reference(dtype, bytes);
+    QVERIFY(want.std > 0);
+    QVERIFY2(std::abs(stats->std - want.std) <= 1e-6 * want.std,
+             qPrintable(QStringLiteral("std %1, reference %2").arg(stats->std, 0, 'g', 17).arg(want.std, 0, 'g', 17)));
+    QVERIFY2(std::abs(stats->mean - want.mean) <= 1e-12 * std::abs(want.mean),
+             qPrintable(QStringLiteral("mean %1, reference %2").arg(stats->mean, 0, 'g', 17).arg(want.mean, 0, 'g', 17)));
 }
 
 void TestStats::largeTensorIsChunked_data()
