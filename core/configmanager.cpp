@@ -35,8 +35,10 @@ Status writeAtomically(const QString &path, const QByteArray &bytes)
     const QFileInfo info(path);
     if (!QDir().mkpath(info.absolutePath()))
         return makeError(QStringLiteral("%1: cannot create the folder %2").arg(path, info.absolutePath()));
+    // Unbuffered: Qt 6.4's QSaveFile::commit() ignores a failed flush of its buffer, which on
+    // a full disk renamed a truncated config into place.
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
         return makeError(QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));
     if (file.write(bytes) != bytes.size() || !file.commit())
         return makeError(QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));

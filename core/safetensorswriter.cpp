@@ -133,6 +133,12 @@ Result<HeaderLayout> layoutHeader(const std::vector<TensorSpec> &tensors, const 
 
 namespace {
 
+// Every QSaveFile here is opened unbuffered: Qt 6.4's QSaveFile::commit() ignores a failed
+// flush of its write buffer, so on a full disk a file whose last bytes were still buffered
+// was renamed into place truncated (tst_writer's failedWriteLeavesOriginal). Unbuffered, the
+// failure shows in write() and commit() is never reached. The writes are large anyway.
+constexpr QIODevice::OpenMode kWriteMode = QIODevice::WriteOnly | QIODevice::Unbuffered;
+
 // QFileDevice::write returns a short count without an error string when the disk fills up
 // part-way through; writing the rest makes the system say why ("No space left on device")
 // instead of the message ending in "Unknown error".
@@ -170,7 +176,7 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
         }
     }
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
+    if (!file.open(kWriteMode))
         return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
     if (!writeAll(file, layout.bytes.constData(), layout.bytes.size()))
         return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
@@ -213,7 +219,7 @@ Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec>
     if (!layout)
         return makeError(path + QStringLiteral(": ") + layout.errorString());
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
+    if (!file.open(kWriteMode))
         return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
     if (!writeAll(file, layout->bytes.constData(), layout->bytes.size()))
         return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
@@ -273,7 +279,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
             + weightMap + "\n  }\n}\n";
     result.indexPath = QDir(folder).filePath(prefix + QStringLiteral(".safetensors.index.json"));
     QSaveFile file(result.indexPath);
-    if (!file.open(QIODevice::WriteOnly) || !writeAll(file, index.data(), qint64(index.size()))
+    if (!file.open(kWriteMode) || !writeAll(file, index.data(), qint64(index.size()))
         || !file.commit())
         return makeError(result.indexPath + QStringLiteral(": cannot write: ") + file.errorString());
     return result;

@@ -118,11 +118,15 @@ Result<WeightEntry> WeightManager::saveWeights(const std::vector<TensorWrite> &t
         return s.error();
     const QString finalPath = finalPathFor(type, version, false);
     const QString partial = partialPathFor(finalPath);
-    if (auto s = writeSafetensors(partial, tensors, metadata, job); !s)
-        return s.error();
-    // Qt 6.4's QSaveFile::commit() ignores a failed final flush, so on a full disk the writer
-    // can "succeed" with a truncated file; opening it checks the length against the header
-    // before anything is registered.
+    if (auto s = writeSafetensors(partial, tensors, metadata, job); !s) {
+        // The user knows the weight by its final name, not by the hidden partial file's.
+        QString why = s.errorString();
+        if (why.startsWith(partial + QStringLiteral(": ")))
+            why = why.mid(partial.size() + 2);
+        return makeError(finalPath + QStringLiteral(": ") + why);
+    }
+    // The writer opens its files unbuffered, so a full disk fails the write; opening the file
+    // also checks its length against the header before anything is registered.
     if (auto written = SafetensorsModel::open(partial); !written) {
         QFile::remove(partial);
         return makeError(finalPath + QStringLiteral(": the weight was not written completely (is the disk full?): ") + written.errorString());

@@ -141,7 +141,9 @@ private Q_SLOTS:
     void layoutErrors();
     void overwriteReplaces();
     void cancelledWriteLeavesOriginal();
+    void failedWriteLeavesOriginal_data();
     void failedWriteLeavesOriginal();
+    void sizeMismatchWritesNothing();
     void unwritableFolderLeavesOriginal();
     void sparseFile();
     void shardSetRoundTrip();
@@ -371,26 +373,51 @@ void TestWriter::cancelledWriteLeavesOriginal()
     QCOMPARE(filesIn(dir.path()), QStringList{QStringLiteral("m.safetensors")});
 }
 
+void TestWriter::failedWriteLeavesOriginal_data()
+{
+    QTest::addColumn<int>("tensorBytes");
+    QTest::addColumn<int>("limit"); // RLIMIT_FSIZE; negative: that many bytes short of the file
+    QTest::newRow("full in the data") << (1 << 20) << 64 * 1024;
+    QTest::newRow("full in the header") << (1 << 20) << 40;
+    // A small file fits in a write buffer: the failure comes only when it is flushed, which
+    // QSaveFile::commit() in Qt 6.4 ignores, renaming a truncated file into place.
+    QTest::newRow("small file, full at its last byte") << 100 << -1;
+    QTest::newRow("large file, full at its last byte") << (1 << 20) << -1;
+}
+
 void TestWriter::failedWriteLeavesOriginal()
 {
     // A disk that fills up mid-write, simulated with the file size limit (which binds root
     // too): the temporary file hits the limit, and the old file must survive untouched.
+    QFETCH(int, tensorBytes);
+    QFETCH(int, limit);
     QTemporaryDir dir;
     const QByteArray original = test::randomBytes(100, 1);
     const QString path = test::writeBytes(dir.filePath(QStringLiteral("m.safetensors")), original);
-    const QByteArray bytes = test::randomBytes(1 << 20, 2);
+    const QByteArray bytes = test::randomBytes(tensorBytes, 2);
+    const std::vector<TensorWrite> tensors{{"t", Dtype::U8, {std::uint64_t(tensorBytes)}, test::bytesOf(bytes)}};
+    if (limit < 0) {
+        const auto layout = layoutHeader({TensorSpec{"t", Dtype::U8, {std::uint64_t(tensorBytes)}}}, {});
+        QVERIFY(layout.ok());
+        limit += int(layout->bytes.size()) + tensorBytes;
+    }
     Status status;
     {
-        FileSizeLimit limit(64 * 1024);
-        QVERIFY(limit.ok());
-        status = writeSafetensors(path, {{"t", Dtype::U8, {1 << 20}, test::bytesOf(bytes)}});
+        FileSizeLimit fileSizeLimit(limit);
+        QVERIFY(fileSizeLimit.ok());
+        status = writeSafetensors(path, tensors);
     }
     // The message says why, not "Unknown error".
     QCOMPARE(test::errorOf(status), path + QStringLiteral(": write failed: ") + QString::fromLocal8Bit(std::strerror(EFBIG)));
     QCOMPARE(readAll(path), original);
     QCOMPARE(filesIn(dir.path()), QStringList{QStringLiteral("m.safetensors")});
+}
 
-    // A size mismatch is caught before anything is written.
+void TestWriter::sizeMismatchWritesNothing()
+{
+    QTemporaryDir dir;
+    const QByteArray original = test::randomBytes(100, 1);
+    const QString path = test::writeBytes(dir.filePath(QStringLiteral("m.safetensors")), original);
     const QByteArray tooShort(10, '\0');
     QCOMPARE(test::errorOf(writeSafetensors(path, {{"t", Dtype::F32, {4}, test::bytesOf(tooShort)}})),
              path + QStringLiteral(": tensor 't': shape and dtype need 16 bytes, but 10 were given"));
