@@ -32,10 +32,11 @@ struct TensorStats
     double std = std::numeric_limits<double>::quiet_NaN();
     // kBins equal-width bins over [min, max] of the finite values.
     std::array<std::uint64_t, kBins> histogram{};
-    // Types of 16 bits or fewer are binned exactly. Wider ones are binned through a 65,536-bin
-    // order-preserving key (the value rounded to bfloat16's 8 significant bits) in the same
-    // pass, so a value within 0.4% of a bin edge may land in the neighbouring bin; F64 values
-    // outside float's range are binned exactly, in a second pass.
+    // Types of 16 bits or fewer are binned exactly. Wider ones up to 16 MiB are binned exactly
+    // in a second pass; larger ones through a 65,536-bin order-preserving key (the value
+    // rounded to bfloat16's 8 significant bits) in the same pass, so a value within 0.4% of a
+    // bin edge may land in the neighbouring bin. F64 values outside float's range are always
+    // binned exactly, in a second pass.
     bool histogramExact = true;
 };
 
