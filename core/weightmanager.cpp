@@ -206,6 +206,45 @@ Status WeightManager::setActiveWeight(const QString &name)
     });
 }
 
+Result<QString> WeightManager::rollbackActiveWeight(const QString &type)
+{
+    QString chosen;
+    auto status = m_registry.update([&](RegistryData &data) -> Status {
+        const QString current = data.activeOf(type);
+        const auto it = data.history.find(type);
+        if (it == data.history.end() || it->second.empty())
+            return makeError(m_registry.path() + QStringLiteral(": no activations are recorded for '%1'").arg(type));
+        QStringList skipped;
+        const auto usable = [&](const QString &name) {
+            if (name.isEmpty() || name == current || skipped.contains(name))
+                return false;
+            const WeightEntry *w = data.find(name);
+            const QString path = w ? m_workspace.absolutePath(w->path) : QString();
+            if (!w || !QFileInfo::exists(path) || !m_workspace.checkInside(path)) {
+                skipped.append(name);
+                return false;
+            }
+            return true;
+        };
+        for (auto a = it->second.rbegin(); a != it->second.rend() && chosen.isEmpty(); ++a) {
+            if (usable(a->weight))
+                chosen = a->weight;
+            else if (usable(a->previous))
+                chosen = a->previous;
+        }
+        if (chosen.isEmpty()) {
+            const QString gone = skipped.isEmpty() ? QString()
+                                                   : QStringLiteral(" (%1 no longer registered or missing on disk)").arg(skipped.join(QStringLiteral(", ")));
+            return makeError(m_registry.path() + QStringLiteral(": '%1' has no earlier active weight to roll back to%2").arg(type, gone));
+        }
+        data.activate(chosen, QDateTime::currentDateTimeUtc());
+        return {};
+    });
+    if (!status)
+        return status.error();
+    return chosen;
+}
+
 Status WeightManager::removeWeight(const QString &name)
 {
     WeightEntry removed;

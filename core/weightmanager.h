@@ -98,6 +98,10 @@ public:
                                     const QString &version, bool isActive, const Metadata &metadata = {},
                                     JobContext *job = nullptr);
     Status setActiveWeight(const QString &name);
+    // Makes active again the weight that was active before the current one of `type`: the
+    // most recent other weight in its activation history that is still registered and on
+    // disk. Twice in a row returns to where it started, like `cd -`. Returns that weight.
+    Result<QString> rollbackActiveWeight(const QString &type);
     // Deletes a weight and its registry entry; the active weight is refused.
     Status removeWeight(const QString &name);
 

@@ -554,6 +554,16 @@ void TestCliWorkspace::addRows()
         {QStringLiteral("out=Created {root}/Config/big.yaml\n"), QStringLiteral("exists={root}/Config/big.yaml")});
     row("set-active", {QStringLiteral("import {src} --version v1")}, QStringLiteral("set-active mamba_v1"), 0, {QStringLiteral("out=Active: mamba_v1\n")});
     row("set-active the active one", {}, QStringLiteral("set-active mamba_sample"), 0, {QStringLiteral("out=Active: mamba_sample\n")});
+    row("rollback", {QStringLiteral("import {src} --version v1 --activate")}, QStringLiteral("rollback mamba"), 0,
+        {QStringLiteral("out=Active: mamba_sample (was mamba_v1)\n")});
+    row("rollback twice returns", {QStringLiteral("import {src} --version v1 --activate"), QStringLiteral("rollback mamba")},
+        QStringLiteral("rollback mamba"), 0, {QStringLiteral("out=Active: mamba_v1 (was mamba_sample)\n")});
+    row("rollback skips a removed weight",
+        {QStringLiteral("import {src} --version v1 --activate"), QStringLiteral("import {src} --version v2 --activate"),
+         QStringLiteral("remove mamba_v1")},
+        QStringLiteral("rollback mamba"), 0, {QStringLiteral("out=Active: mamba_sample (was mamba_v2)\n")});
+    row("rollback --json", {QStringLiteral("import {src} --version v1 --activate")}, QStringLiteral("rollback mamba --json"), 0,
+        {QStringLiteral("out~\"active\": \"mamba_sample\""), QStringLiteral("out~\"previous\": \"mamba_v1\"")});
     row("history", {}, QStringLiteral("history mamba"), 0, {QStringLiteral("out^^ACTIVATED \\(UTC\\) +WEIGHT +REPLACED\n\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  mamba_sample  -\n$")});
     row("history of an unknown type", {}, QStringLiteral("history gpt"), 0, {QStringLiteral("out=No activations recorded for 'gpt'.\n")});
     row("import", {}, QStringLiteral("import {src} --version v1"), 0,
@@ -620,6 +630,14 @@ void TestCliWorkspace::addRows()
     row("verify a missing weight", {QStringLiteral("delete:{weight}")}, QStringLiteral("verify mamba_sample"), 1,
         {QStringLiteral("out=MISSING  mamba_sample  {weight}: the weight's file is missing\n")});
     row("verify unknown", {}, QStringLiteral("verify gpt"), 1, {QStringLiteral("err=no registered weight or model type is called 'gpt'\n")});
+    row("rollback with nothing before", {}, QStringLiteral("rollback mamba"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": 'mamba' has no earlier active weight to roll back to\n"), QStringLiteral("unchanged")});
+    row("rollback when the earlier weight is gone",
+        {QStringLiteral("import {src} --version v1 --activate"), QStringLiteral("delete:{weight}")}, QStringLiteral("rollback mamba"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": 'mamba' has no earlier active weight to roll back to (mamba_sample no longer registered or missing on disk)\n"),
+         QStringLiteral("unchanged")});
+    row("rollback of an unknown type", {}, QStringLiteral("rollback gpt"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": no activations are recorded for 'gpt'\n"), QStringLiteral("unchanged")});
     row("set-active unknown", {}, QStringLiteral("set-active mamba_nope"), 1,
         {QStringLiteral("err=") + reg + QStringLiteral(": no weight named 'mamba_nope' is registered\n"), QStringLiteral("unchanged")});
     row("remove the active weight", {}, QStringLiteral("remove mamba_sample"), 1,
@@ -680,6 +698,7 @@ void TestCliWorkspace::addRows()
     usage("history without a type", QStringLiteral("history"), QStringLiteral("history: give one model type\n"));
     usage("config without a type", QStringLiteral("config"), QStringLiteral("config: give one model type\n"));
     usage("import without a path", QStringLiteral("import"), QStringLiteral("import: give one PATH (a .safetensors file, an index, or a shard folder)\n"));
+    usage("rollback without a type", QStringLiteral("rollback"), QStringLiteral("rollback: give one model type\n"));
     usage("backup without a name", QStringLiteral("backup"), QStringLiteral("backup: give one weight name\n"));
     usage("restore without an archive", QStringLiteral("restore"), QStringLiteral("restore: give one backup archive\n"));
     usage("cleanup without --keep", QStringLiteral("cleanup mamba"), QStringLiteral("cleanup: usage: cleanup TYPE --keep N [--dry-run]\n"));

@@ -23,9 +23,9 @@ void writeTo(FILE *stream, const QString &text)
 std::vector<Command> commands()
 {
     return {setupCommand(),   listModelsCommand(), listWeightsCommand(), configCommand(),   setActiveCommand(),
-            backupCommand(),  restoreCommand(),    listBackupsCommand(), cleanupCommand(),  validateCommand(),
-            importCommand(),  removeCommand(),     verifyCommand(),      doctorCommand(),   historyCommand(),
-            createConfigCommand(), inspectCommand(), checksumCommand()};
+            rollbackCommand(), backupCommand(),    restoreCommand(),     listBackupsCommand(), cleanupCommand(),
+            validateCommand(), importCommand(),    removeCommand(),      verifyCommand(),   doctorCommand(),
+            historyCommand(), createConfigCommand(), inspectCommand(),   checksumCommand()};
 }
 
 QString usage(const std::vector<Command> &all)

@@ -51,6 +51,7 @@ Command listModelsCommand();
 Command listWeightsCommand();
 Command configCommand();
 Command setActiveCommand();
+Command rollbackCommand();
 Command backupCommand();
 Command restoreCommand();
 Command listBackupsCommand();

@@ -1,4 +1,4 @@
-// list-weights, set-active, remove, history, import
+// list-weights, set-active, rollback, remove, history, import
 #include "workspacecontext.h"
 
 #include "jobcontext.h"
@@ -76,6 +76,33 @@ int runSetActive(Context &ctx)
     if (auto s = manager->setActiveWeight(ctx.positional.first()); !s)
         return fail(ctx, s.error());
     ctx.outLine(QStringLiteral("Active: ") + ctx.positional.first());
+    return ExitOk;
+}
+
+int runRollback(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("rollback: give one model type"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    const QString type = ctx.positional.first();
+    const auto before = manager->snapshot();
+    if (!before)
+        return fail(ctx, before.error());
+    auto now = manager->rollbackActiveWeight(type);
+    if (!now)
+        return fail(ctx, now.error());
+    const QString was = before->activeOf(type);
+    if (ctx.parser.isSet(kJson)) {
+        printJson(ctx, QJsonObject{{QStringLiteral("model_type"), type},
+                                   {QStringLiteral("active"), *now},
+                                   {QStringLiteral("previous"), was.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(was)}});
+        return ExitOk;
+    }
+    ctx.outLine(QStringLiteral("Active: %1 (was %2)").arg(*now, was.isEmpty() ? QStringLiteral("none") : was));
     return ExitOk;
 }
 
@@ -172,6 +199,12 @@ Command listWeightsCommand()
 Command setActiveCommand()
 {
     return {"set-active", "NAME", "Make a weight the active one of its model type", {}, runSetActive};
+}
+
+Command rollbackCommand()
+{
+    return {"rollback", "TYPE", "Make active again the weight that was active before the current one",
+            [](QCommandLineParser &p) { p.addOption(kJson); }, runRollback};
 }
 
 Command removeCommand()
