@@ -206,37 +206,43 @@ Status WeightManager::setActiveWeight(const QString &name)
     });
 }
 
+Result<QString> WeightManager::rollbackTarget(const RegistryData &data, const QString &type) const
+{
+    const auto it = data.history.find(type);
+    if (it == data.history.end() || it->second.empty())
+        return makeError(m_registry.path() + QStringLiteral(": no activations are recorded for '%1'").arg(type));
+    const QString current = data.activeOf(type);
+    QStringList gone;
+    const auto usable = [&](const QString &name) {
+        if (name.isEmpty() || name == current || gone.contains(name))
+            return false;
+        const WeightEntry *w = data.find(name);
+        const QString path = w ? m_workspace.absolutePath(w->path) : QString();
+        if (!w || !QFileInfo::exists(path) || !m_workspace.checkInside(path)) {
+            gone.append(name);
+            return false;
+        }
+        return true;
+    };
+    for (auto a = it->second.rbegin(); a != it->second.rend(); ++a) {
+        if (usable(a->weight))
+            return a->weight;
+        if (usable(a->previous))
+            return a->previous;
+    }
+    const QString why = gone.isEmpty() ? QString()
+                                       : QStringLiteral(" (%1 no longer registered or missing on disk)").arg(gone.join(QStringLiteral(", ")));
+    return makeError(m_registry.path() + QStringLiteral(": '%1' has no earlier active weight to roll back to%2").arg(type, why));
+}
+
 Result<QString> WeightManager::rollbackActiveWeight(const QString &type)
 {
     QString chosen;
     auto status = m_registry.update([&](RegistryData &data) -> Status {
-        const QString current = data.activeOf(type);
-        const auto it = data.history.find(type);
-        if (it == data.history.end() || it->second.empty())
-            return makeError(m_registry.path() + QStringLiteral(": no activations are recorded for '%1'").arg(type));
-        QStringList skipped;
-        const auto usable = [&](const QString &name) {
-            if (name.isEmpty() || name == current || skipped.contains(name))
-                return false;
-            const WeightEntry *w = data.find(name);
-            const QString path = w ? m_workspace.absolutePath(w->path) : QString();
-            if (!w || !QFileInfo::exists(path) || !m_workspace.checkInside(path)) {
-                skipped.append(name);
-                return false;
-            }
-            return true;
-        };
-        for (auto a = it->second.rbegin(); a != it->second.rend() && chosen.isEmpty(); ++a) {
-            if (usable(a->weight))
-                chosen = a->weight;
-            else if (usable(a->previous))
-                chosen = a->previous;
-        }
-        if (chosen.isEmpty()) {
-            const QString gone = skipped.isEmpty() ? QString()
-                                                   : QStringLiteral(" (%1 no longer registered or missing on disk)").arg(skipped.join(QStringLiteral(", ")));
-            return makeError(m_registry.path() + QStringLiteral(": '%1' has no earlier active weight to roll back to%2").arg(type, gone));
-        }
+        auto target = rollbackTarget(data, type);
+        if (!target)
+            return target.error();
+        chosen = *target;
         data.activate(chosen, QDateTime::currentDateTimeUtc());
         return {};
     });

@@ -102,6 +102,9 @@ public:
     // most recent other weight in its activation history that is still registered and on
     // disk. Twice in a row returns to where it started, like `cd -`. Returns that weight.
     Result<QString> rollbackActiveWeight(const QString &type);
+    // The weight rollbackActiveWeight would activate in `data`, or an error saying why there
+    // is none (naming the earlier weights that are gone).
+    Result<QString> rollbackTarget(const RegistryData &data, const QString &type) const;
     // Deletes a weight and its registry entry; the active weight is refused.
     Status removeWeight(const QString &name);
 

@@ -15,6 +15,7 @@
 #include "workspacepage.h"
 #include "workspacesession.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
@@ -142,8 +143,36 @@ private Q_SLOTS:
         // The active weight cannot be removed: the action says so by being disabled.
         page->selectWeight(QStringLiteral("mamba_v2"));
         QVERIFY(!controller.actions()->remove()->isEnabled());
-        // Back, for the other tests.
-        QVERIFY(manager.setActiveWeight(QStringLiteral("mamba_sample")).ok());
+
+        // Roll back: the action names the weight it would activate, asks, and activates it.
+        controller.session()->reload();
+        QAction *rollback = controller.actions()->rollback();
+        QVERIFY(rollback->isEnabled());
+        QCOMPARE(rollback->toolTip(), QStringLiteral("Make mamba_sample active again"));
+        bool asked = false;
+        whenDialogOpens([&](QWidget *dialog) {
+            auto *box = qobject_cast<QMessageBox *>(dialog);
+            QVERIFY2(box, dialog->metaObject()->className());
+            QCOMPARE(box->text(), QStringLiteral("Make mamba_sample active again? It replaces mamba_v2 as the active weight of mamba."));
+            asked = true;
+            box->button(QMessageBox::Yes)->click();
+        });
+        rollback->trigger();
+        QVERIFY(asked);
+        data = manager.snapshot();
+        QVERIFY(data.ok());
+        QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
+        // Declining changes nothing.
+        controller.session()->reload();
+        QCOMPARE(rollback->toolTip(), QStringLiteral("Make mamba_v2 active again"));
+        whenDialogOpens([](QWidget *dialog) {
+            if (auto *box = qobject_cast<QMessageBox *>(dialog))
+                box->button(QMessageBox::No)->click();
+        });
+        rollback->trigger();
+        data = manager.snapshot();
+        QVERIFY(data.ok());
+        QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
     }
 
     void dropImportsAFile()

@@ -41,6 +41,8 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
 {
     m_setActive = makeAction(this, tr("Set &Active"), QStringLiteral("active"), QKeySequence(tr("Ctrl+Shift+A")),
                              tr("Make the selected weight the active one of its model type"));
+    m_rollback = makeAction(this, tr("Roll Back &Activation"), QStringLiteral("recent"), QKeySequence(tr("Ctrl+Shift+R")),
+                            tr("Make active again the weight that was active before the current one"));
     m_backup = makeAction(this, tr("&Backup"), QStringLiteral("backup"), QKeySequence(tr("Ctrl+B")),
                           tr("Archive the selected weights with their config and checksums"));
     m_restore = makeAction(this, tr("&Restore from Backup…"), QStringLiteral("restore"), QKeySequence(tr("Ctrl+Shift+B")),
@@ -70,6 +72,7 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
     page->weightsView()->addAction(m_remove);
 
     connect(m_setActive, &QAction::triggered, this, &WorkspaceActions::doSetActive);
+    connect(m_rollback, &QAction::triggered, this, &WorkspaceActions::doRollback);
     connect(m_backup, &QAction::triggered, this, &WorkspaceActions::doBackup);
     connect(m_restore, &QAction::triggered, this, &WorkspaceActions::doRestore);
     connect(m_validate, &QAction::triggered, this, [this] { doValidate(false); });
@@ -134,6 +137,17 @@ void WorkspaceActions::updateEnabled()
                                             : tr("Delete the selected weights (not the active one)"));
     m_browse->setEnabled(one);
     m_cleanup->setEnabled(open && !m_page->currentType().isEmpty());
+    // The tooltip names the weight it would activate, or why there is none.
+    QString rollbackTip = tr("Make active again the weight that was active before the current one");
+    bool canRollback = false;
+    if (open && !m_page->currentType().isEmpty()) {
+        auto target = m_session->manager()->rollbackTarget(m_session->registry(), m_page->currentType());
+        canRollback = target.ok();
+        rollbackTip = target ? tr("Make %1 active again").arg(*target) : target.errorString().section(QStringLiteral(": "), 1);
+    }
+    m_rollback->setEnabled(canRollback);
+    m_rollback->setToolTip(rollbackTip);
+    m_rollback->setStatusTip(rollbackTip);
     m_editConfig->setEnabled(open && !m_page->currentType().isEmpty());
     for (QAction *a : {m_restore, m_validateAll, m_import, m_newType, m_repair})
         a->setEnabled(open);
@@ -162,6 +176,28 @@ void WorkspaceActions::doSetActive()
     auto status = m_session->manager()->setActiveWeight(selected.first());
     report(tr("Set active"), status ? JobOutcome{true, tr("%1 is now active").arg(selected.first()), {}}
                                     : JobOutcome{false, tr("Could not make %1 active").arg(selected.first()), {status.errorString()}});
+}
+
+void WorkspaceActions::doRollback()
+{
+    const QString type = m_page->currentType();
+    WeightManager *manager = m_session->manager();
+    auto data = manager->snapshot();
+    if (type.isEmpty() || !data)
+        return;
+    auto target = manager->rollbackTarget(*data, type);
+    if (!target) {
+        report(tr("Roll back"), JobOutcome{false, tr("Nothing to roll back to for %1").arg(type), {target.errorString()}});
+        return;
+    }
+    const QString current = data->activeOf(type);
+    const QString question = current.isEmpty() ? tr("Make %1 the active weight of %2?").arg(*target, type)
+                                               : tr("Make %1 active again? It replaces %2 as the active weight of %3.").arg(*target, current, type);
+    if (QMessageBox::question(m_window, tr("Roll back %1").arg(type), question) != QMessageBox::Yes)
+        return;
+    auto done = manager->rollbackActiveWeight(type);
+    report(tr("Roll back"), done ? JobOutcome{true, tr("%1 is active again").arg(*done), {}}
+                                 : JobOutcome{false, tr("Could not roll back %1").arg(type), {done.errorString()}});
 }
 
 void WorkspaceActions::doBackup()

@@ -31,6 +31,7 @@ public:
     WorkspaceActions(WorkspaceSession *session, WorkspacePage *page, JobRunner *jobs, QWidget *window);
 
     QAction *setActive() const { return m_setActive; }
+    QAction *rollback() const { return m_rollback; }
     QAction *backup() const { return m_backup; }
     QAction *restore() const { return m_restore; }
     QAction *validate() const { return m_validate; }
@@ -61,6 +62,7 @@ public Q_SLOTS:
 
 private:
     void doSetActive();
+    void doRollback();
     void doBackup();
     void doRestore();
     void doValidate(bool all);
@@ -79,6 +81,7 @@ private:
     JobRunner *m_jobs;
     QWidget *m_window;
     QAction *m_setActive;
+    QAction *m_rollback;
     QAction *m_backup;
     QAction *m_restore;
     QAction *m_validate;

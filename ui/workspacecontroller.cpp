@@ -129,6 +129,7 @@ void WorkspaceController::createMenus()
 
     weight->addAction(m_actions->browseTensors());
     weight->addAction(m_actions->setActive());
+    weight->addAction(m_actions->rollback());
     weight->addSeparator();
     weight->addAction(m_actions->validate());
     weight->addAction(m_actions->verify());
