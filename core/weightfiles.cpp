@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -129,6 +130,38 @@ qint64 partialOwnerPid(const QString &fileName)
     static const QRegularExpression re(QStringLiteral("\\.partial-(\\d+)-\\d+$"));
     const auto m = re.match(fileName);
     return m.hasMatch() ? m.captured(1).toLongLong() : 0;
+}
+
+QDateTime processStartTime(qint64 pid)
+{
+    QFile statFile(QStringLiteral("/proc/%1/stat").arg(pid));
+    QFile bootFile(QStringLiteral("/proc/stat"));
+    if (pid <= 0 || !statFile.open(QIODevice::ReadOnly) || !bootFile.open(QIODevice::ReadOnly))
+        return {};
+    // The fields after the command name (in parentheses, and it may hold spaces) start with
+    // the state, field 3; the start time, field 22 in clock ticks since boot, is the 20th.
+    const QByteArray stat = statFile.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    bool ok = false;
+    const qint64 ticks = fields.size() > 19 ? fields[19].toLongLong(&ok) : 0;
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    if (!ok || hz <= 0)
+        return {};
+    for (const QByteArray &line : bootFile.readAll().split('\n')) {
+        if (line.startsWith("btime ")) {
+            const qint64 boot = line.mid(6).trimmed().toLongLong(&ok);
+            return ok ? QDateTime::fromMSecsSinceEpoch(boot * 1000 + ticks * 1000 / hz, Qt::UTC) : QDateTime();
+        }
+    }
+    return {};
+}
+
+bool partialOwnerAlive(qint64 pid, const QDateTime &lastChanged)
+{
+    if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno != EPERM))
+        return false;
+    const QDateTime started = processStartTime(pid);
+    return !started.isValid() || !lastChanged.isValid() || started <= lastChanged.addSecs(1);
 }
 
 bool writeFully(QIODevice &out, const char *data, qint64 size)

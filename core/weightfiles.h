@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QDateTime>
+
 #include "registry.h"
 #include "result.h"
 
@@ -37,6 +39,14 @@ QString partialPathFor(const QString &finalPath);
 bool isPartialName(const QString &fileName);
 // The pid recorded in a partial name, or 0.
 qint64 partialOwnerPid(const QString &fileName);
+// Whether the process `pid` can still be working on a partial file whose inode last changed
+// at `lastChanged` (its ctime, which writes and renames both set). A live pid is not enough:
+// after a reboot or a wrap-around the pid of a killed writer may belong to an unrelated
+// process, which would keep the leftover forever. A process that started after the file's
+// last change (beyond a second of clock granularity) is not its writer.
+bool partialOwnerAlive(qint64 pid, const QDateTime &lastChanged);
+// When the process `pid` started (from /proc), or an invalid time.
+QDateTime processStartTime(qint64 pid);
 
 // Writes all `size` bytes, repeating short writes: a full disk first gives a short count with no
 // error, and only the next write says why ("No space left on device"). False on failure, with

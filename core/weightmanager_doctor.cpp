@@ -18,11 +18,6 @@ namespace tantra {
 
 namespace {
 
-bool processAlive(qint64 pid)
-{
-    return pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM);
-}
-
 // Splits "<type>_<version>" using the longest known type as prefix, so "mamba_multimodal_v2"
 // is (mamba_multimodal, v2) and not (mamba, multimodal_v2).
 std::pair<QString, QString> splitName(const QString &stem, QStringList types)
@@ -72,7 +67,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             if (!isPartialName(info.fileName()))
                 continue;
             const qint64 pid = partialOwnerPid(info.fileName());
-            if (processAlive(pid)) {
+            if (partialOwnerAlive(pid, info.metadataChangeTime())) {
                 report.problems << info.absoluteFilePath() + QStringLiteral(": work in progress by pid %1; left alone").arg(pid);
                 continue;
             }

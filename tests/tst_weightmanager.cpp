@@ -1116,6 +1116,17 @@ private Q_SLOTS:
         test::writeBytes(deadFolder + QStringLiteral("/model-00001-of-00002.safetensors"), "half");
         test::writeBytes(deadBackup, "half");
         test::writeBytes(liveFile, "busy");
+        // An in-place or --move import renames the user's file, which keeps its old mtime, to a
+        // partial name: its owner is still at work (the rename set the file's ctime).
+        const QString oldFile = root + QStringLiteral("/trained-last-week.safetensors");
+        const QString liveRenamed = weights + QStringLiteral(".mamba_r.safetensors.partial-%1-1").arg(alive);
+        test::writeBytes(oldFile, "a user's weight");
+        {
+            QFile f(oldFile);
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(f.setFileTime(QDateTime::currentDateTimeUtc().addDays(-7), QFileDevice::FileModificationTime));
+        }
+        QVERIFY(QFile::rename(oldFile, liveRenamed));
 
         auto report = m.doctor(false);
         QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
@@ -1130,6 +1141,7 @@ private Q_SLOTS:
         QStringList problems = report->problems;
         problems.sort();
         QStringList want{liveFile + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
+                         liveRenamed + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
                          weights + QStringLiteral("ocr_native_sample.safetensors: registered as 'ocr_native_sample' but missing"),
                          weights + QStringLiteral("mamba_extra.safetensors: not in the registry (import it, or run 'doctor --rebuild')")};
         want.sort();
@@ -1138,7 +1150,26 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(deadFolder));
         QVERIFY(!QFileInfo::exists(deadBackup));
         QCOMPARE(test::readFile(liveFile), QByteArray("busy"));
+        QCOMPARE(test::readFile(liveRenamed), QByteArray("a user's weight"));
         QVERIFY(QFileInfo::exists(weights + QStringLiteral("mamba_extra.safetensors"))); // reported, never deleted
+    }
+
+    // The doctor's test for a leftover's owner. The files of a reused pid cannot be made in a
+    // test (no file can be older than the process that writes it), so the decision is checked
+    // on times: this process, started seconds ago, cannot have written a file last changed two
+    // days ago, and can have written one changed now.
+    void partialOwnerIsTheWriter()
+    {
+        const qint64 self = QCoreApplication::applicationPid();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QDateTime started = processStartTime(self);
+        QVERIFY(started.isValid());
+        QVERIFY2(started <= now.addSecs(1) && started > now.addSecs(-600), qPrintable(started.toString(Qt::ISODate)));
+        QVERIFY(partialOwnerAlive(self, now));
+        QVERIFY(!partialOwnerAlive(self, now.addDays(-2)));
+        QVERIFY(!partialOwnerAlive(deadPid(), now));
+        QVERIFY(!partialOwnerAlive(0, now));
+        QVERIFY(!processStartTime(deadPid()).isValid());
     }
 
     void doctorRebuildsABrokenRegistry()
