@@ -3,6 +3,7 @@
 #include "tensoritemsource.h"
 
 #include <QAbstractTableModel>
+#include <QFuture>
 #include <QHash>
 #include <QStringList>
 
@@ -64,7 +65,8 @@ private:
 
     std::vector<Row> m_rows;
     std::vector<int> m_rowOfPosition;               // inverse of Row::position
-    mutable std::vector<std::uint32_t> m_nameRank; // by position; filled on the first name sort
+    mutable std::vector<std::uint32_t> m_nameRank; // by position; taken from the future on the first name sort
+    QFuture<std::vector<std::uint32_t>> m_nameRankFuture;
     int m_sortColumn = -1;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     QStringList m_shardNames;

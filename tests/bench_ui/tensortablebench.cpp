@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         tableProxy.rowCount();
     });
     timeIt(QStringLiteral("table sort by size"), [&] { tableProxy.sort(TensorItemSource::BytesColumn); });
-    timeIt(QStringLiteral("table sort by name (first: ranks names)"), [&] { tableProxy.sort(TensorItemSource::NameColumn); });
+    timeIt(QStringLiteral("table sort by name (first: waits for the ranking)"), [&] { tableProxy.sort(TensorItemSource::NameColumn); });
     timeIt(QStringLiteral("table sort by size, descending"), [&] { tableProxy.sort(TensorItemSource::BytesColumn, Qt::DescendingOrder); });
     timeIt(QStringLiteral("table sort by name (again)"), [&] { tableProxy.sort(TensorItemSource::NameColumn); });
     timeIt(QStringLiteral("table filter glob *.mlp.*.weight"),
