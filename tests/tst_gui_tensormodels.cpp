@@ -100,6 +100,8 @@ private Q_SLOTS:
     void tableShowsShardsOfAShardSet();
     void proxySortsBytesNumerically();
     void proxySortsNamesNaturally();
+    void tableSortsEveryColumn_data();
+    void tableSortsEveryColumn();
     void proxyFiltersGlobAndRegex();
     void treeGroupsByPrefix();
     void treeProxyKeepsAncestorsOfMatches();
@@ -250,6 +252,74 @@ void TestGuiTensorModels::proxySortsNamesNaturally()
                           QStringLiteral("layers.10.weight"), QStringLiteral("layers.11.weight")}));
     QVERIFY(TensorText::naturalCompare("a01", "a1") > 0);
     QVERIFY(TensorText::naturalCompare("a1", "a1") == 0);
+}
+
+void TestGuiTensorModels::tableSortsEveryColumn_data()
+{
+    QTest::addColumn<int>("column");
+    QTest::addColumn<bool>("ascending");
+    for (const auto &[column, name] : {std::pair{int(TensorItemSource::NameColumn), "name"},
+                                       std::pair{int(TensorItemSource::DtypeColumn), "dtype"},
+                                       std::pair{int(TensorItemSource::ShapeColumn), "shape"},
+                                       std::pair{int(TensorItemSource::ElementsColumn), "elements"},
+                                       std::pair{int(TensorItemSource::BytesColumn), "bytes"},
+                                       std::pair{int(TensorItemSource::OffsetColumn), "offset"}}) {
+        QTest::addRow("%s ascending", name) << column << true;
+        QTest::addRow("%s descending", name) << column << false;
+    }
+}
+
+// The table sorts numeric columns on precomputed keys and the others with a comparator; both
+// must give the order of the column's values, ties in the file's data order, either way up.
+void TestGuiTensorModels::tableSortsEveryColumn()
+{
+    QFETCH(int, column);
+    QFETCH(bool, ascending);
+    Fixture f;
+    // Ties on every column but the name and the offset; two dtypes; shapes of two ranks.
+    f.addF32("b.10", {4});
+    f.addF32("b.9", {2, 2});
+    f.addF32("a", {4});
+    f.add<std::uint16_t>("c.2", Dtype::BF16, {4}, std::vector<std::uint16_t>(4, 0x3f80));
+    f.add<std::uint16_t>("c.10", Dtype::BF16, {8}, std::vector<std::uint16_t>(8, 0x3f80));
+    f.addF32("d", {1});
+    auto model = f.write(m_dir.filePath(QStringLiteral("every-column.safetensors")));
+    TensorTableModel table;
+    TensorSortFilterProxy proxy;
+    proxy.setSourceModel(&table);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    table.setModel(model);
+
+    // The expected order, worked out here from the tensors themselves.
+    std::vector<const ModelTensor *> want;
+    for (const auto &t : model->tensors())
+        want.push_back(&t);
+    std::sort(want.begin(), want.end(), [](const ModelTensor *a, const ModelTensor *b) { return a->info->begin < b->info->begin; });
+    const auto cmp = [column](const ModelTensor *a, const ModelTensor *b) {
+        const TensorInfo &x = *a->info;
+        const TensorInfo &y = *b->info;
+        switch (column) {
+        case TensorItemSource::NameColumn: return TensorText::naturalCompare(x.name, y.name);
+        case TensorItemSource::DtypeColumn: return std::string_view(dtypeName(x.dtype)).compare(dtypeName(y.dtype));
+        case TensorItemSource::ShapeColumn:
+            if (x.shape.size() != y.shape.size())
+                return x.shape.size() < y.shape.size() ? -1 : 1;
+            return x.shape < y.shape ? -1 : (y.shape < x.shape ? 1 : 0);
+        case TensorItemSource::ElementsColumn: return x.elementCount() < y.elementCount() ? -1 : (x.elementCount() > y.elementCount() ? 1 : 0);
+        case TensorItemSource::BytesColumn: return x.byteSize() < y.byteSize() ? -1 : (x.byteSize() > y.byteSize() ? 1 : 0);
+        default: return x.begin < y.begin ? -1 : (x.begin > y.begin ? 1 : 0);
+        }
+    };
+    std::stable_sort(want.begin(), want.end(), [&](const ModelTensor *a, const ModelTensor *b) {
+        const int c = cmp(a, b);
+        return ascending ? c < 0 : c > 0;
+    });
+    QStringList wantNames;
+    for (const ModelTensor *t : want)
+        wantNames << QString::fromStdString(t->info->name);
+
+    proxy.sort(column, ascending ? Qt::AscendingOrder : Qt::DescendingOrder);
+    QCOMPARE(columnTexts(proxy, TensorItemSource::NameColumn), wantNames);
 }
 
 void TestGuiTensorModels::proxyFiltersGlobAndRegex()
