@@ -161,7 +161,10 @@ bool partialOwnerAlive(qint64 pid, const QDateTime &lastChanged)
     if (pid <= 0 || (::kill(pid_t(pid), 0) != 0 && errno != EPERM))
         return false;
     const QDateTime started = processStartTime(pid);
-    return !started.isValid() || !lastChanged.isValid() || started <= lastChanged.addSecs(1);
+    // Ten minutes of margin: a clock stepped back (NTP) must not make a running writer look
+    // younger than its file, as deleting an in-place import's partial file deletes the user's
+    // weight. A reused pid is a reboot or a wrap-around away, far more than that.
+    return !started.isValid() || !lastChanged.isValid() || started <= lastChanged.addSecs(600);
 }
 
 bool writeFully(QIODevice &out, const char *data, qint64 size)

@@ -42,8 +42,8 @@ qint64 partialOwnerPid(const QString &fileName);
 // Whether the process `pid` can still be working on a partial file whose inode last changed
 // at `lastChanged` (its ctime, which writes and renames both set). A live pid is not enough:
 // after a reboot or a wrap-around the pid of a killed writer may belong to an unrelated
-// process, which would keep the leftover forever. A process that started after the file's
-// last change (beyond a second of clock granularity) is not its writer.
+// process, which would keep the leftover forever. A process that started more than ten
+// minutes after the file's last change is not its writer.
 bool partialOwnerAlive(qint64 pid, const QDateTime &lastChanged);
 // When the process `pid` started (from /proc), or an invalid time.
 QDateTime processStartTime(qint64 pid);
