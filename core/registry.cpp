@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -236,12 +237,44 @@ Result<RegistryData> Registry::load() const
 
 namespace {
 
+// A lock file that names no process: QLockFile creates the file, then writes its pid, host
+// and application into it, so a process killed in between leaves it empty. QLockFile takes
+// such a file for a live lock until the stale time (5 minutes) has passed, blocking every
+// change to the workspace meanwhile (found by killing CLI processes at random under ASan).
+// Once it is older than a moment no live creator can be on its way to fill it in, and
+// removeStaleLockFile() only removes it if no process holds its native lock either.
+bool isAbandonedEmptyLock(QLockFile &lock, const QString &lockPath)
+{
+    qint64 pid = 0;
+    QString host;
+    QString app;
+    if (lock.getLockInfo(&pid, &host, &app))
+        return false;
+    const QFileInfo info(lockPath);
+    return info.exists() && info.lastModified().toUTC().msecsTo(QDateTime::currentDateTimeUtc()) > 2000;
+}
+
 Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
 {
     // A lock held by a process that died is taken over at once (QLockFile checks the PID);
     // the stale time only matters for a lock from another host on a shared disk.
     lock.setStaleLockTime(5 * 60 * 1000);
-    if (!lock.tryLock(lockTimeoutMs)) {
+    const QString lockPath = path + QStringLiteral(".lock");
+    QElapsedTimer waited;
+    waited.start();
+    bool locked = false;
+    for (;;) {
+        // Slices, so that a lock file left empty is noticed while waiting.
+        const qint64 left = std::max<qint64>(0, lockTimeoutMs - waited.elapsed());
+        locked = lock.tryLock(int(std::min<qint64>(left, 250)));
+        if (locked || lock.error() != QLockFile::LockFailedError)
+            break;
+        if (isAbandonedEmptyLock(lock, lockPath) && lock.removeStaleLockFile())
+            continue;
+        if (waited.elapsed() >= lockTimeoutMs)
+            break;
+    }
+    if (!locked) {
         qint64 pid = 0;
         QString host;
         QString app;

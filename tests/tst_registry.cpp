@@ -7,6 +7,8 @@
 #include <QTest>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <sys/file.h>
+
 using namespace tantra;
 
 namespace {
@@ -157,6 +159,47 @@ private Q_SLOTS:
         auto status = registry.update([](RegistryData &) -> Status { return {}; }, 200);
         QVERIFY(!status.ok());
         QVERIFY2(status.errorString().contains(QStringLiteral("locked")), qPrintable(status.errorString()));
+    }
+
+    // A writer killed between creating the lock file and writing its pid into it leaves an
+    // empty lock file, which QLockFile alone would respect for its whole stale time.
+    void emptyLockFile_data()
+    {
+        QTest::addColumn<int>("ageSeconds");
+        QTest::addColumn<bool>("nativeLockHeld"); // as by a live creator about to fill it in
+        QTest::addColumn<bool>("taken");
+        QTest::newRow("left by a killed writer") << 30 << false << true;
+        QTest::newRow("just created") << 0 << false << false;
+        QTest::newRow("held by a live process") << 30 << true << false;
+    }
+
+    void emptyLockFile()
+    {
+        QFETCH(int, ageSeconds);
+        QFETCH(bool, nativeLockHeld);
+        QFETCH(bool, taken);
+        QTemporaryDir dir;
+        Registry registry(dir.filePath(QStringLiteral("weight_config.json")));
+        const QString lockPath = registry.path() + QStringLiteral(".lock");
+        QFile lockFile(lockPath);
+        QVERIFY(lockFile.open(QIODevice::WriteOnly));
+        QVERIFY(lockFile.setFileTime(QDateTime::currentDateTimeUtc().addSecs(-ageSeconds), QFileDevice::FileModificationTime));
+        if (nativeLockHeld)
+            QCOMPARE(::flock(lockFile.handle(), LOCK_EX | LOCK_NB), 0);
+
+        auto status = registry.update([](RegistryData &d) -> Status {
+            d.weights[QStringLiteral("m_v1")] = makeEntry(QStringLiteral("m"), QStringLiteral("v1"), QDateTime::currentDateTimeUtc());
+            return {};
+        }, 600);
+        QCOMPARE(status.ok(), taken);
+        if (taken) {
+            QVERIFY(!QFile::exists(lockPath));
+            QCOMPARE(registry.load()->weights.size(), std::size_t(1));
+        } else {
+            QVERIFY2(status.errorString().contains(QStringLiteral("locked")), qPrintable(status.errorString()));
+            QVERIFY(QFile::exists(lockPath));
+            QVERIFY(!QFile::exists(registry.path()));
+        }
     }
 };
 
