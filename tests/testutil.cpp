@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "configmanager.h"
+#include "samplegenerator.h"
 #include "weightmanager.h"
 
 #include <QCryptographicHash>
@@ -157,14 +159,22 @@ QString treeDiff(const QMap<QString, QString> &before, const QMap<QString, QStri
     return lines.join(QLatin1Char('\n'));
 }
 
-CliRun runCli(const QStringList &arguments, const QString &root, int timeoutMs)
+QString writeSample(const QString &path, const QString &type, std::uint64_t seed, bool dropLastTensor)
 {
-    QProcess process;
-    if (!root.isEmpty()) {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("TANTRA_ROOT"), root);
-        process.setProcessEnvironment(env);
-    }
+    auto config = ConfigManager(ConfigManager::defaultConfigDir()).getConfig(type);
+    auto sample = config ? generateSampleWeights(*config, seed) : Result<SampleWeights>(config.error());
+    if (!sample)
+        qFatal("%s", qPrintable(sample.errorString()));
+    std::vector<TensorWrite> tensors = sample->tensors;
+    if (dropLastTensor)
+        tensors.pop_back();
+    if (auto s = writeSafetensors(path, tensors, sample->metadata); !s)
+        qFatal("%s", qPrintable(s.errorString()));
+    return path;
+}
+
+CliRun runCliIn(QProcess &process, const QStringList &arguments, int timeoutMs)
+{
     process.start(cliPath(), arguments);
     CliRun run;
     if (!process.waitForFinished(timeoutMs) || process.exitStatus() != QProcess::NormalExit) {
@@ -177,6 +187,17 @@ CliRun runCli(const QStringList &arguments, const QString &root, int timeoutMs)
     run.out = QString::fromUtf8(process.readAllStandardOutput());
     run.err = QString::fromUtf8(process.readAllStandardError());
     return run;
+}
+
+CliRun runCli(const QStringList &arguments, const QString &root, int timeoutMs)
+{
+    QProcess process;
+    if (!root.isEmpty()) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("TANTRA_ROOT"), root);
+        process.setProcessEnvironment(env);
+    }
+    return runCliIn(process, arguments, timeoutMs);
 }
 
 quint32 crc32Of(const QByteArray &bytes)

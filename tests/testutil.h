@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QMap>
+#include <QProcess>
 #include <QString>
 #include <QStringList>
 #include <QTest>
@@ -51,6 +52,10 @@ QString errorOf(const R &result)
 
 // ---------------- workspaces (tst_weightmanager, tst_backup, tst_cli_workspace, tst_robustness)
 
+// Writes the seeded sample weight of a shipped model type (Config/<type>.yaml) to `path`,
+// without its last tensor when `dropLastTensor` (a weight that does not fit). Returns the path.
+QString writeSample(const QString &path, const QString &type, std::uint64_t seed, bool dropLastTensor = false);
+
 // Runs WeightManager::setup() in `root`: the layout, the three shipped configs and their seeded
 // samples. A fixture, not the subject: a failure is fatal.
 void makeWorkspace(const QString &root);
@@ -83,6 +88,9 @@ struct CliRun
 // Runs the CLI with `arguments`; with `root`, $TANTRA_ROOT is set to it (--root in the
 // arguments still wins).
 CliRun runCli(const QStringList &arguments, const QString &root = {}, int timeoutMs = 120'000);
+// Starts the CLI with `arguments` in `process` (set up by the caller: environment, working
+// folder, a child modifier) and waits for it; a run that does not finish in time is killed.
+CliRun runCliIn(QProcess &process, const QStringList &arguments, int timeoutMs = 120'000);
 
 // ---------------- zip archives built byte by byte (hostile backups)
 

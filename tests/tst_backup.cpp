@@ -32,16 +32,7 @@ using namespace tantra;
 
 namespace {
 
-QString writeSample(const QString &path, const QString &type, std::uint64_t seed)
-{
-    auto config = ConfigManager(ConfigManager::defaultConfigDir()).getConfig(type);
-    auto sample = config ? generateSampleWeights(*config, seed) : Result<SampleWeights>(config.error());
-    if (!sample)
-        qFatal("%s", qPrintable(sample.errorString()));
-    if (auto s = writeSafetensors(path, sample->tensors, sample->metadata); !s)
-        qFatal("%s", qPrintable(s.errorString()));
-    return path;
-}
+using test::writeSample;
 
 WeightEntry entryOf(const WeightManager &m, const QString &name)
 {

@@ -28,19 +28,7 @@ using namespace tantra;
 
 namespace {
 
-QString writeSample(const QString &path, const QString &type, std::uint64_t seed, bool breakIt = false)
-{
-    auto config = ConfigManager(ConfigManager::defaultConfigDir()).getConfig(type);
-    auto sample = config ? generateSampleWeights(*config, seed) : Result<SampleWeights>(config.error());
-    if (!sample)
-        qFatal("%s", qPrintable(sample.errorString()));
-    std::vector<TensorWrite> tensors = sample->tensors;
-    if (breakIt)
-        tensors.pop_back(); // one required tensor missing
-    if (auto s = writeSafetensors(path, tensors, sample->metadata); !s)
-        qFatal("%s", qPrintable(s.errorString()));
-    return path;
-}
+using test::writeSample;
 
 // Runs the CLI with exactly this environment change and working folder.
 test::CliRun runWith(const QStringList &arguments, const QString &envRoot, const QString &workingDir = {})
@@ -53,18 +41,7 @@ test::CliRun runWith(const QStringList &arguments, const QString &envRoot, const
     process.setProcessEnvironment(env);
     if (!workingDir.isEmpty())
         process.setWorkingDirectory(workingDir);
-    process.start(test::cliPath(), arguments);
-    test::CliRun run;
-    if (!process.waitForFinished(120'000) || process.exitStatus() != QProcess::NormalExit) {
-        process.kill();
-        process.waitForFinished();
-        run.err = QStringLiteral("the CLI did not finish normally: ") + process.errorString();
-        return run;
-    }
-    run.exitCode = process.exitCode();
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
+    return test::runCliIn(process, arguments);
 }
 
 QString describe(const QStringList &args, const test::CliRun &r)

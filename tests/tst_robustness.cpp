@@ -37,16 +37,7 @@ using namespace tantra;
 
 namespace {
 
-QString writeSample(const QString &path, const QString &type, std::uint64_t seed)
-{
-    auto config = ConfigManager(ConfigManager::defaultConfigDir()).getConfig(type);
-    auto sample = config ? generateSampleWeights(*config, seed) : Result<SampleWeights>(config.error());
-    if (!sample)
-        qFatal("%s", qPrintable(sample.errorString()));
-    if (auto s = writeSafetensors(path, sample->tensors, sample->metadata); !s)
-        qFatal("%s", qPrintable(s.errorString()));
-    return path;
-}
+using test::writeSample;
 
 QProcessEnvironment envFor(const QString &root)
 {
@@ -87,18 +78,7 @@ test::CliRun runWithFileSizeLimit(const QStringList &arguments, const QString &r
         rl.rlim_cur = limit;
         ::setrlimit(RLIMIT_FSIZE, &rl);
     });
-    process.start(test::cliPath(), arguments);
-    test::CliRun run;
-    if (!process.waitForFinished(120'000) || process.exitStatus() != QProcess::NormalExit) {
-        process.kill();
-        process.waitForFinished();
-        run.err = QStringLiteral("the CLI did not finish normally: ") + process.errorString();
-        return run;
-    }
-    run.exitCode = process.exitCode();
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
+    return test::runCliIn(process, arguments);
 }
 
 // Runs the CLI without the capabilities that let root ignore file permissions
@@ -116,18 +96,7 @@ test::CliRun runWithoutFileCapabilities(const QStringList &arguments, const QStr
                 ::_exit(kCannotDropCapabilities);
         }
     });
-    process.start(test::cliPath(), arguments);
-    test::CliRun run;
-    if (!process.waitForFinished(120'000) || process.exitStatus() != QProcess::NormalExit) {
-        process.kill();
-        process.waitForFinished();
-        run.err = QStringLiteral("the CLI did not finish normally: ") + process.errorString();
-        return run;
-    }
-    run.exitCode = process.exitCode();
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
+    return test::runCliIn(process, arguments);
 }
 
 } // namespace

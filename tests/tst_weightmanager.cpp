@@ -46,15 +46,7 @@ ModelConfig shippedConfig(const QString &type)
 }
 
 // A seeded sample of `type` (not the one setup writes: another seed) written to `path`.
-QString writeSample(const QString &path, const QString &type, std::uint64_t seed)
-{
-    auto sample = generateSampleWeights(shippedConfig(type), seed);
-    if (!sample)
-        qFatal("%s", qPrintable(sample.errorString()));
-    if (auto s = writeSafetensors(path, sample->tensors, sample->metadata); !s)
-        qFatal("%s", qPrintable(s.errorString()));
-    return path;
-}
+using test::writeSample;
 
 // Small tensors for tests that need a weight but not a valid one (cleanup, activation).
 struct SmallTensors
