@@ -1,10 +1,13 @@
 // The workspace side of the desktop app: the page, its models, actions, drag-and-drop import,
 // cancellation, and living with other processes that change the workspace.
 #include "cleanupdialog.h"
+#include "configeditor.h"
+#include "configformpage.h"
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "mainwindow.h"
 #include "modeltypelistmodel.h"
+#include "page.h"
 #include "safetensorswriter.h"
 #include "tensorbrowser.h"
 #include "testutil.h"
@@ -35,6 +38,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -137,6 +141,8 @@ private Q_SLOTS:
         QCOMPARE(page->selectedWeights(), QStringList{QStringLiteral("mamba_v2")});
         QVERIFY(controller.actions()->setActive()->isEnabled());
         controller.actions()->setActive()->trigger();
+        // The change runs off the GUI thread; its result is applied when it returns.
+        QTRY_VERIFY(!controller.jobs()->isBusy());
         auto data = manager.snapshot();
         QVERIFY(data.ok());
         QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v2"));
@@ -159,6 +165,7 @@ private Q_SLOTS:
         });
         rollback->trigger();
         QVERIFY(asked);
+        QTRY_VERIFY(!controller.jobs()->isBusy());
         data = manager.snapshot();
         QVERIFY(data.ok());
         QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
@@ -173,6 +180,45 @@ private Q_SLOTS:
         data = manager.snapshot();
         QVERIFY(data.ok());
         QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
+    }
+
+    void pagesSayWhetherTheyMayClose()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        QTabWidget *tabs = window.pages();
+        // The workspace page is permanent: Ctrl+W does nothing to it.
+        QCOMPARE(tabs->currentWidget(), static_cast<QWidget *>(controller.page()));
+        QVERIFY(MainWindow::pageOf(controller.page())->isPermanent());
+        QCOMPARE(MainWindow::pageOf(controller.page())->sourcePath(), controller.session()->root());
+        window.closeCurrentPage();
+        QCOMPARE(tabs->indexOf(controller.page()), 0);
+
+        // A config editor with unsaved edits asks, through Page::canClose, and is obeyed.
+        controller.page()->selectType(QStringLiteral("mamba"));
+        controller.actions()->editConfig()->trigger();
+        auto *editor = qobject_cast<ConfigEditor *>(tabs->currentWidget());
+        QVERIFY(editor);
+        QCOMPARE(MainWindow::pageOf(editor)->sourcePath(), editor->filePath());
+        QVERIFY(!MainWindow::pageOf(editor)->isPermanent());
+        int asked = 0;
+        QMessageBox::StandardButton answer = QMessageBox::Cancel;
+        editor->setSaveQuestion([&](QWidget *, const QString &, const QString &) {
+            ++asked;
+            return answer;
+        });
+        auto *nLayer = qobject_cast<QSpinBox *>(editor->formPage()->editorFor(QStringLiteral("architecture"), QStringLiteral("n_layer")));
+        QVERIFY(nLayer);
+        nLayer->setValue(nLayer->value() + 1);
+        QVERIFY(editor->isModified());
+        window.closeCurrentPage();
+        QCOMPARE(asked, 1);
+        QVERIFY(tabs->indexOf(editor) >= 0); // Cancel: it stays
+        answer = QMessageBox::Discard;
+        window.closeCurrentPage();
+        QCOMPARE(asked, 2);
+        QCOMPARE(tabs->indexOf(editor), -1);
     }
 
     void dropImportsAFile()

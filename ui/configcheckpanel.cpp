@@ -1,11 +1,10 @@
 #include "configcheckpanel.h"
 
-#include "jobpool.h"
+#include "jobrunner.h"
 #include "safetensorsmodel.h"
 #include "workspacesession.h"
 
 #include <QComboBox>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -13,7 +12,6 @@
 #include <QStyle>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace tantra {
 
@@ -35,7 +33,6 @@ struct ConfigCheckPanel::Shapes
 
 struct ConfigCheckPanel::Outcome
 {
-    quint64 generation = 0;
     QString weight;
     std::shared_ptr<const Shapes> shapes;
     std::optional<ShapeReport> report;
@@ -51,6 +48,7 @@ ConfigCheckPanel::ConfigCheckPanel(WorkspaceSession *session, const QString &mod
     , m_summary(new QLabel(this))
     , m_state(new QLabel(this))
     , m_issues(new QTreeWidget(this))
+    , m_jobs(new JobRunner(this, JobRunner::Mode::LatestOnly))
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(8, 6, 8, 6);
@@ -115,6 +113,11 @@ ConfigCheckPanel::ConfigCheckPanel(WorkspaceSession *session, const QString &mod
 }
 
 ConfigCheckPanel::~ConfigCheckPanel() = default;
+
+bool ConfigCheckPanel::isChecking() const
+{
+    return m_jobs->isBusy();
+}
 
 void ConfigCheckPanel::setConfig(const std::optional<ModelConfig> &config, const QString &whyNot)
 {
@@ -184,7 +187,7 @@ void ConfigCheckPanel::updateState()
         m_check->setToolTip(tr("The config has an error; fix it to check: %1").arg(m_whyNot));
     else
         m_check->setToolTip(tr("Validate the weight's tensor shapes against the edited, unsaved values"));
-    if (m_running)
+    if (isChecking())
         m_state->setText(tr("checking…"));
     else if (m_live && !m_config)
         m_state->setText(tr("stale: the config does not parse"));
@@ -196,7 +199,7 @@ void ConfigCheckPanel::updateState()
 
 void ConfigCheckPanel::check()
 {
-    if (m_running) {
+    if (isChecking()) {
         m_again = true; // one run at a time; the newest config follows when this one ends
         return;
     }
@@ -233,24 +236,10 @@ void ConfigCheckPanel::start()
     if (m_shapes && m_shapes->weight == name && m_shapes->path == path && m_shapes->sha256 == entry->sha256)
         cached = m_shapes;
 
-    const quint64 generation = ++m_generation;
-    m_running = true;
-    updateState();
-    auto *watcher = new QFutureWatcher<Outcome>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        m_running = false;
-        if (watcher->future().resultCount() > 0)
-            finished(watcher->result());
-        if (std::exchange(m_again, false))
-            start();
-        updateState();
-    });
     const QString sha = entry->sha256;
     const ModelConfig config = *m_config;
-    watcher->setFuture(QtConcurrent::run(JobPool::instance(), [generation, name, path, sha, cached, config]() {
+    const auto work = [name, path, sha, cached, config](JobContext &) {
         Outcome out;
-        out.generation = generation;
         out.weight = name;
         out.shapes = cached;
         if (!out.shapes) {
@@ -268,13 +257,18 @@ void ConfigCheckPanel::start()
         }
         out.report = ShapeValidator(config).validate(out.shapes->tensors);
         return out;
-    }));
+    };
+    m_jobs->run(QString(), work, this, [this](const Outcome &outcome) {
+        finished(outcome);
+        if (std::exchange(m_again, false))
+            start();
+        updateState();
+    });
+    updateState();
 }
 
 void ConfigCheckPanel::finished(const Outcome &outcome)
 {
-    if (outcome.generation != m_generation)
-        return;
     m_reportWeight = outcome.weight;
     m_error = outcome.error;
     m_report = outcome.report;

@@ -17,6 +17,7 @@ class QTreeWidget;
 
 namespace tantra {
 
+class JobRunner;
 class WorkspaceSession;
 
 // "Check against weights" for the config editor: one of the type's registered weights (the
@@ -38,7 +39,7 @@ public:
     void selectWeight(const QString &name);
     // Validates the edited config against the selected weight; checkFinished() follows.
     void check();
-    bool isChecking() const { return m_running; }
+    bool isChecking() const;
 
     // The last report, for the weight reportWeight(); empty before the first check and after
     // an error (errorText()).
@@ -84,9 +85,10 @@ private:
     QString m_reportWeight;
     QString m_error;
     bool m_live = false;       // a check ran: later edits and selections re-check by themselves
-    bool m_running = false;
     bool m_again = false;      // the config changed while a check ran
-    quint64 m_generation = 0;  // results of superseded checks are dropped
+    // One check at a time (the first one reads the weight's header, which later ones reuse);
+    // edits made meanwhile are checked when it ends.
+    JobRunner *m_jobs;
 };
 
 } // namespace tantra

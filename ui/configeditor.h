@@ -1,6 +1,7 @@
 #pragma once
 
 #include "modelconfig.h"
+#include "page.h"
 
 #include <QFileSystemWatcher>
 #include <QMessageBox>
@@ -32,7 +33,7 @@ class YamlTextEdit;
 // edited value on its line (so comments, layout and key order stay), as one edit of the text
 // document, so one undo stack covers form and text edits alike. A text edit re-parses after a
 // 300 ms pause and refreshes the form and the check.
-class ConfigEditor : public QWidget
+class ConfigEditor : public QWidget, public Page
 {
     Q_OBJECT
 public:
@@ -52,8 +53,9 @@ public:
     bool save();
     // For closing: true when there is nothing to save, or the user chose Save (and it worked)
     // or Discard; false on Cancel or a failed save.
-    // Invokable: MainWindow asks any page with unsaved edits through the meta-object system.
-    Q_INVOKABLE bool maybeSave();
+    bool maybeSave();
+    bool canClose() override { return maybeSave(); }
+    QString sourcePath() const override { return filePath(); }
     void setSaveQuestion(SaveQuestion question) { m_question = std::move(question); }
     // Re-reads the file, dropping unsaved changes (one undoable step).
     void reload();

@@ -1,17 +1,14 @@
 #include "heatmapwidget.h"
 
-#include "jobpool.h"
+#include "jobrunner.h"
 #include "safetensorsmodel.h"
 #include "tensortext.h"
 #include "valueformatter.h"
 
-#include <QFutureWatcher>
 #include <QLinearGradient>
 #include <QMouseEvent>
 #include <QPainter>
-#include <QPromise>
 #include <QToolTip>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 #include <utility>
@@ -26,25 +23,23 @@ constexpr int kMargin = 8;
 
 HeatmapWidget::HeatmapWidget(QWidget *parent)
     : QWidget(parent)
+    , m_jobs(new JobRunner(this, JobRunner::Mode::LatestOnly))
 {
     setMouseTracking(true);
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     m_message = tr("Select a tensor");
 }
 
-HeatmapWidget::~HeatmapWidget()
-{
-    cancelRender();
-}
+HeatmapWidget::~HeatmapWidget() = default;
 
 bool HeatmapWidget::isRendering() const
 {
-    return m_watcher && m_watcher->isRunning();
+    return m_jobs->isBusy();
 }
 
 void HeatmapWidget::setTensor(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor)
 {
-    cancelRender();
+    m_jobs->cancelAll();
     m_model = tensor ? std::move(model) : nullptr;
     m_tensor = m_model ? tensor : nullptr;
     m_slice = m_tensor ? TensorSlice::defaultFor(m_tensor->info->shape) : TensorSlice();
@@ -74,22 +69,9 @@ void HeatmapWidget::showEvent(QShowEvent *event)
         render();
 }
 
-void HeatmapWidget::cancelRender()
-{
-    if (!m_watcher)
-        return;
-    QFutureWatcher<HeatmapImage> *watcher = std::exchange(m_watcher, nullptr);
-    watcher->disconnect();
-    watcher->cancel();
-    if (watcher->isFinished())
-        watcher->deleteLater();
-    else
-        connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
-}
-
 void HeatmapWidget::render()
 {
-    cancelRender();
+    m_jobs->cancelAll();
     m_dirty = false;
     m_heatmap = {};
     if (!m_tensor) {
@@ -115,26 +97,18 @@ void HeatmapWidget::render()
     }
     m_message = tr("Rendering\u2026");
     update();
-    auto *watcher = new QFutureWatcher<HeatmapImage>(this);
-    m_watcher = watcher;
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        if (watcher != m_watcher)
-            return;
-        m_watcher = nullptr;
-        watcher->deleteLater();
-        if (watcher->future().resultCount() > 0)
-            setHeatmap(watcher->result());
-    });
     // The job holds the model, so the mapping stays valid even if this widget goes first.
-    const QFuture<HeatmapImage> future = QtConcurrent::run(
-            JobPool::instance(), [model = m_model, tensor = m_tensor, layout](QPromise<HeatmapImage> &promise) {
-                promise.setProgressRange(0, 1);
-                HeatmapImage image = HeatmapRenderer::render(tensor->info->dtype, model->data(*tensor).data(), layout,
-                                                             HeatmapRenderer::kMaxSide, [&promise] { return promise.isCanceled(); });
+    const QFuture<HeatmapImage> future = m_jobs->run(
+            QString(),
+            [model = m_model, tensor = m_tensor, layout](JobContext &job) {
+                return HeatmapRenderer::render(tensor->info->dtype, model->data(*tensor).data(), layout, HeatmapRenderer::kMaxSide,
+                                               [&job] { return job.isCanceled(); });
+            },
+            this,
+            [this](const HeatmapImage &image) {
                 if (!image.canceled)
-                    promise.addResult(std::move(image));
+                    setHeatmap(image);
             });
-    watcher->setFuture(future);
     Q_EMIT jobStarted(QFuture<void>(future), tr("Heatmap of %1").arg(TensorText::name(m_tensor->info->name)));
 }
 

@@ -8,11 +8,9 @@
 
 #include <memory>
 
-template<typename T>
-class QFutureWatcher;
-
 namespace tantra {
 
+class JobRunner;
 class SafetensorsModel;
 struct ModelTensor;
 
@@ -44,7 +42,6 @@ protected:
 
 private:
     void render();
-    void cancelRender();
     void setHeatmap(HeatmapImage heatmap);
     QRect imageRect() const;
     QRect legendRect() const;
@@ -55,7 +52,7 @@ private:
     bool m_dirty = false;
     HeatmapImage m_heatmap;
     QString m_message;
-    QFutureWatcher<HeatmapImage> *m_watcher = nullptr;
+    JobRunner *m_jobs; // one render at a time: a new slice supersedes the running one
 };
 
 } // namespace tantra

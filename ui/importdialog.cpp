@@ -1,6 +1,6 @@
 #include "importdialog.h"
 
-#include "jobpool.h"
+#include "jobrunner.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -14,7 +14,6 @@
 #include <QRadioButton>
 #include <QTextBrowser>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <map>
 
@@ -53,7 +52,8 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
       m_move(new QRadioButton(tr("&Move into the workspace"))),
       m_activate(new QCheckBox(tr("Make it the &active weight of its type"))),
       m_mismatches(new QTextBrowser),
-      m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel))
+      m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel)),
+      m_jobs(new JobRunner(this))
 {
     setWindowTitle(tr("Import weight"));
     m_summary->setWordWrap(true);
@@ -103,14 +103,13 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
         if (c)
             configs.push_back(std::move(c).value());
     }
-    connect(&m_watcher, &QFutureWatcherBase::finished, this, [this] { showAnalysis(m_watcher.result()); });
-    m_watcher.setFuture(QtConcurrent::run(JobPool::instance(), [source, configs] { return analyse(source, configs); }));
+    // The job holds its own copies; a dialog closed early drops the late analysis.
+    m_jobs->run(
+            QString(), [source, configs](JobContext &) { return analyse(source, configs); }, this,
+            [this](const ImportAnalysis &analysis) { showAnalysis(analysis); });
 }
 
-ImportDialog::~ImportDialog()
-{
-    m_watcher.waitForFinished();
-}
+ImportDialog::~ImportDialog() = default;
 
 void ImportDialog::showAnalysis(const ImportAnalysis &analysis)
 {

@@ -4,7 +4,6 @@
 #include "weightmanager.h"
 
 #include <QDialog>
-#include <QFutureWatcher>
 
 class QCheckBox;
 class QComboBox;
@@ -15,6 +14,8 @@ class QTextBrowser;
 class QDialogButtonBox;
 
 namespace tantra {
+
+class JobRunner;
 
 // What the import dialog learns about a dropped or chosen file, off the GUI thread.
 struct ImportAnalysis
@@ -60,7 +61,7 @@ private:
     QCheckBox *m_activate;
     QTextBrowser *m_mismatches;
     QDialogButtonBox *m_buttons;
-    QFutureWatcher<ImportAnalysis> m_watcher;
+    JobRunner *m_jobs;
     ImportAnalysis m_analysis;
     bool m_analysed = false;
 };

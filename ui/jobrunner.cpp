@@ -4,54 +4,109 @@
 
 namespace tantra {
 
-JobRunner::JobRunner(QObject *parent) : QObject(parent)
+JobRunner::JobRunner(QObject *parent, Mode mode) : QObject(parent), m_mode(mode)
 {
-    // Jobs orchestrate; the heavy lifting inside them (hashing several files, statistics of
-    // big tensors) fans out over the global pool. Two job threads keep one long hash from
-    // blocking a quick validation.
-    m_pool.setMaxThreadCount(2);
 }
 
 JobRunner::~JobRunner()
 {
-    cancelAllAndWait();
+    // The watchers are children and go with this object, so no result is delivered from here
+    // on; the jobs themselves hold what they read and may finish later unless waited for.
+    if (m_waitOnDestroy)
+        cancelAllAndWait();
+    else
+        cancelAll();
+}
+
+std::vector<JobRunner::JobInfo> JobRunner::jobs() const
+{
+    std::vector<JobInfo> wanted;
+    for (const Job &job : m_jobs) {
+        if (job.generation == m_generation)
+            wanted.push_back(job.info);
+    }
+    return wanted;
+}
+
+bool JobRunner::isBusy() const
+{
+    return std::any_of(m_jobs.begin(), m_jobs.end(), [this](const Job &job) { return job.generation == m_generation; });
 }
 
 void JobRunner::cancel(int id)
 {
-    for (auto &job : m_jobs) {
-        if (job.id == id && job.cancel)
-            job.cancel();
+    for (Job &job : m_jobs) {
+        if (job.info.id == id)
+            job.future.cancel();
     }
+}
+
+void JobRunner::cancelAll()
+{
+    const bool hadWanted = isBusy();
+    for (Job &job : m_jobs)
+        job.future.cancel();
+    ++m_generation;
+    if (hadWanted)
+        Q_EMIT jobsChanged();
+    updateBusy();
 }
 
 void JobRunner::cancelAllAndWait()
 {
-    for (auto &job : m_jobs) {
-        if (job.cancel)
-            job.cancel();
-    }
-    for (auto &wait : m_waiters)
-        wait();
-    m_waiters.clear();
-    m_pool.waitForDone();
+    cancelAll();
+    // Copies: a job may end (and be erased) while another is waited for.
+    std::vector<QFuture<void>> futures;
+    for (const Job &job : m_jobs)
+        futures.push_back(job.future);
+    for (QFuture<void> &future : futures)
+        future.waitForFinished();
+}
+
+int JobRunner::begin(const QString &title, const QFuture<void> &future)
+{
+    const int id = ++m_nextId;
+    m_jobs.push_back(Job{JobInfo{id, title, 0}, future, m_generation});
+    if (!title.isEmpty())
+        Q_EMIT jobStarted(future, title);
+    Q_EMIT jobsChanged();
+    updateBusy();
+    return id;
+}
+
+bool JobRunner::finish(int id, bool canceled)
+{
+    const auto it = std::find_if(m_jobs.begin(), m_jobs.end(), [id](const Job &job) { return job.info.id == id; });
+    if (it == m_jobs.end())
+        return false;
+    const bool wanted = it->generation == m_generation;
+    const QString title = it->info.title;
+    m_jobs.erase(it);
+    if (wanted)
+        Q_EMIT jobsChanged();
+    updateBusy();
+    Q_EMIT jobEnded(title, canceled || !wanted);
+    return wanted;
 }
 
 void JobRunner::setProgress(int id, int permille)
 {
-    for (auto &job : m_jobs) {
-        if (job.id == id)
-            job.permille = permille;
+    for (Job &job : m_jobs) {
+        if (job.info.id != id)
+            continue;
+        job.info.permille = permille;
+        if (job.generation == m_generation)
+            Q_EMIT jobProgress(id, permille);
     }
-    Q_EMIT jobProgress(id, permille);
 }
 
-void JobRunner::finish(int id)
+void JobRunner::updateBusy()
 {
-    m_jobs.erase(std::remove_if(m_jobs.begin(), m_jobs.end(), [id](const JobInfo &j) { return j.id == id; }), m_jobs.end());
-    if (m_jobs.empty())
-        m_waiters.clear();
-    Q_EMIT jobsChanged();
+    const bool busy = isBusy();
+    if (busy == m_busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(busy);
 }
 
 } // namespace tantra

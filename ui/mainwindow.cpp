@@ -4,6 +4,7 @@
 #include "icons.h"
 #include "jobprogresswidget.h"
 #include "modelloader.h"
+#include "page.h"
 #include "recentfiles.h"
 #include "safetensorsmodel.h"
 #include "tensorbrowser.h"
@@ -31,8 +32,6 @@
 namespace tantra {
 
 namespace {
-
-const char *const kPathProperty = "tantraModelPath";
 
 QList<QKeySequence> withStandardKeys(const QKeySequence &primary, QKeySequence::StandardKey standard)
 {
@@ -173,10 +172,16 @@ void MainWindow::rebuildViewMenu()
     previous->setEnabled(m_tabs->count() > 1);
 }
 
-int MainWindow::addPage(QWidget *page, const QIcon &icon, const QString &title, bool closable)
+Page *MainWindow::pageOf(QWidget *widget)
 {
+    return dynamic_cast<Page *>(widget);
+}
+
+int MainWindow::addPage(QWidget *page, const QIcon &icon, const QString &title)
+{
+    Q_ASSERT(pageOf(page));
     const int index = m_tabs->addTab(page, icon, title);
-    if (!closable) {
+    if (const Page *p = pageOf(page); p && p->isPermanent()) {
         // Only this tab loses its close button; the others keep theirs.
         const auto side = QTabBar::ButtonPosition(
                 m_tabs->style()->styleHint(QStyle::SH_TabBar_CloseButtonPosition, nullptr, m_tabs->tabBar()));
@@ -184,7 +189,6 @@ int MainWindow::addPage(QWidget *page, const QIcon &icon, const QString &title, 
             m_tabs->tabBar()->setTabButton(index, side, nullptr);
             button->deleteLater();
         }
-        page->setProperty("tantraPermanent", true);
     }
     m_stack->setCurrentWidget(m_tabs);
     m_tabs->setCurrentIndex(index);
@@ -203,7 +207,7 @@ TensorBrowser *MainWindow::browserFor(const QString &path) const
     const QString key = keyFor(path);
     for (int i = 0; i < m_tabs->count(); ++i) {
         auto *browser = qobject_cast<TensorBrowser *>(m_tabs->widget(i));
-        if (browser && browser->property(kPathProperty).toString() == key)
+        if (browser && browser->sourcePath() == key)
             return browser;
     }
     return nullptr;
@@ -228,7 +232,7 @@ void MainWindow::openPath(const QString &path)
 void MainWindow::reloadCurrent()
 {
     if (TensorBrowser *browser = currentBrowser())
-        trackJob(m_loader->open(browser->property(kPathProperty).toString()), tr("Reloading"));
+        trackJob(m_loader->open(browser->sourcePath()), tr("Reloading"));
 }
 
 void MainWindow::onLoaded(const QString &path, std::shared_ptr<const SafetensorsModel> model)
@@ -243,14 +247,14 @@ void MainWindow::onLoaded(const QString &path, std::shared_ptr<const Safetensors
         browser->selectTensor(current);
     } else {
         browser = new TensorBrowser(m_tabs);
-        browser->setProperty(kPathProperty, keyFor(path));
+        browser->setSourcePath(keyFor(path));
         browser->setModel(std::move(model));
         if (!m_browserState.isEmpty())
             browser->restoreState(m_browserState);
         connect(browser, &TensorBrowser::jobStarted, this, &MainWindow::trackJob);
         connect(browser, &TensorBrowser::message, this, [this](const QString &text) { statusBar()->showMessage(text, 5000); });
         const QIcon icon = Icons::get(info.isDir() || browser->model()->isSharded() ? QStringLiteral("open-folder") : QStringLiteral("tensor"));
-        const int index = addPage(browser, icon, title, true);
+        const int index = addPage(browser, icon, title);
         m_tabs->setTabToolTip(index, QDir::toNativeSeparators(info.absoluteFilePath()));
         browser->setFocus(Qt::OtherFocusReason);
     }
@@ -283,23 +287,20 @@ void MainWindow::onCurrentPageChanged()
     m_stack->setCurrentWidget(hasPages ? static_cast<QWidget *>(m_tabs) : m_welcome);
     TensorBrowser *browser = currentBrowser();
     m_reloadAction->setEnabled(browser);
-    QWidget *page = m_tabs->currentWidget();
-    m_closeAction->setEnabled(page && !page->property("tantraPermanent").toBool());
+    const Page *page = pageOf(m_tabs->currentWidget());
+    m_closeAction->setEnabled(page && !page->isPermanent());
     setWindowTitle(hasPages ? m_tabs->tabText(m_tabs->currentIndex()) : QString());
 }
 
 void MainWindow::closePage(int index)
 {
     QWidget *page = m_tabs->widget(index);
-    if (!page || page->property("tantraPermanent").toBool())
+    Page *asPage = pageOf(page);
+    if (!asPage || asPage->isPermanent())
         return;
-    // A page with unsaved edits (the config editor) says whether it may go.
-    bool mayClose = true;
-    if (page->metaObject()->indexOfMethod("maybeSave()") >= 0) {
-        m_tabs->setCurrentIndex(index);
-        QMetaObject::invokeMethod(page, "maybeSave", Qt::DirectConnection, Q_RETURN_ARG(bool, mayClose));
-    }
-    if (!mayClose)
+    // A page with unsaved edits (the config editor) asks the user while it is on screen.
+    m_tabs->setCurrentIndex(index);
+    if (!asPage->canClose())
         return;
     if (auto *browser = qobject_cast<TensorBrowser *>(page))
         m_browserState = browser->saveState();

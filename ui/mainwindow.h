@@ -15,14 +15,16 @@ namespace tantra {
 
 class JobProgressWidget;
 class ModelLoader;
+class Page;
 class RecentFiles;
 class SafetensorsModel;
 class TensorBrowser;
 class WelcomePage;
 
 // The application frame: menus, toolbar, a status bar with the job area, and pages as tabs.
-// It wires pages together and holds no page logic itself. Pages are added with addPage();
-// each opened model gets a TensorBrowser page.
+// It wires pages together and holds no page logic itself. Pages are widgets implementing
+// Page (may it close, what it shows, is it permanent), added with addPage(); each opened
+// model gets a TensorBrowser page.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -30,9 +32,11 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Adds a page as a tab and shows it; returns its tab index. Closable pages get a close
-    // button; permanent ones (a workspace view) do not.
-    int addPage(QWidget *page, const QIcon &icon, const QString &title, bool closable = false);
+    // Adds a page (a QWidget that is a Page) as a tab and shows it; returns its tab index.
+    // Permanent pages (the workspace view) get no close button.
+    int addPage(QWidget *page, const QIcon &icon, const QString &title);
+    // The Page side of a tab's widget, or nullptr.
+    static Page *pageOf(QWidget *widget);
     QTabWidget *pages() const { return m_tabs; }
     // Long jobs of any page go here to show their progress: jobs()->track(future, text).
     JobProgressWidget *jobs() const { return m_jobs; }

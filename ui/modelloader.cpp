@@ -1,11 +1,7 @@
 #include "modelloader.h"
 
-#include "jobpool.h"
+#include "jobrunner.h"
 #include "safetensorsmodel.h"
-
-#include <QFutureWatcher>
-#include <QPromise>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace tantra {
 
@@ -21,36 +17,35 @@ struct LoadOutcome
 
 ModelLoader::ModelLoader(QObject *parent)
     : QObject(parent)
+    , m_jobs(new JobRunner(this))
 {
 }
 
 ModelLoader::~ModelLoader() = default;
 
+bool ModelLoader::isLoading() const
+{
+    return m_jobs->isBusy();
+}
+
 QFuture<void> ModelLoader::open(const QString &path)
 {
-    auto *watcher = new QFutureWatcher<LoadOutcome>(this);
-    ++m_running;
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, path] {
-        --m_running;
-        watcher->deleteLater();
-        if (watcher->future().resultCount() == 0) {
-            Q_EMIT failed(path, tr("%1: opening was cancelled").arg(path));
-            return;
-        }
-        LoadOutcome outcome = watcher->result();
-        if (outcome.model)
-            Q_EMIT loaded(path, std::move(outcome.model));
-        else
-            Q_EMIT failed(path, outcome.error);
-    });
-    const QFuture<LoadOutcome> future = QtConcurrent::run(JobPool::instance(), [path](QPromise<LoadOutcome> &promise) {
-        auto opened = SafetensorsModel::open(path);
-        if (opened)
-            promise.addResult(LoadOutcome{std::make_shared<const SafetensorsModel>(std::move(opened).value()), {}});
-        else
-            promise.addResult(LoadOutcome{nullptr, opened.errorString()});
-    });
-    watcher->setFuture(future);
+    const QFuture<LoadOutcome> future = m_jobs->run(
+            QString(),
+            [path](JobContext &) {
+                auto opened = SafetensorsModel::open(path);
+                if (opened)
+                    return LoadOutcome{std::make_shared<const SafetensorsModel>(std::move(opened).value()), {}};
+                return LoadOutcome{nullptr, opened.errorString()};
+            },
+            this,
+            [this, path](const LoadOutcome &outcome) {
+                if (outcome.model)
+                    Q_EMIT loaded(path, outcome.model);
+                else
+                    Q_EMIT failed(path, outcome.error);
+            },
+            [this, path] { Q_EMIT failed(path, tr("%1: opening was cancelled").arg(path)); });
     return QFuture<void>(future);
 }
 

@@ -8,6 +8,7 @@
 
 namespace tantra {
 
+class JobRunner;
 class SafetensorsModel;
 
 // Opens models on the thread pool: a shard set maps and checks many files, which must not
@@ -21,14 +22,14 @@ public:
 
     // `path`: a .safetensors file, a *.safetensors.index.json, or a folder holding either.
     QFuture<void> open(const QString &path);
-    bool isLoading() const { return m_running > 0; }
+    bool isLoading() const;
 
 Q_SIGNALS:
     void loaded(const QString &path, std::shared_ptr<const tantra::SafetensorsModel> model);
     void failed(const QString &path, const QString &message);
 
 private:
-    int m_running = 0;
+    JobRunner *m_jobs;
 };
 
 } // namespace tantra

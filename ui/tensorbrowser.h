@@ -1,5 +1,7 @@
 #pragma once
 
+#include "page.h"
+
 #include <QFuture>
 #include <QHash>
 #include <QWidget>
@@ -35,7 +37,7 @@ struct ModelTensor;
 //     auto *browser = new TensorBrowser;
 //     browser->setModel(std::make_shared<const SafetensorsModel>(std::move(opened).value()));
 //     browser->setTensorIssues({{"lm_head.weight", "vocab_size: expected 32000 rows, found 32001"}});
-class TensorBrowser : public QWidget
+class TensorBrowser : public QWidget, public Page
 {
     Q_OBJECT
 public:
@@ -48,6 +50,9 @@ public:
     // Shows a model (nullptr: nothing). One reset of each item model per call.
     void setModel(std::shared_ptr<const SafetensorsModel> model);
     const std::shared_ptr<const SafetensorsModel> &model() const { return m_model; }
+    // Where the model was opened from, as the main window keys its pages.
+    void setSourcePath(const QString &path) { m_sourcePath = path; }
+    QString sourcePath() const override { return m_sourcePath; }
 
     // Marks tensors whose shape breaks the model's config rules: tensor name -> the failing
     // rule in words. Replaces the previous marks; an empty hash clears them.
@@ -106,6 +111,7 @@ private:
     void setupColumns();
 
     std::shared_ptr<const SafetensorsModel> m_model;
+    QString m_sourcePath;
     QHash<QString, QString> m_issues;
     ViewMode m_mode = ViewMode::Tree;
 

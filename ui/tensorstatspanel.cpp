@@ -4,19 +4,18 @@
 #include "icons.h"
 #include "jobcontext.h"
 #include "jobpool.h"
+#include "jobrunner.h"
 #include "safetensorsmodel.h"
 #include "tensortext.h"
 #include "valueformatter.h"
 
 #include <QCheckBox>
-#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <utility>
 
@@ -25,22 +24,19 @@ namespace tantra {
 namespace {
 
 // Runs on the pool. `model` is held by value: the mapping outlives the panel if need be.
-void runStats(QPromise<StatsOutcome> &promise, std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor)
+StatsOutcome runStats(JobContext &job, const std::shared_ptr<const SafetensorsModel> &model, const ModelTensor *tensor)
 {
-    JobContext job;
-    bindPromise(job, promise);
     auto result = computeStats(tensor->info->dtype, model->data(*tensor), &job, JobPool::instance());
-    // A cancelled promise ignores results, so a cancelled job reports nothing.
     if (result)
-        promise.addResult(StatsOutcome{*result, {}});
-    else
-        promise.addResult(StatsOutcome{{}, result.errorString()});
+        return StatsOutcome{*result, {}};
+    return StatsOutcome{{}, result.errorString()};
 }
 
 } // namespace
 
 TensorStatsPanel::TensorStatsPanel(QWidget *parent)
     : QWidget(parent)
+    , m_jobs(new JobRunner(this, JobRunner::Mode::LatestOnly))
 {
     auto *layout = new QVBoxLayout(this);
 
@@ -86,6 +82,7 @@ TensorStatsPanel::TensorStatsPanel(QWidget *parent)
     m_histogram->setObjectName(QStringLiteral("histogram"));
     layout->addWidget(m_histogram, 1);
 
+    connect(m_jobs, &JobRunner::jobProgress, m_progress, [this](int, int permille) { m_progress->setValue(permille); });
     connect(m_computeButton, &QPushButton::clicked, this, &TensorStatsPanel::compute);
     connect(m_cancelButton, &QPushButton::clicked, this, &TensorStatsPanel::cancel);
     connect(m_logScale, &QCheckBox::toggled, m_histogram, &HistogramWidget::setLogScale);
@@ -96,8 +93,7 @@ TensorStatsPanel::TensorStatsPanel(QWidget *parent)
 
 TensorStatsPanel::~TensorStatsPanel()
 {
-    // The job holds the model alive itself; cancelling is enough, no need to wait for it.
-    cancel();
+    // The job holds the model alive itself; the runner cancels it and does not wait.
 }
 
 QLabel *TensorStatsPanel::addFigure(QGridLayout *grid, int row, int column, const QString &key, const QString &title,
@@ -124,7 +120,7 @@ QString TensorStatsPanel::figureText(const QString &key) const
 
 bool TensorStatsPanel::isRunning() const
 {
-    return m_watcher && m_watcher->isRunning();
+    return m_jobs->isBusy();
 }
 
 void TensorStatsPanel::setTensor(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor)
@@ -158,51 +154,33 @@ void TensorStatsPanel::compute()
     m_cancelButton->setVisible(true);
     m_computeButton->setVisible(false);
 
-    // A fresh watcher per job: a cancelled job's watcher is disowned and its late result can
-    // never reach the panel (see onJobFinished).
-    auto *watcher = new QFutureWatcher<StatsOutcome>(this);
-    m_watcher = watcher;
-    connect(watcher, &QFutureWatcherBase::progressValueChanged, m_progress, &QProgressBar::setValue);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] { onJobFinished(watcher); });
-    const QFuture<StatsOutcome> future = QtConcurrent::run(JobPool::instance(), runStats, m_model, m_tensor);
+    // A job superseded by a new selection, or cancelled by cancel(), never reaches the panel.
+    const QFuture<StatsOutcome> future = m_jobs->run(
+            QString(), [model = m_model, tensor = m_tensor](JobContext &job) { return runStats(job, model, tensor); }, this,
+            [this](const StatsOutcome &outcome) { onJobFinished(outcome); }, [this] { showCancelled(); });
     m_future = QFuture<void>(future);
-    watcher->setFuture(future);
     Q_EMIT jobStarted(m_future, tr("Statistics of %1").arg(m_tensorName));
 }
 
 void TensorStatsPanel::cancel()
 {
-    if (!m_watcher)
+    if (!m_jobs->isBusy())
         return;
-    QFutureWatcher<StatsOutcome> *watcher = std::exchange(m_watcher, nullptr);
-    if (watcher->isFinished()) {
-        watcher->deleteLater();
-    } else {
-        watcher->disconnect();
-        watcher->cancel();
-        // Deleted once the job is done with it; until then it is nobody's.
-        connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
-    }
-    if (m_tensor && !m_hasStats) {
-        clearFigures(tr("Cancelled"));
-        m_computeButton->setVisible(true);
-    }
+    m_jobs->cancelAll();
+    if (m_tensor && !m_hasStats)
+        showCancelled();
 }
 
-void TensorStatsPanel::onJobFinished(QFutureWatcher<StatsOutcome> *watcher)
+void TensorStatsPanel::showCancelled()
 {
-    if (watcher != m_watcher) // a job that was replaced: its result is stale
-        return;
-    m_watcher = nullptr;
-    watcher->deleteLater();
+    clearFigures(tr("Cancelled"));
+    m_computeButton->setVisible(true);
+}
+
+void TensorStatsPanel::onJobFinished(const StatsOutcome &outcome)
+{
     m_progress->setVisible(false);
     m_cancelButton->setVisible(false);
-    if (watcher->isCanceled() || watcher->future().resultCount() == 0) {
-        clearFigures(tr("Cancelled"));
-        m_computeButton->setVisible(true);
-        return;
-    }
-    const StatsOutcome outcome = watcher->result();
     if (!outcome.error.isEmpty()) {
         clearFigures(outcome.error);
         m_computeButton->setVisible(true);

@@ -14,12 +14,10 @@ class QGridLayout;
 class QLabel;
 class QProgressBar;
 class QPushButton;
-template<typename T>
-class QFutureWatcher;
-
 namespace tantra {
 
 class HistogramWidget;
+class JobRunner;
 class SafetensorsModel;
 struct ModelTensor;
 
@@ -67,7 +65,8 @@ Q_SIGNALS:
 private:
     void showStats(const TensorStats &stats);
     void clearFigures(const QString &placeholder);
-    void onJobFinished(QFutureWatcher<StatsOutcome> *watcher);
+    void onJobFinished(const StatsOutcome &outcome);
+    void showCancelled();
     QLabel *addFigure(QGridLayout *grid, int row, int column, const QString &key, const QString &title,
                       const QString &toolTip);
 
@@ -76,7 +75,7 @@ private:
     QString m_tensorName;
     std::uint64_t m_autoComputeLimit = kDefaultAutoComputeBytes;
 
-    QFutureWatcher<StatsOutcome> *m_watcher = nullptr;
+    JobRunner *m_jobs; // one job at a time: a new selection supersedes the running one
     QFuture<void> m_future;
     TensorStats m_stats;
     bool m_hasStats = false;

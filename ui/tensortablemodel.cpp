@@ -1,13 +1,12 @@
 #include "tensortablemodel.h"
 
 #include "icons.h"
-#include "jobpool.h"
+#include "jobrunner.h"
 #include "safetensorsmodel.h"
 #include "tensorfilter.h"
 #include "tensortext.h"
 
 #include <QFileInfo>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <optional>
@@ -42,6 +41,7 @@ std::vector<std::uint32_t> rankNames(const SafetensorsModel &model)
 
 TensorTableModel::TensorTableModel(QObject *parent)
     : QAbstractTableModel(parent)
+    , m_jobs(new JobRunner(this, JobRunner::Mode::LatestOnly))
 {
 }
 
@@ -55,6 +55,7 @@ void TensorTableModel::setModel(std::shared_ptr<const SafetensorsModel> model)
     m_rowOfPosition.clear();
     m_nameRank.clear();
     m_nameRankFuture = {};
+    m_jobs->cancelAll();
     m_sortColumn = -1;
     m_sortOrder = Qt::AscendingOrder;
     m_shardNames.clear();
@@ -73,7 +74,12 @@ void TensorTableModel::setModel(std::shared_ptr<const SafetensorsModel> model)
         // so a name sort compares ranks instead. Ranking 100,000 names takes ~80 ms: done in
         // the background now, so that the first click on the Name header does not wait for it.
         // The task holds its own reference to the model.
-        m_nameRankFuture = QtConcurrent::run(JobPool::instance(), [model = m_model] { return rankNames(*model); });
+        m_nameRankFuture = m_jobs->run(
+                QString(), [model = m_model](JobContext &) { return rankNames(*model); }, this,
+                [this](const std::vector<std::uint32_t> &rank) {
+                    if (m_nameRank.size() != m_rows.size())
+                        m_nameRank = rank;
+                });
     }
     endResetModel();
 }

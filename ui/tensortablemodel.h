@@ -13,6 +13,7 @@
 
 namespace tantra {
 
+class JobRunner;
 class SafetensorsModel;
 struct TensorInfo;
 
@@ -65,8 +66,9 @@ private:
 
     std::vector<Row> m_rows;
     std::vector<int> m_rowOfPosition;               // inverse of Row::position
-    mutable std::vector<std::uint32_t> m_nameRank; // by position; taken from the future on the first name sort
+    mutable std::vector<std::uint32_t> m_nameRank; // by position; from the ranking job, or its future on a sort before it ends
     QFuture<std::vector<std::uint32_t>> m_nameRankFuture;
+    JobRunner *m_jobs; // the ranking of the current model; a new model supersedes it
     int m_sortColumn = -1;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     QStringList m_shardNames;

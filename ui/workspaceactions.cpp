@@ -20,6 +20,8 @@
 #include <QTableView>
 #include <QToolButton>
 
+#include <algorithm>
+
 namespace tantra {
 
 namespace {
@@ -35,6 +37,19 @@ QAction *makeAction(QObject *parent, const QString &text, const QString &icon, c
 }
 
 } // namespace
+
+template<typename Work>
+void WorkspaceActions::runChange(const QString &title, Work work, std::function<void(const JobOutcome &)> onDone)
+{
+    m_changes.push_back(QFuture<void>(m_jobs->run(title, std::move(work), this, std::move(onDone))));
+    Q_EMIT statusMessage(tr("%1\u2026").arg(title));
+    updateEnabled();
+}
+
+bool WorkspaceActions::isBusy() const
+{
+    return std::any_of(m_changes.begin(), m_changes.end(), [](const QFuture<void> &f) { return !f.isFinished(); });
+}
 
 WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *page, JobRunner *jobs, QWidget *window)
     : QObject(window), m_session(session), m_page(page), m_jobs(jobs), m_window(window)
@@ -92,6 +107,8 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
     page->newTypeButton()->setIcon(m_newType->icon());
     connect(page, &WorkspacePage::selectionChanged, this, &WorkspaceActions::updateEnabled);
     connect(session, &WorkspaceSession::changed, this, &WorkspaceActions::updateEnabled);
+    // A change ends (or is cancelled) before its result is applied: enable the actions again.
+    connect(m_jobs, &JobRunner::jobsChanged, this, &WorkspaceActions::updateEnabled);
     connect(page, &WorkspacePage::weightActivated, this, &WorkspaceActions::doBrowse);
     connect(page, &WorkspacePage::contextMenuRequested, this, [this](const QPoint &pos) {
         QMenu menu;
@@ -120,6 +137,9 @@ void WorkspaceActions::fillContextMenu(QMenu *menu) const
 
 void WorkspaceActions::updateEnabled()
 {
+    m_changes.erase(std::remove_if(m_changes.begin(), m_changes.end(), [](const QFuture<void> &f) { return f.isFinished(); }),
+                    m_changes.end());
+    const bool busy = isBusy();
     const bool open = m_session->isOpen();
     const QStringList selected = m_page->selectedWeights();
     const bool one = selected.size() == 1;
@@ -128,15 +148,15 @@ void WorkspaceActions::updateEnabled()
         const auto *row = m_page->weightModel()->rowFor(name);
         selectionHasActive = selectionHasActive || (row && row->active);
     }
-    m_setActive->setEnabled(one && !selectionHasActive);
+    m_setActive->setEnabled(one && !selectionHasActive && !busy);
     m_backup->setEnabled(!selected.isEmpty());
     m_validate->setEnabled(!selected.isEmpty());
     m_verify->setEnabled(open);
-    m_remove->setEnabled(!selected.isEmpty() && !selectionHasActive);
+    m_remove->setEnabled(!selected.isEmpty() && !selectionHasActive && !busy);
     m_remove->setToolTip(selectionHasActive ? tr("The active weight cannot be removed; make another weight active first")
                                             : tr("Delete the selected weights (not the active one)"));
     m_browse->setEnabled(one);
-    m_cleanup->setEnabled(open && !m_page->currentType().isEmpty());
+    m_cleanup->setEnabled(open && !m_page->currentType().isEmpty() && !busy);
     // The tooltip names the weight it would activate, or why there is none.
     QString rollbackTip = tr("Make active again the weight that was active before the current one");
     bool canRollback = false;
@@ -145,12 +165,13 @@ void WorkspaceActions::updateEnabled()
         canRollback = target.ok();
         rollbackTip = target ? tr("Make %1 active again").arg(*target) : target.errorString().section(QStringLiteral(": "), 1);
     }
-    m_rollback->setEnabled(canRollback);
+    m_rollback->setEnabled(canRollback && !busy);
     m_rollback->setToolTip(rollbackTip);
     m_rollback->setStatusTip(rollbackTip);
     m_editConfig->setEnabled(open && !m_page->currentType().isEmpty());
-    for (QAction *a : {m_restore, m_validateAll, m_import, m_newType, m_repair})
-        a->setEnabled(open);
+    m_validateAll->setEnabled(open);
+    for (QAction *a : {m_restore, m_import, m_newType, m_repair})
+        a->setEnabled(open && !busy);
 }
 
 void WorkspaceActions::report(const QString &title, const JobOutcome &outcome)
@@ -170,16 +191,28 @@ void WorkspaceActions::report(const QString &title, const JobOutcome &outcome)
 
 void WorkspaceActions::doSetActive()
 {
+    if (isBusy())
+        return; // one change of the registry at a time; the actions say so by being disabled
     const QStringList selected = m_page->selectedWeights();
     if (selected.size() != 1)
         return;
-    auto status = m_session->manager()->setActiveWeight(selected.first());
-    report(tr("Set active"), status ? JobOutcome{true, tr("%1 is now active").arg(selected.first()), {}}
-                                    : JobOutcome{false, tr("Could not make %1 active").arg(selected.first()), {status.errorString()}});
+    const QString name = selected.first();
+    const Workspace ws = m_session->manager()->workspace();
+    runChange(
+            tr("Making %1 active").arg(name),
+            [ws, name](JobContext &) {
+                WeightManager manager(ws);
+                auto status = manager.setActiveWeight(name);
+                return status ? JobOutcome{true, QObject::tr("%1 is now active").arg(name), {}}
+                              : JobOutcome{false, QObject::tr("Could not make %1 active").arg(name), {status.errorString()}};
+            },
+            [this](const JobOutcome &o) { report(tr("Set active"), o); });
 }
 
 void WorkspaceActions::doRollback()
 {
+    if (isBusy())
+        return;
     const QString type = m_page->currentType();
     WeightManager *manager = m_session->manager();
     auto data = manager->snapshot();
@@ -195,16 +228,23 @@ void WorkspaceActions::doRollback()
                                                : tr("Make %1 active again? It replaces %2 as the active weight of %3.").arg(*target, current, type);
     if (QMessageBox::question(m_window, tr("Roll back %1").arg(type), question) != QMessageBox::Yes)
         return;
-    auto done = manager->rollbackActiveWeight(type);
-    report(tr("Roll back"), done ? JobOutcome{true, tr("%1 is active again").arg(*done), {}}
-                                 : JobOutcome{false, tr("Could not roll back %1").arg(type), {done.errorString()}});
+    const Workspace ws = manager->workspace();
+    runChange(
+            tr("Rolling back %1").arg(type),
+            [ws, type](JobContext &) {
+                WeightManager writer(ws);
+                auto done = writer.rollbackActiveWeight(type);
+                return done ? JobOutcome{true, QObject::tr("%1 is active again").arg(*done), {}}
+                            : JobOutcome{false, QObject::tr("Could not roll back %1").arg(type), {done.errorString()}};
+            },
+            [this](const JobOutcome &o) { report(tr("Roll back"), o); });
 }
 
 void WorkspaceActions::doBackup()
 {
     const QStringList names = m_page->selectedWeights();
     const Workspace ws = m_session->manager()->workspace();
-    m_jobs->run<JobOutcome>(
+    m_jobs->run(
             tr("Backing up %n weight(s)", nullptr, int(names.size())),
             [ws, names](JobContext &job) {
                 WeightManager manager(ws);
@@ -227,6 +267,8 @@ void WorkspaceActions::doBackup()
 
 void WorkspaceActions::doRestore()
 {
+    if (isBusy())
+        return;
     const QString archive = QFileDialog::getOpenFileName(m_window, tr("Restore from backup"), m_session->manager()->workspace().backupsDir(),
                                                          tr("Weight backups (*.zip)"));
     if (!archive.isEmpty())
@@ -256,7 +298,7 @@ void WorkspaceActions::restoreArchive(const QString &archive)
         return;
     }
     const Workspace ws = m_session->manager()->workspace();
-    m_jobs->run<JobOutcome>(
+    runChange(
             tr("Restoring %1").arg(entry.name),
             [ws, archive, version](JobContext &job) {
                 WeightManager manager(ws);
@@ -265,7 +307,7 @@ void WorkspaceActions::restoreArchive(const QString &archive)
                     return JobOutcome{false, QObject::tr("Restore failed"), {restored.errorString()}};
                 return JobOutcome{true, QObject::tr("Restored %1 (checksums verified)").arg(restored->name), {}};
             },
-            this, [this](const JobOutcome &o) { report(tr("Restore"), o); });
+            [this](const JobOutcome &o) { report(tr("Restore"), o); });
 }
 
 void WorkspaceActions::doValidate(bool all)
@@ -280,7 +322,7 @@ void WorkspaceActions::doValidate(bool all)
     if (targets.empty())
         return;
     const Workspace ws = m_session->manager()->workspace();
-    m_jobs->run<JobOutcome>(
+    m_jobs->run(
             tr("Validating %n weight(s)", nullptr, int(targets.size())),
             [ws, targets](JobContext &job) {
                 WeightManager manager(ws);
@@ -311,7 +353,7 @@ void WorkspaceActions::doVerify()
     const Workspace ws = m_session->manager()->workspace();
     using Results = std::vector<VerifyResult>;
     auto results = std::make_shared<Results>();
-    m_jobs->run<JobOutcome>(
+    m_jobs->run(
             names.isEmpty() ? tr("Verifying all checksums") : tr("Verifying %n checksum(s)", nullptr, int(names.size())),
             [ws, names, results](JobContext &job) {
                 WeightManager manager(ws);
@@ -350,6 +392,8 @@ void WorkspaceActions::doVerify()
 
 void WorkspaceActions::doCleanup()
 {
+    if (isBusy())
+        return;
     const QString type = m_page->currentType();
     CleanupDialog dialog(m_session->manager(), type, m_window);
     if (dialog.exec() != QDialog::Accepted || dialog.toRemove().isEmpty())
@@ -362,7 +406,7 @@ void WorkspaceActions::doCleanup()
         return;
     const Workspace ws = m_session->manager()->workspace();
     const int keep = dialog.keep();
-    m_jobs->run<JobOutcome>(
+    runChange(
             tr("Cleaning up %1").arg(type),
             [ws, type, keep](JobContext &) {
                 WeightManager manager(ws);
@@ -373,11 +417,13 @@ void WorkspaceActions::doCleanup()
                                                 .arg(QLocale().formattedDataSize(qint64(plan->bytesFreed))),
                                   {}};
             },
-            this, [this](const JobOutcome &o) { report(tr("Clean up"), o); });
+            [this](const JobOutcome &o) { report(tr("Clean up"), o); });
 }
 
 void WorkspaceActions::doRemove()
 {
+    if (isBusy())
+        return;
     const QStringList names = m_page->selectedWeights();
     if (names.isEmpty() || !m_remove->isEnabled())
         return;
@@ -387,18 +433,28 @@ void WorkspaceActions::doRemove()
                              QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
-    JobOutcome out;
-    for (const QString &name : names) {
-        if (auto s = m_session->manager()->removeWeight(name); !s)
-            out.details << s.errorString();
-    }
-    out.ok = out.details.isEmpty();
-    out.summary = out.ok ? tr("Removed %1").arg(names.join(QStringLiteral(", "))) : tr("Some weights could not be removed");
-    report(tr("Remove"), out);
+    const Workspace ws = m_session->manager()->workspace();
+    runChange(
+            tr("Removing %n weight(s)", nullptr, int(names.size())),
+            [ws, names](JobContext &) {
+                WeightManager manager(ws);
+                JobOutcome out;
+                for (const QString &name : names) {
+                    if (auto s = manager.removeWeight(name); !s)
+                        out.details << s.errorString();
+                }
+                out.ok = out.details.isEmpty();
+                out.summary = out.ok ? QObject::tr("Removed %1").arg(names.join(QStringLiteral(", ")))
+                                     : QObject::tr("Some weights could not be removed");
+                return out;
+            },
+            [this](const JobOutcome &o) { report(tr("Remove"), o); });
 }
 
 void WorkspaceActions::doImport()
 {
+    if (isBusy())
+        return;
     const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weight"), QString(),
                                                       tr("Weights (*.safetensors *.safetensors.index.json);;Backups (*.zip);;All files (*)"));
     if (!path.isEmpty())
@@ -411,6 +467,11 @@ bool WorkspaceActions::importPath(const QString &path)
         report(tr("Import"), JobOutcome{false, tr("Open a workspace first"), {tr("%1 can only be imported into a workspace.").arg(path)}});
         return false;
     }
+    if (isBusy()) {
+        report(tr("Import"), JobOutcome{false, tr("Another change of the workspace is still running"),
+                                        {tr("%1 was not imported; import it again when the running job has finished.").arg(path)}});
+        return true;
+    }
     if (path.endsWith(QStringLiteral(".zip"), Qt::CaseInsensitive)) {
         restoreArchive(path);
         return true;
@@ -420,7 +481,7 @@ bool WorkspaceActions::importPath(const QString &path)
         return false;
     const ImportRequest request = dialog.request();
     const Workspace ws = m_session->manager()->workspace();
-    m_jobs->run<JobOutcome>(
+    runChange(
             tr("Importing %1").arg(QFileInfo(path).fileName()),
             [ws, request](JobContext &job) {
                 WeightManager manager(ws);
@@ -429,7 +490,7 @@ bool WorkspaceActions::importPath(const QString &path)
                     return JobOutcome{false, QObject::tr("Import failed"), {entry.errorString()}};
                 return JobOutcome{true, QObject::tr("Imported %1 as %2").arg(QFileInfo(request.source).fileName(), entry->name), {}};
             },
-            this, [this, request](const JobOutcome &o) {
+            [this, request](const JobOutcome &o) {
                 report(tr("Import"), o);
                 if (o.ok) {
                     m_page->selectType(request.modelType);
@@ -440,16 +501,29 @@ bool WorkspaceActions::importPath(const QString &path)
 
 void WorkspaceActions::doNewModelType()
 {
+    if (isBusy())
+        return;
     NewModelTypeDialog dialog(m_session->modelTypes(), m_window);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    auto created = m_session->manager()->configs().createModelConfig(dialog.typeName(), dialog.fromType(), dialog.overrides());
-    if (!created) {
-        report(tr("New model type"), JobOutcome{false, tr("Could not create %1").arg(dialog.typeName()), {created.errorString()}});
-        return;
-    }
-    report(tr("New model type"), JobOutcome{true, tr("Created %1").arg(created->filePath), {}});
-    m_page->selectType(dialog.typeName());
+    const Workspace ws = m_session->manager()->workspace();
+    const QString type = dialog.typeName();
+    const QString from = dialog.fromType();
+    const QStringList overrides = dialog.overrides();
+    runChange(
+            tr("Creating model type %1").arg(type),
+            [ws, type, from, overrides](JobContext &) {
+                WeightManager manager(ws);
+                auto created = manager.configs().createModelConfig(type, from, overrides);
+                if (!created)
+                    return JobOutcome{false, QObject::tr("Could not create %1").arg(type), {created.errorString()}};
+                return JobOutcome{true, QObject::tr("Created %1").arg(created->filePath), {}};
+            },
+            [this, type](const JobOutcome &o) {
+                report(tr("New model type"), o);
+                if (o.ok)
+                    m_page->selectType(type);
+            });
 }
 
 void WorkspaceActions::doBrowse()
@@ -465,13 +539,15 @@ void WorkspaceActions::doBrowse()
 
 void WorkspaceActions::doRepair()
 {
+    if (isBusy())
+        return;
     if (QMessageBox::question(m_window, tr("Repair workspace"),
                               tr("Remove leftovers of interrupted imports and backups, and rebuild the registry from the weight files "
                                  "on disk (checksums are recomputed; a broken registry is kept as a copy)?"))
         != QMessageBox::Yes)
         return;
     const Workspace ws = m_session->manager()->workspace();
-    m_jobs->run<JobOutcome>(
+    runChange(
             tr("Repairing the workspace"),
             [ws](JobContext &job) {
                 WeightManager manager(ws);
@@ -480,7 +556,7 @@ void WorkspaceActions::doRepair()
                     return JobOutcome{false, QObject::tr("Repair failed"), {r.errorString()}};
                 return JobOutcome{r->problems.isEmpty(), QObject::tr("Repair: %n fix(es)", nullptr, int(r->fixed.size())), r->fixed + r->problems};
             },
-            this, [this](const JobOutcome &o) { report(tr("Repair workspace"), o); });
+            [this](const JobOutcome &o) { report(tr("Repair workspace"), o); });
 }
 
 } // namespace tantra

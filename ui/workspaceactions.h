@@ -1,7 +1,11 @@
 #pragma once
 
+#include <QFuture>
 #include <QObject>
 #include <QStringList>
+
+#include <functional>
+#include <vector>
 
 class QAction;
 class QMenu;
@@ -21,9 +25,11 @@ struct JobOutcome
     QStringList details; // every problem, each naming its file
 };
 
-// The workspace's actions (menu, toolbar, context menu, shortcuts) and what they do: each
-// long one runs as a job, destructive ones ask first and say what will happen, and every
-// failure says what failed, which file, and what to do.
+// The workspace's actions (menu, toolbar, context menu, shortcuts) and what they do: every
+// one that touches the disk runs as a job off the GUI thread (a registry change may wait up to
+// 30 s for another process's lock), destructive ones ask first and say what will happen, and
+// every failure says what failed, which file, and what to do. While a change of the registry
+// runs, the actions that change it are disabled, so a second click cannot fire it twice.
 class WorkspaceActions : public QObject
 {
     Q_OBJECT
@@ -50,6 +56,8 @@ public:
     // backup archive (which is restored). Returns false when it refused the path.
     bool importPath(const QString &path);
     void fillContextMenu(QMenu *menu) const;
+    // A change of the registry (activate, remove, import, …) is running.
+    bool isBusy() const;
 
 Q_SIGNALS:
     // A weight's file to open in the tensor browser.
@@ -75,6 +83,9 @@ private:
     void doRepair();
     void restoreArchive(const QString &archive);
     void report(const QString &title, const JobOutcome &outcome);
+    // Runs a job that changes the registry; the changing actions stay disabled until it ends.
+    template<typename Work>
+    void runChange(const QString &title, Work work, std::function<void(const JobOutcome &)> onDone);
 
     WorkspaceSession *m_session;
     WorkspacePage *m_page;
@@ -94,6 +105,7 @@ private:
     QAction *m_browse;
     QAction *m_repair;
     QAction *m_editConfig;
+    std::vector<QFuture<void>> m_changes; // running registry changes
 };
 
 } // namespace tantra

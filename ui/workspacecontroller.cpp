@@ -2,11 +2,11 @@
 
 #include "configeditor.h"
 #include "icons.h"
-#include "jobpool.h"
 #include "jobrunner.h"
 #include "jobspanel.h"
 #include "jobprogresswidget.h"
 #include "mainwindow.h"
+#include "page.h"
 #include "shapevalidator.h"
 #include "tensorbrowser.h"
 #include "workspaceactions.h"
@@ -17,7 +17,6 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QHeaderView>
 #include <QSplitter>
 #include <QTableView>
@@ -29,7 +28,6 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace tantra {
 
@@ -51,6 +49,9 @@ WorkspaceController::WorkspaceController(MainWindow *window)
       m_jobsPanel(new JobsPanel),
       m_jobsDock(new QDockWidget(tr("Jobs"), window))
 {
+    // Workspace jobs write files and the registry: closing waits for them rather than cut
+    // one off halfway (each is cancelled first, and stops at its next check).
+    m_jobs->setWaitOnDestroy(true);
     m_page->setParent(window);
     m_page->hide();
     m_jobsDock->setObjectName(QStringLiteral("jobsDock"));
@@ -71,14 +72,19 @@ WorkspaceController::WorkspaceController(MainWindow *window)
     connect(window, &MainWindow::modelOpened, this, &WorkspaceController::applyShapeIssues);
     window->setDropHandler([this](const QString &path) { return handleDrop(path); });
     window->setCloseGuard([this] {
-        // Unsaved configs first; then stop every job cleanly before the window goes.
-        for (int i = 0; i < m_window->pages()->count(); ++i) {
-            if (auto *editor = qobject_cast<ConfigEditor *>(m_window->pages()->widget(i))) {
-                m_window->pages()->setCurrentIndex(i);
-                if (!editor->maybeSave())
-                    return false;
-            }
+        // Pages with unsaved edits first; then stop every job cleanly before the window goes.
+        // Each is brought to the front in case it asks; the user's tab is current again after.
+        QTabWidget *pages = m_window->pages();
+        const int current = pages->currentIndex();
+        for (int i = 0; i < pages->count(); ++i) {
+            Page *page = MainWindow::pageOf(pages->widget(i));
+            if (!page)
+                continue;
+            pages->setCurrentIndex(i);
+            if (!page->canClose())
+                return false;
         }
+        pages->setCurrentIndex(current);
         m_jobs->cancelAllAndWait();
         QSettings settings;
         settings.setValue(QStringLiteral("workspacePage/splitter"), m_page->splitter()->saveState());
@@ -192,7 +198,7 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
         return false;
     }
     if (m_window->pages()->indexOf(m_page) < 0)
-        m_window->addPage(m_page, Icons::get(QStringLiteral("workspace")), tr("Workspace"), false);
+        m_window->addPage(m_page, Icons::get(QStringLiteral("workspace")), tr("Workspace"));
     const int index = m_window->pages()->indexOf(m_page);
     m_window->pages()->setTabText(index, QFileInfo(m_session->root()).fileName());
     m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(m_session->root()));
@@ -209,7 +215,7 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
 void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen)
 {
     const Workspace ws(root);
-    m_jobs->run<JobOutcome>(
+    m_jobs->run(
             tr("Setting up %1").arg(QFileInfo(root).fileName()),
             [ws](JobContext &job) {
                 if (!QDir().mkpath(ws.root()))
@@ -321,15 +327,15 @@ void WorkspaceController::applyShapeIssues(const QString &path)
         return;
     }
     std::shared_ptr<const SafetensorsModel> model = browser->model();
-    // One validator for all tensors; 100,000 lookups still belong off the GUI thread.
-    auto *watcher = new QFutureWatcher<QHash<QString, QString>>(this);
-    QPointer<TensorBrowser> target(browser);
-    connect(watcher, &QFutureWatcherBase::finished, this, [watcher, target] {
-        if (target)
-            target->setTensorIssues(watcher->result());
-        watcher->deleteLater();
-    });
-    watcher->setFuture(QtConcurrent::run(JobPool::instance(), [model, cfg = std::move(config).value()] {
+    // One validator for all tensors; 100,000 lookups still belong off the GUI thread. One
+    // check per browser: a reload supersedes the check of the model it replaced.
+    const QString runnerName = QStringLiteral("shapeIssueJobs");
+    auto *jobs = browser->findChild<JobRunner *>(runnerName, Qt::FindDirectChildrenOnly);
+    if (!jobs) {
+        jobs = new JobRunner(browser, JobRunner::Mode::LatestOnly);
+        jobs->setObjectName(runnerName);
+    }
+    jobs->run(QString(), [model, cfg = std::move(config).value()](JobContext &) {
         QHash<QString, QString> issues;
         const ShapeValidator validator(cfg);
         const ShapeReport report = validator.validate(tensorShapesOf(*model));
@@ -338,7 +344,7 @@ void WorkspaceController::applyShapeIssues(const QString &path)
                 issues.insert(issue.tensor, issue.message);
         }
         return issues;
-    }));
+    }, browser, [browser](const QHash<QString, QString> &issues) { browser->setTensorIssues(issues); });
 }
 
 void WorkspaceController::openConfigEditor(const QString &modelType)
@@ -351,8 +357,7 @@ void WorkspaceController::openConfigEditor(const QString &modelType)
         }
     }
     auto *editor = new ConfigEditor(m_session, modelType);
-    const int index = m_window->addPage(editor, Icons::get(QStringLiteral("config")), editor->title(), true);
-    Q_UNUSED(index);
+    m_window->addPage(editor, Icons::get(QStringLiteral("config")), editor->title());
     connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] {
         const int at = m_window->pages()->indexOf(editor);
         if (at >= 0)

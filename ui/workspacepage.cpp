@@ -213,4 +213,9 @@ void WorkspacePage::updateDetails()
         m_details->showWeight(row->entry, m_session->registry(), m_session->root());
 }
 
+QString WorkspacePage::sourcePath() const
+{
+    return m_session->root();
+}
+
 } // namespace tantra

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "page.h"
+
 #include <QStringList>
 #include <QWidget>
 
@@ -21,7 +23,7 @@ class WorkspaceSession;
 // The workspace at a glance: model types (left), the selected type's weights (centre,
 // sortable, filterable, multi-select) and the selected weight's details (right). Keeps the
 // user's selection across refreshes caused by other processes.
-class WorkspacePage : public QWidget
+class WorkspacePage : public QWidget, public Page
 {
     Q_OBJECT
 public:
@@ -31,6 +33,8 @@ public:
     QStringList selectedWeights() const;
     void selectType(const QString &type);
     void selectWeight(const QString &name);
+    QString sourcePath() const override;
+    bool isPermanent() const override { return true; }
     QTableView *weightsView() const { return m_weights; }
     QListView *typesView() const { return m_types; }
     QLineEdit *filterEdit() const { return m_filter; }
