@@ -19,6 +19,8 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QLockFile>
+#include <QMessageBox>
+#include <QAbstractButton>
 #include <QProcess>
 #include <QSemaphore>
 #include <QSettings>
@@ -30,6 +32,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <functional>
 #include <cstdio>
 #include <memory>
 
@@ -63,6 +66,49 @@ int holdLock(const QString &lockPath, int ms)
     QThread::msleep(static_cast<unsigned long>(ms));
     lock.unlock();
     return 0;
+}
+
+// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise); the
+// dialog is rejected afterwards if the callback left it open, so a failure cannot hang.
+void whenDialogOpens(std::function<void(QWidget *)> onDialog)
+{
+    auto *timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
+        if (QWidget *modal = QApplication::activeModalWidget()) {
+            timer->stop();
+            timer->deleteLater();
+            onDialog(modal);
+            if (auto *dialog = qobject_cast<QDialog *>(modal); dialog && dialog->isVisible())
+                dialog->reject();
+        }
+    });
+    timer->start();
+}
+
+// How long this thread has waited for a CPU, in ms (Linux: /proc/thread-self/schedstat, whose
+// second field is the run-queue wait in ns); -1 where unknown. A gap between timer ticks
+// minus this wait is time the GUI thread itself spent away from its event loop.
+double runQueueWaitMs()
+{
+    QFile file(QStringLiteral("/proc/thread-self/schedstat"));
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    const QList<QByteArray> fields = file.readAll().simplified().split(' ');
+    bool ok = false;
+    const qulonglong ns = fields.size() >= 2 ? fields.at(1).toULongLong(&ok) : 0;
+    return ok ? double(ns) / 1e6 : -1;
+}
+
+// A second mamba weight, a copy of the sample, registered under `version`.
+Status addMambaCopy(WeightManager &manager, const QString &version)
+{
+    const QString path = manager.finalPathFor(QStringLiteral("mamba"), version, false);
+    QFile::remove(path);
+    if (!QFile::copy(manager.workspace().weightsDir() + QStringLiteral("/mamba_sample.safetensors"), path))
+        return makeError(path + QStringLiteral(": cannot copy the sample"));
+    auto registered = manager.registerInPlace(QStringLiteral("mamba"), version, path, false, QStringLiteral("test"), false, nullptr);
+    return registered ? Status{} : Status(registered.error());
 }
 
 } // namespace
@@ -316,10 +362,8 @@ private Q_SLOTS:
         WeightManager manager{Workspace(root)};
         auto setup = manager.setup();
         QVERIFY2(setup.ok(), qPrintable(test::errorOf(setup)));
-        const QString v2 = manager.finalPathFor(QStringLiteral("mamba"), QStringLiteral("v2"), false);
-        QVERIFY(QFile::copy(manager.workspace().weightsDir() + QStringLiteral("/mamba_sample.safetensors"), v2));
-        auto registered = manager.registerInPlace(QStringLiteral("mamba"), QStringLiteral("v2"), v2, false, QStringLiteral("test"), false, nullptr);
-        QVERIFY2(registered.ok(), qPrintable(test::errorOf(registered)));
+        const Status added = addMambaCopy(manager, QStringLiteral("v2"));
+        QVERIFY2(added.ok(), qPrintable(test::errorOf(added)));
         QCOMPARE(manager.snapshot()->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
 
         MainWindow window;
@@ -344,17 +388,23 @@ private Q_SLOTS:
         QElapsedTimer clock;
         clock.start();
         qint64 lastTick = 0;
-        qint64 maxGap = 0;
+        qint64 maxGap = 0;   // wall time between ticks
         qint64 maxGapAt = 0;
+        double maxStall = 0; // the same, less the time the thread waited for a CPU
+        double lastWait = runQueueWaitMs();
+        const bool haveSchedstat = lastWait >= 0;
         QTimer ticker;
         ticker.setTimerType(Qt::PreciseTimer);
         ticker.setInterval(10);
         connect(&ticker, &QTimer::timeout, &ticker, [&] {
             const qint64 now = clock.elapsed();
+            const double wait = haveSchedstat ? runQueueWaitMs() : 0;
             if (now - lastTick > maxGap) {
                 maxGap = now - lastTick;
                 maxGapAt = now;
             }
+            maxStall = std::max(maxStall, double(now - lastTick) - (wait - lastWait));
+            lastWait = wait;
             lastTick = now;
         });
         ticker.start();
@@ -403,10 +453,83 @@ private Q_SLOTS:
         QVERIFY(controller.page()->weightModel()->rows()[std::size_t(row)].active);
         QVERIFY(!controller.actions()->isBusy());
         QVERIFY(controller.actions()->import()->isEnabled());
-        qInfo("trigger returned after %lld ms; activation done after %lld ms; longest event-loop gap %lld ms (at %lld ms)",
-              triggerReturned, finished, maxGap, maxGapAt);
+        qInfo("trigger returned after %lld ms; activation done after %lld ms; longest event-loop gap %lld ms (at %lld ms), "
+              "longest gap less its wait for a CPU %.1f ms (%s)",
+              triggerReturned, finished, maxGap, maxGapAt, maxStall, haveSchedstat ? "schedstat" : "no schedstat: wall time");
         QVERIFY2(finished >= kHoldMs - 1000, "the activation did not wait for the lock: the test proves nothing");
-        QVERIFY2(maxGap <= 50, qPrintable(QStringLiteral("the event loop stalled for %1 ms").arg(maxGap)));
+        // On a loaded machine the scheduler alone can hold the thread off a CPU for 50 ms; that
+        // is no stall of ours, so the run-queue wait is taken out where the kernel reports it.
+        QVERIFY2(maxStall <= 50, qPrintable(QStringLiteral("the event loop stalled for %1 ms").arg(maxStall)));
+    }
+
+    // A change that fails in its job reports as before: a warning naming what failed and why.
+    void failedChangeIsReported_data()
+    {
+        QTest::addColumn<QString>("action");
+        QTest::addColumn<QString>("summary");
+        QTest::addColumn<QString>("detail");
+        QTest::newRow("set active: the file is gone")
+                << QStringLiteral("setActive") << QStringLiteral("Could not make mamba_gone active")
+                << QStringLiteral("Model/weights/mamba_gone.safetensors: the file of 'mamba_gone' is missing; it cannot be made active");
+        QTest::newRow("remove: another process removed it first")
+                << QStringLiteral("remove") << QStringLiteral("Some weights could not be removed")
+                << QStringLiteral("Model/weight_config.json: no weight named 'mamba_gone' is registered");
+    }
+
+    void failedChangeIsReported()
+    {
+        QFETCH(QString, action);
+        QFETCH(QString, summary);
+        QFETCH(QString, detail);
+        const QString root = m_dir.filePath(QStringLiteral("errors-") + action);
+        QVERIFY(QDir().mkpath(root));
+        WeightManager manager{Workspace(root)};
+        auto setup = manager.setup();
+        QVERIFY2(setup.ok(), qPrintable(test::errorOf(setup)));
+        const Status added = addMambaCopy(manager, QStringLiteral("gone"));
+        QVERIFY2(added.ok(), qPrintable(test::errorOf(added)));
+
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(root, false));
+        controller.page()->selectType(QStringLiteral("mamba"));
+        controller.page()->selectWeight(QStringLiteral("mamba_gone"));
+        QAction *trigger = action == QLatin1String("setActive") ? controller.actions()->setActive() : controller.actions()->remove();
+        QVERIFY(trigger->isEnabled());
+        // Behind the window's back, as another process would.
+        if (action == QLatin1String("setActive"))
+            QVERIFY(QFile::remove(manager.finalPathFor(QStringLiteral("mamba"), QStringLiteral("gone"), false)));
+        else
+            QVERIFY(manager.removeWeight(QStringLiteral("mamba_gone")).ok());
+
+        QString shownTitle;
+        QString shownText;
+        QString shownDetail;
+        const auto captureWarning = [&](QWidget *dialog) {
+            auto *box = qobject_cast<QMessageBox *>(dialog);
+            QVERIFY2(box, dialog->metaObject()->className());
+            shownTitle = box->windowTitle();
+            shownText = box->text();
+            shownDetail = box->informativeText();
+            box->accept();
+        };
+        if (action == QLatin1String("remove")) {
+            whenDialogOpens([&](QWidget *dialog) { // "Delete 1 weight(s) …?" first
+                auto *box = qobject_cast<QMessageBox *>(dialog);
+                QVERIFY2(box, dialog->metaObject()->className());
+                whenDialogOpens(captureWarning);
+                box->button(QMessageBox::Yes)->click();
+            });
+        } else {
+            whenDialogOpens(captureWarning);
+        }
+        trigger->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!shownText.isEmpty(), 20000);
+        QCOMPARE(shownTitle, action == QLatin1String("setActive") ? QStringLiteral("Set active") : QStringLiteral("Remove"));
+        QCOMPARE(shownText, summary);
+        QCOMPARE(shownDetail, QDir(root).filePath(detail));
+        QTRY_VERIFY(!controller.actions()->isBusy());
+        QCOMPARE(manager.snapshot()->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
     }
 
 private:

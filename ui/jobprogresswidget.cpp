@@ -86,7 +86,9 @@ void JobProgressWidget::refresh()
     m_label->setToolTip(text);
     const int minimum = job.watcher->progressMinimum();
     const int maximum = job.watcher->progressMaximum();
-    if (maximum > minimum) {
+    // Until the first step a job may be waiting (for the registry's lock, say): an empty bar
+    // would look stuck, the busy one says it is alive.
+    if (maximum > minimum && job.watcher->progressValue() > minimum) {
         m_bar->setRange(minimum, maximum);
         m_bar->setValue(job.watcher->progressValue());
     } else {

@@ -53,8 +53,13 @@ void JobsPanel::track(const QFuture<void> &future, const QString &description)
     m_rows.push_back(Row{watcher, row});
     m_empty->hide();
 
-    connect(watcher, &QFutureWatcherBase::progressRangeChanged, bar, &QProgressBar::setRange);
-    connect(watcher, &QFutureWatcherBase::progressValueChanged, bar, &QProgressBar::setValue);
+    // Busy until the first step: a job waiting for the registry's lock is not stuck at 0 %.
+    connect(watcher, &QFutureWatcherBase::progressValueChanged, bar, [watcher, bar](int value) {
+        if (watcher->progressMaximum() <= watcher->progressMinimum() || value <= watcher->progressMinimum())
+            return;
+        bar->setRange(watcher->progressMinimum(), watcher->progressMaximum());
+        bar->setValue(value);
+    });
     connect(cancel, &QToolButton::clicked, watcher, [watcher, cancel] {
         watcher->cancel();
         cancel->setEnabled(false);
