@@ -1,6 +1,9 @@
 #include "jsoncursor.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <iterator>
 
 namespace tantra {
 
@@ -35,7 +38,99 @@ void appendUtf8(std::string &out, std::uint32_t cp)
     }
 }
 
+// 1e0 .. 1e308 as the compiler rounds each literal (correctly, as rustc does serde_json's table).
+#define TANTRA_POW10(n) 1e##n
+#define TANTRA_POW10_DECADE(d)                                                                       \
+    TANTRA_POW10(d##0), TANTRA_POW10(d##1), TANTRA_POW10(d##2), TANTRA_POW10(d##3), TANTRA_POW10(d##4), \
+            TANTRA_POW10(d##5), TANTRA_POW10(d##6), TANTRA_POW10(d##7), TANTRA_POW10(d##8), TANTRA_POW10(d##9)
+constexpr double kPow10[309] = {
+    TANTRA_POW10_DECADE(),   TANTRA_POW10_DECADE(1),  TANTRA_POW10_DECADE(2),  TANTRA_POW10_DECADE(3),
+    TANTRA_POW10_DECADE(4),  TANTRA_POW10_DECADE(5),  TANTRA_POW10_DECADE(6),  TANTRA_POW10_DECADE(7),
+    TANTRA_POW10_DECADE(8),  TANTRA_POW10_DECADE(9),  TANTRA_POW10_DECADE(10), TANTRA_POW10_DECADE(11),
+    TANTRA_POW10_DECADE(12), TANTRA_POW10_DECADE(13), TANTRA_POW10_DECADE(14), TANTRA_POW10_DECADE(15),
+    TANTRA_POW10_DECADE(16), TANTRA_POW10_DECADE(17), TANTRA_POW10_DECADE(18), TANTRA_POW10_DECADE(19),
+    TANTRA_POW10_DECADE(20), TANTRA_POW10_DECADE(21), TANTRA_POW10_DECADE(22), TANTRA_POW10_DECADE(23),
+    TANTRA_POW10_DECADE(24), TANTRA_POW10_DECADE(25), TANTRA_POW10_DECADE(26), TANTRA_POW10_DECADE(27),
+    TANTRA_POW10_DECADE(28), TANTRA_POW10_DECADE(29), TANTRA_POW10(300),       TANTRA_POW10(301),
+    TANTRA_POW10(302),       TANTRA_POW10(303),       TANTRA_POW10(304),       TANTRA_POW10(305),
+    TANTRA_POW10(306),       TANTRA_POW10(307),       TANTRA_POW10(308),
+};
+#undef TANTRA_POW10_DECADE
+#undef TANTRA_POW10
+
+// serde_json's overflow! macro: would a * 10 + b exceed max?
+template<typename T>
+constexpr bool overflows(T a, T b, T max)
+{
+    return a >= max / 10 && (a > max / 10 || b > max % 10);
+}
+
 } // namespace
+
+bool serdeNumberIsFinite(const char *p, const char *end)
+{
+    // serde_json keeps a u64 significand until the next digit would overflow it; further digits
+    // of the integer part raise the exponent, further digits of the fraction are dropped. It
+    // then scales the significand by a table power of ten, and only a product that is infinite
+    // (never a quotient) or an exponent beyond the table with a non-zero significand fails.
+    if (p < end && *p == '-')
+        ++p;
+    std::uint64_t significand = 0;
+    std::int64_t exponent = 0; // an i32 in serde_json; a 100 MB header cannot leave its range here
+    bool full = false;
+    bool plainInteger = true;
+    for (; p < end && isDigit(*p); ++p) {
+        const auto digit = std::uint64_t(*p - '0');
+        if (!full && overflows<std::uint64_t>(significand, digit, UINT64_MAX))
+            full = true;
+        if (full)
+            ++exponent;
+        else
+            significand = significand * 10 + digit;
+    }
+    if (p < end && *p == '.') {
+        plainInteger = false;
+        // The fraction checks for overflow afresh, even after a long integer part: a significand
+        // of exactly (2^64-1)/10 still takes one more digit up to 5.
+        bool fractionFull = false;
+        for (++p; p < end && isDigit(*p); ++p) {
+            const auto digit = std::uint64_t(*p - '0');
+            if (!fractionFull && overflows<std::uint64_t>(significand, digit, UINT64_MAX))
+                fractionFull = true;
+            if (!fractionFull) {
+                significand = significand * 10 + digit;
+                --exponent;
+            }
+        }
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        plainInteger = false;
+        ++p;
+        bool positiveExponent = true;
+        if (*p == '+' || *p == '-')
+            positiveExponent = *p++ == '+';
+        std::int32_t written = 0;
+        for (; p < end && isDigit(*p); ++p) {
+            const auto digit = std::int32_t(*p - '0');
+            if (overflows<std::int32_t>(written, digit, INT32_MAX)) {
+                // Past i32: zero for a zero significand or a negative exponent, else the error.
+                return significand == 0 || !positiveExponent;
+            }
+            written = written * 10 + digit;
+        }
+        // i32 saturating arithmetic, as serde_json's.
+        exponent = std::clamp<std::int64_t>(positiveExponent ? exponent + written : exponent - written, INT32_MIN,
+                                            INT32_MAX);
+    }
+    // An integer that fits 64 bits is kept as an integer, whatever its sign.
+    if (plainInteger && !full)
+        return true;
+    if (exponent < 0 || significand == 0)
+        return true;
+    if (exponent >= std::int64_t(std::size(kPow10)))
+        return false;
+    return !std::isinf(double(significand) * kPow10[exponent]);
+}
 
 JsonCursor::JsonCursor(const char *begin, std::size_t size)
     : m_begin(begin), m_pos(begin), m_end(begin + size)
@@ -296,6 +391,7 @@ bool JsonCursor::readString(std::string &out)
 
 bool JsonCursor::scanNumber(bool &isInteger, bool &negative)
 {
+    const char *start = m_pos;
     isInteger = true;
     negative = false;
     if (m_pos < m_end && *m_pos == '-') {
@@ -329,6 +425,11 @@ bool JsonCursor::scanNumber(bool &isInteger, bool &negative)
             return fail("invalid number (no digit in the exponent)");
         while (m_pos < m_end && isDigit(*m_pos))
             ++m_pos;
+    }
+    // Twenty digits or more, a fraction or an exponent: the only numbers that can be too large.
+    if (m_rejectOutOfRange && (!isInteger || m_pos - start >= 20) && !serdeNumberIsFinite(start, m_pos)) {
+        m_pos = start;
+        return fail("number out of range (larger than the largest double, about 1.8e308)");
     }
     return true;
 }

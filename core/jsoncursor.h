@@ -8,9 +8,10 @@
 namespace tantra {
 
 // A forward-only cursor over strict JSON (RFC 8259, with serde_json's limits: nesting depth
-// 127, lone surrogate escapes rejected, integers above 2^64-1 are not integers). It builds no
-// tree: callers pull exactly the values they expect, so a 100 MB header costs one pass and
-// the caller can see duplicate keys, which QJsonDocument silently merges.
+// 127, lone surrogate escapes rejected, integers above 2^64-1 are not integers, a number that
+// serde_json would read as infinite is "out of range"). It builds no tree: callers pull exactly
+// the values they expect, so a 100 MB header costs one pass and the caller can see duplicate
+// keys, which QJsonDocument silently merges.
 //
 // The input must already be valid UTF-8. On failure every method returns false and
 // errorMessage() tells what and where ("line 1, column 17: expected ':'").
@@ -18,6 +19,10 @@ class JsonCursor
 {
 public:
     JsonCursor(const char *begin, std::size_t size);
+
+    // Whether a number beyond the range of a double (1e400, a 310-digit integer) is an error,
+    // as in serde_json (the default), or read as infinity, as in Python's json module.
+    void setRejectOutOfRangeNumbers(bool reject) { m_rejectOutOfRange = reject; }
 
     enum class Kind { Object, Array, String, Number, True, False, Null, End, Invalid };
 
@@ -65,8 +70,14 @@ private:
     const char *m_pos;
     const char *m_end;
     int m_depth = 0;
+    bool m_rejectOutOfRange = true;
     std::string m_error;
 };
+
+// Whether serde_json 1.x (without its float_roundtrip feature, as the safetensors crate builds
+// it) reads the number [begin, end), already checked to be JSON, as a finite value; if not, it
+// fails with "number out of range".
+bool serdeNumberIsFinite(const char *begin, const char *end);
 
 // Checks that [data, data+size) is valid UTF-8 as Rust's str::from_utf8 defines it (no
 // overlong forms, no surrogates, nothing above U+10FFFF). Returns the offset of the first

@@ -15,8 +15,8 @@ QString quoteName(std::string_view name)
 QString formatHeaderError(const QString &path, const HeaderError &error)
 {
     QString message = path + QStringLiteral(": ");
-    if (!error.tensor.empty())
-        message += QStringLiteral("tensor ") + quoteName(error.tensor) + QStringLiteral(": ");
+    if (error.tensor)
+        message += QStringLiteral("tensor ") + quoteName(*error.tensor) + QStringLiteral(": ");
     return message + QString::fromStdString(error.message);
 }
 

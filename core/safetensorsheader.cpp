@@ -141,7 +141,7 @@ public:
                 break;
             if (key == "__metadata__") {
                 if (sawMetadata)
-                    return failDuplicate({}, "'__metadata__' appears twice");
+                    return failDuplicate(std::nullopt, "'__metadata__' appears twice");
                 sawMetadata = true;
                 if (!parseMetadata())
                     return false;
@@ -180,10 +180,10 @@ private:
         return false;
     }
 
-    bool failDuplicate(const std::string &tensor, const std::string &message)
+    bool failDuplicate(std::optional<std::string> tensor, const std::string &message)
     {
         error.rule = HeaderRule::DuplicateKey;
-        error.tensor = tensor;
+        error.tensor = std::move(tensor);
         error.message = message;
         return false;
     }
@@ -226,7 +226,7 @@ private:
         std::sort(keys.begin(), keys.end());
         const auto dup = std::adjacent_find(keys.begin(), keys.end());
         if (dup != keys.end())
-            return failDuplicate({}, "'__metadata__' has the key '" + printableName(*dup) + "' twice");
+            return failDuplicate(std::nullopt, "'__metadata__' has the key '" + printableName(*dup) + "' twice");
         return true;
     }
 
@@ -304,7 +304,10 @@ private:
         m_cursor.skipWhitespace();
         if (parseCompactEntry(t))
             return true;
-        if (m_cursor.peek() != JsonCursor::Kind::Object) {
+        const auto kind = m_cursor.peek();
+        if (kind == JsonCursor::Kind::Array)
+            return parseTensorSequence(t);
+        if (kind != JsonCursor::Kind::Object) {
             m_cursor.fail("expected an object with dtype, shape and data_offsets");
             return failEntry(t.name, {});
         }
@@ -314,7 +317,6 @@ private:
         bool haveShape = false;
         bool haveOffsets = false;
         std::string key;
-        std::string value;
         for (;;) {
             bool done;
             if (!m_cursor.nextKey(key, done))
@@ -325,75 +327,20 @@ private:
                 if (haveDtype)
                     return failDuplicate(t.name, "field 'dtype' appears twice");
                 haveDtype = true;
-                if (m_cursor.peek() != JsonCursor::Kind::String) {
-                    m_cursor.fail("dtype must be a string");
-                    return failEntry(t.name, {});
-                }
-                if (!m_cursor.readString(value))
-                    return failEntry(t.name, {});
-                const auto dtype = dtypeFromName(value);
-                if (!dtype) {
-                    error.rule = HeaderRule::InvalidHeaderDeserialization;
-                    error.tensor = t.name;
-                    error.message = "unknown dtype '" + printableName(value, 40)
-                            + "' (dtype names are upper-case, e.g. F32, BF16, I64)";
+                if (!parseDtype(t))
                     return false;
-                }
-                t.dtype = *dtype;
             } else if (key == "shape") {
                 if (haveShape)
                     return failDuplicate(t.name, "field 'shape' appears twice");
                 haveShape = true;
-                if (m_cursor.peek() != JsonCursor::Kind::Array) {
-                    m_cursor.fail("shape must be an array of non-negative integers");
-                    return failEntry(t.name, {});
-                }
-                if (!m_cursor.beginArray())
-                    return failEntry(t.name, {});
-                for (;;) {
-                    bool end;
-                    if (!m_cursor.nextElement(end))
-                        return failEntry(t.name, {});
-                    if (end)
-                        break;
-                    std::uint64_t d;
-                    if (!m_cursor.readUnsigned(d, "a shape dimension"))
-                        return failEntry(t.name, {});
-                    t.shape.push_back(d);
-                }
+                if (!parseShape(t))
+                    return false;
             } else if (key == "data_offsets") {
                 if (haveOffsets)
                     return failDuplicate(t.name, "field 'data_offsets' appears twice");
                 haveOffsets = true;
-                if (m_cursor.peek() != JsonCursor::Kind::Array) {
-                    m_cursor.fail("data_offsets must be an array of two non-negative integers");
-                    return failEntry(t.name, {});
-                }
-                if (!m_cursor.beginArray())
-                    return failEntry(t.name, {});
-                std::uint64_t v[2];
-                int count = 0;
-                for (;;) {
-                    bool end;
-                    if (!m_cursor.nextElement(end))
-                        return failEntry(t.name, {});
-                    if (end)
-                        break;
-                    if (count == 2) {
-                        m_cursor.fail("data_offsets must hold exactly two integers, not more");
-                        return failEntry(t.name, {});
-                    }
-                    if (!m_cursor.readUnsigned(v[count], "a data offset"))
-                        return failEntry(t.name, {});
-                    ++count;
-                }
-                if (count != 2) {
-                    m_cursor.fail("data_offsets must hold exactly two integers, not "
-                                  + std::to_string(count));
-                    return failEntry(t.name, {});
-                }
-                t.begin = v[0];
-                t.end = v[1];
+                if (!parseOffsets(t))
+                    return false;
             } else if (!m_cursor.skipValue()) {
                 // Unknown fields are ignored, as by the reference, but must still be JSON.
                 return failEntry(t.name, {});
@@ -409,11 +356,150 @@ private:
         return true;
     }
 
+    // serde reads a struct from a sequence of its fields in declaration order, so the reference
+    // takes ["F32", [2], [0, 8]] for {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}:
+    // exactly three elements, fewer is "invalid length", more is "trailing" elements.
+    bool parseTensorSequence(TensorInfo &t)
+    {
+        if (!m_cursor.beginArray())
+            return failEntry(t.name, {});
+        bool (HeaderParser::*const fields[])(TensorInfo &) = {&HeaderParser::parseDtype, &HeaderParser::parseShape,
+                                                              &HeaderParser::parseOffsets};
+        std::size_t count = 0;
+        for (;;) {
+            bool done;
+            if (!m_cursor.nextElement(done))
+                return failEntry(t.name, {});
+            if (done)
+                break;
+            if (count == std::size(fields)) {
+                m_cursor.fail("an entry written as an array must hold exactly dtype, shape and data_offsets, not more");
+                return failEntry(t.name, {});
+            }
+            if (!(this->*fields[count])(t))
+                return false;
+            ++count;
+        }
+        if (count != std::size(fields)) {
+            m_cursor.fail("an entry written as an array must hold exactly dtype, shape and data_offsets, not "
+                          + std::to_string(count) + (count == 1 ? " element" : " elements"));
+            return failEntry(t.name, {});
+        }
+        return true;
+    }
+
+    // A dtype is a string, or the other spelling serde accepts for a unit variant of an
+    // externally tagged enum: an object of exactly one key, the name, whose value is null.
+    bool parseDtype(TensorInfo &t)
+    {
+        std::string name;
+        const auto kind = m_cursor.peek();
+        if (kind == JsonCursor::Kind::String) {
+            if (!m_cursor.readString(name))
+                return failEntry(t.name, {});
+        } else if (kind == JsonCursor::Kind::Object) {
+            if (!m_cursor.beginObject())
+                return failEntry(t.name, {});
+            bool done;
+            if (!m_cursor.nextKey(name, done))
+                return failEntry(t.name, {});
+            if (done) {
+                m_cursor.fail("a dtype written as an object must have exactly one key, the dtype's name, not none");
+                return failEntry(t.name, {});
+            }
+            if (m_cursor.peek() != JsonCursor::Kind::Null) {
+                m_cursor.fail("a dtype written as an object, {\"" + printableName(name, 40)
+                              + "\": ...}, must have the value null");
+                return failEntry(t.name, {});
+            }
+            if (!m_cursor.readNull())
+                return failEntry(t.name, {});
+            // A second key: the message points at it rather than at its value.
+            m_cursor.skipWhitespace();
+            if (m_cursor.current() != m_cursor.limit() && *m_cursor.current() == ',') {
+                m_cursor.skipTo(m_cursor.current() + 1);
+                m_cursor.skipWhitespace();
+                m_cursor.fail("a dtype written as an object must have exactly one key, the dtype's name, not more");
+                return failEntry(t.name, {});
+            }
+            std::string none;
+            if (!m_cursor.nextKey(none, done))
+                return failEntry(t.name, {});
+        } else {
+            m_cursor.fail("dtype must be a string (or an object {\"NAME\": null})");
+            return failEntry(t.name, {});
+        }
+        const auto dtype = dtypeFromName(name);
+        if (!dtype) {
+            error.rule = HeaderRule::InvalidHeaderDeserialization;
+            error.tensor = t.name;
+            error.message = "unknown dtype '" + printableName(name, 40)
+                    + "' (dtype names are upper-case, e.g. F32, BF16, I64)";
+            return false;
+        }
+        t.dtype = *dtype;
+        return true;
+    }
+
+    bool parseShape(TensorInfo &t)
+    {
+        if (m_cursor.peek() != JsonCursor::Kind::Array) {
+            m_cursor.fail("shape must be an array of non-negative integers");
+            return failEntry(t.name, {});
+        }
+        if (!m_cursor.beginArray())
+            return failEntry(t.name, {});
+        for (;;) {
+            bool end;
+            if (!m_cursor.nextElement(end))
+                return failEntry(t.name, {});
+            if (end)
+                return true;
+            std::uint64_t d;
+            if (!m_cursor.readUnsigned(d, "a shape dimension"))
+                return failEntry(t.name, {});
+            t.shape.push_back(d);
+        }
+    }
+
+    bool parseOffsets(TensorInfo &t)
+    {
+        if (m_cursor.peek() != JsonCursor::Kind::Array) {
+            m_cursor.fail("data_offsets must be an array of two non-negative integers");
+            return failEntry(t.name, {});
+        }
+        if (!m_cursor.beginArray())
+            return failEntry(t.name, {});
+        std::uint64_t v[2];
+        int count = 0;
+        for (;;) {
+            bool end;
+            if (!m_cursor.nextElement(end))
+                return failEntry(t.name, {});
+            if (end)
+                break;
+            if (count == 2) {
+                m_cursor.fail("data_offsets must hold exactly two integers, not more");
+                return failEntry(t.name, {});
+            }
+            if (!m_cursor.readUnsigned(v[count], "a data offset"))
+                return failEntry(t.name, {});
+            ++count;
+        }
+        if (count != 2) {
+            m_cursor.fail("data_offsets must hold exactly two integers, not " + std::to_string(count));
+            return failEntry(t.name, {});
+        }
+        t.begin = v[0];
+        t.end = v[1];
+        return true;
+    }
+
     JsonCursor m_cursor;
     SafetensorsHeader &m_out;
 };
 
-HeaderError makeError(HeaderRule rule, std::string message, std::string tensor = {})
+HeaderError makeError(HeaderRule rule, std::string message, std::optional<std::string> tensor = std::nullopt)
 {
     return HeaderError{rule, std::move(tensor), std::move(message)};
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -58,7 +59,7 @@ const char *headerRuleName(HeaderRule rule);
 struct HeaderError
 {
     HeaderRule rule;
-    std::string tensor;  // the tensor concerned, empty when none
+    std::optional<std::string> tensor; // the tensor concerned, if any ("" is a valid name)
     std::string message; // the rule broken, in words (without file or tensor name)
 };
 

@@ -15,6 +15,17 @@ namespace {
 
 constexpr qint64 kMaxIndexBytes = qint64(1) << 30;
 
+// A file in `dir`. Not QDir::filePath: it takes a name that starts with ':' for a Qt resource
+// path and returns it unchanged, so a shard named ":x.safetensors" was looked for among the
+// resources and then opened relative to the current folder, not next to its index.
+QString childPath(const QDir &dir, const QString &name)
+{
+    QString path = dir.path();
+    if (!path.endsWith(QLatin1Char('/')))
+        path += QLatin1Char('/');
+    return path + name;
+}
+
 } // namespace
 
 bool isShardIndexName(const QString &fileName)
@@ -35,14 +46,14 @@ Result<SafetensorsModel> SafetensorsModel::open(const QString &path)
                              + indexes.join(QStringLiteral(", ")) + QStringLiteral("); open one of them"));
         }
         if (indexes.size() == 1) {
-            auto model = openIndex(dir.filePath(indexes.first()));
+            auto model = openIndex(childPath(dir, indexes.first()));
             if (model)
                 model->m_path = path;
             return model;
         }
         const QStringList files = dir.entryList({QStringLiteral("*.safetensors")}, QDir::Files, QDir::Name);
         if (files.size() == 1) {
-            auto model = open(dir.filePath(files.first()));
+            auto model = open(childPath(dir, files.first()));
             if (model)
                 model->m_path = path;
             return model;
@@ -98,8 +109,16 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
     }
 
     for (const auto &name : shardNames) {
-        const QString shardPath = dir.filePath(QString::fromStdString(name));
-        if (!QFileInfo::exists(shardPath)) {
+        const QString shardPath = childPath(dir, QString::fromStdString(name));
+        const QFileInfo shardInfo(shardPath);
+        if (!shardInfo.exists()) {
+            // exists() follows links: a link that leads nowhere (or round in a loop) is there,
+            // and calling it missing sent users looking for a file they could see.
+            if (shardInfo.isSymLink()) {
+                return makeError(indexPath + QStringLiteral(": shard ") + quoteName(name)
+                                 + QStringLiteral(" is a symbolic link to no file (") + shardPath + QStringLiteral(" -> ")
+                                 + shardInfo.symLinkTarget() + QLatin1Char(')'));
+            }
             return makeError(indexPath + QStringLiteral(": shard ") + quoteName(name)
                              + QStringLiteral(" is missing (expected at ") + shardPath + QLatin1Char(')'));
         }

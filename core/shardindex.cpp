@@ -43,6 +43,9 @@ std::variant<ShardIndex, std::string> parseShardIndex(const char *json, std::siz
         return "the index is not valid UTF-8 (at byte " + std::to_string(bad) + ")";
 
     JsonCursor cursor(json, size);
+    // Indexes are written and read by Python's json module, which takes 1e400 for infinity; a
+    // total_size that large is refused below all the same.
+    cursor.setRejectOutOfRangeNumbers(false);
     ShardIndex index;
     bool sawMetadata = false;
     bool sawWeightMap = false;

@@ -94,6 +94,7 @@ private Q_SLOTS:
     void table();
     void json();
     void jsonStats();
+    void jsonExactIntegers();
     void filter_data();
     void filter();
     void shardSet();
@@ -246,6 +247,50 @@ void TestCliInspect::jsonStats()
                                 QStringLiteral("24"), QStringLiteral("1"), QStringLiteral("5"), QStringLiteral("3"),
                                 QStringLiteral("1.41421"), QStringLiteral("1"), QStringLiteral("0"), QStringLiteral("0"),
                                 QStringLiteral("0")}));
+}
+
+void TestCliInspect::jsonExactIntegers()
+{
+    // A zero-sized tensor may have any other dimension, up to 2^64-1. A double rounds
+    // 2^53+1 to 2^53 and 2^64-1 to 18446744073709552000, which no integer reader takes back.
+    QTemporaryDir dir;
+    const QString path = test::writeBytes(
+            dir.filePath(QStringLiteral("big.safetensors")),
+            test::safetensorsBytes(
+                    R"({"__metadata__":{"q\"\n\u0001":"\\"},)"
+                    R"("z":{"dtype":"U8","shape":[0,9007199254740993,18446744073709551615],"data_offsets":[0,0]}})"));
+    const Run run = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), path});
+    QCOMPARE(run.err, QString());
+    QCOMPARE(run.exitCode, 0);
+    // The whole text: the layout of QJsonDocument's indented form, which earlier versions printed.
+    QJsonDocument quoted(QJsonArray{path});
+    const QString pathJson = QString::fromUtf8(quoted.toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+    QCOMPARE(run.out, QStringLiteral("{\n"
+                                     "    \"metadata\": {\n"
+                                     "        \"q\\\"\\n\\u0001\": \"\\\\\"\n"
+                                     "    },\n"
+                                     "    \"path\": %1,\n"
+                                     "    \"tensors\": [\n"
+                                     "        {\n"
+                                     "            \"data_offsets\": [\n"
+                                     "                0,\n"
+                                     "                0\n"
+                                     "            ],\n"
+                                     "            \"dtype\": \"U8\",\n"
+                                     "            \"name\": \"z\",\n"
+                                     "            \"shape\": [\n"
+                                     "                0,\n"
+                                     "                9007199254740993,\n"
+                                     "                18446744073709551615\n"
+                                     "            ]\n"
+                                     "        }\n"
+                                     "    ]\n"
+                                     "}\n")
+                              .arg(pathJson));
+    // And it is JSON that a reader takes as such.
+    const QJsonObject root = parseJson(run.out);
+    QCOMPARE(root.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("q\"\n\x01")).toString(),
+             QStringLiteral("\\"));
 }
 
 void TestCliInspect::filter_data()

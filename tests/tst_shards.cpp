@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -21,9 +22,15 @@ namespace {
 
 // The shards every row can use: A holds a (8 bytes) and b (4), B holds c (16); C holds a
 // second "a" and e (4), for the row about a tensor in two shards; Z is truncated.
+// D and L are symbolic links: D to a file that does not exist, L to itself.
 void writeShard(const QString &folder, const QString &name)
 {
-    const QString path = QDir(folder).filePath(name);
+    const QString path = QDir(folder).path() + QLatin1Char('/') + name;
+    if (name == QLatin1String("D.safetensors") || name == QLatin1String("L.safetensors")) {
+        if (!QFile::link(name == QLatin1String("D.safetensors") ? QStringLiteral("gone.safetensors") : name, path))
+            qFatal("cannot create the link %s", qPrintable(path));
+        return;
+    }
     if (name == QLatin1String("Z.safetensors")) {
         test::writeBytes(path, test::safetensorsBytes(R"({"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", "xy"));
         return;
@@ -31,7 +38,7 @@ void writeShard(const QString &folder, const QString &name)
     static const QByteArray a = test::randomBytes(8, 1), b = test::randomBytes(4, 2), c = test::randomBytes(16, 3),
                             e = test::randomBytes(4, 5);
     std::vector<TensorWrite> tensors;
-    if (name == QLatin1String("A.safetensors"))
+    if (name == QLatin1String("A.safetensors") || name == QLatin1String(":A.safetensors"))
         tensors = {{"a", Dtype::F32, {2}, test::bytesOf(a)}, {"b", Dtype::F32, {1}, test::bytesOf(b)}};
     else if (name == QLatin1String("B.safetensors"))
         tensors = {{"c", Dtype::F32, {2, 2}, test::bytesOf(c)}};
@@ -68,6 +75,7 @@ private Q_SLOTS:
     void folderErrors_data();
     void folderErrors();
     void folderWithOneFile();
+    void namesStartingWithAColon();
 };
 
 void TestShards::openViaIndexAndFolder()
@@ -175,6 +183,18 @@ void TestShards::shardErrors_data()
     QTest::newRow("shard is the folder") << ab << indexWith(R"("a": "..")")
                                          << "%I: weight_map: tensor 'a' names the shard '..', which is not a plain file name "
                                             "next to the index";
+    // Qt reads a path starting with ':' as a resource: the shard was looked for there.
+    QTest::newRow("missing shard named ':…'") << ab << indexWith(kGoodMap + R"(, "d": ":D.safetensors")")
+                                              << "%I: shard ':D.safetensors' is missing (expected at %D/:D.safetensors)";
+    // A link is there even when what it names is not.
+    QTest::newRow("shard is a dangling link") << (QStringList(ab) << QStringLiteral("D.safetensors"))
+                                              << indexWith(kGoodMap + R"(, "d": "D.safetensors")")
+                                              << "%I: shard 'D.safetensors' is a symbolic link to no file "
+                                                 "(%D/D.safetensors -> %D/gone.safetensors)";
+    QTest::newRow("shard is a link to itself") << (QStringList(ab) << QStringLiteral("L.safetensors"))
+                                               << indexWith(kGoodMap + R"(, "d": "L.safetensors")")
+                                               << "%I: shard 'L.safetensors' is a symbolic link to no file "
+                                                  "(%D/L.safetensors -> %D/L.safetensors)";
     QTest::newRow("total_size negative") << ab << indexWith(kGoodMap, R"({"total_size": -28})")
                                          << "%I: metadata.total_size must be a non-negative whole number";
     QTest::newRow("total_size fraction") << ab << indexWith(kGoodMap, R"({"total_size": 28.5})")
@@ -282,6 +302,33 @@ void TestShards::folderWithOneFile()
     QCOMPARE(model->tensors().size(), std::size_t(2));
     QCOMPARE(model->metadata(), (Metadata{{"shard", "A.safetensors"}}));
     QCOMPARE(model->shards().front()->path(), dir.filePath(QStringLiteral("A.safetensors")));
+}
+
+void TestShards::namesStartingWithAColon()
+{
+    // ":name" is a Qt resource path to QDir::filePath and QFileInfo; here it is a plain file
+    // next to the index, as to any other program.
+    QTemporaryDir dir;
+    writeShard(dir.path(), QStringLiteral(":A.safetensors"));
+    writeShard(dir.path(), QStringLiteral("B.safetensors"));
+    const QString index = test::writeBytes(dir.path() + QStringLiteral("/:model.safetensors.index.json"),
+                                           indexWith(R"("a": ":A.safetensors", "b": ":A.safetensors", "c": "B.safetensors")"));
+    const QString before = QDir::currentPath();
+    // Run from the folder above, where the old lookup would have gone.
+    QVERIFY(QDir::setCurrent(QFileInfo(dir.path()).path()));
+    const auto model = SafetensorsModel::open(dir.path());
+    QDir::setCurrent(before);
+    QVERIFY2(model.ok(), qPrintable(test::errorOf(model)));
+    QCOMPARE(model->indexPath(), index);
+    QCOMPARE(model->shards().size(), std::size_t(2));
+    QCOMPARE(model->shards()[0]->path(), dir.path() + QStringLiteral("/:A.safetensors"));
+
+    // A folder holding one such file.
+    QTemporaryDir single;
+    writeShard(single.path(), QStringLiteral(":A.safetensors"));
+    const auto file = SafetensorsModel::open(single.path());
+    QVERIFY2(file.ok(), qPrintable(test::errorOf(file)));
+    QCOMPARE(file->shards().front()->path(), single.path() + QStringLiteral("/:A.safetensors"));
 }
 
 QTEST_GUILESS_MAIN(TestShards)

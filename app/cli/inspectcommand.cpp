@@ -6,12 +6,14 @@
 #include "tensorfilter.h"
 #include "tensorstats.h"
 
-#include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "jsonwriter.h"
 
+#include <QFileInfo>
+
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace tantra::cli {
 
@@ -23,11 +25,6 @@ QString shapeText(const std::vector<std::uint64_t> &shape)
     for (auto d : shape)
         dims << QString::number(d);
     return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
-QJsonValue number(double v)
-{
-    return std::isfinite(v) ? QJsonValue(v) : QJsonValue(QJsonValue::Null);
 }
 
 QString statText(double v)
@@ -85,42 +82,71 @@ int runInspect(Context &ctx)
     }
 
     if (json) {
-        QJsonObject root;
-        root[QStringLiteral("path")] = model.path();
-        QJsonObject metadata;
+        // Keys in the order QJsonObject used to write them (sorted), so the output did not move.
+        JsonWriter w;
+        w.beginObject();
+        w.key(QStringLiteral("metadata"));
+        w.beginObject();
+        std::vector<std::pair<QString, QString>> metadata;
         for (const auto &[k, v] : model.metadata())
-            metadata[QString::fromStdString(k)] = QString::fromStdString(v);
-        root[QStringLiteral("metadata")] = metadata;
-        QJsonArray tensors;
+            metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
+        std::sort(metadata.begin(), metadata.end());
+        for (const auto &[k, v] : metadata) {
+            w.key(k);
+            w.value(v);
+        }
+        w.endObject();
+        w.key(QStringLiteral("path"));
+        w.value(model.path());
+        w.key(QStringLiteral("tensors"));
+        w.beginArray();
         for (std::size_t i = 0; i < selected.size(); ++i) {
             const TensorInfo &info = *selected[i]->info;
-            QJsonObject t;
-            t[QStringLiteral("name")] = QString::fromStdString(info.name);
-            t[QStringLiteral("dtype")] = QString::fromLatin1(dtypeName(info.dtype));
-            QJsonArray shape;
+            w.beginObject();
+            w.key(QStringLiteral("data_offsets"));
+            w.beginArray();
+            w.value(info.begin);
+            w.value(info.end);
+            w.endArray();
+            w.key(QStringLiteral("dtype"));
+            w.value(QString::fromLatin1(dtypeName(info.dtype)));
+            if (model.isSharded()) {
+                w.key(QStringLiteral("file"));
+                w.value(QFileInfo(model.shardOf(*selected[i]).path()).fileName());
+            }
+            w.key(QStringLiteral("name"));
+            w.value(QString::fromStdString(info.name));
+            w.key(QStringLiteral("shape"));
+            w.beginArray();
             for (auto d : info.shape)
-                shape.append(double(d));
-            t[QStringLiteral("shape")] = shape;
-            t[QStringLiteral("data_offsets")] = QJsonArray{double(info.begin), double(info.end)};
-            if (model.isSharded())
-                t[QStringLiteral("file")] = QFileInfo(model.shardOf(*selected[i]).path()).fileName();
+                w.value(d);
+            w.endArray();
             if (withStats) {
                 const TensorStats &s = stats[i];
-                t[QStringLiteral("stats")] = QJsonObject{
-                    {QStringLiteral("min"), number(s.min)},
-                    {QStringLiteral("max"), number(s.max)},
-                    {QStringLiteral("mean"), number(s.mean)},
-                    {QStringLiteral("std"), number(s.std)},
-                    {QStringLiteral("nan"), double(s.nan)},
-                    {QStringLiteral("pos_inf"), double(s.posInf)},
-                    {QStringLiteral("neg_inf"), double(s.negInf)},
-                    {QStringLiteral("zeros"), double(s.zeros)},
-                };
+                w.key(QStringLiteral("stats"));
+                w.beginObject();
+                const std::pair<const char *, double> reals[] = {{"max", s.max}, {"mean", s.mean}, {"min", s.min}};
+                for (const auto &[name, v] : reals) {
+                    w.key(QLatin1String(name));
+                    w.value(v);
+                }
+                w.key(QStringLiteral("nan"));
+                w.value(s.nan);
+                w.key(QStringLiteral("neg_inf"));
+                w.value(s.negInf);
+                w.key(QStringLiteral("pos_inf"));
+                w.value(s.posInf);
+                w.key(QStringLiteral("std"));
+                w.value(s.std);
+                w.key(QStringLiteral("zeros"));
+                w.value(s.zeros);
+                w.endObject();
             }
-            tensors.append(t);
+            w.endObject();
         }
-        root[QStringLiteral("tensors")] = tensors;
-        ctx.out(QString::fromUtf8(QJsonDocument(root).toJson(QJsonDocument::Indented)));
+        w.endArray();
+        w.endObject();
+        ctx.out(QString::fromUtf8(w.text()));
         return ExitOk;
     }
 
