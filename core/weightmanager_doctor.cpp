@@ -102,6 +102,8 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
                 report.problems << schema.errorString() + QStringLiteral(" (not rebuilt)");
                 return report;
             }
+            // Known fields are rebuilt below; other tools' top-level fields are kept.
+            data.json = doc.object();
         }
         previousActive = salvageActive(text);
         const QString aside = m_workspace.registryPath() + QStringLiteral(".broken-")

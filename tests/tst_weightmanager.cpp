@@ -20,6 +20,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -1233,6 +1234,31 @@ private Q_SLOTS:
         QVERIFY(verified.ok());
         for (const auto &r : *verified)
             QVERIFY2(r.status == QLatin1String("ok"), qPrintable(r.weight + QLatin1Char(' ') + r.status));
+    }
+
+    // A rebuild of a mistyped registry keeps other tools' top-level fields, and registers no
+    // file whose name would not read back as a valid name.
+    void doctorRebuildOfAMistypedRegistry()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString odd = root + QStringLiteral("/Model/weights/my weight.safetensors");
+        QVERIFY(QFile::copy(root + QStringLiteral("/Model/weights/mamba_sample.safetensors"), odd));
+        QJsonObject json = QJsonDocument::fromJson(test::readFile(m.registry().path())).object();
+        json[QStringLiteral("team")] = QStringLiteral("ml-infra");
+        json[QStringLiteral("weights")] = QJsonArray{1, 2, 3};
+        test::writeBytes(m.registry().path(), QJsonDocument(json).toJson());
+        auto report = m.doctor(false);
+        QVERIFY(report.ok());
+        QCOMPARE(report->problems, QStringList{m.registry().path() + QStringLiteral(": weights: expected an object, found [1,2,3]")});
+
+        auto rebuilt = m.doctor(true);
+        QVERIFY2(rebuilt.ok(), qPrintable(test::errorOf(rebuilt)));
+        QCOMPARE(rebuilt->problems, QStringList{odd + QStringLiteral(": the model type 'my weight' may only hold letters, digits and _ - . + (not registered)")});
+        const RegistryData data = loadRegistry(m);
+        QCOMPARE(data.weights.size(), std::size_t(3));
+        QCOMPARE(data.json.value(QStringLiteral("team")).toString(), QStringLiteral("ml-infra"));
+        QVERIFY(QFileInfo::exists(odd));
     }
 
     // ---------------- names and paths that must be refused
