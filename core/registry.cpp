@@ -392,8 +392,8 @@ Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path
         const QString where = jsonPath(QStringLiteral("active_weights"), it.key());
         if (!r.checkName(where, it.key(), QStringLiteral("model type")))
             return r.error();
-        if (it.value().isNull())
-            continue; // Python's None: no active weight
+        if (it.value().isNull() || it.value() == QJsonValue(QString()))
+            continue; // Python's None, or an empty name: no active weight, as before
         if (!it.value().isString())
             return r.expected(where, QStringLiteral("a weight name (a string) or null"), it.value()), r.error();
         if (!r.checkName(where, it.value().toString(), QStringLiteral("weight name")))

@@ -206,6 +206,21 @@ private Q_SLOTS:
         QCOMPARE(test::readFile(path), json);
     }
 
+    // No active weight may be written as null (Python's None) or "", as it was read before.
+    void noActiveWeight_data()
+    {
+        QTest::addColumn<QByteArray>("value");
+        QTest::newRow("null") << QByteArray("null");
+        QTest::newRow("empty") << QByteArray("\"\"");
+    }
+    void noActiveWeight()
+    {
+        QFETCH(QByteArray, value);
+        auto parsed = Registry::parse("{\"schema_version\": 1, \"active_weights\": {\"mamba\": " + value + "}}", QStringLiteral("r.json"));
+        QVERIFY2(parsed.ok(), qPrintable(test::errorOf(parsed)));
+        QCOMPARE(parsed->activeOf(QStringLiteral("mamba")), QString());
+    }
+
     // Fields written by other tools survive every rewrite: at the top level, in an entry, in
     // a files item, in validation and in a history item.
     void unknownFieldsSurvive()
