@@ -220,6 +220,11 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
 Result<std::vector<BackupInfo>> WeightManager::listBackups() const
 {
     std::vector<BackupInfo> out;
+    // Reading archives through a link that leads outside would read another folder's files.
+    if (QFileInfo::exists(m_workspace.backupsDir())) {
+        if (auto inside = m_workspace.checkInside(m_workspace.backupsDir()); !inside)
+            return inside.error();
+    }
     const QDir dir(m_workspace.backupsDir());
     for (const QFileInfo &info : dir.entryInfoList({QStringLiteral("*.zip")}, QDir::Files, QDir::Time)) {
         BackupInfo b;

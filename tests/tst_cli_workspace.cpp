@@ -735,6 +735,9 @@ void TestCliWorkspace::addRows()
         QStringLiteral("backup mamba_sample"), 1,
         {QStringLiteral("err^^{root}/Model/backups/mamba_sample-\\d{8}-\\d{6}\\.zip: leads outside the workspace {root}; refusing to use it\n$"),
          QStringLiteral("unchanged")});
+    row("list-backups through a symlinked Model/backups", {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("link:{scratch}/outside>{root}/Model/backups")},
+        QStringLiteral("list-backups"), 1,
+        {QStringLiteral("err={root}/Model/backups: leads outside the workspace {root} (through a symbolic link); refusing to use it\n"), QStringLiteral("unchanged")});
     row("backup: a model type leading outside",
         {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("write:{scratch}/outside/secret.yaml>secret"),
          QStringLiteral("entry:mamba_old>{\"model_type\": \"../../outside/secret\"}")},
