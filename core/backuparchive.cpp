@@ -215,8 +215,10 @@ Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
     manifest.formatVersion = root.value(QStringLiteral("format_version")).toInt();
     if (manifest.formatVersion > BackupManifest::kFormatVersion)
         return makeError(archivePath + QStringLiteral(": backup format %1 is newer than this program understands").arg(manifest.formatVersion));
+    // The manifest's entry is read like a registry entry: its names and paths are checked
+    // before restore builds any path from them.
     auto entry = Registry::entryFromJson(root.value(QStringLiteral("name")).toString(),
-                                         root.value(QStringLiteral("entry")).toObject(), archivePath);
+                                         root.value(QStringLiteral("entry")), archivePath, QStringLiteral("entry"));
     if (!entry)
         return entry.error();
     manifest.entry = *entry;

@@ -7,9 +7,13 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLockFile>
+#include <QRegularExpression>
 #include <QSaveFile>
 
+#include "workspace.h"
+
 #include <algorithm>
+#include <optional>
 
 namespace tantra {
 
@@ -19,14 +23,6 @@ QString isoUtc(const QDateTime &time)
 }
 
 namespace {
-
-QDateTime parseTime(const QJsonValue &v)
-{
-    QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
-    if (!t.isValid())
-        t = QDateTime::fromString(v.toString(), Qt::ISODate);
-    return t.toUTC();
-}
 
 // Where in the text a byte offset lies, for parse errors that a person can find.
 QString lineColumn(const QByteArray &text, int offset)
@@ -44,38 +40,207 @@ QString lineColumn(const QByteArray &text, int offset)
     return QStringLiteral("line %1, column %2").arg(line).arg(column);
 }
 
+// A value as JSON text, short: what the message says was found. JSON escaping also keeps
+// control characters from reaching a terminal raw.
+QString shown(const QJsonValue &value)
+{
+    if (value.isUndefined())
+        return QStringLiteral("nothing");
+    QString text = QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact));
+    text = text.mid(1, text.size() - 2);
+    if (text.size() > 60)
+        text = text.left(57) + QStringLiteral("…");
+    return text;
+}
+
+// Reads typed fields and remembers the first mistake with its JSON path.
+class Reader
+{
+public:
+    explicit Reader(QString file) : m_file(std::move(file)) {}
+
+    bool failed() const { return m_error.has_value(); }
+    Error error() const { return *m_error; }
+
+    bool fail(const QString &where, const QString &problem)
+    {
+        if (!m_error)
+            m_error = makeError(m_file + QStringLiteral(": ") + where + QStringLiteral(": ") + problem);
+        return false;
+    }
+    bool expected(const QString &where, const QString &what, const QJsonValue &found)
+    {
+        return fail(where, QStringLiteral("expected %1, found %2").arg(what, shown(found)));
+    }
+
+    bool string(const QJsonObject &o, const QString &parent, const QString &key, QString &out, bool required)
+    {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined() && !required)
+            return true;
+        if (!v.isString())
+            return expected(Registry::jsonPath(parent, key), QStringLiteral("a string"), v);
+        out = v.toString();
+        return true;
+    }
+    bool name(const QJsonObject &o, const QString &parent, const QString &key, QString &out, const QString &what)
+    {
+        const QJsonValue v = o.value(key);
+        if (!v.isString())
+            return expected(Registry::jsonPath(parent, key), QStringLiteral("a %1 (a string)").arg(what), v);
+        return checkName(Registry::jsonPath(parent, key), v.toString(), what) && (out = v.toString(), true);
+    }
+    bool checkName(const QString &where, const QString &value, const QString &what)
+    {
+        const bool weightName = what == QLatin1String("weight name");
+        if (auto s = validateName(value, what, weightName ? kMaxWeightName : 100); !s)
+            return fail(where, s.errorString());
+        return true;
+    }
+    bool size(const QJsonObject &o, const QString &parent, const QString &key, quint64 &out)
+    {
+        const QJsonValue v = o.value(key);
+        // toInteger() is exact for integers (Qt keeps them as 64-bit) and refuses fractions.
+        const qint64 n = v.isDouble() ? v.toInteger(-1) : -1;
+        if (n < 0)
+            return expected(Registry::jsonPath(parent, key), QStringLiteral("a non-negative integer"), v);
+        out = quint64(n);
+        return true;
+    }
+    bool sha256(const QJsonObject &o, const QString &parent, const QString &key, QString &out)
+    {
+        static const QRegularExpression hex(QStringLiteral("^[0-9a-f]{64}$"));
+        const QJsonValue v = o.value(key);
+        if (!v.isString() || !(v.toString().isEmpty() || hex.match(v.toString()).hasMatch()))
+            return expected(Registry::jsonPath(parent, key), QStringLiteral("a SHA-256 (64 lowercase hex digits)"), v);
+        out = v.toString();
+        return true;
+    }
+    bool time(const QJsonObject &o, const QString &parent, const QString &key, QDateTime &out)
+    {
+        const QJsonValue v = o.value(key);
+        if (v.isUndefined())
+            return true;
+        QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+        if (!t.isValid())
+            t = QDateTime::fromString(v.toString(), Qt::ISODate);
+        if (!v.isString() || !t.isValid())
+            return expected(Registry::jsonPath(parent, key), QStringLiteral("an ISO 8601 time"), v);
+        out = t.toUTC();
+        return true;
+    }
+    bool object(const QJsonValue &v, const QString &where, QJsonObject &out, bool required)
+    {
+        if (v.isUndefined() && !required)
+            return true;
+        if (!v.isObject())
+            return expected(where, QStringLiteral("an object"), v);
+        out = v.toObject();
+        return true;
+    }
+    bool array(const QJsonValue &v, const QString &where, QJsonArray &out)
+    {
+        if (v.isUndefined())
+            return true;
+        if (!v.isArray())
+            return expected(where, QStringLiteral("an array"), v);
+        out = v.toArray();
+        return true;
+    }
+    bool path(const QJsonObject &o, const QString &parent, const QString &key, QString &out)
+    {
+        // Where the path leads is checked where it is used (Workspace::checkInside, which also
+        // sees symbolic links); here only that it is a path at all.
+        if (!string(o, parent, key, out, true))
+            return false;
+        if (out.isEmpty())
+            return fail(Registry::jsonPath(parent, key), QStringLiteral("expected a path relative to the workspace, found \"\""));
+        for (const QChar c : out) {
+            if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+                return expected(Registry::jsonPath(parent, key), QStringLiteral("a path without control characters"), o.value(key));
+        }
+        return true;
+    }
+
+private:
+    QString m_file;
+    std::optional<Error> m_error;
+};
+
+const QString kWeights = QStringLiteral("weights");
+
 } // namespace
+
+QString Registry::jsonPath(const QString &parent, const QString &key)
+{
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_+-]+$"));
+    if (plain.match(key).hasMatch())
+        return parent.isEmpty() ? key : parent + QLatin1Char('.') + key;
+    return parent + QLatin1Char('[') + shown(key) + QLatin1Char(']');
+}
+
+Status Registry::checkSchemaVersion(const QJsonObject &root, const QString &path)
+{
+    const QJsonValue v = root.value(QStringLiteral("schema_version"));
+    if (v.isUndefined())
+        return {}; // written by hand or by an early tool: version 1 is the only one there was
+    const qint64 version = v.isDouble() ? v.toInteger(0) : 0;
+    if (version > RegistryData::kSchemaVersion)
+        return makeError(path + QStringLiteral(": schema_version %1 is newer than this program understands (%2); upgrade Tantra Weight Manager")
+                                        .arg(version)
+                                        .arg(RegistryData::kSchemaVersion));
+    if (version != RegistryData::kSchemaVersion)
+        return makeError(path + QStringLiteral(": schema_version: expected the integer %1, found %2; refusing to read or rewrite the registry")
+                                        .arg(RegistryData::kSchemaVersion)
+                                        .arg(shown(v)));
+    return {};
+}
 
 QJsonObject Registry::entryToJson(const WeightEntry &w)
 {
-    QJsonObject o;
+    QJsonObject o = w.json;
     o[QStringLiteral("model_type")] = w.modelType;
     o[QStringLiteral("version")] = w.version;
     o[QStringLiteral("path")] = w.path;
     o[QStringLiteral("format")] = w.sharded ? QStringLiteral("sharded") : QStringLiteral("safetensors");
-    o[QStringLiteral("size")] = double(w.size);
+    // An integer, exact above 2^53 too (a double would round a 9 PB size, and Qt keeps qint64).
+    o[QStringLiteral("size")] = qint64(w.size);
     o[QStringLiteral("sha256")] = w.sha256;
     if (!w.files.empty()) {
         QJsonArray files;
-        for (const auto &f : w.files)
-            files.append(QJsonObject{{QStringLiteral("path"), f.path},
-                                     {QStringLiteral("size"), double(f.size)},
-                                     {QStringLiteral("sha256"), f.sha256}});
+        for (const auto &f : w.files) {
+            QJsonObject fo = f.json;
+            fo[QStringLiteral("path")] = f.path;
+            fo[QStringLiteral("size")] = qint64(f.size);
+            fo[QStringLiteral("sha256")] = f.sha256;
+            files.append(fo);
+        }
         o[QStringLiteral("files")] = files;
+    } else {
+        o.remove(QStringLiteral("files"));
     }
-    o[QStringLiteral("created")] = isoUtc(w.created);
+    // An unknown time is left out rather than written as "", which would not read back.
+    if (w.created.isValid())
+        o[QStringLiteral("created")] = isoUtc(w.created);
+    else
+        o.remove(QStringLiteral("created"));
     o[QStringLiteral("source")] = w.source;
     QJsonObject metadata;
     for (const auto &[k, v] : w.metadata)
         metadata[k] = v;
     o[QStringLiteral("metadata")] = metadata;
     if (!w.validation.status.isEmpty()) {
-        o[QStringLiteral("validation")] = QJsonObject{
-            {QStringLiteral("status"), w.validation.status},
-            {QStringLiteral("checked_at"), isoUtc(w.validation.checkedAt)},
-            {QStringLiteral("deep"), w.validation.deep},
-            {QStringLiteral("issues"), QJsonArray::fromStringList(w.validation.issues)},
-        };
+        QJsonObject v = w.validation.json;
+        v[QStringLiteral("status")] = w.validation.status;
+        if (w.validation.checkedAt.isValid())
+            v[QStringLiteral("checked_at")] = isoUtc(w.validation.checkedAt);
+        else
+            v.remove(QStringLiteral("checked_at"));
+        v[QStringLiteral("deep")] = w.validation.deep;
+        v[QStringLiteral("issues")] = QJsonArray::fromStringList(w.validation.issues);
+        o[QStringLiteral("validation")] = v;
+    } else {
+        o.remove(QStringLiteral("validation"));
     }
     return o;
 }
@@ -120,36 +285,75 @@ Registry::Registry(QString path) : m_path(std::move(path))
 {
 }
 
-Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonObject &o, const QString &path)
+Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonValue &json, const QString &path, const QString &where)
 {
+    Reader r(path);
     WeightEntry w;
     w.name = name;
-    w.modelType = o.value(QStringLiteral("model_type")).toString();
-    w.version = o.value(QStringLiteral("version")).toString();
-    w.path = o.value(QStringLiteral("path")).toString();
-    if (w.modelType.isEmpty() || w.path.isEmpty())
-        return makeError(path + QStringLiteral(": weights.%1 lacks model_type or path").arg(name));
-    w.sharded = o.value(QStringLiteral("format")).toString() == QLatin1String("sharded");
-    w.size = quint64(o.value(QStringLiteral("size")).toDouble());
-    w.sha256 = o.value(QStringLiteral("sha256")).toString();
-    for (const QJsonValue &f : o.value(QStringLiteral("files")).toArray()) {
-        const QJsonObject fo = f.toObject();
-        w.files.push_back(WeightFile{fo.value(QStringLiteral("path")).toString(),
-                                     quint64(fo.value(QStringLiteral("size")).toDouble()),
-                                     fo.value(QStringLiteral("sha256")).toString()});
+    if (!r.object(json, where, w.json, true) || !r.checkName(where, name, QStringLiteral("weight name")))
+        return r.error();
+    const QJsonObject &o = w.json;
+    QString format = QStringLiteral("safetensors");
+    QJsonObject metadata;
+    QJsonArray files;
+    if (!r.name(o, where, QStringLiteral("model_type"), w.modelType, QStringLiteral("model type"))
+        || !r.name(o, where, QStringLiteral("version"), w.version, QStringLiteral("version"))
+        || !r.path(o, where, QStringLiteral("path"), w.path)
+        || !r.string(o, where, QStringLiteral("format"), format, false)
+        || !r.size(o, where, QStringLiteral("size"), w.size)
+        || !r.sha256(o, where, QStringLiteral("sha256"), w.sha256)
+        || !r.time(o, where, QStringLiteral("created"), w.created)
+        || !r.string(o, where, QStringLiteral("source"), w.source, false)
+        || !r.object(o.value(QStringLiteral("metadata")), jsonPath(where, QStringLiteral("metadata")), metadata, false)
+        || !r.array(o.value(QStringLiteral("files")), jsonPath(where, QStringLiteral("files")), files))
+        return r.error();
+    if (format != QLatin1String("safetensors") && format != QLatin1String("sharded")) {
+        r.expected(jsonPath(where, QStringLiteral("format")), QStringLiteral("\"safetensors\" or \"sharded\""), o.value(QStringLiteral("format")));
+        return r.error();
     }
-    w.created = parseTime(o.value(QStringLiteral("created")));
-    w.source = o.value(QStringLiteral("source")).toString();
-    const QJsonObject metadata = o.value(QStringLiteral("metadata")).toObject();
-    for (auto m = metadata.begin(); m != metadata.end(); ++m)
+    w.sharded = format == QLatin1String("sharded");
+    for (auto m = metadata.begin(); m != metadata.end(); ++m) {
+        if (!m.value().isString()) {
+            r.expected(jsonPath(jsonPath(where, QStringLiteral("metadata")), m.key()), QStringLiteral("a string"), m.value());
+            return r.error();
+        }
         w.metadata.emplace_back(m.key(), m.value().toString());
-    const QJsonObject v = o.value(QStringLiteral("validation")).toObject();
-    if (!v.isEmpty()) {
-        w.validation.status = v.value(QStringLiteral("status")).toString();
-        w.validation.checkedAt = parseTime(v.value(QStringLiteral("checked_at")));
-        w.validation.deep = v.value(QStringLiteral("deep")).toBool();
-        for (const QJsonValue &issue : v.value(QStringLiteral("issues")).toArray())
-            w.validation.issues << issue.toString();
+    }
+    for (qsizetype i = 0; i < files.size(); ++i) {
+        const QString at = jsonPath(where, QStringLiteral("files")) + QStringLiteral("[%1]").arg(i);
+        WeightFile f;
+        if (!r.object(files.at(i), at, f.json, true) || !r.path(f.json, at, QStringLiteral("path"), f.path)
+            || !r.size(f.json, at, QStringLiteral("size"), f.size) || !r.sha256(f.json, at, QStringLiteral("sha256"), f.sha256))
+            return r.error();
+        w.files.push_back(std::move(f));
+    }
+    const QString vWhere = jsonPath(where, QStringLiteral("validation"));
+    ValidationRecord &v = w.validation;
+    if (!r.object(o.value(QStringLiteral("validation")), vWhere, v.json, false))
+        return r.error();
+    if (o.contains(QStringLiteral("validation"))) {
+        QJsonArray issues;
+        const QJsonValue deep = v.json.value(QStringLiteral("deep"));
+        if (!r.string(v.json, vWhere, QStringLiteral("status"), v.status, true)
+            || !r.time(v.json, vWhere, QStringLiteral("checked_at"), v.checkedAt)
+            || !r.array(v.json.value(QStringLiteral("issues")), jsonPath(vWhere, QStringLiteral("issues")), issues))
+            return r.error();
+        if (v.status != QLatin1String("passed") && v.status != QLatin1String("failed")) {
+            r.expected(jsonPath(vWhere, QStringLiteral("status")), QStringLiteral("\"passed\" or \"failed\""), v.json.value(QStringLiteral("status")));
+            return r.error();
+        }
+        if (!deep.isUndefined() && !deep.isBool()) {
+            r.expected(jsonPath(vWhere, QStringLiteral("deep")), QStringLiteral("true or false"), deep);
+            return r.error();
+        }
+        v.deep = deep.toBool();
+        for (qsizetype i = 0; i < issues.size(); ++i) {
+            if (!issues.at(i).isString()) {
+                r.expected(jsonPath(vWhere, QStringLiteral("issues")) + QStringLiteral("[%1]").arg(i), QStringLiteral("a string"), issues.at(i));
+                return r.error();
+            }
+            v.issues << issues.at(i).toString();
+        }
     }
     return w;
 }
@@ -164,36 +368,60 @@ Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path
     }
     if (!doc.isObject())
         return makeError(path + QStringLiteral(": the registry must be a JSON object"));
-    const QJsonObject root = doc.object();
     RegistryData data;
-    data.schemaVersion = root.value(QStringLiteral("schema_version")).toInt(RegistryData::kSchemaVersion);
-    if (data.schemaVersion > RegistryData::kSchemaVersion)
-        return makeError(path + QStringLiteral(": schema_version %1 is newer than this program understands (%2); upgrade Tantra Weight Manager")
-                                        .arg(data.schemaVersion)
-                                        .arg(RegistryData::kSchemaVersion));
+    data.json = doc.object();
+    const QJsonObject &root = data.json;
+    if (auto s = checkSchemaVersion(root, path); !s)
+        return s.error();
 
-    const QJsonObject weights = root.value(QStringLiteral("weights")).toObject();
+    Reader r(path);
+    QJsonObject weights;
+    QJsonObject active;
+    QJsonObject history;
+    if (!r.object(root.value(kWeights), kWeights, weights, false)
+        || !r.object(root.value(QStringLiteral("active_weights")), QStringLiteral("active_weights"), active, false)
+        || !r.object(root.value(QStringLiteral("history")), QStringLiteral("history"), history, false))
+        return r.error();
     for (auto it = weights.begin(); it != weights.end(); ++it) {
-        if (!it.value().isObject())
-            return makeError(path + QStringLiteral(": weights.%1 must be an object").arg(it.key()));
-        auto w = entryFromJson(it.key(), it.value().toObject(), path);
+        auto w = entryFromJson(it.key(), it.value(), path, jsonPath(kWeights, it.key()));
         if (!w)
             return w.error();
         data.weights.emplace(it.key(), std::move(w).value());
     }
-    const QJsonObject active = root.value(QStringLiteral("active_weights")).toObject();
     for (auto it = active.begin(); it != active.end(); ++it) {
-        if (!it.value().toString().isEmpty())
-            data.active[it.key()] = it.value().toString();
+        const QString where = jsonPath(QStringLiteral("active_weights"), it.key());
+        if (!r.checkName(where, it.key(), QStringLiteral("model type")))
+            return r.error();
+        if (it.value().isNull() || it.value() == QJsonValue(QString()))
+            continue; // Python's None, or an empty name: no active weight, as before
+        if (!it.value().isString())
+            return r.expected(where, QStringLiteral("a weight name (a string) or null"), it.value()), r.error();
+        if (!r.checkName(where, it.value().toString(), QStringLiteral("weight name")))
+            return r.error();
+        data.active[it.key()] = it.value().toString();
     }
-    const QJsonObject history = root.value(QStringLiteral("history")).toObject();
     for (auto it = history.begin(); it != history.end(); ++it) {
+        const QString where = jsonPath(QStringLiteral("history"), it.key());
+        QJsonArray items;
+        if (!r.checkName(where, it.key(), QStringLiteral("model type")) || !r.array(it.value(), where, items))
+            return r.error();
         auto &list = data.history[it.key()];
-        for (const QJsonValue &a : it.value().toArray()) {
-            const QJsonObject ao = a.toObject();
-            list.push_back(Activation{ao.value(QStringLiteral("weight")).toString(),
-                                      ao.value(QStringLiteral("previous")).toString(),
-                                      parseTime(ao.value(QStringLiteral("activated_at")))});
+        for (qsizetype i = 0; i < items.size(); ++i) {
+            const QString at = where + QStringLiteral("[%1]").arg(i);
+            Activation a;
+            if (!r.object(items.at(i), at, a.json, true)
+                || !r.name(a.json, at, QStringLiteral("weight"), a.weight, QStringLiteral("weight name"))
+                || !r.time(a.json, at, QStringLiteral("activated_at"), a.at))
+                return r.error();
+            const QJsonValue previous = a.json.value(QStringLiteral("previous"));
+            if (!previous.isNull() && !previous.isUndefined()) {
+                if (!previous.isString())
+                    return r.expected(jsonPath(at, QStringLiteral("previous")), QStringLiteral("a weight name (a string) or null"), previous), r.error();
+                if (!r.checkName(jsonPath(at, QStringLiteral("previous")), previous.toString(), QStringLiteral("weight name")))
+                    return r.error();
+                a.previous = previous.toString();
+            }
+            list.push_back(std::move(a));
         }
     }
     return data;
@@ -201,7 +429,7 @@ Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path
 
 QByteArray Registry::serialize(const RegistryData &data)
 {
-    QJsonObject root;
+    QJsonObject root = data.json;
     root[QStringLiteral("schema_version")] = RegistryData::kSchemaVersion;
     QJsonObject active;
     for (const auto &[type, name] : data.active)
@@ -210,12 +438,17 @@ QByteArray Registry::serialize(const RegistryData &data)
     QJsonObject weights;
     for (const auto &[name, w] : data.weights)
         weights[name] = entryToJson(w);
-    root[QStringLiteral("weights")] = weights;
+    root[kWeights] = weights;
     QJsonObject history;
     for (const auto &[type, list] : data.history) {
         QJsonArray arr;
         for (const auto &a : list) {
-            QJsonObject ao{{QStringLiteral("weight"), a.weight}, {QStringLiteral("activated_at"), isoUtc(a.at)}};
+            QJsonObject ao = a.json;
+            ao[QStringLiteral("weight")] = a.weight;
+            if (a.at.isValid())
+                ao[QStringLiteral("activated_at")] = isoUtc(a.at);
+            else
+                ao.remove(QStringLiteral("activated_at"));
             ao[QStringLiteral("previous")] = a.previous.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(a.previous);
             arr.append(ao);
         }

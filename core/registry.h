@@ -20,6 +20,7 @@ struct WeightFile
     QString path; // relative to the workspace root
     quint64 size = 0;
     QString sha256;
+    QJsonObject json = {}; // as read: fields other tools wrote survive a rewrite
 };
 
 struct ValidationRecord
@@ -28,6 +29,7 @@ struct ValidationRecord
     QDateTime checkedAt;
     bool deep = false;
     QStringList issues;
+    QJsonObject json = {}; // as read, see WeightFile::json
 };
 
 struct WeightEntry
@@ -46,6 +48,9 @@ struct WeightEntry
     QString source;                // "saved", "imported from PATH", "migrated from PATH", "restored from ARCHIVE"
     std::vector<std::pair<QString, QString>> metadata; // the file's __metadata__
     ValidationRecord validation;
+    // The entry as read. Other tools (the team's Python tooling) add fields of their own; the
+    // known fields are written over this object, so theirs survive every rewrite.
+    QJsonObject json = {};
 };
 
 struct Activation
@@ -53,6 +58,7 @@ struct Activation
     QString weight;   // the weight made active
     QString previous; // what was active before, empty if none
     QDateTime at;
+    QJsonObject json = {}; // as read, see WeightFile::json
 };
 
 struct RegistryData
@@ -63,6 +69,7 @@ struct RegistryData
     std::map<QString, WeightEntry> weights;        // by name
     std::map<QString, QString> active;             // model type -> weight name
     std::map<QString, std::vector<Activation>> history; // model type -> activations, oldest first
+    QJsonObject json = {}; // the whole file as read: unknown top-level fields are written back
 
     const WeightEntry *find(const QString &name) const;
     std::vector<const WeightEntry *> weightsOf(const QString &type) const; // newest first
@@ -91,11 +98,22 @@ public:
     // registry that does not parse (the caller has set the broken file aside).
     Status replace(const RegistryData &data, int lockTimeoutMs = 30000) const;
 
+    // The one way in: a well-typed registry, or an error naming the file, the JSON path of the
+    // field and what was expected ("weights.mamba_old.size: expected a non-negative integer,
+    // found \"big\""). Mistyped fields are errors, never defaults; names (keys, model types,
+    // versions) must pass validateName, as they would on the command line.
     static Result<RegistryData> parse(const QByteArray &json, const QString &path);
     static QByteArray serialize(const RegistryData &data);
-    // One weight's entry as the registry (and a backup's manifest) stores it.
+    // Accepts an absent schema_version or exactly 1; a newer or unreadable one is refused.
+    static Status checkSchemaVersion(const QJsonObject &root, const QString &path);
+    // One weight's entry as the registry (and a backup's manifest) stores it: known fields
+    // written over the entry's json. `where` is the entry's JSON path for messages
+    // ("weights.mamba_v1", "entry"); `name` is checked like a CLI argument.
     static QJsonObject entryToJson(const WeightEntry &entry);
-    static Result<WeightEntry> entryFromJson(const QString &name, const QJsonObject &json, const QString &path);
+    static Result<WeightEntry> entryFromJson(const QString &name, const QJsonValue &json, const QString &path,
+                                             const QString &where);
+    // "weights.mamba_v1", or weights["odd name"] when the key would be ambiguous.
+    static QString jsonPath(const QString &parent, const QString &key);
 
 private:
     QString m_path;

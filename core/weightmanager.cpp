@@ -21,7 +21,42 @@ Status checkDeletable(const Workspace &workspace, const QString &path)
     return workspace.checkInside(path);
 }
 
+// A file's identity for "is this one file registered twice": links resolved, spelling cleaned.
+QString canonicalOrClean(const QString &absolutePath)
+{
+    const QString canonical = QFileInfo(absolutePath).canonicalFilePath();
+    return canonical.isEmpty() ? QDir::cleanPath(absolutePath) : canonical;
+}
+
+bool sameOrNested(const QString &a, const QString &b)
+{
+    return a == b || a.startsWith(b + QLatin1Char('/')) || b.startsWith(a + QLatin1Char('/'));
+}
+
+// The model types whose active weight is `name`: normally its own, but active_weights is
+// written by other tools too, and an entry active for any type must not go.
+QStringList activeFor(const RegistryData &data, const QString &name)
+{
+    QStringList types;
+    for (const auto &[type, active] : data.active) {
+        if (active == name)
+            types << type;
+    }
+    return types;
+}
+
 } // namespace
+
+QStringList WeightManager::entriesUsing(const RegistryData &data, const QString &absolutePath, const QString &except) const
+{
+    const QString target = canonicalOrClean(absolutePath);
+    QStringList names;
+    for (const auto &[name, w] : data.weights) {
+        if (name != except && sameOrNested(target, canonicalOrClean(m_workspace.absolutePath(w.path))))
+            names << name;
+    }
+    return names;
+}
 
 WeightManager::WeightManager(const Workspace &workspace)
     : m_workspace(workspace), m_registry(workspace.registryPath()), m_configs(workspace.configDir())
@@ -117,6 +152,9 @@ Result<WeightEntry> WeightManager::saveWeights(const std::vector<TensorWrite> &t
     if (auto s = m_workspace.createLayout(); !s)
         return s.error();
     const QString finalPath = finalPathFor(type, version, false);
+    // Model/weights may be a link that leads elsewhere; nothing is written through it.
+    if (auto inside = m_workspace.checkInside(finalPath); !inside)
+        return inside.error();
     const QString partial = partialPathFor(finalPath);
     if (auto s = writeSafetensors(partial, tensors, metadata, job); !s) {
         // The user knows the weight by its final name, not by the hidden partial file's.
@@ -251,27 +289,36 @@ Result<QString> WeightManager::rollbackActiveWeight(const QString &type)
     return chosen;
 }
 
-Status WeightManager::removeWeight(const QString &name)
+Result<RemovedWeight> WeightManager::removeWeight(const QString &name)
 {
-    WeightEntry removed;
+    RemovedWeight removed;
     auto status = m_registry.update([&](RegistryData &data) -> Status {
         const WeightEntry *w = data.find(name);
         if (!w)
             return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
         // Names the registry like every other refusal here (the message had no file).
-        if (data.activeOf(w->modelType) == name)
-            return makeError(m_registry.path() + QStringLiteral(": '%1' is the active weight of '%2'; make another weight active first").arg(name, w->modelType));
-        if (auto deletable = checkDeletable(m_workspace, m_workspace.absolutePath(w->path)); !deletable)
+        if (const QStringList types = activeFor(data, name); !types.isEmpty())
+            return makeError(m_registry.path() + QStringLiteral(": '%1' is the active weight of '%2'; make another weight active first")
+                                                         .arg(name, types.join(QStringLiteral("', '"))));
+        const QString path = m_workspace.absolutePath(w->path);
+        if (auto deletable = checkDeletable(m_workspace, path); !deletable)
             return deletable;
-        removed = *w;
+        removed.entry = *w;
         data.weights.erase(name);
+        // A link is deleted as a link, which takes nothing from the entries it points to.
+        if (!QFileInfo(path).isSymLink())
+            removed.fileKeptFor = entriesUsing(data, path, name);
         return {};
     });
     if (!status)
-        return status;
+        return status.error();
     // The entry goes first: a crash now leaves an unregistered file, which the doctor finds,
-    // never a registered weight without its file.
-    return removeWeightPath(m_workspace.absolutePath(removed.path), removed.sharded);
+    // never a registered weight without its file. A file another entry still uses stays.
+    if (removed.fileKeptFor.isEmpty()) {
+        if (auto gone = removeWeightPath(m_workspace.absolutePath(removed.entry.path), removed.entry.sharded); !gone)
+            return gone.error();
+    }
+    return removed;
 }
 
 Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int keep, bool dryRun)
@@ -288,45 +335,63 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
     const auto weights = data->weightsOf(type);
     if (weights.empty() && !m_configs.modelTypes().contains(type))
         return makeError(QStringLiteral("unknown model type '%1': no weights and no Config/%1.yaml").arg(type));
-    const QString active = data->activeOf(type);
     int kept = 0;
     for (const WeightEntry *w : weights) {
-        if (w->name == active || kept < keep) {
+        const bool active = !activeFor(*data, w->name).isEmpty();
+        if (active || kept < keep) {
             plan.kept << w->name;
-            if (w->name != active)
+            if (!active)
                 ++kept;
             continue;
         }
         plan.remove.push_back(*w);
-        plan.bytesFreed += w->size;
     }
-    if (dryRun)
+    if (dryRun) {
+        // As the real run goes: one entry after the other, each file kept while another
+        // remaining entry uses it.
+        RegistryData after = *data;
+        for (const WeightEntry &w : plan.remove) {
+            after.weights.erase(w.name);
+            const QString path = m_workspace.absolutePath(w.path);
+            const QStringList users = QFileInfo(path).isSymLink() ? QStringList() : entriesUsing(after, path, w.name);
+            if (users.isEmpty())
+                plan.bytesFreed += w.size;
+            else
+                plan.fileKeptFor[w.name] = users;
+        }
         return plan;
+    }
 
-    plan.bytesFreed = 0;
     std::vector<WeightEntry> done;
     for (const WeightEntry &w : plan.remove) {
         // Each weight goes in its own locked transaction, re-checking that it did not become
         // active meanwhile (another process may have switched).
         bool skipped = false;
+        QStringList users;
+        const QString path = m_workspace.absolutePath(w.path);
         auto status = m_registry.update([&](RegistryData &d) -> Status {
-            if (!d.find(w.name) || d.activeOf(type) == w.name) {
+            if (!d.find(w.name) || !activeFor(d, w.name).isEmpty()) {
                 skipped = true;
                 return {};
             }
-            if (auto deletable = checkDeletable(m_workspace, m_workspace.absolutePath(w.path)); !deletable)
+            if (auto deletable = checkDeletable(m_workspace, path); !deletable)
                 return deletable;
             d.weights.erase(w.name);
+            if (!QFileInfo(path).isSymLink())
+                users = entriesUsing(d, path, w.name);
             return {};
         });
         if (!status)
             return status.error();
         if (skipped)
             continue;
-        const QString path = m_workspace.absolutePath(w.path);
-        if (auto removed = removeWeightPath(path, w.sharded); !removed)
-            return removed.error();
-        plan.bytesFreed += w.size;
+        if (!users.isEmpty()) {
+            plan.fileKeptFor[w.name] = users;
+        } else {
+            if (auto removed = removeWeightPath(path, w.sharded); !removed)
+                return removed.error();
+            plan.bytesFreed += w.size;
+        }
         done.push_back(w);
     }
     plan.remove = std::move(done);

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <map>
 #include <vector>
 
 namespace tantra {
@@ -24,6 +25,14 @@ struct CleanupPlan
     std::vector<WeightEntry> remove; // what goes (or went), newest first
     QStringList kept;                // names kept, newest first (the active one included)
     quint64 bytesFreed = 0;
+    // Removed entries whose file stays because other entries still use it (by name).
+    std::map<QString, QStringList> fileKeptFor;
+};
+
+struct RemovedWeight
+{
+    WeightEntry entry;
+    QStringList fileKeptFor; // other entries still using its file, which was therefore kept
 };
 
 struct ValidationReport
@@ -105,8 +114,9 @@ public:
     // The weight rollbackActiveWeight would activate in `data`, or an error saying why there
     // is none (naming the earlier weights that are gone).
     Result<QString> rollbackTarget(const RegistryData &data, const QString &type) const;
-    // Deletes a weight and its registry entry; the active weight is refused.
-    Status removeWeight(const QString &name);
+    // Deletes a weight and its registry entry; the active weight is refused. A file that
+    // another entry also uses (a second name for one file) stays; the result says for whom.
+    Result<RemovedWeight> removeWeight(const QString &name);
 
     Result<QString> backupWeight(const QString &name, JobContext *job = nullptr) const;
     Result<WeightEntry> restoreBackup(const QString &archive, const QString &asVersion = {}, JobContext *job = nullptr);
@@ -120,6 +130,9 @@ public:
     // registry and a NaN/Inf scan. The result is recorded in the registry.
     Result<ValidationReport> validateWeights(const QString &type, const QString &version, bool deep,
                                              JobContext *job = nullptr);
+    // The same for a weight by its registry name (validate --all: the name is the entry's
+    // identity, whatever its model_type and version say).
+    Result<ValidationReport> validateWeightNamed(const QString &name, bool deep, JobContext *job = nullptr);
     Result<WeightEntry> importWeight(const ImportRequest &request, JobContext *job = nullptr);
     // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
@@ -139,6 +152,11 @@ private:
     // under the registry lock, so two processes can never claim one name.
     Result<WeightEntry> commitWeight(WeightEntry entry, const QString &partial, bool activate);
     QString uniqueBackupPath(const QString &name) const;
+    Result<ValidationReport> validateEntry(const WeightEntry &entry, bool deep, JobContext *job);
+    // The other entries (not `except`) whose file or shard folder is the file or folder at
+    // `absolutePath`, holds it or lies inside it, compared by canonical path so links and
+    // spellings do not hide a shared file.
+    QStringList entriesUsing(const RegistryData &data, const QString &absolutePath, const QString &except) const;
 
     Workspace m_workspace;
     Registry m_registry;

@@ -24,6 +24,9 @@ QString WeightManager::uniqueBackupPath(const QString &name) const
 
 Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job) const
 {
+    // The name becomes the archive's file name: "../../../outside/pwn2" made one outside.
+    if (auto s = validateName(name, QStringLiteral("weight name"), kMaxWeightName); !s)
+        return s.error();
     auto data = m_registry.load();
     if (!data)
         return data.error();
@@ -42,8 +45,12 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
         if (!dir.exists())
             return makeError(path + QStringLiteral(": the shard folder of '%1' is missing").arg(name));
         for (const QString &file : dir.entryList(QDir::Files, QDir::Name)) {
-            if (!isPartialName(file))
-                files.emplace_back(dir.filePath(file), QStringLiteral("weights/%1/%2").arg(name, file));
+            if (isPartialName(file))
+                continue;
+            // A shard that is a link to a file outside would be copied into the archive.
+            if (auto inside = m_workspace.checkInside(dir.filePath(file)); !inside)
+                return inside.error();
+            files.emplace_back(dir.filePath(file), QStringLiteral("weights/%1/%2").arg(name, file));
         }
     } else {
         if (!QFileInfo(path).isFile())
@@ -60,8 +67,13 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
                                                         .arg(needed)
                                                         .arg(storage.bytesAvailable()));
 
+    // The archive goes to Model/backups, never through a link there to somewhere else.
+    const QString target = uniqueBackupPath(name);
+    if (auto inside = m_workspace.checkInside(target); !inside)
+        return inside.error();
+    // model_type was checked as a name when the registry was read, so this stays in Config/.
     const QString config = QDir(m_workspace.configDir()).filePath(entry->modelType + QStringLiteral(".yaml"));
-    auto written = BackupArchive::write(uniqueBackupPath(name), *entry, files, config, job);
+    auto written = BackupArchive::write(target, *entry, files, config, job);
     if (!written)
         return written.error();
     const QString archive = *written;
@@ -142,6 +154,8 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
         job->addTotal(needed);
 
     const QString finalPath = finalPathFor(type, version, original.sharded);
+    if (auto inside = m_workspace.checkInside(finalPath); !inside)
+        return inside.error();
     const QString partial = partialPathFor(finalPath);
     // Best effort: the partial name is hidden and the doctor removes what this cannot.
     const auto cleanup = [&] { (void)removeWeightPath(partial, original.sharded); };
@@ -206,6 +220,11 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
 Result<std::vector<BackupInfo>> WeightManager::listBackups() const
 {
     std::vector<BackupInfo> out;
+    // Reading archives through a link that leads outside would read another folder's files.
+    if (QFileInfo::exists(m_workspace.backupsDir())) {
+        if (auto inside = m_workspace.checkInside(m_workspace.backupsDir()); !inside)
+            return inside.error();
+    }
     const QDir dir(m_workspace.backupsDir());
     for (const QFileInfo &info : dir.entryInfoList({QStringLiteral("*.zip")}, QDir::Files, QDir::Time)) {
         BackupInfo b;

@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonDocument>
 #include <QRegularExpression>
 
 #include <csignal>
@@ -93,6 +94,17 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         if (broken.open(QIODevice::ReadOnly))
             text = broken.readAll();
         broken.close();
+        // A registry of a newer (or unreadable) schema is another program's: rebuilding would
+        // replace it with what this one understands, so it is never rewritten.
+        const QJsonDocument doc = QJsonDocument::fromJson(text);
+        if (doc.isObject()) {
+            if (auto schema = Registry::checkSchemaVersion(doc.object(), m_workspace.registryPath()); !schema) {
+                report.problems << schema.errorString() + QStringLiteral(" (not rebuilt)");
+                return report;
+            }
+            // Known fields are rebuilt below; other tools' top-level fields are kept.
+            data.json = doc.object();
+        }
         previousActive = salvageActive(text);
         const QString aside = m_workspace.registryPath() + QStringLiteral(".broken-")
                 + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
@@ -117,8 +129,34 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             report.problems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
     }
     for (const auto &[type, name] : data.active) {
-        if (!data.find(name))
+        const WeightEntry *w = data.find(name);
+        if (!w)
             report.problems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', which is not registered").arg(type, name);
+        else if (w->modelType != type)
+            report.problems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', a weight of model type '%3'").arg(type, name, w->modelType);
+    }
+    // Entries written by other tools: a key that is not <model_type>_<version>, and one file
+    // under two names (removing either used to delete the file the other still needs).
+    for (const auto &[name, w] : data.weights) {
+        if (name != weightName(w.modelType, w.version))
+            report.problems << m_registry.path() + QStringLiteral(": %1 has model_type '%2' and version '%3', so its name should be '%4'")
+                                                         .arg(Registry::jsonPath(QStringLiteral("weights"), name), w.modelType, w.version,
+                                                              weightName(w.modelType, w.version));
+    }
+    std::set<QString> reported;
+    for (const auto &[name, w] : data.weights) {
+        if (reported.count(name))
+            continue;
+        const QString abs = m_workspace.absolutePath(w.path);
+        QStringList users = entriesUsing(data, abs, name);
+        if (users.isEmpty())
+            continue;
+        users.prepend(name);
+        for (const QString &u : users)
+            reported.insert(u);
+        report.problems << abs + QStringLiteral(": one file registered under %1 names ('%2'); removing one keeps the file for the others")
+                                         .arg(users.size())
+                                         .arg(users.join(QStringLiteral("', '")));
     }
     // Weights on disk the registry does not know.
     QStringList untracked;
@@ -153,6 +191,15 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         }
         const QString stem = sharded ? info.fileName() : info.completeBaseName();
         auto [type, version] = splitName(stem, types);
+        // The rebuilt registry must read back: a file name that makes no valid name stays out.
+        if (auto s = validateName(type, QStringLiteral("model type")); !s) {
+            report.problems << info.absoluteFilePath() + QStringLiteral(": ") + s.errorString() + QStringLiteral(" (not registered)");
+            continue;
+        }
+        if (auto s = validateName(version, QStringLiteral("version")); !s) {
+            report.problems << info.absoluteFilePath() + QStringLiteral(": ") + s.errorString() + QStringLiteral(" (not registered)");
+            continue;
+        }
         auto model = SafetensorsModel::open(info.absoluteFilePath());
         if (!model) {
             report.problems << model.errorString() + QStringLiteral(" (not registered)");
@@ -185,8 +232,9 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         rebuilt.weights[name] = entry;
     }
     rebuilt.history = data.history;
+    rebuilt.json = data.json; // fields of other tools, when the registry could be read
     for (const auto &[type, name] : previousActive) {
-        if (rebuilt.find(name))
+        if (rebuilt.find(name) && validateName(type, QStringLiteral("model type")))
             rebuilt.active[type] = name;
         else
             report.problems << QStringLiteral("the active weight '%1' of '%2' is gone; choose one with 'set-active'").arg(name, type);

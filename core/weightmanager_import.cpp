@@ -113,6 +113,22 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     const QString partial = partialPathFor(finalPath);
     const bool inPlace = inWeights && QDir::cleanPath(location.absoluteFilePath()) == QDir::cleanPath(finalPath);
     const QStringList sources = sourceFiles(model);
+    // A file the registry already knows belongs to that weight: moving it (or renaming it in
+    // place) took it away from the entry, which then pointed at nothing. A copy is fine.
+    QStringList registeredAs;
+    for (const QString &source : sources + QStringList{location.absoluteFilePath()}) {
+        for (const QString &user : entriesUsing(*data, QFileInfo(source).absoluteFilePath(), {})) {
+            if (!registeredAs.contains(user))
+                registeredAs << user;
+        }
+    }
+    if (!registeredAs.isEmpty() && (request.move || inPlace))
+        return makeError(request.source + QStringLiteral(": already registered as '%1'; %2")
+                                                  .arg(registeredAs.join(QStringLiteral("', '")),
+                                                       request.move ? QStringLiteral("--move would take the file away from it. Import without --move to register a copy.")
+                                                                    : QStringLiteral("one file cannot be registered under two names.")));
+    if (auto inside = m_workspace.checkInside(finalPath); !inside)
+        return inside.error();
     quint64 needed = 0;
     for (const QString &f : sources)
         needed += quint64(QFileInfo(f).size());

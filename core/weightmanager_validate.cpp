@@ -16,7 +16,23 @@ Result<ValidationReport> WeightManager::validateWeights(const QString &type, con
     auto found = findWeight(type, version);
     if (!found)
         return found.error();
-    const WeightEntry entry = *found;
+    return validateEntry(*found, deep, job);
+}
+
+Result<ValidationReport> WeightManager::validateWeightNamed(const QString &name, bool deep, JobContext *job)
+{
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    const WeightEntry *w = data->find(name);
+    if (!w)
+        return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+    return validateEntry(*w, deep, job);
+}
+
+Result<ValidationReport> WeightManager::validateEntry(const WeightEntry &entry, bool deep, JobContext *job)
+{
+    const QString &type = entry.modelType;
     ValidationReport report;
     report.weight = entry.name;
     report.deep = deep;
@@ -121,8 +137,20 @@ Result<std::vector<VerifyResult>> WeightManager::verify(const QString &typeOrNam
             r.status = QStringLiteral("error");
             r.message = inside.errorString();
         } else if (w->sharded) {
-            for (const auto &f : w->files)
-                paths << m_workspace.absolutePath(f.path);
+            // files[] is read from the registry like the entry's path: each one must stay
+            // inside the workspace too, links resolved.
+            QString outside;
+            for (const auto &f : w->files) {
+                if (auto fileInside = m_workspace.checkInside(m_workspace.absolutePath(f.path)); !fileInside && outside.isEmpty())
+                    outside = fileInside.errorString();
+            }
+            if (!outside.isEmpty()) {
+                r.status = QStringLiteral("error");
+                r.message = outside;
+            } else {
+                for (const auto &f : w->files)
+                    paths << m_workspace.absolutePath(f.path);
+            }
         } else {
             paths << abs;
         }

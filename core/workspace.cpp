@@ -87,13 +87,13 @@ Status Workspace::checkInside(const QString &absolute) const
     return {};
 }
 
-Status validateName(const QString &name, const QString &what)
+Status validateName(const QString &name, const QString &what, int maxLength)
 {
     static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9_.+-]+$"));
     if (name.isEmpty())
         return makeError(QStringLiteral("the %1 is empty").arg(what));
-    if (name.size() > 100)
-        return makeError(QStringLiteral("the %1 '%2…' is longer than 100 characters").arg(what, name.left(40)));
+    if (name.size() > maxLength)
+        return makeError(QStringLiteral("the %1 '%2…' is longer than %3 characters").arg(what, name.left(40), QString::number(maxLength)));
     for (const QChar c : name) {
         if (c.unicode() < 0x20 || c.unicode() == 0x7f)
             return makeError(QStringLiteral("the %1 contains a control character").arg(what));

@@ -44,8 +44,10 @@ private:
 };
 
 // Names of model types and versions end up in file names: letters, digits, '_', '-', '.', '+',
-// not starting with '.', no "..", at most 100 characters. `what` is "model type" or "version".
-Status validateName(const QString &name, const QString &what);
+// not starting with '.', no "..", at most `maxLength` characters. `what` is "model type",
+// "version" or "weight name" (which joins the two, so takes kMaxWeightName).
+Status validateName(const QString &name, const QString &what, int maxLength = 100);
+inline constexpr int kMaxWeightName = 201;
 
 // "<type>_<version>", the weight's name and the stem of its file.
 QString weightName(const QString &type, const QString &version);

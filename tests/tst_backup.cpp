@@ -391,10 +391,17 @@ private Q_SLOTS:
         QTest::newRow("no members") << QStringLiteral("no-members") << QStringLiteral("{archive}: the manifest lists no members");
         QTest::newRow("checksum not hex") << QStringLiteral("short-sha")
                                           << QStringLiteral("{archive}: member 'weights/mamba_v9.safetensors' has no valid checksum in the manifest");
-        QTest::newRow("entry without path") << QStringLiteral("no-path") << QStringLiteral("{archive}: weights.mamba_v9 lacks model_type or path");
-        QTest::newRow("version with ..") << QStringLiteral("version:v..9") << QStringLiteral("{archive}: the version 'v..9' contains '..'");
-        QTest::newRow("version with a path") << QStringLiteral("version:../../v9") << QStringLiteral("{archive}: the version '../../v9' contains a path separator");
-        QTest::newRow("type with a path") << QStringLiteral("type:../mamba") << QStringLiteral("{archive}: the model type '../mamba' contains a path separator");
+        QTest::newRow("entry without path") << QStringLiteral("no-path") << QStringLiteral("{archive}: entry.path: expected a path relative to the workspace, found \"\"");
+        QTest::newRow("version with ..") << QStringLiteral("version:v..9") << QStringLiteral("{archive}: entry.version: the version 'v..9' contains '..'");
+        QTest::newRow("version with a path") << QStringLiteral("version:../../v9") << QStringLiteral("{archive}: entry.version: the version '../../v9' contains a path separator");
+        QTest::newRow("type with a path") << QStringLiteral("type:../mamba") << QStringLiteral("{archive}: entry.model_type: the model type '../mamba' contains a path separator");
+        // The manifest is read like the registry: its names and fields are checked the same way.
+        QTest::newRow("name with a path") << QStringLiteral("weight-name:../../../outside/pwn2")
+                                          << QStringLiteral("{archive}: entry: the weight name '../../../outside/pwn2' contains a path separator");
+        QTest::newRow("entry size not a number") << QStringLiteral("entry-field:size=\"big\"")
+                                                 << QStringLiteral("{archive}: entry.size: expected a non-negative integer, found \"big\"");
+        QTest::newRow("entry without a version") << QStringLiteral("entry-field:version")
+                                                 << QStringLiteral("{archive}: entry.version: expected a version (a string), found nothing");
         QTest::newRow("two members for one file") << QStringLiteral("two-members")
                                                   << QStringLiteral("{archive}: a single-file weight must have exactly one weight member, not 2");
         QTest::newRow("member is not safetensors") << QStringLiteral("not-safetensors") << QStringLiteral("{archive}: the restored weight does not open: ");
@@ -482,10 +489,21 @@ private Q_SLOTS:
         manifest = QJsonObject{{QStringLiteral("format"), QStringLiteral("tantra-weight-backup")},
                                {QStringLiteral("format_version"), 1},
                                {QStringLiteral("created"), isoUtc(QDateTime::currentDateTimeUtc())},
-                               {QStringLiteral("name"), QStringLiteral("mamba_v9")},
+                               {QStringLiteral("name"), kind.startsWith(QLatin1String("weight-name:")) ? kind.mid(12) : QStringLiteral("mamba_v9")},
                                {QStringLiteral("entry"), Registry::entryToJson(entry)},
                                {QStringLiteral("config"), QStringLiteral("config/mamba.yaml")},
                                {QStringLiteral("members"), members}};
+        if (kind.startsWith(QLatin1String("entry-field:"))) {
+            // "entry-field:KEY=JSON" sets a field of the manifest's entry; without "=", removes it.
+            const QString spec = kind.mid(12);
+            const auto eq = spec.indexOf(QLatin1Char('='));
+            QJsonObject e = manifest.value(QStringLiteral("entry")).toObject();
+            if (eq < 0)
+                e.remove(spec);
+            else
+                e[spec.left(eq)] = QJsonDocument::fromJson((QStringLiteral("[") + spec.mid(eq + 1) + QStringLiteral("]")).toUtf8()).array().at(0);
+            manifest[QStringLiteral("entry")] = e;
+        }
         if (kind == QLatin1String("foreign"))
             manifest[QStringLiteral("format")] = QStringLiteral("something-else");
         if (kind == QLatin1String("newer"))

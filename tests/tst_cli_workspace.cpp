@@ -143,6 +143,39 @@ class TestCliWorkspace : public QObject
             test::writeBytes(p[0], p[1].toUtf8());
         } else if (s.startsWith(QLatin1String("mkdir:"))) {
             QVERIFY(QDir().mkpath(s.mid(6)));
+        } else if (s.startsWith(QLatin1String("link:"))) {
+            // link:TARGET>LINK, replacing an empty folder at LINK.
+            const QStringList p = s.mid(5).split(QLatin1Char('>'));
+            QDir().rmdir(p[1]);
+            QVERIFY(QFile::link(p[0], p[1]));
+        } else if (s.startsWith(QLatin1String("entry:")) || s.startsWith(QLatin1String("top:"))) {
+            // Edits the registry as another tool would. entry:NAME>{fields} registers NAME as a
+            // copy of mamba_sample's entry with those fields changed (null removes one);
+            // top:KEY>JSON sets a top-level field.
+            const bool entry = s.startsWith(QLatin1String("entry:"));
+            const QString spec = s.mid(entry ? 6 : 4);
+            const auto cut = spec.indexOf(QLatin1Char('>'));
+            const QString key = spec.left(cut);
+            const QJsonValue value = QJsonDocument::fromJson((QStringLiteral("[") + spec.mid(cut + 1) + QStringLiteral("]")).toUtf8()).array().at(0);
+            QVERIFY2(!value.isUndefined(), qPrintable(step));
+            const QString path = f.root + QStringLiteral("/Model/weight_config.json");
+            QJsonObject root = QJsonDocument::fromJson(test::readFile(path)).object();
+            if (entry) {
+                QJsonObject weights = root.value(QStringLiteral("weights")).toObject();
+                QJsonObject w = weights.value(QStringLiteral("mamba_sample")).toObject();
+                const QJsonObject changes = value.toObject();
+                for (auto it = changes.begin(); it != changes.end(); ++it) {
+                    if (it.value().isNull())
+                        w.remove(it.key());
+                    else
+                        w[it.key()] = it.value();
+                }
+                weights[key] = w;
+                root[QStringLiteral("weights")] = weights;
+            } else {
+                root[key] = value;
+            }
+            test::writeBytes(path, QJsonDocument(root).toJson());
         } else {
             const QStringList args = s.split(QLatin1Char(' '), Qt::SkipEmptyParts);
             const auto r = test::runCli(args, f.root);
@@ -657,6 +690,75 @@ void TestCliWorkspace::addRows()
         {QStringLiteral("out^^problem: ") + reg + QStringLiteral(": not valid JSON at "), QStringLiteral("unchanged")});
     row("newer registry", {QStringLiteral("write:") + reg + QStringLiteral(">{\"schema_version\": 2}")}, QStringLiteral("list-models"), 1,
         {QStringLiteral("err=") + reg + QStringLiteral(": schema_version 2 is newer than this program understands (1); upgrade Tantra Weight Manager\n"), QStringLiteral("unchanged")});
+    // ---- the registry is untrusted input, and not ours alone (issue #9)
+    const QString alias = QStringLiteral("entry:mamba_alias>{\"version\": \"alias\", \"created\": \"2020-01-01T00:00:00.000Z\"}");
+    row("validate --all: an entry without a version", {QStringLiteral("entry:mamba_alias>{\"version\": null}")}, QStringLiteral("validate --all"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": weights.mamba_alias.version: expected a version (a string), found nothing\n"),
+         QStringLiteral("out="), QStringLiteral("unchanged")});
+    row("cleanup: an active weight given as a list", {QStringLiteral("import {src} --version v1"), QStringLiteral("top:active_weights>{\"mamba\": [\"mamba_sample\"]}")},
+        QStringLiteral("cleanup mamba --keep 0"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": active_weights.mamba: expected a weight name (a string) or null, found [\"mamba_sample\"]\n"),
+         QStringLiteral("unchanged")});
+    row("set-active: schema_version a string", {QStringLiteral("top:schema_version>\"2\"")}, QStringLiteral("set-active mamba_sample"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": schema_version: expected the integer 1, found \"2\"; refusing to read or rewrite the registry\n"),
+         QStringLiteral("unchanged")});
+    row("list-weights: weights an array", {QStringLiteral("top:weights>[1,2,3]")}, QStringLiteral("list-weights"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": weights: expected an object, found [1,2,3]\n"), QStringLiteral("unchanged")});
+    row("remove an alias: the shared file stays", {alias}, QStringLiteral("remove mamba_alias"), 0,
+        {QStringLiteral("out=Removed the entry mamba_alias; its file Model/weights/mamba_sample.safetensors stays, registered also as 'mamba_sample'\n"),
+         QStringLiteral("exists={weight}")});
+    row("remove an entry whose key is not its type and version", {QStringLiteral("entry:mamba_old>{\"version\": \"v9\"}")}, QStringLiteral("remove mamba_old"), 0,
+        {QStringLiteral("out=Removed the entry mamba_old; its file Model/weights/mamba_sample.safetensors stays, registered also as 'mamba_sample'\n"),
+         QStringLiteral("exists={weight}")});
+    row("cleanup of an alias keeps the active weight's file", {alias}, QStringLiteral("cleanup mamba --keep 0"), 0,
+        {QStringLiteral("out=removed mamba_alias (the entry only: its file is also registered as 'mamba_sample')\nkeep mamba_sample\nFreed 0 B\n"),
+         QStringLiteral("exists={weight}")});
+    row("import --move of a registered file", {}, QStringLiteral("import {weight} --version v2 --move"), 1,
+        {QStringLiteral("err={weight}: already registered as 'mamba_sample'; --move would take the file away from it. Import without --move to register a copy.\n"),
+         QStringLiteral("unchanged")});
+    row("import of a registered file copies it", {}, QStringLiteral("import {weight} --version v2"), 0,
+        {QStringLiteral("out~ as mamba_v2 "), QStringLiteral("exists={weight}"), QStringLiteral("exists={root}/Model/weights/mamba_v2.safetensors")});
+    row("import in place of a file registered under another name", {QStringLiteral("entry:mamba_x>{\"version\": \"x\", \"path\": \"Model/weights/mamba_v7.safetensors\"}"),
+                                                                  QStringLiteral("copy:{src}>{root}/Model/weights/mamba_v7.safetensors")},
+        QStringLiteral("import {root}/Model/weights/mamba_v7.safetensors"), 1,
+        {QStringLiteral("err={root}/Model/weights/mamba_v7.safetensors: already registered as 'mamba_x'; one file cannot be registered under two names.\n"),
+         QStringLiteral("unchanged")});
+    row("backup of a name leading outside", {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("entry:../../../outside/pwn2>{}")}, QStringLiteral("backup ../../../outside/pwn2"), 1,
+        {QStringLiteral("err=the weight name '../../../outside/pwn2' contains a path separator\n"), QStringLiteral("unchanged")});
+    row("backup: a registry key leading outside", {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("entry:../../../outside/pwn2>{}")}, QStringLiteral("backup mamba_sample"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": weights[\"../../../outside/pwn2\"]: the weight name '../../../outside/pwn2' contains a path separator\n"),
+         QStringLiteral("unchanged")});
+    row("backup through a symlinked folder in Model/backups",
+        {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("link:{scratch}/outside>{root}/Model/backups/evil"), QStringLiteral("entry:evil/pwn2>{}")},
+        QStringLiteral("backup evil/pwn2"), 1, {QStringLiteral("err=the weight name 'evil/pwn2' contains a path separator\n"), QStringLiteral("unchanged")});
+    row("backup into a symlinked Model/backups", {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("link:{scratch}/outside>{root}/Model/backups")},
+        QStringLiteral("backup mamba_sample"), 1,
+        {QStringLiteral("err^^{root}/Model/backups/mamba_sample-\\d{8}-\\d{6}\\.zip: leads outside the workspace {root}; refusing to use it\n$"),
+         QStringLiteral("unchanged")});
+    row("list-backups through a symlinked Model/backups", {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("link:{scratch}/outside>{root}/Model/backups")},
+        QStringLiteral("list-backups"), 1,
+        {QStringLiteral("err={root}/Model/backups: leads outside the workspace {root} (through a symbolic link); refusing to use it\n"), QStringLiteral("unchanged")});
+    row("backup: a model type leading outside",
+        {QStringLiteral("mkdir:{scratch}/outside"), QStringLiteral("write:{scratch}/outside/secret.yaml>secret"),
+         QStringLiteral("entry:mamba_old>{\"model_type\": \"../../outside/secret\"}")},
+        QStringLiteral("backup mamba_old"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": weights.mamba_old.model_type: the model type '../../outside/secret' contains a path separator\n"),
+         QStringLiteral("unchanged")});
+    row("doctor: one file under two names", {alias}, QStringLiteral("doctor"), 1,
+        {QStringLiteral("out=problem: {weight}: one file registered under 2 names ('mamba_alias', 'mamba_sample'); removing one keeps the file for the others\n"),
+         QStringLiteral("unchanged")});
+    row("doctor: a key that is not its type and version", {QStringLiteral("entry:mamba_old>{\"version\": \"v9\"}")}, QStringLiteral("doctor"), 1,
+        {QStringLiteral("out=problem: ") + reg + QStringLiteral(": weights.mamba_old has model_type 'mamba' and version 'v9', so its name should be 'mamba_v9'\n"
+                                                                  "problem: {weight}: one file registered under 2 names ('mamba_old', 'mamba_sample'); removing one keeps the file for the others\n"),
+         QStringLiteral("unchanged")});
+    row("doctor: a mistyped field", {QStringLiteral("entry:mamba_old>{\"version\": \"old\", \"size\": \"big\"}")}, QStringLiteral("doctor"), 1,
+        {QStringLiteral("out=problem: ") + reg + QStringLiteral(": weights.mamba_old.size: expected a non-negative integer, found \"big\"\n"), QStringLiteral("unchanged")});
+    row("doctor --rebuild: an unknown schema version is never rewritten", {QStringLiteral("top:schema_version>2.5")}, QStringLiteral("doctor --rebuild"), 1,
+        {QStringLiteral("out=problem: ") + reg + QStringLiteral(": schema_version: expected the integer 1, found 2.5; refusing to read or rewrite the registry (not rebuilt)\n"),
+         QStringLiteral("unchanged")});
+    row("doctor --rebuild: a newer schema version is never rewritten", {QStringLiteral("top:schema_version>2")}, QStringLiteral("doctor --rebuild"), 1,
+        {QStringLiteral("out=problem: ") + reg + QStringLiteral(": schema_version 2 is newer than this program understands (1); upgrade Tantra Weight Manager (not rebuilt)\n"),
+         QStringLiteral("unchanged")});
     row("checksum of a missing file", {}, QStringLiteral("checksum {weight} {missing}"), 1,
         {QStringLiteral("out={weightsha}  {weight}\n"), QStringLiteral("err={missing}: cannot open: No such file or directory\n")});
     row("inspect a file that is no weight", {}, QStringLiteral("inspect {nonzip}"), 1, {QStringLiteral("err^^{nonzip}: ")});

@@ -20,6 +20,9 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -1233,6 +1236,31 @@ private Q_SLOTS:
             QVERIFY2(r.status == QLatin1String("ok"), qPrintable(r.weight + QLatin1Char(' ') + r.status));
     }
 
+    // A rebuild of a mistyped registry keeps other tools' top-level fields, and registers no
+    // file whose name would not read back as a valid name.
+    void doctorRebuildOfAMistypedRegistry()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString odd = root + QStringLiteral("/Model/weights/my weight.safetensors");
+        QVERIFY(QFile::copy(root + QStringLiteral("/Model/weights/mamba_sample.safetensors"), odd));
+        QJsonObject json = QJsonDocument::fromJson(test::readFile(m.registry().path())).object();
+        json[QStringLiteral("team")] = QStringLiteral("ml-infra");
+        json[QStringLiteral("weights")] = QJsonArray{1, 2, 3};
+        test::writeBytes(m.registry().path(), QJsonDocument(json).toJson());
+        auto report = m.doctor(false);
+        QVERIFY(report.ok());
+        QCOMPARE(report->problems, QStringList{m.registry().path() + QStringLiteral(": weights: expected an object, found [1,2,3]")});
+
+        auto rebuilt = m.doctor(true);
+        QVERIFY2(rebuilt.ok(), qPrintable(test::errorOf(rebuilt)));
+        QCOMPARE(rebuilt->problems, QStringList{odd + QStringLiteral(": the model type 'my weight' may only hold letters, digits and _ - . + (not registered)")});
+        const RegistryData data = loadRegistry(m);
+        QCOMPARE(data.weights.size(), std::size_t(3));
+        QCOMPARE(data.json.value(QStringLiteral("team")).toString(), QStringLiteral("ml-infra"));
+        QVERIFY(QFileInfo::exists(odd));
+    }
+
     // ---------------- names and paths that must be refused
 
     void hostileNames_data()
@@ -1368,6 +1396,200 @@ private Q_SLOTS:
                                            + QStringLiteral(" (through a symbolic link); refusing to use it (not registered)")),
                  qPrintable(report->problems.join(QLatin1Char('\n'))));
         QCOMPARE(loadRegistry(m).weights.size(), std::size_t(3));
+    }
+
+    // ---------------- the registry is shared with other tools (issue #9)
+
+    // A second entry for the active weight's file, as another tool may write one: under its
+    // own name, or under a key that is not its type and version.
+    void sharedFileIsNeverDeleted_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("version");
+        QTest::addColumn<QString>("path"); // "" for mamba_sample's own file
+        QTest::newRow("alias") << QStringLiteral("mamba_alias") << QStringLiteral("alias") << QString();
+        QTest::newRow("key not type_version") << QStringLiteral("mamba_old") << QStringLiteral("v9") << QString();
+        QTest::newRow("spelled with ./") << QStringLiteral("mamba_dot") << QStringLiteral("dot")
+                                         << QStringLiteral("Model/weights/./mamba_sample.safetensors");
+    }
+    void sharedFileIsNeverDeleted()
+    {
+        QFETCH(QString, key);
+        QFETCH(QString, version);
+        QFETCH(QString, path);
+        const QString root = freshWorkspace();
+        const QString file = root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+        const QString sha = test::sha256Of(file);
+        WeightManager m{Workspace(root)};
+        const auto addAlias = [&] {
+            QVERIFY(m.registry().update([&](RegistryData &d) -> Status {
+                WeightEntry w = d.weights.at(QStringLiteral("mamba_sample"));
+                w.name = key;
+                w.version = version;
+                if (!path.isEmpty())
+                    w.path = path;
+                w.created = w.created.addDays(-1);
+                d.weights[key] = w;
+                return {};
+            }));
+        };
+        addAlias();
+        auto doctor = m.doctor(false);
+        QVERIFY(doctor.ok());
+        QVERIFY2(doctor->problems.contains(file + QStringLiteral(": one file registered under 2 names ('%1', 'mamba_sample'); removing one keeps the file for the others").arg(key)),
+                 qPrintable(doctor->problems.join(QLatin1Char('\n'))));
+
+        auto removed = m.removeWeight(key);
+        QVERIFY2(removed.ok(), qPrintable(test::errorOf(removed)));
+        QCOMPARE(removed->fileKeptFor, QStringList{QStringLiteral("mamba_sample")});
+        QCOMPARE(test::sha256Of(file), sha);
+        QVERIFY(!loadRegistry(m).find(key));
+
+        addAlias();
+        auto plan = m.cleanupOldWeights(QStringLiteral("mamba"), 0, true);
+        QVERIFY(plan.ok());
+        QCOMPARE(plan->bytesFreed, quint64(0));
+        QCOMPARE(plan->fileKeptFor.at(key), QStringList{QStringLiteral("mamba_sample")});
+        auto done = m.cleanupOldWeights(QStringLiteral("mamba"), 0, false);
+        QVERIFY2(done.ok(), qPrintable(test::errorOf(done)));
+        QCOMPARE(done->remove.size(), std::size_t(1));
+        QCOMPARE(done->bytesFreed, quint64(0));
+        QCOMPARE(test::sha256Of(file), sha);
+        QVERIFY(m.verify(QStringLiteral("mamba_sample")).ok());
+        QCOMPARE(m.verify(QStringLiteral("mamba_sample"))->front().status, QStringLiteral("ok"));
+    }
+
+    // active_weights is written by other tools too: a weight active for any type stays.
+    void weightActiveForAnotherTypeStays()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const SmallTensors small;
+        QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v1"), false));
+        QVERIFY(m.registry().update([](RegistryData &d) -> Status {
+            d.active[QStringLiteral("ocr_native")] = QStringLiteral("mamba_v1");
+            return {};
+        }));
+        const auto before = test::treeSnapshot(root);
+        QCOMPARE(test::errorOf(m.removeWeight(QStringLiteral("mamba_v1"))),
+                 root + QStringLiteral("/Model/weight_config.json: 'mamba_v1' is the active weight of 'ocr_native'; make another weight active first"));
+        auto plan = m.cleanupOldWeights(QStringLiteral("mamba"), 0, false);
+        QVERIFY(plan.ok());
+        QVERIFY(plan->remove.empty());
+        QVERIFY(plan->kept.contains(QStringLiteral("mamba_v1")));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+        auto doctor = m.doctor(false);
+        QVERIFY(doctor->problems.contains(root + QStringLiteral("/Model/weight_config.json: the active weight of 'ocr_native' is 'mamba_v1', a weight of model type 'mamba'")));
+    }
+
+    void importOfARegisteredFile()
+    {
+        const QString root = freshWorkspace();
+        const QString file = root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = file;
+        request.modelType = QStringLiteral("mamba");
+        request.version = QStringLiteral("v2");
+        request.move = true;
+        const auto before = test::treeSnapshot(root);
+        QCOMPARE(test::errorOf(m.importWeight(request)),
+                 file + QStringLiteral(": already registered as 'mamba_sample'; --move would take the file away from it. Import without --move to register a copy."));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+
+        request.move = false;
+        auto copied = m.importWeight(request);
+        QVERIFY2(copied.ok(), qPrintable(test::errorOf(copied)));
+        QVERIFY(QFileInfo::exists(file));
+        QCOMPARE(copied->path, QStringLiteral("Model/weights/mamba_v2.safetensors"));
+        auto verified = m.verify({});
+        QVERIFY(verified.ok());
+        for (const auto &r : *verified)
+            QVERIFY2(r.status == QLatin1String("ok"), qPrintable(r.weight + QLatin1Char(' ') + r.status));
+    }
+
+    // Fields of other tools survive what this program writes: activation, validation, and a
+    // backup and restore (the manifest carries the entry).
+    void unknownFieldsSurviveOperations()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString path = m.registry().path();
+        QJsonObject rootJson = QJsonDocument::fromJson(test::readFile(path)).object();
+        rootJson[QStringLiteral("team")] = QStringLiteral("ml-infra");
+        QJsonObject weights = rootJson.value(QStringLiteral("weights")).toObject();
+        QJsonObject sample = weights.value(QStringLiteral("mamba_sample")).toObject();
+        sample[QStringLiteral("wandb_run")] = QStringLiteral("run-42");
+        weights[QStringLiteral("mamba_sample")] = sample;
+        rootJson[QStringLiteral("weights")] = weights;
+        test::writeBytes(path, QJsonDocument(rootJson).toJson());
+
+        const SmallTensors small;
+        QVERIFY(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v1"), true));
+        QVERIFY(m.validateWeights(QStringLiteral("mamba"), QStringLiteral("sample"), false).ok());
+        auto archive = m.backupWeight(QStringLiteral("mamba_sample"));
+        QVERIFY2(archive.ok(), qPrintable(test::errorOf(archive)));
+        QVERIFY(m.restoreBackup(*archive, QStringLiteral("restored")).ok());
+
+        const QJsonObject after = QJsonDocument::fromJson(test::readFile(path)).object();
+        QCOMPARE(after.value(QStringLiteral("team")).toString(), QStringLiteral("ml-infra"));
+        const QJsonObject w = after.value(QStringLiteral("weights")).toObject();
+        QCOMPARE(w.value(QStringLiteral("mamba_sample")).toObject().value(QStringLiteral("wandb_run")).toString(), QStringLiteral("run-42"));
+        QCOMPARE(w.value(QStringLiteral("mamba_restored")).toObject().value(QStringLiteral("wandb_run")).toString(), QStringLiteral("run-42"));
+        QCOMPARE(w.value(QStringLiteral("mamba_sample")).toObject().value(QStringLiteral("validation")).toObject().value(QStringLiteral("status")).toString(),
+                 QStringLiteral("passed"));
+    }
+
+    // Nothing is written through a link in Model/ that leads outside the workspace.
+    void noWritesThroughALinkedWeightsFolder()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        auto archive = m.backupWeight(QStringLiteral("mamba_sample"));
+        QVERIFY(archive.ok());
+        const QString outside = scratch();
+        const QString weights = root + QStringLiteral("/Model/weights");
+        QVERIFY(QDir(weights).removeRecursively());
+        QVERIFY(QFile::link(outside, weights));
+        const QString expected = weights + QStringLiteral("/mamba_v1.safetensors: leads outside the workspace ") + root + QStringLiteral("; refusing to use it");
+        const SmallTensors small;
+        QCOMPARE(test::errorOf(m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("v1"), false)), expected);
+        QCOMPARE(test::errorOf(m.restoreBackup(*archive, QStringLiteral("v1"))), expected);
+        ImportRequest request;
+        request.source = writeSample(scratch() + QStringLiteral("/in.safetensors"), QStringLiteral("mamba"), 91);
+        request.modelType = QStringLiteral("mamba");
+        request.version = QStringLiteral("v1");
+        QCOMPARE(test::errorOf(m.importWeight(request)), expected);
+        QCOMPARE(QDir(outside).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
+    }
+
+    // files[].path of a shard set is read from the registry too: verify refuses one outside.
+    void verifyKeepsShardFilesInside()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 92);
+        QVERIFY(sample.ok());
+        const QString source = scratch();
+        QVERIFY(writeShardSet(source, QStringLiteral("model"), sample->tensors, 1 << 20).ok());
+        ImportRequest request;
+        request.source = source;
+        request.modelType = QStringLiteral("mamba");
+        request.version = QStringLiteral("sh");
+        auto imported = m.importWeight(request);
+        QVERIFY2(imported.ok(), qPrintable(test::errorOf(imported)));
+        const QString outside = writeSample(scratch() + QStringLiteral("/secret.safetensors"), QStringLiteral("mamba"), 93);
+        const QString relative = QDir(root).relativeFilePath(outside);
+        QVERIFY(m.registry().update([&](RegistryData &d) -> Status {
+            d.weights.at(QStringLiteral("mamba_sh")).files.front().path = relative;
+            return {};
+        }));
+        auto verified = m.verify(QStringLiteral("mamba_sh"));
+        QVERIFY(verified.ok());
+        QCOMPARE(verified->front().status, QStringLiteral("error"));
+        QCOMPARE(verified->front().message, outside + QStringLiteral(": leads outside the workspace ") + root + QStringLiteral("; refusing to use it"));
     }
 
     // ---------------- ModelRuntime

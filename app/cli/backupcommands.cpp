@@ -103,8 +103,12 @@ int runCleanup(Context &ctx)
         return fail(ctx, plan.error());
     if (ctx.parser.isSet(kJson)) {
         QJsonArray removed;
-        for (const auto &w : plan->remove)
-            removed.append(weightJson(w, false));
+        for (const auto &w : plan->remove) {
+            QJsonObject o = weightJson(w, false);
+            if (const auto shared = plan->fileKeptFor.find(w.name); shared != plan->fileKeptFor.end())
+                o[QStringLiteral("file_kept_for")] = QJsonArray::fromStringList(shared->second);
+            removed.append(o);
+        }
         printJson(ctx, QJsonObject{{QStringLiteral("model_type"), plan->modelType},
                                    {QStringLiteral("dry_run"), dryRun},
                                    {QStringLiteral("kept"), QJsonArray::fromStringList(plan->kept)},
@@ -112,8 +116,15 @@ int runCleanup(Context &ctx)
                                    {QStringLiteral("bytes_freed"), double(plan->bytesFreed)}});
         return ExitOk;
     }
-    for (const auto &w : plan->remove)
-        ctx.outLine(QStringLiteral("%1 %2 (%3)").arg(dryRun ? QStringLiteral("would remove") : QStringLiteral("removed"), w.name, humanBytes(w.size)));
+    for (const auto &w : plan->remove) {
+        const auto shared = plan->fileKeptFor.find(w.name);
+        if (shared == plan->fileKeptFor.end())
+            ctx.outLine(QStringLiteral("%1 %2 (%3)").arg(dryRun ? QStringLiteral("would remove") : QStringLiteral("removed"), w.name, humanBytes(w.size)));
+        else
+            ctx.outLine(QStringLiteral("%1 %2 (the entry only: its file is also registered as '%3')")
+                                .arg(dryRun ? QStringLiteral("would remove") : QStringLiteral("removed"), w.name,
+                                     shared->second.join(QStringLiteral("', '"))));
+    }
     for (const QString &k : plan->kept)
         ctx.outLine(QStringLiteral("keep %1").arg(k));
     ctx.outLine(QStringLiteral("%1 %2").arg(dryRun ? QStringLiteral("Would free") : QStringLiteral("Freed"), humanBytes(plan->bytesFreed)));

@@ -31,26 +31,26 @@ int runValidate(Context &ctx)
     if (!manager)
         return ExitUsage;
     const bool deep = ctx.parser.isSet(QStringLiteral("deep"));
-    std::vector<std::pair<QString, QString>> targets; // (type, version)
+    // --all goes by registry name: an entry is what its key names, whatever its version says.
+    QStringList names;
     if (all) {
         auto data = manager->snapshot();
         if (!data)
             return fail(ctx, data.error());
         for (const auto &[name, w] : data->weights)
-            targets.emplace_back(w.modelType, w.version);
-        if (targets.empty()) {
+            names << name;
+        if (names.empty()) {
             ctx.outLine(QStringLiteral("No weights registered."));
             return ExitOk;
         }
-    } else {
-        targets.emplace_back(ctx.positional.first(), ctx.parser.value(QStringLiteral("version")));
     }
     JobContext job;
     ctx.attachProgress(job, QStringLiteral("validate"));
     QJsonArray array;
     bool allPassed = true;
-    for (const auto &[type, version] : targets) {
-        auto report = manager->validateWeights(type, version, deep, &job);
+    for (qsizetype i = 0; i < (all ? names.size() : 1); ++i) {
+        auto report = all ? manager->validateWeightNamed(names[i], deep, &job)
+                          : manager->validateWeights(ctx.positional.first(), ctx.parser.value(QStringLiteral("version")), deep, &job);
         if (!report)
             return fail(ctx, report.error());
         allPassed = allPassed && report->passed;

@@ -115,9 +115,14 @@ int runRemove(Context &ctx)
     auto manager = openWorkspace(ctx);
     if (!manager)
         return ExitUsage;
-    if (auto s = manager->removeWeight(ctx.positional.first()); !s)
-        return fail(ctx, s.error());
-    ctx.outLine(QStringLiteral("Removed ") + ctx.positional.first());
+    auto removed = manager->removeWeight(ctx.positional.first());
+    if (!removed)
+        return fail(ctx, removed.error());
+    if (removed->fileKeptFor.isEmpty())
+        ctx.outLine(QStringLiteral("Removed ") + ctx.positional.first());
+    else
+        ctx.outLine(QStringLiteral("Removed the entry %1; its file %2 stays, registered also as '%3'")
+                            .arg(ctx.positional.first(), removed->entry.path, removed->fileKeptFor.join(QStringLiteral("', '"))));
     return ExitOk;
 }
 
