@@ -2,6 +2,7 @@
 
 #include "jobcontext.h"
 #include "mappedfile.h"
+#include "regularfile.h"
 #include "sha256.h"
 
 #include <QCoreApplication>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -38,6 +40,8 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
     WeightFiles out;
     if (!sharded) {
         const QFileInfo info(absolutePath);
+        if (auto special = checkNotSpecialFile(absolutePath); !special)
+            return special.error();
         if (!info.isFile())
             return makeError(absolutePath + QStringLiteral(": the weight file is missing"));
         auto sha = sha256File(absolutePath, job);
@@ -72,9 +76,9 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
 
 Result<QString> copyAndHash(const QString &from, const QString &to, JobContext *job)
 {
-    QFile in(from);
-    if (!in.open(QIODevice::ReadOnly))
-        return makeError(from + QStringLiteral(": cannot read: ") + in.errorString());
+    QFile in;
+    if (auto opened = openRegularFile(in, from); !opened)
+        return opened.error();
     QFile out(to);
     if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
         return makeError(to + QStringLiteral(": cannot create: ") + out.errorString());
@@ -177,6 +181,24 @@ bool writeFully(QIODevice &out, const char *data, qint64 size)
         size -= n;
     }
     return true;
+}
+
+Status moveAsideForDeletion(const QString &absolutePath, QString &trash)
+{
+    trash.clear();
+    if (!QFileInfo::exists(absolutePath) && !QFileInfo(absolutePath).isSymLink())
+        return {}; // already gone: the entry alone is removed
+    const QString aside = partialPathFor(absolutePath);
+    if (::rename(QFile::encodeName(absolutePath).constData(), QFile::encodeName(aside).constData()) != 0)
+        return makeError(absolutePath + QStringLiteral(": cannot delete: ") + systemErrorString(errno));
+    trash = aside;
+    return {};
+}
+
+void restoreFromDeletion(const QString &absolutePath, const QString &trash)
+{
+    if (!trash.isEmpty())
+        ::rename(QFile::encodeName(trash).constData(), QFile::encodeName(absolutePath).constData());
 }
 
 Status removeWeightPath(const QString &absolutePath, bool sharded)

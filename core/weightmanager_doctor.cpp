@@ -2,6 +2,7 @@
 #include "weightmanager.h"
 
 #include "jobcontext.h"
+#include "regularfile.h"
 #include "samplegenerator.h"
 #include "weightfiles.h"
 
@@ -88,15 +89,18 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             report.problems << loaded.errorString();
             return report;
         }
-        QFile broken(m_workspace.registryPath());
+        QFile broken;
         QByteArray text;
-        if (broken.open(QIODevice::ReadOnly))
+        const bool regular = openRegularFile(broken, m_workspace.registryPath()).ok();
+        if (regular)
             text = broken.readAll();
         broken.close();
         previousActive = salvageActive(text);
         const QString aside = m_workspace.registryPath() + QStringLiteral(".broken-")
                 + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        if (!QFile::copy(m_workspace.registryPath(), aside))
+        // Copying a FIFO would wait for a writer forever, and a folder cannot be copied: what
+        // is not a file is moved aside instead, which also clears the name for the new registry.
+        if (regular ? !QFile::copy(m_workspace.registryPath(), aside) : !QDir().rename(m_workspace.registryPath(), aside))
             return makeError(aside + QStringLiteral(": cannot keep a copy of the broken registry; nothing was changed"));
         report.fixed << QStringLiteral("kept the broken registry as ") + aside;
     } else {
@@ -104,21 +108,25 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         previousActive = data.active;
     }
 
-    // Registered weights against the disk.
+    // Registered weights against the disk. A rebuild re-registers what is on disk, which fixes
+    // each of these: reporting them as problems made a successful rebuild exit 1.
+    QStringList entryProblems;
     std::set<QString> registeredPaths;
     for (const auto &[name, w] : data.weights) {
         const QString abs = m_workspace.absolutePath(w.path);
         registeredPaths.insert(QDir::cleanPath(abs));
         if (!QFileInfo::exists(abs))
-            report.problems << abs + QStringLiteral(": registered as '%1' but missing").arg(name);
+            entryProblems << abs + QStringLiteral(": registered as '%1' but missing").arg(name);
+        else if (auto special = w.sharded ? Status() : checkNotSpecialFile(abs); !special)
+            entryProblems << special.errorString() + QStringLiteral(" (registered as '%1')").arg(name);
         else if (auto inside = m_workspace.checkInside(abs); !inside)
-            report.problems << inside.errorString();
+            entryProblems << inside.errorString();
         else if (!w.sharded && quint64(QFileInfo(abs).size()) != w.size)
-            report.problems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
+            entryProblems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
     }
     for (const auto &[type, name] : data.active) {
-        if (!data.find(name))
-            report.problems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', which is not registered").arg(type, name);
+        if (!data.find(name) && !rebuild) // a rebuild reports it below if it stays so
+            entryProblems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', which is not registered").arg(type, name);
     }
     // Weights on disk the registry does not know.
     QStringList untracked;
@@ -132,8 +140,12 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
                 report.problems << info.absoluteFilePath() + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
         }
     }
-    if (!rebuild)
+    if (!rebuild) {
+        report.problems = entryProblems + report.problems;
         return report;
+    }
+    for (const QString &problem : entryProblems)
+        report.fixed << problem + QStringLiteral(" (fixed: the registry was rebuilt from the files on disk)");
 
     // Rebuild: drop entries whose files are gone, register what is on disk, recompute every
     // checksum, and keep the active weights that still exist.

@@ -634,7 +634,7 @@ void TestCliWorkspace::addRows()
     row("backup a changed weight", {QStringLiteral("flip:{weight}")}, QStringLiteral("backup mamba_sample"), 1,
         {QStringLiteral("err={weight}: its checksum no longer matches the registry (the file changed after it was registered); run 'verify mamba_sample' — no backup was made\n"),
          QStringLiteral("unchanged")});
-    row("restore a file that is no zip", {}, QStringLiteral("restore {nonzip}"), 1, {QStringLiteral("err={nonzip}: not a readable zip archive\n"), QStringLiteral("unchanged")});
+    row("restore a file that is no zip", {}, QStringLiteral("restore {nonzip}"), 1, {QStringLiteral("err={nonzip}: not a zip archive\n"), QStringLiteral("unchanged")});
     row("restore over a registered name", {QStringLiteral("backup mamba_sample")}, QStringLiteral("restore {backup}"), 1,
         {QStringLiteral("err={backup}: 'mamba_sample' is already registered; restore under another version with --as VERSION\n"), QStringLiteral("unchanged")});
     row("cleanup unknown type", {}, QStringLiteral("cleanup gpt --keep 1"), 1,

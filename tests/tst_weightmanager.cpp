@@ -912,6 +912,33 @@ private Q_SLOTS:
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
     }
 
+    // A config that does not parse cannot be matched; guessing the type named none of them and
+    // said the weight "matches no model type". A self-referencing alias also crashed the parse.
+    void importGuessNamesBrokenConfigs()
+    {
+        const QString root = freshWorkspace();
+        const QString config = root + QStringLiteral("/Config/mamba.yaml");
+        // The minimal template ends with an empty "extra:" section.
+        const QByteArray text = ConfigManager::minimalTemplate(QStringLiteral("mamba")) + "  loop: &loop [*loop]\n";
+        test::writeBytes(config, text);
+        const int line = int(text.count('\n'));
+        const QString source = writeSample(scratch() + QStringLiteral("/w.safetensors"), QStringLiteral("mamba"), 91);
+        WeightManager m{Workspace(root)};
+        const auto before = test::treeSnapshot(root);
+        ImportRequest request;
+        request.source = source;
+        auto guessed = m.importWeight(request);
+        QVERIFY(!guessed.ok());
+        const QString expected = source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.\n"
+                                                         "1 config(s) could not be read, so their types were not tried:\n  %1:%2:9: ")
+                                              .arg(config)
+                                              .arg(line);
+        QVERIFY2(guessed.errorString().startsWith(expected), qPrintable(guessed.errorString() + QStringLiteral("\nexpected: ") + expected));
+        QVERIFY2(guessed.errorString().contains(QStringLiteral("extra.loop[0] contains itself through a YAML alias")), qPrintable(guessed.errorString()));
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
     void importShardSet_data()
     {
         QTest::addColumn<bool>("viaIndex");
