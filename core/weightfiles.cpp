@@ -15,7 +15,6 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -181,24 +180,6 @@ bool writeFully(QIODevice &out, const char *data, qint64 size)
         size -= n;
     }
     return true;
-}
-
-Status moveAsideForDeletion(const QString &absolutePath, QString &trash)
-{
-    trash.clear();
-    if (!QFileInfo::exists(absolutePath) && !QFileInfo(absolutePath).isSymLink())
-        return {}; // already gone: the entry alone is removed
-    const QString aside = partialPathFor(absolutePath);
-    if (::rename(QFile::encodeName(absolutePath).constData(), QFile::encodeName(aside).constData()) != 0)
-        return makeError(absolutePath + QStringLiteral(": cannot delete: ") + systemErrorString(errno));
-    trash = aside;
-    return {};
-}
-
-void restoreFromDeletion(const QString &absolutePath, const QString &trash)
-{
-    if (!trash.isEmpty())
-        ::rename(QFile::encodeName(trash).constData(), QFile::encodeName(absolutePath).constData());
 }
 
 Status removeWeightPath(const QString &absolutePath, bool sharded)

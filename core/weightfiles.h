@@ -53,14 +53,6 @@ QDateTime processStartTime(qint64 pid);
 // the device's errorString() telling the reason.
 bool writeFully(QIODevice &out, const char *data, qint64 size);
 
-// The first step of deleting a registered weight, taken under the registry lock before its
-// entry goes: renames the file (or shard folder, or link) to a partial name of this process, so
-// that if the process dies before deleting it the doctor removes it as a leftover instead of
-// offering to import it again. `trash` is the new name, empty when nothing was there.
-// restoreFromDeletion() undoes it when the registry could not be written.
-Status moveAsideForDeletion(const QString &absolutePath, QString &trash);
-void restoreFromDeletion(const QString &absolutePath, const QString &trash);
-
 // Deletes a weight's file or shard folder; a symbolic link is deleted as a link, never followed.
 Status removeWeightPath(const QString &absolutePath, bool sharded);
 

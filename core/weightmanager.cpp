@@ -254,7 +254,6 @@ Result<QString> WeightManager::rollbackActiveWeight(const QString &type)
 Status WeightManager::removeWeight(const QString &name)
 {
     WeightEntry removed;
-    QString trash;
     auto status = m_registry.update([&](RegistryData &data) -> Status {
         const WeightEntry *w = data.find(name);
         if (!w)
@@ -265,21 +264,14 @@ Status WeightManager::removeWeight(const QString &name)
         if (auto deletable = checkDeletable(m_workspace, m_workspace.absolutePath(w->path)); !deletable)
             return deletable;
         removed = *w;
-        if (auto aside = moveAsideForDeletion(m_workspace.absolutePath(w->path), trash); !aside)
-            return aside;
         data.weights.erase(name);
         return {};
     });
-    if (!status) {
-        restoreFromDeletion(m_workspace.absolutePath(removed.path), trash);
+    if (!status)
         return status;
-    }
-    // Deleted from a hidden name with our pid: a process killed here leaves a leftover that the
-    // doctor removes once we are gone. Left under its own name, it was an unregistered weight
-    // that the doctor advised importing, bringing back what the user had deleted.
-    if (trash.isEmpty())
-        return {};
-    return removeWeightPath(trash, removed.sharded);
+    // The entry goes first: a crash now leaves an unregistered file, which the doctor finds,
+    // never a registered weight without its file.
+    return removeWeightPath(m_workspace.absolutePath(removed.path), removed.sharded);
 }
 
 Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int keep, bool dryRun)
@@ -317,7 +309,6 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
         // Each weight goes in its own locked transaction, re-checking that it did not become
         // active meanwhile (another process may have switched).
         bool skipped = false;
-        QString trash;
         auto status = m_registry.update([&](RegistryData &d) -> Status {
             if (!d.find(w.name) || d.activeOf(type) == w.name) {
                 skipped = true;
@@ -325,18 +316,15 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
             }
             if (auto deletable = checkDeletable(m_workspace, m_workspace.absolutePath(w.path)); !deletable)
                 return deletable;
-            if (auto aside = moveAsideForDeletion(m_workspace.absolutePath(w.path), trash); !aside)
-                return aside;
             d.weights.erase(w.name);
             return {};
         });
-        if (!status) {
-            restoreFromDeletion(m_workspace.absolutePath(w.path), trash);
+        if (!status)
             return status.error();
-        }
         if (skipped)
             continue;
-        if (auto removed = trash.isEmpty() ? Status() : removeWeightPath(trash, w.sharded); !removed)
+        const QString path = m_workspace.absolutePath(w.path);
+        if (auto removed = removeWeightPath(path, w.sharded); !removed)
             return removed.error();
         plan.bytesFreed += w.size;
         done.push_back(w);

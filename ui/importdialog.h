@@ -62,6 +62,7 @@ private:
     QDialogButtonBox *m_buttons;
     QFutureWatcher<ImportAnalysis> m_watcher;
     ImportAnalysis m_analysis;
+    QStringList m_brokenConfigs; // configs that do not parse, so their types cannot be offered
     bool m_analysed = false;
 };
 
