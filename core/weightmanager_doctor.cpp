@@ -136,8 +136,10 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             continue;
         if (!registeredPaths.count(QDir::cleanPath(info.absoluteFilePath()))) {
             untracked << info.absoluteFilePath();
+            // Not "import it" alone: the entry goes before the file on removal, so a killed
+            // 'remove' or 'cleanup' leaves the very weight the user deleted here.
             if (!rebuild)
-                report.problems << info.absoluteFilePath() + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
+                report.problems << info.absoluteFilePath() + QStringLiteral(": not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it");
         }
     }
     if (!rebuild) {

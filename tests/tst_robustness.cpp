@@ -336,9 +336,9 @@ private Q_SLOTS:
             // A kill between moving a file into place and writing the registry (import), or
             // between writing the registry and deleting the file (cleanup), leaves an
             // unregistered file: the documented worst case. It must be a complete weight, never
-            // a half-written one; the user imports it where it lies, as the doctor advises.
+            // a half-written one; here the user keeps it, importing it where it lies.
             for (const QString &problem : doctor->problems) {
-                const QString suffix = QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
+                const QString suffix = QStringLiteral(": not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it");
                 QVERIFY2(problem.endsWith(suffix), qPrintable(context + QStringLiteral(": ") + problem));
                 const QString file = problem.left(problem.size() - suffix.size());
                 QCOMPARE(test::sha256Of(file), test::sha256Of(m_big));

@@ -765,7 +765,7 @@ private Q_SLOTS:
         }
         auto before = m.doctor(false);
         QVERIFY(before.ok());
-        QCOMPARE(before->problems, QStringList{path + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')")});
+        QCOMPARE(before->problems, QStringList{path + QStringLiteral(": not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it")});
         const auto files = test::treeSnapshot(root + QStringLiteral("/Model/weights"));
 
         ImportRequest request;
@@ -1162,7 +1162,7 @@ private Q_SLOTS:
         QStringList want{liveFile + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
                          liveRenamed + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
                          weights + QStringLiteral("ocr_native_sample.safetensors: registered as 'ocr_native_sample' but missing"),
-                         weights + QStringLiteral("mamba_extra.safetensors: not in the registry (import it, or run 'doctor --rebuild')")};
+                         weights + QStringLiteral("mamba_extra.safetensors: not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it")};
         want.sort();
         QCOMPARE(problems, want);
         QVERIFY(!QFileInfo::exists(deadFile));
