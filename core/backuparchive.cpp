@@ -1,6 +1,8 @@
 #include "backuparchive.h"
 
 #include "jobcontext.h"
+#include "mappedfile.h"
+#include "regularfile.h"
 #include "sha256.h"
 #include "weightfiles.h"
 
@@ -15,6 +17,7 @@
 #include <quazip/quazipfileinfo.h>
 #include <quazip/quazipnewinfo.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <unistd.h>
@@ -32,12 +35,62 @@ QString zipError(int code)
     return QStringLiteral("zip error %1").arg(code);
 }
 
-// Streams one file into the open archive as a stored member, hashing it on the way.
-Result<BackupMember> addMember(QuaZip &zip, const QString &source, const QString &name, JobContext *job)
+// What a file looks like from outside, read before QuaZip takes the device: a zip starts with
+// a local header and ends with the end-of-central-directory record (plus its comment). A backup
+// cut short (a full disk, an interrupted copy) starts right but lacks that end; it was called
+// "not a readable zip archive" or, with a few bytes of the record left, "not a Tantra weight
+// backup", which sent users looking for the wrong file.
+struct ZipShape
 {
-    QFile in(source);
-    if (!in.open(QIODevice::ReadOnly))
-        return makeError(source + QStringLiteral(": cannot read: ") + in.errorString());
+    qint64 size = 0;
+    bool startsLikeZip = false;
+    bool endsLikeZip = false;
+};
+
+ZipShape zipShape(QFile &device)
+{
+    ZipShape z;
+    z.size = device.size();
+    z.startsLikeZip = device.peek(4) == QByteArrayLiteral("PK\x03\x04");
+    constexpr qint64 kRecord = 22;
+    const qint64 tailSize = std::min<qint64>(z.size, kRecord + 0xffff);
+    if (tailSize >= kRecord && device.seek(z.size - tailSize)) {
+        const QByteArray tail = device.read(tailSize);
+        for (qsizetype p = tail.lastIndexOf("PK\x05\x06"); p >= 0; p = p > 0 ? tail.lastIndexOf("PK\x05\x06", p - 1) : -1) {
+            if (p + kRecord > tail.size())
+                continue;
+            const int comment = quint8(tail[p + 20]) | (quint8(tail[p + 21]) << 8);
+            if (p + kRecord + comment == tail.size()) {
+                z.endsLikeZip = true;
+                break;
+            }
+        }
+    }
+    device.seek(0);
+    return z;
+}
+
+QString incompleteZip(const QString &path)
+{
+    return path + QStringLiteral(": the zip archive is incomplete (its central directory at the end is missing or damaged; "
+                                 "was it truncated by a full disk or an interrupted copy?)");
+}
+
+QString notAZip(const QString &path, const ZipShape &shape)
+{
+    if (shape.size == 0)
+        return path + QStringLiteral(": the file is empty, not a zip archive");
+    if (shape.startsLikeZip)
+        return incompleteZip(path);
+    return path + QStringLiteral(": not a zip archive");
+}
+
+// Streams one file into the open archive as a stored member, hashing it on the way.
+Result<BackupMember> addMember(QuaZip &zip, const QString &archivePath, const QString &source, const QString &name, JobContext *job)
+{
+    QFile in;
+    if (auto opened = openRegularFile(in, source); !opened)
+        return opened.error();
     QuaZipFile out(&zip);
     QuaZipNewInfo info(name, source);
     if (!out.open(QIODevice::WriteOnly, info, nullptr, 0, 0 /* stored */, 0))
@@ -49,13 +102,17 @@ Result<BackupMember> addMember(QuaZip &zip, const QString &source, const QString
         if (job && job->isCanceled())
             return makeError(QStringLiteral("backup cancelled"));
         const qint64 n = in.read(buffer.data(), kBuffer);
+        errno = 0;
         if (n < 0)
             return makeError(source + QStringLiteral(": read error: ") + in.errorString());
         if (n == 0)
             break;
         hash.update(buffer.constData(), std::size_t(n));
-        if (!writeFully(out, buffer.constData(), n))
-            return makeError(QStringLiteral("cannot write to the archive (is the disk full?)"));
+        if (!writeFully(out, buffer.constData(), n)) {
+            const int err = errno;
+            return makeError(QStringLiteral("%1: cannot write member '%2' to the archive (%3; is the disk full?)")
+                                 .arg(archivePath, name, err ? systemErrorString(err) : zipError(out.getZipError())));
+        }
         size += quint64(n);
         if (job)
             job->advance(quint64(n));
@@ -128,14 +185,14 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
             return error;
         };
         for (const auto &[source, name] : files) {
-            auto member = addMember(zip, source, name, job);
+            auto member = addMember(zip, archivePath, source, name, job);
             if (!member)
                 return abandon(member.error());
             manifest.members.push_back(*member);
         }
         if (!configPath.isEmpty() && QFileInfo::exists(configPath)) {
             manifest.configMember = QStringLiteral("config/") + QFileInfo(configPath).fileName();
-            auto member = addMember(zip, configPath, manifest.configMember, nullptr);
+            auto member = addMember(zip, archivePath, configPath, manifest.configMember, nullptr);
             if (!member)
                 return abandon(member.error());
             manifest.members.push_back(*member);
@@ -189,11 +246,16 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
 
 Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
 {
-    QuaZip zip(archivePath);
+    QFile device;
+    if (auto opened = openRegularFile(device, archivePath); !opened)
+        return opened.error();
+    const ZipShape shape = zipShape(device);
+    QuaZip zip(&device);
     if (!zip.open(QuaZip::mdUnzip))
-        return makeError(archivePath + QStringLiteral(": not a readable zip archive"));
+        return makeError(notAZip(archivePath, shape));
     if (!zip.setCurrentFile(kManifestName))
-        return makeError(archivePath + QStringLiteral(": no manifest.json; this is not a Tantra weight backup"));
+        return makeError(shape.endsLikeZip ? archivePath + QStringLiteral(": no manifest.json; this is not a Tantra weight backup")
+                                           : incompleteZip(archivePath));
     QuaZipFileInfo64 info;
     zip.getCurrentFileInfo(&info);
     if (info.uncompressedSize > quint64(kMaxManifestBytes))
@@ -248,9 +310,13 @@ Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
 Status BackupArchive::extractMember(const QString &archivePath, const BackupMember &member, const QString &destination,
                                     JobContext *job)
 {
-    QuaZip zip(archivePath);
+    QFile device;
+    if (auto opened = openRegularFile(device, archivePath); !opened)
+        return opened.error();
+    const ZipShape shape = zipShape(device);
+    QuaZip zip(&device);
     if (!zip.open(QuaZip::mdUnzip))
-        return makeError(archivePath + QStringLiteral(": not a readable zip archive"));
+        return makeError(notAZip(archivePath, shape));
     if (!zip.setCurrentFile(member.name))
         return makeError(archivePath + QStringLiteral(": member '%1' listed in the manifest is missing").arg(member.name));
     QuaZipFileInfo64 info;

@@ -1,6 +1,7 @@
 #include "configmanager.h"
 
 #include "configparser.h"
+#include "regularfile.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -315,10 +316,13 @@ Result<ModelConfig> ConfigManager::getConfig(const QString &type) const
                                   known.isEmpty() ? QStringLiteral("no types are configured")
                                                   : QStringLiteral("known types: ") + known.join(QStringLiteral(", "))));
     }
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
+    QFile file;
+    if (auto opened = openRegularFile(file, path); !opened)
+        return opened.error();
+    const QByteArray text = file.readAll();
+    if (file.error() != QFileDevice::NoError)
         return makeError(QStringLiteral("%1: cannot read: %2").arg(path, file.errorString()));
-    return parseConfig(file.readAll(), path);
+    return parseConfig(text, path);
 }
 
 std::vector<ModelConfig> ConfigManager::loadAll(QStringList *errors) const
@@ -443,9 +447,9 @@ Result<QStringList> ConfigManager::installDefaults(const QString &configDir)
     for (const QString &type : types) {
         if (QFileInfo::exists(target.configPath(type)))
             continue;
-        QFile file(shipped.configPath(type));
-        if (!file.open(QIODevice::ReadOnly))
-            return makeError(QStringLiteral("%1: cannot read: %2").arg(file.fileName(), file.errorString()));
+        QFile file;
+        if (auto opened = openRegularFile(file, shipped.configPath(type)); !opened)
+            return opened.error();
         if (auto written = writeAtomically(target.configPath(type), file.readAll()); !written)
             return written.error();
         copied << type;

@@ -195,7 +195,50 @@ private:
         return std::nullopt;
     }
 
+    // yaml-cpp resolves an alias to the node it names, so the tree it hands over is a graph:
+    // `a: &a [*a]` contains itself (the recursion below overflowed the stack), and ten
+    // aliases of ten aliases of … turn a few kilobytes into billions of values (minutes and
+    // gigabytes). The walk refuses a cycle, a depth and a total no hand-written config nears.
+    static constexpr int kMaxDepth = 64;
+    static constexpr int kMaxValues = 100000;
+    struct Walk
+    {
+        std::vector<YAML::Node> open; // the containers being converted, outermost first
+        int values = 0;
+    };
+
     std::optional<ConfigError> toVariant(const YAML::Node &node, const QString &key, QVariant &out) const
+    {
+        Walk walk;
+        return toVariant(node, key, out, walk);
+    }
+
+    std::optional<ConfigError> toVariant(const YAML::Node &node, const QString &key, QVariant &out, Walk &walk) const
+    {
+        if (++walk.values > kMaxValues)
+            return at(node.Mark(), key,
+                      QStringLiteral("%1: the section expands to more than %2 values through YAML aliases (*name); refusing it")
+                          .arg(key)
+                          .arg(kMaxValues));
+        const bool container = node.Type() == YAML::NodeType::Sequence || node.Type() == YAML::NodeType::Map;
+        if (container) {
+            for (const YAML::Node &outer : walk.open) {
+                if (outer.is(node))
+                    return at(node.Mark(), key,
+                              QStringLiteral("%1 contains itself through a YAML alias (*name inside the value its &name anchors); a config cannot be recursive")
+                                  .arg(key));
+            }
+            if (int(walk.open.size()) >= kMaxDepth)
+                return at(node.Mark(), key, QStringLiteral("%1 is nested more than %2 levels deep").arg(key).arg(kMaxDepth));
+            walk.open.push_back(node);
+        }
+        const auto result = convert(node, key, out, walk);
+        if (container)
+            walk.open.pop_back();
+        return result;
+    }
+
+    std::optional<ConfigError> convert(const YAML::Node &node, const QString &key, QVariant &out, Walk &walk) const
     {
         switch (node.Type()) {
         case YAML::NodeType::Scalar:
@@ -206,7 +249,7 @@ private:
             int k = 0;
             for (const YAML::Node &item : node) {
                 QVariant v;
-                if (auto e = toVariant(item, QStringLiteral("%1[%2]").arg(key).arg(k++), v))
+                if (auto e = toVariant(item, QStringLiteral("%1[%2]").arg(key).arg(k++), v, walk))
                     return e;
                 list << v;
             }
@@ -220,7 +263,7 @@ private:
             for (auto it = node.begin(); it != node.end(); ++it) {
                 const QString name = scalarText(it->first);
                 QVariant v;
-                if (auto e = toVariant(it->second, key + QLatin1Char('.') + name, v))
+                if (auto e = toVariant(it->second, key + QLatin1Char('.') + name, v, walk))
                     return e;
                 map.insert(name, v);
             }

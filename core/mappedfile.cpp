@@ -1,10 +1,11 @@
 #include "mappedfile.h"
 
+#include "regularfile.h"
+
 #include <QFileInfo>
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,23 +19,15 @@ QString systemErrorString(int errnum)
 
 Result<MappedFile> MappedFile::open(const QString &path)
 {
-    const QByteArray native = QFile::encodeName(path);
-    const int fd = ::open(native.constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return makeError(path + QStringLiteral(": cannot open: ") + systemErrorString(errno));
+    auto opened = openRegularFile(path);
+    if (!opened)
+        return opened.error();
+    const int fd = *opened;
     struct stat st;
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
         return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(err));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        ::close(fd);
-        return makeError(path + QStringLiteral(": is a folder, not a file"));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return makeError(path + QStringLiteral(": is not a regular file"));
     }
     MappedFile file;
     file.m_fd = fd;

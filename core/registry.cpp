@@ -1,5 +1,8 @@
 #include "registry.h"
 
+#include "mappedfile.h"
+#include "regularfile.h"
+
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -13,7 +16,11 @@
 #include "workspace.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <optional>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace tantra {
 
@@ -460,12 +467,15 @@ QByteArray Registry::serialize(const RegistryData &data)
 
 Result<RegistryData> Registry::load() const
 {
-    QFile f(m_path);
-    if (!f.exists())
+    if (!QFileInfo::exists(m_path))
         return RegistryData{};
-    if (!f.open(QIODevice::ReadOnly))
+    QFile f;
+    if (auto opened = openRegularFile(f, m_path); !opened)
+        return makeError(m_path + QStringLiteral(": cannot read the registry: ") + opened.errorString().mid(m_path.size() + 2));
+    const QByteArray json = f.readAll();
+    if (f.error() != QFileDevice::NoError)
         return makeError(m_path + QStringLiteral(": cannot read the registry: ") + f.errorString());
-    return parse(f.readAll(), m_path);
+    return parse(json, m_path);
 }
 
 namespace {
@@ -487,12 +497,46 @@ bool isAbandonedEmptyLock(QLockFile &lock, const QString &lockPath)
     return info.exists() && info.lastModified().toUTC().msecsTo(QDateTime::currentDateTimeUtc()) > 2000;
 }
 
+// Why the lock file cannot be created. QLockFile says only "permission" or "unknown", and
+// "check permissions" sent users with a full disk chasing modes. The system's reason is found
+// by doing what QLockFile did: create the file, write a lock's worth of bytes, and undo it.
+QString lockCreationFailure(const QString &lockPath)
+{
+    const QByteArray native = QFile::encodeName(lockPath);
+    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        const QByteArray probe(64, '0');
+        for (qsizetype done = 0; done < probe.size() && err == 0;) {
+            const ssize_t n = ::write(fd, probe.constData() + done, std::size_t(probe.size() - done));
+            if (n > 0)
+                done += n;
+            else if (n == 0 || errno != EINTR)
+                err = n == 0 ? ENOSPC : errno;
+        }
+        ::close(fd);
+        ::unlink(native.constData());
+    }
+    if (err == 0)
+        return QStringLiteral("the lock could not be written, for a reason the system did not keep; try again");
+    QString advice;
+    if (err == EACCES || err == EPERM || err == EROFS)
+        advice = QStringLiteral(" (check permissions on the Model folder)");
+    else if (err == ENOSPC || err == EFBIG || err == EDQUOT)
+        advice = QStringLiteral(" (is the disk full?)");
+    return systemErrorString(err) + advice;
+}
+
 Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
 {
     // A lock held by a process that died is taken over at once (QLockFile checks the PID);
     // the stale time only matters for a lock from another host on a shared disk.
     lock.setStaleLockTime(5 * 60 * 1000);
     const QString lockPath = path + QStringLiteral(".lock");
+    // QLockFile reads an existing lock file to learn its owner: a FIFO there blocks that read
+    // forever, and a folder there passed for a lock held by "another process (pid 0)".
+    if (auto special = checkNotSpecialFile(lockPath); !special)
+        return makeError(special.errorString() + QStringLiteral("; the registry lock must be a file: remove it"));
     QElapsedTimer waited;
     waited.start();
     bool locked = false;
@@ -517,7 +561,7 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
                                               .arg(app.isEmpty() ? QStringLiteral("another process") : app)
                                               .arg(pid)
                                               .arg(host));
-        return makeError(path + QStringLiteral(": cannot create the registry lock (check permissions on the Model folder)"));
+        return makeError(path + QStringLiteral(": cannot create the registry lock %1: %2").arg(lockPath, lockCreationFailure(lockPath)));
     }
     return {};
 }

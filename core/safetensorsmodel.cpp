@@ -1,5 +1,6 @@
 #include "safetensorsmodel.h"
 
+#include "regularfile.h"
 #include "shardindex.h"
 
 #include <QDir>
@@ -78,9 +79,9 @@ Result<SafetensorsModel> SafetensorsModel::open(const QString &path)
 
 Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
 {
-    QFile f(indexPath);
-    if (!f.open(QIODevice::ReadOnly))
-        return makeError(indexPath + QStringLiteral(": cannot open: ") + f.errorString());
+    QFile f;
+    if (auto opened = openRegularFile(f, indexPath); !opened)
+        return opened.error();
     if (f.size() > kMaxIndexBytes)
         return makeError(indexPath + QStringLiteral(": the index is larger than 1 GiB; refusing to read it"));
     const QByteArray json = f.readAll();

@@ -3,6 +3,7 @@
 #include "computepool.h"
 #include "jobcontext.h"
 #include "mappedfile.h"
+#include "regularfile.h"
 
 #include <QFile>
 #include <QThreadPool>
@@ -66,13 +67,15 @@ QString sha256Hex(std::span<const std::byte> data)
 
 Result<QString> sha256File(const QString &path, JobContext *job)
 {
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return makeError(path + QStringLiteral(": cannot open: ") + systemErrorString(errno));
+    auto opened = openRegularFile(path);
+    if (!opened)
+        return opened.error();
+    const int fd = *opened;
     struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd, &st) != 0) {
+        const int err = errno;
         ::close(fd);
-        return makeError(path + QStringLiteral(": not a regular file"));
+        return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(err));
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     if (job)

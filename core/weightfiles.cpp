@@ -2,6 +2,7 @@
 
 #include "jobcontext.h"
 #include "mappedfile.h"
+#include "regularfile.h"
 #include "sha256.h"
 
 #include <QCoreApplication>
@@ -38,6 +39,8 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
     WeightFiles out;
     if (!sharded) {
         const QFileInfo info(absolutePath);
+        if (auto special = checkNotSpecialFile(absolutePath); !special)
+            return special.error();
         if (!info.isFile())
             return makeError(absolutePath + QStringLiteral(": the weight file is missing"));
         auto sha = sha256File(absolutePath, job);
@@ -72,9 +75,9 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
 
 Result<QString> copyAndHash(const QString &from, const QString &to, JobContext *job)
 {
-    QFile in(from);
-    if (!in.open(QIODevice::ReadOnly))
-        return makeError(from + QStringLiteral(": cannot read: ") + in.errorString());
+    QFile in;
+    if (auto opened = openRegularFile(in, from); !opened)
+        return opened.error();
     QFile out(to);
     if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
         return makeError(to + QStringLiteral(": cannot create: ") + out.errorString());

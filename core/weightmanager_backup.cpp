@@ -2,13 +2,20 @@
 #include "weightmanager.h"
 
 #include "backuparchive.h"
+#include "configmanager.h"
 #include "jobcontext.h"
+#include "mappedfile.h"
+#include "regularfile.h"
 #include "weightfiles.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QStorageInfo>
+
+#include <algorithm>
+#include <cerrno>
+#include <unistd.h>
 
 namespace tantra {
 
@@ -53,6 +60,8 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
             files.emplace_back(dir.filePath(file), QStringLiteral("weights/%1/%2").arg(name, file));
         }
     } else {
+        if (auto special = checkNotSpecialFile(path); !special)
+            return makeError(special.errorString() + QStringLiteral("; '%1' cannot be backed up").arg(name));
         if (!QFileInfo(path).isFile())
             return makeError(path + QStringLiteral(": the file of '%1' is missing").arg(name));
         files.emplace_back(path, QStringLiteral("weights/%1.safetensors").arg(name));
@@ -61,11 +70,18 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
     quint64 needed = 0;
     for (const auto &f : files)
         needed += quint64(QFileInfo(f.first).size());
+    // The margin covers the zip's headers and the manifest. The message states it: "N bytes
+    // needed" with more than N free read as a wrong check.
+    constexpr quint64 kMargin = quint64(16) << 20;
     const QStorageInfo storage(m_workspace.backupsDir());
-    if (storage.isValid() && quint64(storage.bytesAvailable()) < needed + (quint64(16) << 20))
-        return makeError(m_workspace.backupsDir() + QStringLiteral(": not enough free space for the backup (%1 bytes needed, %2 free)")
-                                                        .arg(needed)
-                                                        .arg(storage.bytesAvailable()));
+    if (storage.isValid() && quint64(storage.bytesAvailable()) < needed + kMargin)
+        return makeError(m_workspace.backupsDir()
+                         + QStringLiteral(": not enough free space for the backup (%1 bytes needed: %2 bytes of weight files plus a margin of %3 bytes "
+                                          "for the archive's headers and manifest; %4 bytes free)")
+                               .arg(needed + kMargin)
+                               .arg(needed)
+                               .arg(kMargin)
+                               .arg(storage.bytesAvailable()));
 
     // The archive goes to Model/backups, never through a link there to somewhere else.
     const QString target = uniqueBackupPath(name);
@@ -153,6 +169,42 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     if (job)
         job->addTotal(needed);
 
+    // The config member is checked like the weight's, before anything is installed: a member
+    // that failed its checksum used to be skipped while the CLI reported "checksums verified".
+    // Where the workspace has no config of the type, the archived one is installed, so it must
+    // also parse as that type's config, as any config saved by this program does.
+    const QString configPath = QDir(m_workspace.configDir()).filePath(type + QStringLiteral(".yaml"));
+    struct RemoveOnExit
+    {
+        QString path;
+        ~RemoveOnExit()
+        {
+            if (!path.isEmpty())
+                QFile::remove(path);
+        }
+    } configPartial;
+    if (!manifest->configMember.isEmpty()) {
+        const auto member = std::find_if(manifest->members.begin(), manifest->members.end(),
+                                         [&](const BackupMember &m) { return m.name == manifest->configMember; });
+        if (member == manifest->members.end())
+            return makeError(archive + QStringLiteral(": the manifest names the config member '%1' but does not list its checksum; the backup is damaged")
+                                 .arg(manifest->configMember));
+        if (!QDir().mkpath(m_workspace.configDir()))
+            return makeError(m_workspace.configDir() + QStringLiteral(": cannot create the folder"));
+        configPartial.path = partialPathFor(configPath);
+        if (auto s = BackupArchive::extractMember(archive, *member, configPartial.path, nullptr); !s)
+            return s.error();
+        if (!QFileInfo::exists(configPath)) {
+            QFile file;
+            if (auto opened = openRegularFile(file, configPartial.path); !opened)
+                return opened.error();
+            auto parsed = ConfigManager::parseConfig(file.readAll(), configPath);
+            if (!parsed)
+                return makeError(archive + QStringLiteral(": member '%1' is not a valid config, so nothing was restored: %2")
+                                     .arg(member->name, parsed.errorString()));
+        }
+    }
+
     const QString finalPath = finalPathFor(type, version, original.sharded);
     if (auto inside = m_workspace.checkInside(finalPath); !inside)
         return inside.error();
@@ -204,15 +256,13 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
         return committed.error();
     }
 
-    // Bring the config back only where the workspace has none: never overwrite edits.
-    if (!manifest->configMember.isEmpty()) {
-        const QString config = QDir(m_workspace.configDir()).filePath(type + QStringLiteral(".yaml"));
-        if (!QFileInfo::exists(config)) {
-            for (const auto &m : manifest->members) {
-                if (m.name == manifest->configMember)
-                    (void)BackupArchive::extractMember(archive, m, config, nullptr);
-            }
-        }
+    // Bring the config back only where the workspace has none: never overwrite edits (a
+    // hard link fails where a config appeared meanwhile; rename would replace it).
+    if (!configPartial.path.isEmpty() && !QFileInfo::exists(configPath)
+        && ::link(QFile::encodeName(configPartial.path).constData(), QFile::encodeName(configPath).constData()) != 0
+        && errno != EEXIST) {
+        return makeError(configPath + QStringLiteral(": the weight was restored as '%1', but its config could not be installed: %2")
+                             .arg(committed->name, systemErrorString(errno)));
     }
     return committed;
 }

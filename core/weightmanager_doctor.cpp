@@ -2,6 +2,7 @@
 #include "weightmanager.h"
 
 #include "jobcontext.h"
+#include "regularfile.h"
 #include "samplegenerator.h"
 #include "weightfiles.h"
 
@@ -89,9 +90,10 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             report.problems << loaded.errorString();
             return report;
         }
-        QFile broken(m_workspace.registryPath());
+        QFile broken;
         QByteArray text;
-        if (broken.open(QIODevice::ReadOnly))
+        const bool regular = openRegularFile(broken, m_workspace.registryPath()).ok();
+        if (regular)
             text = broken.readAll();
         broken.close();
         // A registry of a newer (or unreadable) schema is another program's: rebuilding would
@@ -108,7 +110,9 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         previousActive = salvageActive(text);
         const QString aside = m_workspace.registryPath() + QStringLiteral(".broken-")
                 + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        if (!QFile::copy(m_workspace.registryPath(), aside))
+        // Copying a FIFO would wait for a writer forever, and a folder cannot be copied: what
+        // is not a file is moved aside instead, which also clears the name for the new registry.
+        if (regular ? !QFile::copy(m_workspace.registryPath(), aside) : !QDir().rename(m_workspace.registryPath(), aside))
             return makeError(aside + QStringLiteral(": cannot keep a copy of the broken registry; nothing was changed"));
         report.fixed << QStringLiteral("kept the broken registry as ") + aside;
     } else {
@@ -116,30 +120,35 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         previousActive = data.active;
     }
 
-    // Registered weights against the disk.
+    // Registered weights against the disk. A rebuild re-registers what is on disk, which fixes
+    // each of these: reporting them as problems made a successful rebuild exit 1.
+    QStringList entryProblems;
     std::set<QString> registeredPaths;
     for (const auto &[name, w] : data.weights) {
         const QString abs = m_workspace.absolutePath(w.path);
         registeredPaths.insert(QDir::cleanPath(abs));
         if (!QFileInfo::exists(abs))
-            report.problems << abs + QStringLiteral(": registered as '%1' but missing").arg(name);
+            entryProblems << abs + QStringLiteral(": registered as '%1' but missing").arg(name);
+        else if (auto special = w.sharded ? Status() : checkNotSpecialFile(abs); !special)
+            entryProblems << special.errorString() + QStringLiteral(" (registered as '%1')").arg(name);
         else if (auto inside = m_workspace.checkInside(abs); !inside)
-            report.problems << inside.errorString();
+            entryProblems << inside.errorString();
         else if (!w.sharded && quint64(QFileInfo(abs).size()) != w.size)
-            report.problems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
+            entryProblems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
     }
     for (const auto &[type, name] : data.active) {
         const WeightEntry *w = data.find(name);
-        if (!w)
-            report.problems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', which is not registered").arg(type, name);
-        else if (w->modelType != type)
-            report.problems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', a weight of model type '%3'").arg(type, name, w->modelType);
+        if (!w) {
+            if (!rebuild) // a rebuild reports it below if it stays so
+                entryProblems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', which is not registered").arg(type, name);
+        } else if (w->modelType != type)
+            entryProblems << m_registry.path() + QStringLiteral(": the active weight of '%1' is '%2', a weight of model type '%3'").arg(type, name, w->modelType);
     }
     // Entries written by other tools: a key that is not <model_type>_<version>, and one file
     // under two names (removing either used to delete the file the other still needs).
     for (const auto &[name, w] : data.weights) {
         if (name != weightName(w.modelType, w.version))
-            report.problems << m_registry.path() + QStringLiteral(": %1 has model_type '%2' and version '%3', so its name should be '%4'")
+            entryProblems << m_registry.path() + QStringLiteral(": %1 has model_type '%2' and version '%3', so its name should be '%4'")
                                                          .arg(Registry::jsonPath(QStringLiteral("weights"), name), w.modelType, w.version,
                                                               weightName(w.modelType, w.version));
     }
@@ -154,7 +163,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         users.prepend(name);
         for (const QString &u : users)
             reported.insert(u);
-        report.problems << abs + QStringLiteral(": one file registered under %1 names ('%2'); removing one keeps the file for the others")
+        entryProblems << abs + QStringLiteral(": one file registered under %1 names ('%2'); removing one keeps the file for the others")
                                          .arg(users.size())
                                          .arg(users.join(QStringLiteral("', '")));
     }
@@ -166,12 +175,18 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             continue;
         if (!registeredPaths.count(QDir::cleanPath(info.absoluteFilePath()))) {
             untracked << info.absoluteFilePath();
+            // Not "import it" alone: the entry goes before the file on removal, so a killed
+            // 'remove' or 'cleanup' leaves the very weight the user deleted here.
             if (!rebuild)
-                report.problems << info.absoluteFilePath() + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')");
+                report.problems << info.absoluteFilePath() + QStringLiteral(": not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it");
         }
     }
-    if (!rebuild)
+    if (!rebuild) {
+        report.problems = entryProblems + report.problems;
         return report;
+    }
+    for (const QString &problem : entryProblems)
+        report.fixed << problem + QStringLiteral(" (fixed: the registry was rebuilt from the files on disk)");
 
     // Rebuild: drop entries whose files are gone, register what is on disk, recompute every
     // checksum, and keep the active weights that still exist.

@@ -48,20 +48,25 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     const SafetensorsModel &model = *opened;
     const bool sharded = model.isSharded();
     const auto shapes = tensorShapesOf(model);
+    // A folder holding one weight opens as that weight; it is that file which is copied or
+    // moved (copying the folder failed with "is a folder").
+    const QString sourceFile = sharded ? request.source : model.shards().front()->path();
 
     QString type = request.modelType;
     if (type.isEmpty()) {
-        std::vector<ModelConfig> configs;
-        for (const QString &t : m_configs.modelTypes()) {
-            auto c = m_configs.getConfig(t);
-            if (c)
-                configs.push_back(std::move(c).value());
-        }
+        // A config that does not parse cannot be matched, and may be the type this weight is:
+        // "matches no model type" alone sent users to the weight instead of the config.
+        QStringList broken;
+        const std::vector<ModelConfig> configs = m_configs.loadAll(&broken);
+        const QString unreadable = broken.isEmpty() ? QString()
+            : QStringLiteral("\n%1 config(s) could not be read, so their types were not tried:\n  ").arg(broken.size())
+                + broken.join(QStringLiteral("\n  "));
         if (configs.empty())
-            return makeError(m_workspace.configDir() + QStringLiteral(": no model configs to guess the type from; pass --type (or run setup)"));
+            return makeError(m_workspace.configDir() + QStringLiteral(": no model configs to guess the type from; pass --type (or run setup)") + unreadable);
         const auto guesses = guessModelType(configs, shapes);
         if (guesses.empty() || !guesses.front().report.ok()) {
             QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.");
+            message += unreadable;
             if (!guesses.empty())
                 message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.summary())
                         + describeIssues(guesses.front().report, 8);
@@ -86,7 +91,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     // a copy cannot land on its own name ("a file is already there … run 'doctor'") and a
     // timestamped copy left the original unregistered. Such a weight is now registered where it
     // lies, under the version its name gives when none is asked for.
-    const QFileInfo location(sharded ? QFileInfo(model.indexPath()).absolutePath() : QFileInfo(request.source).absoluteFilePath());
+    const QFileInfo location(sharded ? QFileInfo(model.indexPath()).absolutePath() : QFileInfo(sourceFile).absoluteFilePath());
     const bool inWeights = !location.isSymLink() && QDir::cleanPath(location.absolutePath()) == QDir::cleanPath(m_workspace.weightsDir());
     QString version = request.version;
     if (version.isEmpty() && inWeights) {
@@ -133,7 +138,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     for (const QString &f : sources)
         needed += quint64(QFileInfo(f).size());
     const QStorageInfo storage(m_workspace.weightsDir());
-    const bool sameDevice = QStorageInfo(QFileInfo(request.source).absolutePath()).device() == storage.device();
+    const bool sameDevice = QStorageInfo(QFileInfo(sourceFile).absolutePath()).device() == storage.device();
     if (!((request.move || inPlace) && sameDevice) && storage.isValid() && quint64(storage.bytesAvailable()) < needed)
         return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to import (%1 bytes needed, %2 free)")
                                                         .arg(needed)
@@ -159,17 +164,17 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         for (const WeightFile &f : h->files)
             entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(QFileInfo(f.path).fileName())), f.size, f.sha256});
     } else if (!sharded) {
-        if (request.move && QFile::rename(request.source, partial)) {
+        if (request.move && QFile::rename(sourceFile, partial)) {
             movedByRename = true;
-            movedFrom = request.source;
+            movedFrom = sourceFile;
             auto h = hashWeight(m_workspace.root(), partial, false, job);
             if (!h) {
-                QFile::rename(partial, request.source);
+                QFile::rename(partial, sourceFile);
                 return h.error();
             }
             entry.sha256 = h->sha256;
         } else {
-            auto sha = copyAndHash(request.source, partial, job);
+            auto sha = copyAndHash(sourceFile, partial, job);
             if (!sha)
                 return sha.error();
             entry.sha256 = sha.value();
@@ -212,7 +217,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     entry.path = m_workspace.relativePath(finalPath);
     entry.sharded = sharded;
     entry.created = QDateTime::currentDateTimeUtc();
-    entry.source = QStringLiteral("imported from ") + QFileInfo(request.source).absoluteFilePath();
+    entry.source = QStringLiteral("imported from ") + QFileInfo(sourceFile).absoluteFilePath();
     for (const auto &[k, v] : model.metadata())
         entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
     entry.validation.status = QStringLiteral("passed");

@@ -137,6 +137,8 @@ QMap<QString, QString> treeSnapshot(const QString &root)
             out.insert(rel, QStringLiteral("<link> ") + info.symLinkTarget());
         else if (info.isDir())
             out.insert(rel, QStringLiteral("<dir>"));
+        else if (!info.isFile())
+            out.insert(rel, QStringLiteral("<special>")); // a FIFO: reading it would block
         else
             out.insert(rel, contentDigest(info.filePath()));
     }

@@ -65,8 +65,8 @@ void makeWorkspace(const QString &root);
 void copyTree(const QString &from, const QString &to);
 
 // Every entry under `root`, hidden ones included: relative path -> a digest of a file's bytes,
-// "<dir>" for a folder, "<link> target" for a symbolic link. Two equal snapshots mean nothing
-// was written, removed or changed.
+// "<dir>" for a folder, "<link> target" for a symbolic link, "<special>" for a FIFO, a socket
+// or a device (never read). Two equal snapshots mean nothing was written, removed or changed.
 QMap<QString, QString> treeSnapshot(const QString &root);
 // What differs between two snapshots, one line per path, for failure messages.
 QString treeDiff(const QMap<QString, QString> &before, const QMap<QString, QString> &after);

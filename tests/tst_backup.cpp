@@ -381,9 +381,23 @@ private Q_SLOTS:
         QTest::newRow("zip CRC mismatch") << QStringLiteral("crc") << QStringLiteral("{archive}: member 'weights/mamba_v9.safetensors' failed its CRC check");
         QTest::newRow("manifest lists a missing member") << QStringLiteral("missing-member")
                                                          << QStringLiteral("{archive}: member 'weights/mamba_v9.safetensors' listed in the manifest is missing");
-        QTest::newRow("not a zip") << QStringLiteral("not-zip") << QStringLiteral("{archive}: not a readable zip archive");
-        QTest::newRow("empty file") << QStringLiteral("empty") << QStringLiteral("{archive}: not a readable zip archive");
-        QTest::newRow("truncated zip") << QStringLiteral("truncated") << QStringLiteral("{archive}: not a readable zip archive");
+        QTest::newRow("not a zip") << QStringLiteral("not-zip") << QStringLiteral("{archive}: not a zip archive");
+        QTest::newRow("empty file") << QStringLiteral("empty") << QStringLiteral("{archive}: the file is empty, not a zip archive");
+        // Cut short by a full disk or an interrupted copy: not "not a Tantra weight backup".
+        QTest::newRow("truncated zip") << QStringLiteral("truncated")
+                                       << QStringLiteral("{archive}: the zip archive is incomplete (its central directory at the end is missing or damaged; "
+                                                         "was it truncated by a full disk or an interrupted copy?)");
+        QTest::newRow("truncated zip, cut in its last bytes") << QStringLiteral("truncated-end")
+                                                              << QStringLiteral("{archive}: the zip archive is incomplete (its central directory at the end is missing or damaged; "
+                                                                                "was it truncated by a full disk or an interrupted copy?)");
+        // The config member is checked like the weight's: it was skipped while the CLI said
+        // "checksums verified", and installed without being parsed.
+        QTest::newRow("config member checksum mismatch") << QStringLiteral("config-checksum")
+                                                         << QStringLiteral("{archive}: member 'config/mamba.yaml' has checksum {configsha} but the manifest says {other}; the backup is damaged");
+        QTest::newRow("config member does not parse") << QStringLiteral("config-invalid")
+                                                      << QStringLiteral("{archive}: member 'config/mamba.yaml' is not a valid config, so nothing was restored: {root}/Config/mamba.yaml:1:1: ");
+        QTest::newRow("config member of another type") << QStringLiteral("config-other-type")
+                                                       << QStringLiteral("{archive}: member 'config/mamba.yaml' is not a valid config, so nothing was restored: {root}/Config/mamba.yaml:");
         QTest::newRow("zip without manifest") << QStringLiteral("no-manifest") << QStringLiteral("{archive}: no manifest.json; this is not a Tantra weight backup");
         QTest::newRow("manifest not JSON") << QStringLiteral("manifest-garbage") << QStringLiteral("{archive}: manifest.json is not valid JSON (");
         QTest::newRow("foreign manifest") << QStringLiteral("foreign") << QStringLiteral("{archive}: manifest.json is not a Tantra weight backup manifest");
@@ -422,7 +436,8 @@ private Q_SLOTS:
         const QByteArray weight = test::readFile(root + QLatin1Char('/') + entry.path);
         const QString sha = entry.sha256;
         const QString other = QString(64, QLatin1Char('e'));
-        const QByteArray config = test::readFile(root + QStringLiteral("/Config/mamba.yaml"));
+        QByteArray config = test::readFile(root + QStringLiteral("/Config/mamba.yaml"));
+        QString configSha;
         QString memberName = QStringLiteral("weights/mamba_v9.safetensors");
         entry.name = QStringLiteral("mamba_v9");
         entry.version = QStringLiteral("v9");
@@ -478,12 +493,22 @@ private Q_SLOTS:
             entry.size = quint64(manifestSize);
         } else if (kind == QLatin1String("no-members")) {
             listMember = false;
+        } else if (kind == QLatin1String("config-checksum")) {
+            configSha = other;
+        } else if (kind == QLatin1String("config-invalid") || kind == QLatin1String("config-other-type")) {
+            config = kind == QLatin1String("config-invalid") ? QByteArray("- a list\n- not a config\n")
+                                                             : QByteArray(config).replace("model_type: mamba", "model_type: other");
+            QVERIFY(config.contains("- a list") || config.contains("model_type: other"));
+            // Only a config that would be installed is parsed: the workspace has none.
+            QVERIFY(QFile::remove(root + QStringLiteral("/Config/mamba.yaml")));
         }
+        const QString actualConfigSha = QString::fromLatin1(QCryptographicHash::hash(config, QCryptographicHash::Sha256).toHex());
+        if (configSha.isEmpty())
+            configSha = actualConfigSha;
         if (listMember)
             members.prepend(memberJson(memberName, manifestSize, manifestSha));
         if (kind != QLatin1String("no-members"))
-            members.append(memberJson(QStringLiteral("config/mamba.yaml"), config.size(),
-                                      QString::fromLatin1(QCryptographicHash::hash(config, QCryptographicHash::Sha256).toHex())));
+            members.append(memberJson(QStringLiteral("config/mamba.yaml"), config.size(), configSha));
         if (kind == QLatin1String("no-members"))
             members = QJsonArray();
         manifest = QJsonObject{{QStringLiteral("format"), QStringLiteral("tantra-weight-backup")},
@@ -526,6 +551,8 @@ private Q_SLOTS:
             bytes.clear();
         else if (replaceWith == QLatin1String("truncated"))
             bytes = bytes.left(bytes.size() / 2);
+        else if (kind == QLatin1String("truncated-end"))
+            bytes.chop(10);
         test::writeBytes(archive, bytes);
 
         const QByteArray registry = test::readFile(m.registry().path());
@@ -546,7 +573,9 @@ private Q_SLOTS:
                                          .replace(QStringLiteral("{actual}"), QString::number(memberData.size()))
                                          .replace(QStringLiteral("{declared}"), QString::number(weight.size()))
                                          .replace(QStringLiteral("{sha}"), sha)
-                                         .replace(QStringLiteral("{other}"), other);
+                                         .replace(QStringLiteral("{other}"), other)
+                                         .replace(QStringLiteral("{configsha}"), actualConfigSha)
+                                         .replace(QStringLiteral("{root}"), root);
         QVERIFY2(restored.errorString().startsWith(expected), qPrintable(restored.errorString() + QStringLiteral("\nexpected: ") + expected));
         // Nothing written anywhere (Model/weights included), the registry unchanged.
         const auto after = test::treeSnapshot(scratch);

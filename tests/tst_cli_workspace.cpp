@@ -530,7 +530,7 @@ private Q_SLOTS:
         const QJsonObject doctor = parseJson(doctorRun.out).object();
         QCOMPARE(doctor.value(QStringLiteral("fixed")).toArray().size(), 0);
         QCOMPARE(doctor.value(QStringLiteral("problems")).toArray(),
-                 QJsonArray{QString(f.root + QStringLiteral("/Model/weights/mamba_extra.safetensors: not in the registry (import it, or run 'doctor --rebuild')"))});
+                 QJsonArray{QString(f.root + QStringLiteral("/Model/weights/mamba_extra.safetensors: not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it"))});
     }
 };
 
@@ -614,6 +614,16 @@ void TestCliWorkspace::addRows()
          QStringLiteral("gone={root}/Model/weights/.mamba_v1.safetensors.partial-999999999-0")});
     row("doctor --rebuild", {QStringLiteral("write:") + reg + QStringLiteral(">{\"weights\": {")}, QStringLiteral("doctor --rebuild"), 0,
         {QStringLiteral("out^^fixed:   kept the broken registry as {root}/Model/weight_config\\.json\\.broken-\\d{8}-\\d{6}\nfixed:   rebuilt the registry from 3 weight\\(s\\) on disk\nThe workspace is healthy\\.\n$")});
+    // It exited 1 listing as problems the entries it had just dropped or re-registered.
+    row("doctor --rebuild fixes a registered weight whose file is gone",
+        {QStringLiteral("import {src} --version v1"), QStringLiteral("delete:{root}/Model/weights/mamba_v1.safetensors")}, QStringLiteral("doctor --rebuild"), 0,
+        {QStringLiteral("out=fixed:   {root}/Model/weights/mamba_v1.safetensors: registered as 'mamba_v1' but missing (fixed: the registry was rebuilt from the files on disk)\n"
+                        "fixed:   rebuilt the registry from 3 weight(s) on disk\nThe workspace is healthy.\n")});
+    // A folder holding one weight opens as that weight; copying the folder failed with "is a folder".
+    row("import a folder holding one weight", {QStringLiteral("mkdir:{scratch}/one"), QStringLiteral("copy:{src}>{scratch}/one/w.safetensors")},
+        QStringLiteral("import {scratch}/one --version v1"), 0,
+        {QStringLiteral("out^^Imported {scratch}/one as mamba_v1 \\("), QStringLiteral("exists={root}/Model/weights/mamba_v1.safetensors"),
+         QStringLiteral("exists={scratch}/one/w.safetensors")});
     row("inspect", {}, QStringLiteral("inspect {weight}"), 0, {QStringLiteral("out~backbone.norm_f.weight")});
     row("checksum", {}, QStringLiteral("checksum {weight}"), 0, {QStringLiteral("out={weightsha}  {weight}\n")});
     row("--help", {}, QStringLiteral("--help"), 0, {QStringLiteral("out^^Usage: tantra-model-manager \\[--root DIR\\] COMMAND"), QStringLiteral("out~  cleanup TYPE --keep N")});
@@ -667,7 +677,7 @@ void TestCliWorkspace::addRows()
     row("backup a changed weight", {QStringLiteral("flip:{weight}")}, QStringLiteral("backup mamba_sample"), 1,
         {QStringLiteral("err={weight}: its checksum no longer matches the registry (the file changed after it was registered); run 'verify mamba_sample' — no backup was made\n"),
          QStringLiteral("unchanged")});
-    row("restore a file that is no zip", {}, QStringLiteral("restore {nonzip}"), 1, {QStringLiteral("err={nonzip}: not a readable zip archive\n"), QStringLiteral("unchanged")});
+    row("restore a file that is no zip", {}, QStringLiteral("restore {nonzip}"), 1, {QStringLiteral("err={nonzip}: not a zip archive\n"), QStringLiteral("unchanged")});
     row("restore over a registered name", {QStringLiteral("backup mamba_sample")}, QStringLiteral("restore {backup}"), 1,
         {QStringLiteral("err={backup}: 'mamba_sample' is already registered; restore under another version with --as VERSION\n"), QStringLiteral("unchanged")});
     row("cleanup unknown type", {}, QStringLiteral("cleanup gpt --keep 1"), 1,
@@ -677,7 +687,7 @@ void TestCliWorkspace::addRows()
     row("create-config of an existing type", {}, QStringLiteral("create-config mamba"), 1,
         {QStringLiteral("err=model type 'mamba' already exists ({root}/Config/mamba.yaml)\n"), QStringLiteral("unchanged")});
     row("doctor finds an untracked file", {QStringLiteral("copy:{src}>{root}/Model/weights/mamba_extra.safetensors")}, QStringLiteral("doctor"), 1,
-        {QStringLiteral("out=problem: {root}/Model/weights/mamba_extra.safetensors: not in the registry (import it, or run 'doctor --rebuild')\n"),
+        {QStringLiteral("out=problem: {root}/Model/weights/mamba_extra.safetensors: not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it\n"),
          QStringLiteral("unchanged")});
     row("doctor finds a missing file", {QStringLiteral("delete:{weight}")}, QStringLiteral("doctor"), 1,
         {QStringLiteral("out=problem: {weight}: registered as 'mamba_sample' but missing\n"), QStringLiteral("unchanged")});
@@ -761,6 +771,10 @@ void TestCliWorkspace::addRows()
          QStringLiteral("unchanged")});
     row("checksum of a missing file", {}, QStringLiteral("checksum {weight} {missing}"), 1,
         {QStringLiteral("out={weightsha}  {weight}\n"), QStringLiteral("err={missing}: cannot open: No such file or directory\n")});
+    // A name is printed, never its escape sequences: the terminal would obey them.
+    row("control characters in a name are printed escaped", {}, QStringLiteral("checksum {scratch}/a\x1b[2Jb\x07\u202e.safetensors"), 1,
+        {QStringLiteral("err={scratch}/a\\u001b[2Jb\\u0007\\u202e.safetensors: cannot open: No such file or directory\n"), QStringLiteral("err!\x1b"),
+         QStringLiteral("unchanged")});
     row("inspect a file that is no weight", {}, QStringLiteral("inspect {nonzip}"), 1, {QStringLiteral("err^^{nonzip}: ")});
 
     // ---- exit 2: wrong usage or environment

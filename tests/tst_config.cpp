@@ -2,6 +2,7 @@
 #include "shapevalidator.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -460,6 +461,13 @@ extra:
                                        << "Config/t.yaml:12:9: paths.data must be a path (text), not '12'" << "paths.data";
         QTest::newRow("path empty") << base() + "paths:\n  data:\n" << f
                                     << "Config/t.yaml:12:3: paths.data must be a path (text), not empty" << "paths.data";
+        // The conversion of a free section followed aliases into themselves until the stack overflowed.
+        QTest::newRow("alias inside its own anchor") << base() + "extra:\n  a: &a [*a]\n" << f
+                                                     << "Config/t.yaml:12:6: extra.a[0] contains itself through a YAML alias (*name inside the value its &name anchors); a config cannot be recursive"
+                                                     << "extra.a[0]";
+        QTest::newRow("alias cycle through a mapping") << base() + "training:\n  opt: &o\n    inner: {back: *o}\n" << f
+                                                       << "Config/t.yaml:12:8: training.opt.inner.back contains itself through a YAML alias (*name inside the value its &name anchors); a config cannot be recursive"
+                                                       << "training.opt.inner.back";
     }
     void parseErrors()
     {
@@ -476,6 +484,45 @@ extra:
         QCOMPARE(error.key, key);
         QCOMPARE(error.file, file);
         QCOMPARE(error.text(), message);
+    }
+
+    // Ten aliases of ten aliases of …: a few kilobytes that expand to 10^9 values. The parse
+    // ran for minutes and took gigabytes; it must stop at the bound, at once, saying where.
+    void aliasBombRefusedQuickly()
+    {
+        QByteArray yaml = base() + "extra:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+        for (int level = 1; level < 10; ++level) {
+            QByteArray items;
+            for (int k = 0; k < 10; ++k)
+                items += (k ? ", *l" : "*l") + QByteArray::number(level - 1);
+            yaml += "  l" + QByteArray::number(level) + ": &l" + QByteArray::number(level) + " [" + items + "]\n";
+        }
+        QVERIFY(yaml.size() < 4096);
+        QElapsedTimer timer;
+        timer.start();
+        const auto detailed = ConfigManager::parseConfigDetailed(yaml, QStringLiteral("Config/t.yaml"));
+        QVERIFY2(timer.elapsed() < 5000, qPrintable(QStringLiteral("took %1 ms").arg(timer.elapsed())));
+        QVERIFY(std::holds_alternative<ConfigError>(detailed));
+        const ConfigError &error = std::get<ConfigError>(detailed);
+        QVERIFY2(error.message.endsWith(QStringLiteral(": the section expands to more than 100000 values through YAML aliases (*name); refusing it")),
+                 qPrintable(error.text()));
+        QVERIFY2(error.key.startsWith(QStringLiteral("extra.l")), qPrintable(error.key));
+        QVERIFY2(error.line >= 12 && error.column > 0, qPrintable(error.text()));
+    }
+
+    void deepNestingRefused()
+    {
+        const QByteArray yaml = base() + "extra:\n  deep: " + QByteArray(100, '[') + QByteArray(100, ']') + "\n";
+        const auto detailed = ConfigManager::parseConfigDetailed(yaml, QStringLiteral("Config/t.yaml"));
+        QVERIFY(std::holds_alternative<ConfigError>(detailed));
+        const ConfigError &error = std::get<ConfigError>(detailed);
+        QString key = QStringLiteral("extra.deep");
+        for (int i = 0; i < 63; ++i)
+            key += QStringLiteral("[0]");
+        QCOMPARE(error.key, key);
+        QCOMPARE(error.message, key + QStringLiteral(" is nested more than 64 levels deep"));
+        QCOMPARE(error.line, 12);
+        QCOMPARE(error.column, 9 + 63);
     }
 
     // The GUI editor marks errors at line and column: check the fields, not only the text.

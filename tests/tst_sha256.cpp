@@ -187,7 +187,7 @@ void TestSha256::fileErrors()
     QTemporaryDir dir;
     const QString missing = dir.filePath(QStringLiteral("nope.safetensors"));
     QCOMPARE(test::errorOf(sha256File(missing)), missing + QStringLiteral(": cannot open: ") + noSuchFile());
-    QCOMPARE(test::errorOf(sha256File(dir.path())), dir.path() + QStringLiteral(": not a regular file"));
+    QCOMPARE(test::errorOf(sha256File(dir.path())), dir.path() + QStringLiteral(": is a folder, not a regular file"));
 }
 
 QTEST_GUILESS_MAIN(TestSha256)

@@ -768,7 +768,7 @@ private Q_SLOTS:
         }
         auto before = m.doctor(false);
         QVERIFY(before.ok());
-        QCOMPARE(before->problems, QStringList{path + QStringLiteral(": not in the registry (import it, or run 'doctor --rebuild')")});
+        QCOMPARE(before->problems, QStringList{path + QStringLiteral(": not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it")});
         const auto files = test::treeSnapshot(root + QStringLiteral("/Model/weights"));
 
         ImportRequest request;
@@ -911,6 +911,33 @@ private Q_SLOTS:
         QVERIFY2(guessed.errorString().contains(QStringLiteral("Closest: 'mamba' (mamba: ")), qPrintable(guessed.errorString()));
         QVERIFY2(guessed.errorString().contains(fragments.first()), qPrintable(guessed.errorString()));
 
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    // A config that does not parse cannot be matched; guessing the type named none of them and
+    // said the weight "matches no model type". A self-referencing alias also crashed the parse.
+    void importGuessNamesBrokenConfigs()
+    {
+        const QString root = freshWorkspace();
+        const QString config = root + QStringLiteral("/Config/mamba.yaml");
+        // The minimal template ends with an empty "extra:" section.
+        const QByteArray text = ConfigManager::minimalTemplate(QStringLiteral("mamba")) + "  loop: &loop [*loop]\n";
+        test::writeBytes(config, text);
+        const int line = int(text.count('\n'));
+        const QString source = writeSample(scratch() + QStringLiteral("/w.safetensors"), QStringLiteral("mamba"), 91);
+        WeightManager m{Workspace(root)};
+        const auto before = test::treeSnapshot(root);
+        ImportRequest request;
+        request.source = source;
+        auto guessed = m.importWeight(request);
+        QVERIFY(!guessed.ok());
+        const QString expected = source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.\n"
+                                                         "1 config(s) could not be read, so their types were not tried:\n  %1:%2:9: ")
+                                              .arg(config)
+                                              .arg(line);
+        QVERIFY2(guessed.errorString().startsWith(expected), qPrintable(guessed.errorString() + QStringLiteral("\nexpected: ") + expected));
+        QVERIFY2(guessed.errorString().contains(QStringLiteral("extra.loop[0] contains itself through a YAML alias")), qPrintable(guessed.errorString()));
         const auto after = test::treeSnapshot(root);
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
     }
@@ -1138,7 +1165,7 @@ private Q_SLOTS:
         QStringList want{liveFile + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
                          liveRenamed + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
                          weights + QStringLiteral("ocr_native_sample.safetensors: registered as 'ocr_native_sample' but missing"),
-                         weights + QStringLiteral("mamba_extra.safetensors: not in the registry (import it, or run 'doctor --rebuild')")};
+                         weights + QStringLiteral("mamba_extra.safetensors: not in the registry: import it to keep it, or delete it if an interrupted 'remove' or 'cleanup' left it")};
         want.sort();
         QCOMPARE(problems, want);
         QVERIFY(!QFileInfo::exists(deadFile));

@@ -5,6 +5,7 @@
 #include "configmanager.h"
 #include "configtextmap.h"
 #include "icons.h"
+#include "regularfile.h"
 #include "systemappearance.h"
 #include "workspacesession.h"
 #include "yamltextedit.h"
@@ -275,10 +276,11 @@ void ConfigEditor::load(bool keepUndo)
         reparse();
         return;
     }
-    QFile file(m_path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        m_diskMissing = !file.exists();
-        showMessage(tr("%1: cannot read: %2").arg(QDir::toNativeSeparators(m_path), file.errorString()));
+    // Through openRegularFile: a FIFO under the config's name would block the GUI thread.
+    QFile file;
+    if (auto opened = openRegularFile(file, m_path); !opened) {
+        m_diskMissing = !QFileInfo::exists(m_path);
+        showMessage(opened.errorString());
         reparse();
         return;
     }
@@ -520,7 +522,7 @@ void ConfigEditor::onFileChanged()
         m_text->document()->setModified(true);
         return;
     }
-    if (!file.open(QIODevice::ReadOnly))
+    if (!openRegularFile(file, m_path))
         return; // mid-replacement or unreadable: the next notification will tell
     const QByteArray bytes = file.readAll();
     if (bytes == m_diskBytes && !m_diskMissing)
@@ -540,8 +542,8 @@ void ConfigEditor::onFileChanged()
 void ConfigEditor::keepMine()
 {
     // Remember what is on disk now, so only a further change brings the bar back.
-    QFile file(m_path);
-    if (file.open(QIODevice::ReadOnly)) {
+    QFile file;
+    if (openRegularFile(file, m_path)) {
         m_diskBytes = file.readAll();
         m_diskMissing = false;
     }

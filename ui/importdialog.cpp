@@ -97,12 +97,7 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
 
     // Configs are a few small YAML files: read them here; the weight's headers may be large
     // (and a shard set is many files), so they are read in the background.
-    std::vector<ModelConfig> configs;
-    for (const QString &t : manager->configs().modelTypes()) {
-        auto c = manager->configs().getConfig(t);
-        if (c)
-            configs.push_back(std::move(c).value());
-    }
+    std::vector<ModelConfig> configs = manager->configs().loadAll(&m_brokenConfigs);
     // The job holds its own copies; a dialog closed early drops the late analysis.
     m_jobs->run(
             QString(), [source, configs](JobContext &) { return analyse(source, configs); }, this,
@@ -129,6 +124,11 @@ void ImportDialog::showAnalysis(const ImportAnalysis &analysis)
                         g.type);
     if (!analysis.guesses.empty() && !analysis.guesses.front().report.ok())
         m_summary->setText(m_summary->text() + tr("<br><b>No model type's shape rules fit this file.</b> Fix the config or choose a type to see why."));
+    // A config that does not parse is not offered; say which, or its type just seems absent.
+    if (!m_brokenConfigs.isEmpty())
+        m_summary->setText(m_summary->text() + tr("<br><b>%n config(s) could not be read, so their types are not offered:</b><br>%1", nullptr,
+                                                  int(m_brokenConfigs.size()))
+                                                   .arg(m_brokenConfigs.join(QStringLiteral("\n")).toHtmlEscaped().replace(QStringLiteral("\n"), QStringLiteral("<br>"))));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!analysis.guesses.empty());
     updateMismatches();
 }

@@ -63,6 +63,7 @@ private:
     QDialogButtonBox *m_buttons;
     JobRunner *m_jobs;
     ImportAnalysis m_analysis;
+    QStringList m_brokenConfigs; // configs that do not parse, so their types cannot be offered
     bool m_analysed = false;
 };
 

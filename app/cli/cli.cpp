@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QDir>
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <unistd.h>
@@ -13,6 +14,30 @@
 namespace tantra::cli {
 
 namespace {
+
+// Names, paths and messages come from the workspace, the registry and archives, which anyone
+// may write: an escape sequence in a weight's name would move the cursor, recolour or clear
+// the terminal, a bidirectional override would reorder what the user reads. Every control
+// character but newline and tab, and those format characters, are printed as \uXXXX (which is
+// also what they are inside a JSON string).
+QString escapeControls(const QString &text)
+{
+    const auto unsafe = [](char16_t c) {
+        return (c < 0x20 && c != u'\n' && c != u'\t') || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e)
+            || (c >= 0x2066 && c <= 0x2069);
+    };
+    if (std::none_of(text.begin(), text.end(), [&](QChar c) { return unsafe(c.unicode()); }))
+        return text;
+    QString out;
+    out.reserve(text.size() + 16);
+    for (const QChar c : text) {
+        if (unsafe(c.unicode()))
+            out += QStringLiteral("\\u%1").arg(int(c.unicode()), 4, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return out;
+}
 
 void writeTo(FILE *stream, const QString &text)
 {
@@ -47,18 +72,18 @@ std::mutex progressMutex;
 
 void Context::out(const QString &text) const
 {
-    writeTo(stdout, text);
+    writeTo(stdout, escapeControls(text));
 }
 
 void Context::outLine(const QString &text) const
 {
-    writeTo(stdout, text + QLatin1Char('\n'));
+    writeTo(stdout, escapeControls(text) + QLatin1Char('\n'));
 }
 
 void Context::err(const QString &text) const
 {
     std::fflush(stdout);
-    writeTo(stderr, text + QLatin1Char('\n'));
+    writeTo(stderr, escapeControls(text) + QLatin1Char('\n'));
 }
 
 void Context::attachProgress(JobContext &job, const QString &what) const
@@ -128,7 +153,7 @@ int run(const QStringList &arguments)
     const QString name = arguments[commandIndex];
     const auto it = std::find_if(all.begin(), all.end(), [&](const Command &c) { return name == QLatin1String(c.name); });
     if (it == all.end()) {
-        writeTo(stderr, QStringLiteral("tantra-model-manager: unknown command '%1'\n\n").arg(name) + usage(all));
+        writeTo(stderr, QStringLiteral("tantra-model-manager: unknown command '%1'\n\n").arg(escapeControls(name)) + usage(all));
         return ExitUsage;
     }
 
@@ -143,7 +168,7 @@ int run(const QStringList &arguments)
     rest.removeAt(commandIndex);
     rest[0] = QStringLiteral("tantra-model-manager ") + name;
     if (!parser.parse(rest)) {
-        writeTo(stderr, QStringLiteral("tantra-model-manager %1: %2\n").arg(name, parser.errorText()));
+        writeTo(stderr, escapeControls(QStringLiteral("tantra-model-manager %1: %2").arg(name, parser.errorText())) + QLatin1Char('\n'));
         return ExitUsage;
     }
     if (parser.isSet(QStringLiteral("help"))) {

@@ -8,6 +8,8 @@
 #include <QCommandLineParser>
 #include <QTimer>
 
+#include <csignal>
+
 namespace {
 
 struct Options
@@ -56,6 +58,9 @@ bool onlyAsksForInformation(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    // Beyond the file size limit (ulimit -f) a write raises SIGXFSZ and the app would vanish
+    // mid-save; ignored, the write fails with EFBIG and is reported like a full disk.
+    std::signal(SIGXFSZ, SIG_IGN);
     if (onlyAsksForInformation(argc, argv)) {
         QCoreApplication core(argc, argv);
         nameApplication();
