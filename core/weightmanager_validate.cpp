@@ -74,7 +74,7 @@ Result<ValidationReport> WeightManager::validateWeights(const QString &type, con
         for (const auto &t : model->tensors()) {
             if (!dtypeIsFloat(t.info->dtype))
                 continue;
-            auto stats = computeStats(t.info->dtype, model->data(t), job);
+            auto stats = computeStats(t.info->dtype, model->reader(t), job);
             if (!stats) {
                 if (job && job->isCanceled())
                     return makeError(QStringLiteral("validation cancelled"));

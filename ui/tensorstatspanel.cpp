@@ -29,7 +29,7 @@ void runStats(QPromise<StatsOutcome> &promise, std::shared_ptr<const Safetensors
 {
     JobContext job;
     bindPromise(job, promise);
-    auto result = computeStats(tensor->info->dtype, model->data(*tensor), &job, JobPool::instance());
+    auto result = computeStats(tensor->info->dtype, model->reader(*tensor), &job, JobPool::instance());
     // A cancelled promise ignores results, so a cancelled job reports nothing.
     if (result)
         promise.addResult(StatsOutcome{*result, {}});
