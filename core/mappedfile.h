@@ -26,6 +26,8 @@ public:
 
     std::span<const std::byte> bytes() const { return {m_data, m_size}; }
     std::uint64_t size() const { return m_size; }
+    // The open descriptor behind the mapping, for preads (StreamReader); -1 when closed.
+    int fd() const { return m_fd; }
 
     // Reads [offset, offset+length) with pread rather than through the mapping, so a file
     // truncated behind our back yields an error instead of SIGBUS. Used for the header.

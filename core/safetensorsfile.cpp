@@ -79,4 +79,9 @@ std::span<const std::byte> SafetensorsFile::data(const TensorInfo &tensor) const
     return m_map.bytes().subspan(m_header.dataStart() + tensor.begin, tensor.byteSize());
 }
 
+StreamReader SafetensorsFile::reader(const TensorInfo &tensor) const
+{
+    return StreamReader(m_map.fd(), m_path, m_header.dataStart() + tensor.begin, tensor.byteSize());
+}
+
 } // namespace tantra

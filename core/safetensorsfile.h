@@ -3,6 +3,7 @@
 #include "mappedfile.h"
 #include "result.h"
 #include "safetensorsheader.h"
+#include "streamreader.h"
 
 #include <QString>
 
@@ -28,6 +29,9 @@ public:
 
     const TensorInfo *find(std::string_view name) const;
     std::span<const std::byte> data(const TensorInfo &tensor) const;
+    // The same bytes for a whole-tensor pass (statistics): read with preads, not through the
+    // mapping. Valid while this file lives.
+    StreamReader reader(const TensorInfo &tensor) const;
     const MappedFile &mapping() const { return m_map; }
 
 private:

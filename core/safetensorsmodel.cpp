@@ -204,6 +204,11 @@ std::span<const std::byte> SafetensorsModel::data(const ModelTensor &tensor) con
     return m_shards[std::size_t(tensor.shard)]->data(*tensor.info);
 }
 
+StreamReader SafetensorsModel::reader(const ModelTensor &tensor) const
+{
+    return m_shards[std::size_t(tensor.shard)]->reader(*tensor.info);
+}
+
 std::uint64_t SafetensorsModel::tensorBytes() const
 {
     std::uint64_t total = 0;

@@ -41,6 +41,7 @@ public:
 
     const ModelTensor *find(std::string_view name) const;
     std::span<const std::byte> data(const ModelTensor &tensor) const;
+    StreamReader reader(const ModelTensor &tensor) const; // see SafetensorsFile::reader
     const SafetensorsFile &shardOf(const ModelTensor &tensor) const { return *m_shards[std::size_t(tensor.shard)]; }
 
     std::uint64_t tensorBytes() const;

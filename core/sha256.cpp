@@ -3,7 +3,7 @@
 #include "computepool.h"
 #include "jobcontext.h"
 #include "mappedfile.h"
-#include "regularfile.h"
+#include "streamreader.h"
 
 #include <QFile>
 #include <QThreadPool>
@@ -67,45 +67,23 @@ QString sha256Hex(std::span<const std::byte> data)
 
 Result<QString> sha256File(const QString &path, JobContext *job)
 {
-    auto opened = openRegularFile(path);
-    if (!opened)
-        return opened.error();
-    const int fd = *opened;
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(err));
-    }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    auto reader = StreamReader::open(path);
+    if (!reader)
+        return makeError(reader.errorString());
     if (job)
-        job->addTotal(std::uint64_t(st.st_size));
-
-    // 1 MiB reads: large enough that syscalls vanish next to hashing, small enough to stay
-    // in L2 between read and hash.
-    constexpr std::size_t kBuffer = std::size_t(1) << 20;
-    std::unique_ptr<char[]> buffer(new char[kBuffer]);
+        job->addTotal(reader->size());
     Sha256 hash;
-    for (;;) {
-        if (job && job->isCanceled()) {
-            ::close(fd);
+    auto status = reader->readAll(1, job, [&](std::span<const std::byte> chunk) {
+        hash.update(chunk);
+        return true;
+    });
+    if (!status) {
+        if (job && job->isCanceled())
             return makeError(path + QStringLiteral(": checksum cancelled"));
-        }
-        const ssize_t n = ::read(fd, buffer.get(), kBuffer);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            const int err = errno;
-            ::close(fd);
-            return makeError(path + QStringLiteral(": read error: ") + systemErrorString(err));
-        }
-        if (n == 0)
-            break;
-        hash.update(buffer.get(), std::size_t(n));
-        if (job)
-            job->advance(std::uint64_t(n));
+        return makeError(status.errorString());
     }
-    ::close(fd);
+    // A file that grew after it was opened is hashed as it was then: its size at the open is
+    // what the registry records beside the digest.
     return hash.finalHex();
 }
 

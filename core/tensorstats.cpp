@@ -2,6 +2,7 @@
 
 #include "computepool.h"
 #include "jobcontext.h"
+#include "streamreader.h"
 
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
@@ -70,6 +71,7 @@ struct Partial
     // Narrow types: a count per code. Wide types: a count per 16-bit order-preserving key.
     std::vector<std::uint64_t> bins;
     bool canceled = false;
+    QString error; // a read error, naming the file
 };
 
 // Tensor data carry no alignment promise (a header need not be a multiple of 8 bytes long and
@@ -419,119 +421,230 @@ bool isNarrow(Dtype dtype)
     return dtypeBits(dtype) <= 16;
 }
 
-// Processes elements [first, first+count) of the tensor into `acc`.
-void processRange(Dtype dtype, const std::byte *data, std::uint64_t first, std::uint64_t count, Partial &acc,
-                  JobContext *job)
+// Sources cut chunks at multiples of these, which must hold whole blocks of the widest values.
+static_assert(StreamReader::kChunkGranule % (kBlock * 8) == 0 && kReportBytes % (kBlock * 8) == 0);
+
+// Bytes that hold whole elements: one element, or the 8 elements of a packed sub-byte group
+// (4 bits: 4 bytes; 6 bits: 6 bytes). Chunks of a tensor are cut at multiples of it.
+std::size_t unitBytes(Dtype dtype)
 {
     const int bits = codeBits(dtype);
-    if (isNarrow(dtype)) {
-        const std::size_t codes = std::size_t(1) << bits;
-        acc.bins.assign(codes, 0);
-        const std::size_t subs = bits == 8 ? 8 : bits == 16 ? 2 : 1; // as countCodes is called below
-        std::vector<std::uint32_t> counts(subs * codes, 0);
-        std::vector<std::uint16_t> scratch(bits == 16 ? codes : 0, 0);
-        const auto flush = [&] {
-            for (std::size_t i = 0; i < counts.size(); ++i)
-                acc.bins[i % codes] += counts[i];
-            std::fill(counts.begin(), counts.end(), 0);
-        };
-        std::uint64_t done = 0;
-        std::uint64_t sinceFlush = 0;
-        ReadAhead readAhead(data + first * std::uint64_t(bits) / 8, data + ((first + count) * std::uint64_t(bits) + 7) / 8);
-        while (done < count) {
-            readAhead.at(data + (first + done) * std::uint64_t(bits) / 8);
-            if (job && job->isCanceled()) {
-                acc.canceled = true;
-                return;
-            }
-            // Steps of whole bytes (8 elements make whole bytes of any width), or the bytes
-            // reported for 6-bit types would fall short of the tensor's size.
-            const std::uint64_t step = std::min<std::uint64_t>(count - done, kReportBytes * 8 / std::uint64_t(bits) / 8 * 8);
-            const std::uint64_t at = first + done;
-            if (sinceFlush + step > kFlushValues) {
-                flush();
-                sinceFlush = 0;
-            }
-            if (bits == 8) {
-                countCodes<8>(Unaligned<std::uint8_t>{data + at}, std::size_t(step), counts.data());
-            } else if (bits == 16) {
-                const Unaligned<std::uint16_t> codes16{data + at * 2};
-                if (dominantCode(codes16, std::size_t(step), scratch))
-                    countCodes<2>(codes16, std::size_t(step), counts.data());
-                else
-                    countCodes<1>(codes16, std::size_t(step), counts.data());
-            } else if (bits == 4) {
-                for (std::uint64_t i = at; i < at + step; ++i) {
-                    const auto byte = std::to_integer<std::uint8_t>(data[i / 2]);
-                    ++counts[i % 2 ? byte >> 4 : byte & 0x0f];
-                }
-            } else { // 6 bits, four values per three bytes
-                for (std::uint64_t i = at; i < at + step; ++i) {
-                    const std::byte *g = data + (i / 4) * 3;
-                    const std::uint32_t word = std::to_integer<std::uint32_t>(g[0])
-                            | (std::to_integer<std::uint32_t>(g[1]) << 8) | (std::to_integer<std::uint32_t>(g[2]) << 16);
-                    ++counts[(word >> (6 * (i % 4))) & 0x3f];
-                }
-            }
-            done += step;
-            sinceFlush += step;
-            if (job)
-                job->advance(step * std::uint64_t(bits) / 8);
+    return bits % 8 ? std::size_t(bits) : std::size_t(dtypeBits(dtype) / 8);
+}
+
+// A tensor's bytes, handed to the kernels chunk by chunk, in order: from memory (a mapping,
+// or data already read) or streamed from a file. Chunks are multiples of the dtype's unit
+// and of kBlock values, so that blocks fall on the same values whichever source feeds them
+// and the results are bit for bit the same.
+class Source
+{
+public:
+    virtual ~Source() = default;
+    virtual std::uint64_t size() const = 0;
+    // Feeds [from, from + length) to consume; false when cancelled or on a read error (then
+    // `error` says why, naming the file, unless cancelled).
+    virtual bool visit(std::uint64_t from, std::uint64_t length, std::size_t unit, JobContext *job, bool progress,
+                       const StreamReader::Consumer &consume, QString &error) const = 0;
+};
+
+class MemorySource : public Source
+{
+public:
+    explicit MemorySource(std::span<const std::byte> data) : m_data(data) {}
+    std::uint64_t size() const override { return m_data.size(); }
+    bool visit(std::uint64_t from, std::uint64_t length, std::size_t unit, JobContext *job, bool progress,
+               const StreamReader::Consumer &consume, QString &) const override
+    {
+        const std::byte *begin = m_data.data() + from;
+        const std::byte *end = begin + length;
+        ReadAhead readAhead(begin, end);
+        const std::size_t step = std::max(unit, kReportBytes / unit * unit);
+        for (const std::byte *p = begin; p < end;) {
+            readAhead.at(p);
+            if (job && job->isCanceled())
+                return false;
+            const std::size_t n = std::size_t(std::min<std::uint64_t>(step, std::uint64_t(end - p)));
+            consume({p, n});
+            p += n;
+            if (job && progress)
+                job->advance(n);
         }
-        flush();
-        acc.values = count;
-        return;
+        return true;
     }
 
-    // 32-bit key counters, flushed into the 64-bit totals: weights touch a few thousand keys,
-    // whose 32-bit counters stay in L1 where 64-bit ones spill to L2.
-    acc.bins.assign(std::size_t(1) << 16, 0);
-    std::vector<std::uint32_t> counts(std::size_t(1) << 16, 0);
-    std::uint64_t sinceFlush = 0;
-    const auto flush = [&] {
-        for (std::size_t i = 0; i < counts.size(); ++i)
-            acc.bins[i] += counts[i];
-        std::fill(counts.begin(), counts.end(), 0);
-        sinceFlush = 0;
-    };
-    const int width = dtypeBits(dtype) / 8;
-    const std::uint64_t valueBytes = dtype == Dtype::C64 ? 4 : std::uint64_t(width);
-    std::uint64_t done = 0;
-    std::uint64_t sinceReport = 0;
-    ReadAhead readAhead(data + first * valueBytes, data + (first + count) * valueBytes);
-    while (done < count) {
-        readAhead.at(data + (first + done) * valueBytes);
-        if (job && job->isCanceled()) {
-            acc.canceled = true;
-            return;
+private:
+    std::span<const std::byte> m_data;
+};
+
+class FileSource : public Source
+{
+public:
+    explicit FileSource(const StreamReader &reader) : m_reader(reader) {}
+    std::uint64_t size() const override { return m_reader.size(); }
+    bool visit(std::uint64_t from, std::uint64_t length, std::size_t unit, JobContext *job, bool progress,
+               const StreamReader::Consumer &consume, QString &error) const override
+    {
+        auto status = m_reader.read(from, length, unit, job, consume, progress);
+        if (!status && !(job && job->isCanceled()))
+            error = status.errorString();
+        return status.ok();
+    }
+
+private:
+    const StreamReader &m_reader;
+};
+
+// Counts the codes of a narrow type, chunk after chunk, into 32-bit counters flushed into
+// acc.bins.
+class NarrowCounter
+{
+public:
+    NarrowCounter(int bits, Partial &acc)
+        : m_bits(bits),
+          m_codes(std::size_t(1) << bits),
+          m_acc(acc),
+          m_counts((bits == 8 ? 8 : bits == 16 ? 2 : 1) * m_codes, 0), // copies as countCodes is called below
+          m_scratch(bits == 16 ? m_codes : 0, 0)
+    {
+        acc.bins.assign(m_codes, 0);
+    }
+
+    // A chunk of whole bytes and whole elements.
+    void feed(const std::byte *data, std::uint64_t count)
+    {
+        for (std::uint64_t done = 0; done < count;) {
+            // Steps of whole bytes (8 elements make whole bytes of any width).
+            const std::uint64_t step = std::min<std::uint64_t>(count - done, kReportBytes * 8 / std::uint64_t(m_bits) / 8 * 8);
+            if (m_sinceFlush + step > kFlushValues)
+                flush();
+            count16(data, done, step);
+            done += step;
+            m_sinceFlush += step;
         }
-        const std::size_t n = std::size_t(std::min<std::uint64_t>(count - done, kBlock));
-        if (sinceFlush + n > kFlushValues)
-            flush();
-        const std::byte *p = data + (first + done) * valueBytes;
-        std::uint32_t *bins = counts.data();
-        switch (dtype) {
-        case Dtype::F32:
-        case Dtype::C64: floatBlock(Unaligned<float>{p}, n, acc, bins); break;
-        case Dtype::F64: wideBlock(Unaligned<double>{p}, n, acc, bins); break;
-        case Dtype::I32: wideBlock(Unaligned<std::int32_t>{p}, n, acc, bins); break;
-        case Dtype::U32: wideBlock(Unaligned<std::uint32_t>{p}, n, acc, bins); break;
-        case Dtype::I64: wideBlock(Unaligned<std::int64_t>{p}, n, acc, bins); break;
-        case Dtype::U64: wideBlock(Unaligned<std::uint64_t>{p}, n, acc, bins); break;
-        default: break;
-        }
-        done += n;
-        sinceFlush += n;
-        sinceReport += n;
-        if (sinceReport * valueBytes >= kReportBytes) {
-            if (job)
-                job->advance(sinceReport * valueBytes);
-            sinceReport = 0;
+        m_acc.values += count;
+    }
+
+    void flush()
+    {
+        for (std::size_t i = 0; i < m_counts.size(); ++i)
+            m_acc.bins[i % m_codes] += m_counts[i];
+        std::fill(m_counts.begin(), m_counts.end(), 0);
+        m_sinceFlush = 0;
+    }
+
+private:
+    void count16(const std::byte *data, std::uint64_t at, std::uint64_t step)
+    {
+        std::uint32_t *counts = m_counts.data();
+        if (m_bits == 8) {
+            countCodes<8>(Unaligned<std::uint8_t>{data + at}, std::size_t(step), counts);
+        } else if (m_bits == 16) {
+            const Unaligned<std::uint16_t> codes16{data + at * 2};
+            if (dominantCode(codes16, std::size_t(step), m_scratch))
+                countCodes<2>(codes16, std::size_t(step), counts);
+            else
+                countCodes<1>(codes16, std::size_t(step), counts);
+        } else if (m_bits == 4) {
+            for (std::uint64_t i = at; i < at + step; ++i) {
+                const auto byte = std::to_integer<std::uint8_t>(data[i / 2]);
+                ++counts[i % 2 ? byte >> 4 : byte & 0x0f];
+            }
+        } else { // 6 bits, four values per three bytes
+            for (std::uint64_t i = at; i < at + step; ++i) {
+                const std::byte *g = data + (i / 4) * 3;
+                const std::uint32_t word = std::to_integer<std::uint32_t>(g[0])
+                        | (std::to_integer<std::uint32_t>(g[1]) << 8) | (std::to_integer<std::uint32_t>(g[2]) << 16);
+                ++counts[(word >> (6 * (i % 4))) & 0x3f];
+            }
         }
     }
-    flush();
-    if (job && sinceReport)
-        job->advance(sinceReport * valueBytes);
+
+    int m_bits;
+    std::size_t m_codes;
+    Partial &m_acc;
+    std::vector<std::uint32_t> m_counts;
+    std::vector<std::uint16_t> m_scratch;
+    std::uint64_t m_sinceFlush = 0;
+};
+
+// Moments, counts and key histogram of a wide type, block after block.
+class WideCounter
+{
+public:
+    WideCounter(Dtype dtype, Partial &acc) : m_dtype(dtype), m_acc(acc), m_counts(std::size_t(1) << 16, 0)
+    {
+        // 32-bit key counters, flushed into the 64-bit totals: weights touch a few thousand
+        // keys, whose 32-bit counters stay in L1 where 64-bit ones spill to L2.
+        acc.bins.assign(std::size_t(1) << 16, 0);
+    }
+
+    std::uint64_t valueBytes() const { return m_dtype == Dtype::C64 ? 4 : std::uint64_t(dtypeBits(m_dtype) / 8); }
+
+    // A chunk of whole values, a multiple of kBlock values but the tensor's last.
+    void feed(const std::byte *data, std::uint64_t count)
+    {
+        const std::uint64_t width = valueBytes();
+        for (std::uint64_t done = 0; done < count;) {
+            const std::size_t n = std::size_t(std::min<std::uint64_t>(count - done, kBlock));
+            if (m_sinceFlush + n > kFlushValues)
+                flush();
+            const std::byte *p = data + done * width;
+            std::uint32_t *bins = m_counts.data();
+            switch (m_dtype) {
+            case Dtype::F32:
+            case Dtype::C64: floatBlock(Unaligned<float>{p}, n, m_acc, bins); break;
+            case Dtype::F64: wideBlock(Unaligned<double>{p}, n, m_acc, bins); break;
+            case Dtype::I32: wideBlock(Unaligned<std::int32_t>{p}, n, m_acc, bins); break;
+            case Dtype::U32: wideBlock(Unaligned<std::uint32_t>{p}, n, m_acc, bins); break;
+            case Dtype::I64: wideBlock(Unaligned<std::int64_t>{p}, n, m_acc, bins); break;
+            case Dtype::U64: wideBlock(Unaligned<std::uint64_t>{p}, n, m_acc, bins); break;
+            default: break;
+            }
+            done += n;
+            m_sinceFlush += n;
+        }
+    }
+
+    void flush()
+    {
+        for (std::size_t i = 0; i < m_counts.size(); ++i)
+            m_acc.bins[i] += m_counts[i];
+        std::fill(m_counts.begin(), m_counts.end(), 0);
+        m_sinceFlush = 0;
+    }
+
+private:
+    Dtype m_dtype;
+    Partial &m_acc;
+    std::vector<std::uint32_t> m_counts;
+    std::uint64_t m_sinceFlush = 0;
+};
+
+// Processes bytes [from, from + length) of the tensor (whole units) into `acc`.
+void processRange(Dtype dtype, const Source &source, std::uint64_t from, std::uint64_t length, Partial &acc,
+                  JobContext *job)
+{
+    const std::size_t unit = unitBytes(dtype);
+    bool ok = true;
+    if (isNarrow(dtype)) {
+        const int bits = codeBits(dtype);
+        NarrowCounter counter(bits, acc);
+        ok = source.visit(from, length, unit, job, true, [&](std::span<const std::byte> chunk) {
+            counter.feed(chunk.data(), std::uint64_t(chunk.size()) * 8 / std::uint64_t(bits));
+            return true;
+        }, acc.error);
+        counter.flush();
+    } else {
+        WideCounter counter(dtype, acc);
+        const std::uint64_t width = counter.valueBytes();
+        ok = source.visit(from, length, unit, job, true, [&](std::span<const std::byte> chunk) {
+            counter.feed(chunk.data(), chunk.size() / width);
+            return true;
+        }, acc.error);
+        counter.flush();
+    }
+    if (!ok)
+        acc.canceled = acc.error.isEmpty();
 }
 
 void mergeInto(Partial &into, const Partial &from)
@@ -549,6 +662,8 @@ void mergeInto(Partial &into, const Partial &from)
     for (std::size_t i = 0; i < from.bins.size(); ++i)
         into.bins[i] += from.bins[i];
     into.canceled = into.canceled || from.canceled;
+    if (into.error.isEmpty())
+        into.error = from.error;
 }
 
 int binOf(double v, double min, double max)
@@ -658,46 +773,44 @@ bool needsExactDoublePass(const TensorStats &s)
 
 // Mean, deviation and histogram in units of the power of two above the largest magnitude, so
 // that no sum, square or range overflows (scaling by a power of two is exact). Counts, min and
-// max from the first pass are exact already. Returns false when cancelled.
-bool exactDoublePass(std::span<const std::byte> data, TensorStats &s, JobContext *job)
+// max from the first pass are exact already. Two sequential passes over the source (the sums
+// run in value order, so the chunking does not change them). False when cancelled or on a
+// read error (then in `error`).
+bool exactDoublePass(const Source &source, TensorStats &s, JobContext *job, QString &error)
 {
     int exponent = 0;
     std::frexp(std::max(std::abs(s.min), std::abs(s.max)), &exponent);
     const double unit = std::ldexp(1.0, -exponent);
-    const std::size_t count = data.size() / sizeof(double);
-    const auto scaled = [&](std::size_t i, double &x) {
-        double v;
-        std::memcpy(&v, data.data() + i * sizeof(double), sizeof v);
-        x = v * unit;
-        return std::isfinite(v);
+    const std::uint64_t bytes = source.size() / sizeof(double) * sizeof(double);
+    const auto forEach = [&](auto &&f) {
+        return source.visit(0, bytes, sizeof(double), job, false, [&](std::span<const std::byte> chunk) {
+            for (std::size_t i = 0; i + sizeof(double) <= chunk.size(); i += sizeof(double)) {
+                double v;
+                std::memcpy(&v, chunk.data() + i, sizeof v);
+                if (std::isfinite(v))
+                    f(v * unit);
+            }
+            return true;
+        }, error);
     };
-    constexpr std::size_t kCancelCheck = std::size_t(1) << 20;
     double sum = 0;
     double comp = 0; // Neumaier compensation
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i % kCancelCheck == 0 && job && job->isCanceled())
-            return false;
-        double x;
-        if (!scaled(i, x))
-            continue;
-        const double t = sum + x;
-        comp += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
-        sum = t;
-    }
+    if (!forEach([&](double x) {
+            const double t = sum + x;
+            comp += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
+            sum = t;
+        }))
+        return false;
     const double mean = (sum + comp) / double(s.finite);
     const double lo = s.min * unit;
     const double hi = s.max * unit;
     double m2 = 0;
     s.histogram.fill(0);
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i % kCancelCheck == 0 && job && job->isCanceled())
-            return false;
-        double x;
-        if (!scaled(i, x))
-            continue;
-        m2 += (x - mean) * (x - mean);
-        ++s.histogram[std::size_t(binOf(x, lo, hi))];
-    }
+    if (!forEach([&](double x) {
+            m2 += (x - mean) * (x - mean);
+            ++s.histogram[std::size_t(binOf(x, lo, hi))];
+        }))
+        return false;
     s.mean = mean / unit;
     s.std = std::sqrt(m2 / double(s.finite)) / unit;
     s.histogramExact = true;
@@ -747,51 +860,90 @@ constexpr std::size_t kExactHistogramBytes = std::size_t(16) << 20;
 
 } // namespace
 
-Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job, QThreadPool *pool)
-{
-    const int bits = codeBits(dtype);
-    const bool complex = dtype == Dtype::C64;
-    const int valueBits = complex ? 32 : bits;
-    const std::uint64_t count = std::uint64_t(data.size()) * 8 / std::uint64_t(valueBits);
-    if (job)
-        job->addTotal(data.size());
+namespace {
 
-    // Chunks of at least 64 MiB, so that each chunk's histogram merge is negligible, and about
+// The one-pass statistics of a source, split over the pool, and the F64 second pass.
+Result<TensorStats> statsOf(Dtype dtype, const Source &source, JobContext *job, QThreadPool *pool)
+{
+    const std::uint64_t size = source.size();
+    if (job)
+        job->addTotal(size);
+
+    // Ranges of at least 64 MiB, so that each range's histogram merge is negligible, and about
     // four per thread rather than one: a thread that is slowed down (by another program, or
-    // by page faults) then delays the result by a quarter of its share, not all of it.
+    // by page faults) then delays the result by a quarter of its share, not all of it. Whole
+    // blocks of wide values, so that sums split the same way whatever the source.
     if (!pool)
         pool = computePool();
-    const std::uint64_t minChunk = (std::uint64_t(64) << 20) * 8 / std::uint64_t(valueBits);
     const std::uint64_t tasks = 4 * std::uint64_t(std::max(1, pool->maxThreadCount()));
-    std::uint64_t chunk = std::max<std::uint64_t>(minChunk, (count + tasks - 1) / tasks);
-    chunk = (chunk + 7) / 8 * 8; // keep packed sub-byte groups whole
+    const std::uint64_t unit = isNarrow(dtype) ? unitBytes(dtype) : unitBytes(dtype) * kBlock;
+    const std::uint64_t whole = size / unitBytes(dtype) * unitBytes(dtype);
+    std::vector<StreamReader::Range> ranges;
+    const std::uint64_t minBytes = std::uint64_t(64) << 20;
+    std::uint64_t each = std::max(minBytes, (whole + tasks - 1) / tasks);
+    each = (each + unit - 1) / unit * unit;
+    for (std::uint64_t at = 0; at < whole; at += each)
+        ranges.push_back({at, std::min(each, whole - at)});
+    // Sub-byte types: a last, partial group of packed elements still holds whole values.
+    if (whole < size && isNarrow(dtype)) {
+        if (ranges.empty())
+            ranges.push_back({0, size});
+        else
+            ranges.back().length = size - ranges.back().from;
+    }
 
     Partial total;
-    if (count <= chunk) {
-        processRange(dtype, data.data(), 0, count, total, job);
+    if (ranges.size() <= 1) {
+        if (!ranges.empty())
+            processRange(dtype, source, ranges[0].from, ranges[0].length, total, job);
     } else {
         std::vector<QFuture<Partial>> futures;
-        for (std::uint64_t first = 0; first < count; first += chunk) {
-            const std::uint64_t n = std::min(chunk, count - first);
-            futures.push_back(QtConcurrent::run(pool, [=] {
+        for (const auto &r : ranges) {
+            futures.push_back(QtConcurrent::run(pool, [&source, dtype, r, job] {
                 Partial p;
-                processRange(dtype, data.data(), first, n, p, job);
+                processRange(dtype, source, r.from, r.length, p, job);
                 return p;
             }));
         }
         for (auto &f : futures)
             mergeInto(total, f.result());
     }
+    if (!total.error.isEmpty())
+        return makeError(total.error);
     if (total.canceled || (job && job->isCanceled()))
         return makeError(QStringLiteral("statistics cancelled"));
 
     TensorStats stats = isNarrow(dtype) ? finishNarrow(dtype, total) : finishWide(total);
-    if (dtype == Dtype::F64 && needsExactDoublePass(stats) && !exactDoublePass(data, stats, job))
-        return makeError(QStringLiteral("statistics cancelled"));
-    if (!stats.histogramExact && stats.finite && data.size() <= kExactHistogramBytes
-        && !exactWideHistogram(dtype, data, stats, job))
+    if (dtype == Dtype::F64 && needsExactDoublePass(stats)) {
+        QString error;
+        if (!exactDoublePass(source, stats, job, error))
+            return makeError(error.isEmpty() ? QStringLiteral("statistics cancelled") : error);
+    }
+    return stats;
+}
+
+} // namespace
+
+Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job, QThreadPool *pool)
+{
+    auto stats = statsOf(dtype, MemorySource(data), job, pool);
+    if (stats && !stats->histogramExact && stats->finite && data.size() <= kExactHistogramBytes
+        && !exactWideHistogram(dtype, data, *stats, job))
         return makeError(QStringLiteral("statistics cancelled"));
     return stats;
+}
+
+Result<TensorStats> computeStats(Dtype dtype, const StreamReader &reader, JobContext *job, QThreadPool *pool)
+{
+    // A small tensor is read whole, which leaves its exact histogram to a second pass in
+    // memory; a large one streams, in buffers of the reader's chunk size per thread.
+    if (reader.size() <= kExactHistogramBytes) {
+        std::vector<std::byte> data(std::size_t(reader.size()));
+        if (auto status = reader.readInto(0, data); !status)
+            return makeError(status.errorString());
+        return computeStats(dtype, std::span<const std::byte>(data), job, pool);
+    }
+    return statsOf(dtype, FileSource(reader), job, pool);
 }
 
 } // namespace tantra

@@ -14,6 +14,7 @@ class QThreadPool;
 namespace tantra {
 
 class JobContext;
+class StreamReader;
 
 struct TensorStats
 {
@@ -44,6 +45,12 @@ struct TensorStats
 // (computePool() by default) when large. C64 is treated as its real and imaginary parts.
 // Fails with "cancelled" when the job is cancelled.
 Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job = nullptr,
+                                 QThreadPool *pool = nullptr);
+// The same, bit for bit, of a tensor read from its file by `reader` (SafetensorsModel::reader):
+// for whole-tensor passes over files, as it holds only a buffer per thread in memory where a
+// pass over the mapping makes every page of the tensor resident. Also fails with the reader's
+// error (naming the file) when the file cannot be read or became shorter.
+Result<TensorStats> computeStats(Dtype dtype, const StreamReader &reader, JobContext *job = nullptr,
                                  QThreadPool *pool = nullptr);
 
 } // namespace tantra

@@ -90,7 +90,7 @@ Result<ValidationReport> WeightManager::validateEntry(const WeightEntry &entry, 
         for (const auto &t : model->tensors()) {
             if (!dtypeIsFloat(t.info->dtype))
                 continue;
-            auto stats = computeStats(t.info->dtype, model->data(t), job);
+            auto stats = computeStats(t.info->dtype, model->reader(t), job);
             if (!stats) {
                 if (job && job->isCanceled())
                     return makeError(QStringLiteral("validation cancelled"));

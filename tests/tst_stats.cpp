@@ -373,7 +373,7 @@ void TestStats::emptyTensor_data()
 void TestStats::emptyTensor()
 {
     QFETCH(Dtype, dtype);
-    const auto stats = computeStats(dtype, {});
+    const auto stats = computeStats(dtype, std::span<const std::byte>());
     QVERIFY2(stats.ok(), qPrintable(test::errorOf(stats)));
     QCOMPARE(stats->values, std::uint64_t(0));
     QCOMPARE(stats->finite, std::uint64_t(0));

@@ -26,7 +26,7 @@ namespace {
 // Runs on the pool. `model` is held by value: the mapping outlives the panel if need be.
 StatsOutcome runStats(JobContext &job, const std::shared_ptr<const SafetensorsModel> &model, const ModelTensor *tensor)
 {
-    auto result = computeStats(tensor->info->dtype, model->data(*tensor), &job, JobPool::instance());
+    auto result = computeStats(tensor->info->dtype, model->reader(*tensor), &job, JobPool::instance());
     if (result)
         return StatsOutcome{*result, {}};
     return StatsOutcome{{}, result.errorString()};

@@ -68,7 +68,7 @@ int runInspect(Context &ctx)
         ctx.attachProgress(job, QStringLiteral("statistics"));
         stats.reserve(selected.size());
         for (const auto *t : selected) {
-            auto s = computeStats(t->info->dtype, model.data(*t), &job);
+            auto s = computeStats(t->info->dtype, model.reader(*t), &job);
             if (!s) {
                 ctx.endProgress();
                 ctx.err(model.shardOf(*t).path() + QStringLiteral(": tensor ") + quoteName(t->info->name)

@@ -1,6 +1,7 @@
 #include "benchdata.h"
 
 #include "mappedfile.h"
+#include "safetensorswriter.h"
 
 #include <QFile>
 
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <fcntl.h>
 #include <memory>
 #include <unistd.h>
@@ -54,18 +56,29 @@ std::uint16_t toHalf(float f)
     return std::uint16_t(sign | (std::uint32_t(exp) << 10) | (mant >> 13));
 }
 
+// Writes `prefix`, then `size` bytes made by fill(buffer, n) in pieces whose sizes are
+// multiples of 4 bytes but the last.
 template<typename Fill>
-QString writeGenerated(const QString &path, std::uint64_t size, Fill &&fill)
+QString writeGenerated(const QString &path, std::uint64_t size, Fill &&fill, const QByteArray &prefix = {})
 {
     const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return path + QStringLiteral(": cannot create: ") + systemErrorString(errno);
     constexpr std::size_t kBuffer = std::size_t(4) << 20;
-    std::vector<std::byte> buffer(kBuffer);
+    std::vector<std::byte> buffer(kBuffer + std::size_t(prefix.size()));
     std::uint64_t done = 0;
-    while (done < size) {
-        const std::size_t n = std::size_t(std::min<std::uint64_t>(kBuffer, size - done));
+    bool first = true;
+    while (done < size || first) {
+        std::size_t n = std::size_t(std::min<std::uint64_t>(kBuffer, size - done));
         fill(buffer.data(), n);
+        done += n;
+        if (first) {
+            // The prefix goes out in the first write; its bytes are not part of `size`.
+            first = false;
+            std::memmove(buffer.data() + prefix.size(), buffer.data(), n);
+            std::memcpy(buffer.data(), prefix.constData(), std::size_t(prefix.size()));
+            n += std::size_t(prefix.size());
+        }
         std::size_t written = 0;
         while (written < n) {
             const ssize_t w = ::write(fd, buffer.data() + written, n - written);
@@ -78,7 +91,6 @@ QString writeGenerated(const QString &path, std::uint64_t size, Fill &&fill)
             }
             written += std::size_t(w);
         }
-        done += n;
     }
     ::fdatasync(fd);
     ::close(fd);
@@ -133,6 +145,63 @@ QString writeWeightsFile(const QString &path, Dtype dtype, std::uint64_t size, s
             std::memcpy(p + i, &h, 2);
         }
     });
+}
+
+QString writeWeightsSafetensors(const QString &path, Dtype dtype, std::uint64_t size, std::uint64_t seed, bool sparse)
+{
+    const std::uint64_t width = std::uint64_t(dtypeBits(dtype) / 8);
+    std::vector<TensorSpec> specs{{"weight", dtype, {size / width / 1024, 1024}}};
+    Metadata metadata;
+    if (sparse) {
+        specs.push_back({"bias", Dtype::F32, {1024}});
+        metadata = {{"format", "pt"}, {"note", "N(1,9) with one value in a million NaN, +Inf, -Inf or zero"}};
+    }
+    auto layout = layoutHeader(specs, metadata);
+    if (!layout)
+        return layout.errorString();
+    XorShift rng{seed | 1};
+    const auto value = [&](std::uint64_t i) {
+        const float w = weight(rng);
+        if (!sparse)
+            return w;
+        if (i % 1000000 == 999999) {
+            constexpr float kSpecial[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                                          -std::numeric_limits<float>::infinity(), 0.0f};
+            return kSpecial[(i / 1000000) % 4];
+        }
+        return 1.0f + w * 150.0f; // sd 0.02 * 150 = 3
+    };
+    // Tensors lie in data order; every one but "weight" is small and goes out with the header.
+    QByteArray prefix = layout->bytes;
+    std::uint64_t index = 0;
+    for (const TensorInfo &t : layout->tensors) {
+        if (t.name == "weight")
+            break;
+        for (std::uint64_t i = 0; i < t.byteSize() / 4; ++i) {
+            const float v = value(index++);
+            prefix.append(reinterpret_cast<const char *>(&v), 4);
+        }
+    }
+    const bool weightLast = layout->tensors.back().name == "weight";
+    if (!weightLast)
+        return QStringLiteral("writeWeightsSafetensors: the weight must be the last tensor");
+    return writeGenerated(
+            path, size,
+            [&](std::byte *p, std::size_t n) {
+                if (dtype == Dtype::F32) {
+                    for (std::size_t i = 0; i + 4 <= n; i += 4) {
+                        const float v = value(index++);
+                        std::memcpy(p + i, &v, 4);
+                    }
+                    return;
+                }
+                for (std::size_t i = 0; i + 2 <= n; i += 2) {
+                    const float v = weight(rng);
+                    const std::uint16_t h = dtype == Dtype::BF16 ? std::uint16_t(std::bit_cast<std::uint32_t>(v) >> 16) : toHalf(v);
+                    std::memcpy(p + i, &h, 2);
+                }
+            },
+            prefix);
 }
 
 std::uint64_t peakRssKiB()

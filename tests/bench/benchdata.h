@@ -15,6 +15,12 @@ namespace tantra {
 QString writeRandomFile(const QString &path, std::uint64_t size, std::uint64_t seed);
 // Weights-like values (roughly normal, sd 0.02) as F32, BF16 or F16.
 QString writeWeightsFile(const QString &path, Dtype dtype, std::uint64_t size, std::uint64_t seed);
+// A .safetensors file of one tensor "weight" of `size` bytes of such values. With `sparse`
+// (F32 only), the values are roughly N(1, 9) instead and one in a million of them is NaN,
+// +Inf, -Inf or zero in turn, and a second tensor of 1,024 values and metadata follow: the
+// data deep validation exists to find problems in.
+QString writeWeightsSafetensors(const QString &path, Dtype dtype, std::uint64_t size, std::uint64_t seed,
+                                bool sparse = false);
 
 // Monotonic seconds.
 inline double now()

@@ -14,12 +14,16 @@ struct BenchOptions
     std::uint64_t size = 0;     // bytes per data file for hashing and statistics
     int runs = 2;               // each timing is the best of this many
     QString self;               // this executable, for measurements in a child process
+    QString cli;                // the tantra-model-manager to time as a whole process
+    QString otherCli;           // another build of it, timed beside (before/after a change)
 };
 
 void runShaBench(const BenchOptions &options, BenchReport &report);
 void runStatsBench(const BenchOptions &options, BenchReport &report);
 void runHeaderBench(const BenchOptions &options, BenchReport &report);
 void runSparseBench(const BenchOptions &options, BenchReport &report);
+// Whole processes (the CLI beside cat, openssl, sha256sum), for wall time and peak RSS.
+void runProcessBench(const BenchOptions &options, BenchReport &report);
 
 // The child side of runSparseBench: opens `path` in a fresh process and prints
 // "<seconds> <peak RSS KiB> <RSS before open KiB> <tensors>".

@@ -94,10 +94,18 @@ int main(int argc, char **argv)
     const QCommandLineOption skipStats(QStringLiteral("skip-stats"), QStringLiteral("Skip the statistics."));
     const QCommandLineOption skipHeader(QStringLiteral("skip-header"), QStringLiteral("Skip the header parse."));
     const QCommandLineOption skipSparse(QStringLiteral("skip-sparse"), QStringLiteral("Skip the 1 TiB open."));
+    const QCommandLineOption skipProcess(QStringLiteral("skip-process"),
+                                         QStringLiteral("Skip the whole-process runs of the CLI against cat and openssl."));
+    const QCommandLineOption cliOption(QStringLiteral("cli"),
+                                       QStringLiteral("The tantra-model-manager to run as a whole process (default: beside this program)."),
+                                       QStringLiteral("path"));
+    const QCommandLineOption otherCliOption(QStringLiteral("other-cli"),
+                                            QStringLiteral("Another build of tantra-model-manager, timed beside the first (before and after a change)."),
+                                            QStringLiteral("path"));
     QCommandLineOption childOption(QStringLiteral("open-child"), QStringLiteral("Internal: open one file and report."),
                                    QStringLiteral("path"));
     childOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, childOption});
+    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, skipProcess, cliOption, otherCliOption, childOption});
     parser.process(app);
 
     if (parser.isSet(childOption))
@@ -123,6 +131,9 @@ int main(int argc, char **argv)
     options.size = std::uint64_t(sizeMib) << 20;
     options.runs = runs;
     options.self = QCoreApplication::applicationFilePath();
+    options.cli = parser.isSet(cliOption) ? parser.value(cliOption)
+                                          : QCoreApplication::applicationDirPath() + QStringLiteral("/tantra-model-manager");
+    options.otherCli = parser.value(otherCliOption);
 
     utsname uts{};
     ::uname(&uts);
@@ -152,6 +163,8 @@ int main(int argc, char **argv)
         section(runHeaderBench, report);
     if (!parser.isSet(skipSparse))
         section(runSparseBench, report);
+    if (!parser.isSet(skipProcess))
+        section(runProcessBench, report);
     report.print();
     std::printf("%d target(s) missed\n", report.missed());
     return 0;

@@ -1,0 +1,135 @@
+#include "streamreader.h"
+
+#include "jobcontext.h"
+#include "mappedfile.h"
+#include "regularfile.h"
+
+#include <QFile>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tantra {
+
+struct StreamReader::OwnedFd
+{
+    int fd = -1;
+    ~OwnedFd()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+namespace {
+
+struct FreeDeleter
+{
+    void operator()(std::byte *p) const { std::free(p); }
+};
+
+} // namespace
+
+Result<StreamReader> StreamReader::open(const QString &path)
+{
+    // openRegularFile never blocks on a FIFO and refuses anything but a regular file.
+    auto opened = openRegularFile(path);
+    if (!opened)
+        return opened.error();
+    auto owned = std::make_shared<OwnedFd>();
+    owned->fd = *opened;
+    struct stat st;
+    if (::fstat(owned->fd, &st) != 0)
+        return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(errno));
+    // Doubles the kernel's readahead window for a file that is not cached yet.
+    ::posix_fadvise(owned->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    StreamReader reader(owned->fd, path, 0, std::uint64_t(st.st_size));
+    reader.m_owned = std::move(owned);
+    return reader;
+}
+
+StreamReader::StreamReader(int fd, QString path, std::uint64_t offset, std::uint64_t length)
+    : m_fd(fd), m_path(std::move(path)), m_offset(offset), m_length(length)
+{
+}
+
+void StreamReader::setChunkBytes(std::size_t bytes)
+{
+    m_chunk = std::max(kChunkGranule, bytes / kChunkGranule * kChunkGranule);
+}
+
+StreamReader StreamReader::slice(std::uint64_t from, std::uint64_t length) const
+{
+    StreamReader s = *this;
+    s.m_offset = m_offset + std::min(from, m_length);
+    s.m_length = std::min(length, m_length - std::min(from, m_length));
+    return s;
+}
+
+Status StreamReader::readInto(std::uint64_t from, std::span<std::byte> into) const
+{
+    if (from > m_length || into.size() > m_length - from)
+        return makeError(m_path + QStringLiteral(": read beyond the end of the region"));
+    std::size_t done = 0;
+    while (done < into.size()) {
+        const ssize_t n = ::pread(m_fd, into.data() + done, into.size() - done, off_t(m_offset + from + done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return makeError(m_path + QStringLiteral(": read error: ") + systemErrorString(errno));
+        }
+        if (n == 0)
+            return makeError(m_path + QStringLiteral(": the file became shorter while being read"));
+        done += std::size_t(n); // a short read (a signal, a pipe-like filesystem) reads on
+    }
+    return {};
+}
+
+Status StreamReader::read(std::uint64_t from, std::uint64_t length, std::size_t unit, JobContext *job,
+                          const Consumer &consume, bool reportProgress) const
+{
+    if (from > m_length || length > m_length - from)
+        return makeError(m_path + QStringLiteral(": read beyond the end of the region"));
+    if (length == 0)
+        return {};
+    unit = std::max<std::size_t>(unit, 1);
+    const std::size_t chunk = std::max(unit, m_chunk / unit * unit);
+    // Page-aligned, so that the kernel copies into whole pages.
+    const std::size_t allocated = (std::size_t(std::min<std::uint64_t>(chunk, length)) + 4095) / 4096 * 4096;
+    std::unique_ptr<std::byte, FreeDeleter> buffer(static_cast<std::byte *>(std::aligned_alloc(4096, allocated)));
+    if (!buffer)
+        return makeError(m_path + QStringLiteral(": out of memory for a read buffer"));
+    std::uint64_t done = 0;
+    while (done < length) {
+        if (job && job->isCanceled())
+            return makeError(m_path + QStringLiteral(": cancelled"));
+        const std::size_t n = std::size_t(std::min<std::uint64_t>(chunk, length - done));
+        const std::span<std::byte> into(buffer.get(), n);
+        if (auto status = readInto(from + done, into); !status)
+            return status;
+        if (!consume(into))
+            return makeError(m_path + QStringLiteral(": stopped"));
+        done += n;
+        if (job && reportProgress)
+            job->advance(n);
+    }
+    return {};
+}
+
+std::vector<StreamReader::Range> StreamReader::split(std::uint64_t parts, std::uint64_t unit, std::uint64_t minBytes) const
+{
+    unit = std::max<std::uint64_t>(unit, 1);
+    parts = std::max<std::uint64_t>(parts, 1);
+    std::uint64_t each = std::max(minBytes, (m_length + parts - 1) / parts);
+    each = std::max(unit, (each + unit - 1) / unit * unit);
+    std::vector<Range> ranges;
+    for (std::uint64_t at = 0; at < m_length; at += each)
+        ranges.push_back({at, std::min(each, m_length - at)});
+    return ranges;
+}
+
+} // namespace tantra
