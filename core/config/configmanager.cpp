@@ -514,17 +514,15 @@ QString ConfigManager::defaultConfigDir()
     const QString fromEnv = qEnvironmentVariable("TANTRA_DEFAULT_CONFIG_DIR");
     if (!fromEnv.isEmpty())
         return fromEnv;
+    // Installed: <prefix>/bin/../share/...; the build tree copies Config/ into the same place
+    // beside bin/, so no source path is compiled into the binaries.
     if (QCoreApplication::instance()) {
         const QString installed = QDir::cleanPath(QCoreApplication::applicationDirPath()
                                                   + QStringLiteral("/../share/tantra-weight-manager/Config"));
         if (QFileInfo(installed).isDir())
             return installed;
     }
-#ifdef TANTRA_SOURCE_CONFIG_DIR
-    return QString::fromUtf8(TANTRA_SOURCE_CONFIG_DIR);
-#else
     return QString();
-#endif
 }
 
 } // namespace tantra
