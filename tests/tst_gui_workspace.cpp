@@ -279,6 +279,57 @@ private Q_SLOTS:
         QVERIFY2(shown.contains(QStringLiteral("notes.safetensors")), qPrintable(shown));
     }
 
+    // Removing an entry whose file another entry still uses keeps the file; the status said
+    // "Removed X" all the same, as if the space were freed.
+    void removeSaysWhetherTheFileWasKept_data()
+    {
+        QTest::addColumn<bool>("shared");
+        QTest::addColumn<QString>("status");
+        QTest::newRow("file used by the active weight") << true
+                                                        << QStringLiteral("Removed mamba_alias from the registry; its file was kept, still used by mamba_sample");
+        QTest::newRow("file of its own") << false << QStringLiteral("Removed mamba_alias");
+    }
+    void removeSaysWhetherTheFileWasKept()
+    {
+        QFETCH(bool, shared);
+        QFETCH(QString, status);
+        WeightManager manager{Workspace(m_root)};
+        const QString own = m_root + QStringLiteral("/Model/weights/mamba_alias.safetensors");
+        QVERIFY(manager.registry().update([&](RegistryData &d) -> Status {
+            WeightEntry w = d.weights.at(QStringLiteral("mamba_sample"));
+            w.name = QStringLiteral("mamba_alias");
+            w.version = QStringLiteral("alias");
+            if (!shared) {
+                if (!QFile::copy(m_root + QLatin1Char('/') + w.path, own))
+                    return makeError(own + QStringLiteral(": cannot copy"));
+                w.path = QStringLiteral("Model/weights/mamba_alias.safetensors");
+            }
+            d.weights[w.name] = w;
+            return {};
+        }));
+        const QString sharedFile = m_root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+        const QString sha = test::sha256Of(sharedFile);
+
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        controller.page()->selectType(QStringLiteral("mamba"));
+        controller.page()->selectWeight(QStringLiteral("mamba_alias"));
+        QVERIFY(controller.actions()->remove()->isEnabled());
+        QSignalSpy statuses(controller.actions(), &WorkspaceActions::statusMessage);
+        whenDialogOpens([](QWidget *dialog) {
+            if (auto *box = qobject_cast<QMessageBox *>(dialog))
+                box->button(QMessageBox::Yes)->click();
+        });
+        controller.actions()->remove()->trigger();
+        QTRY_VERIFY(!controller.jobs()->isBusy());
+        QVERIFY(!statuses.isEmpty());
+        QCOMPARE(statuses.last().first().toString(), status);
+        QVERIFY(!manager.snapshot()->find(QStringLiteral("mamba_alias")));
+        QCOMPARE(test::sha256Of(sharedFile), sha);
+        QCOMPARE(QFileInfo::exists(own), false);
+    }
+
     void cleanupPreviewNeverListsTheActiveWeight()
     {
         WeightManager manager{Workspace(m_root)};

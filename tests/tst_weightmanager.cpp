@@ -33,6 +33,7 @@
 #include <limits>
 #include <memory>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 using namespace tantra;
 
@@ -1341,6 +1342,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("kind");
         QTest::newRow("symlink to a file outside") << QStringLiteral("symlink");
         QTest::newRow("symlinked shard folder") << QStringLiteral("folder symlink");
+        QTest::newRow("shard that is a symlink to a file outside") << QStringLiteral("shard symlink");
         QTest::newRow("relative path with ..") << QStringLiteral("dotdot");
         QTest::newRow("absolute path") << QStringLiteral("absolute");
     }
@@ -1375,6 +1377,29 @@ private Q_SLOTS:
             entry.path = QStringLiteral("Model/weights/mamba_evil");
             entry.sharded = true;
             why = QStringLiteral(" (through a symbolic link); refusing to use it");
+        } else if (kind == QLatin1String("shard symlink")) {
+            // The folder is real; one shard in it links outside (found by review: backup and
+            // verify refused it, validate and loading read it).
+            auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 84);
+            QVERIFY(sample.ok());
+            auto set = writeShardSet(outsideDir, QStringLiteral("model"), sample->tensors, 1 << 20);
+            QVERIFY(set.ok());
+            const QString folder = root + QStringLiteral("/Model/weights/mamba_evil");
+            QVERIFY(QDir().mkpath(folder));
+            QStringList all = set->shardPaths;
+            all << set->indexPath;
+            for (const QString &file : all) {
+                const QString name = QFileInfo(file).fileName();
+                if (file == set->shardPaths.first())
+                    QVERIFY(QFile::link(file, folder + QLatin1Char('/') + name));
+                else
+                    QVERIFY(QFile::copy(file, folder + QLatin1Char('/') + name));
+                entry.files.push_back(WeightFile{QStringLiteral("Model/weights/mamba_evil/") + name, quint64(QFileInfo(file).size()), test::sha256Of(file)});
+            }
+            shownPath = folder + QLatin1Char('/') + QFileInfo(set->shardPaths.first()).fileName();
+            entry.path = QStringLiteral("Model/weights/mamba_evil");
+            entry.sharded = true;
+            why = QStringLiteral(" (through a symbolic link); refusing to use it");
         } else if (kind == QLatin1String("dotdot")) {
             entry.path = QDir(root).relativeFilePath(outside);
             QVERIFY(entry.path.startsWith(QStringLiteral("../")));
@@ -1406,6 +1431,102 @@ private Q_SLOTS:
         QVERIFY2(doctor->problems.contains(expected), qPrintable(doctor->problems.join(QLatin1Char('\n'))));
         // The outside file is intact.
         QCOMPARE(test::sha256Of(outside), entry.sha256);
+    }
+
+    // QDir::filePath returns a name starting with ':' unchanged (a Qt resource path), so shard
+    // files named ":model-…" were copied, hashed, archived and restored relative to the
+    // current folder instead of inside the workspace.
+    void namesStartingWithAColonStayInTheWorkspace()
+    {
+        const QString root = freshWorkspace();
+        const QString cwd = scratch();
+        const QString previous = QDir::currentPath();
+        QVERIFY(QDir::setCurrent(cwd));
+        struct Restore
+        {
+            QString path;
+            ~Restore() { QDir::setCurrent(path); }
+        } restore{previous};
+        const auto cwdIsEmpty = [&] {
+            return QDir(cwd).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot).join(QLatin1Char(' '));
+        };
+
+        auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 85);
+        QVERIFY(sample.ok());
+        const QString source = scratch() + QStringLiteral("/set");
+        QVERIFY(QDir().mkpath(source));
+        auto set = writeShardSet(source, QStringLiteral(":model"), sample->tensors, 1 << 20);
+        QVERIFY2(set.ok(), qPrintable(test::errorOf(set)));
+        QVERIFY(QFileInfo(set->indexPath).isFile());
+        QCOMPARE(cwdIsEmpty(), QString());
+
+        WeightManager m{Workspace(root)};
+        ImportRequest request;
+        request.source = source;
+        request.modelType = QStringLiteral("mamba");
+        request.version = QStringLiteral("colon");
+        auto imported = m.importWeight(request);
+        QVERIFY2(imported.ok(), qPrintable(test::errorOf(imported)));
+        QCOMPARE(cwdIsEmpty(), QString());
+        QCOMPARE(imported->files.size(), std::size_t(set->shardPaths.size() + 1));
+        for (const WeightFile &f : imported->files) {
+            QVERIFY2(f.path.startsWith(QStringLiteral("Model/weights/mamba_colon/:model")), qPrintable(f.path));
+            QCOMPARE(test::sha256Of(root + QLatin1Char('/') + f.path), f.sha256);
+        }
+
+        auto deep = m.validateWeights(QStringLiteral("mamba"), QStringLiteral("colon"), true);
+        QVERIFY2(deep.ok(), qPrintable(test::errorOf(deep)));
+        QVERIFY2(deep->passed, qPrintable(deep->issues.join(QLatin1Char('\n'))));
+
+        auto model = m.loadWeights(QStringLiteral("mamba"), QStringLiteral("colon"));
+        QVERIFY2(model.ok(), qPrintable(test::errorOf(model)));
+
+        // Archive member names may not hold ':' (so restore never meets one); the backup is
+        // refused when it reads its archive back, and leaves nothing behind.
+        auto archive = m.backupWeight(QStringLiteral("mamba_colon"));
+        QVERIFY2(test::errorOf(archive).contains(QStringLiteral(": member name 'weights/mamba_colon/:model-00001-of-")), qPrintable(test::errorOf(archive)));
+        QCOMPARE(cwdIsEmpty(), QString());
+        QCOMPARE(QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden).join(QLatin1Char(' ')), QString());
+    }
+
+    // A FIFO is refused as the file of the weight to activate, as it is everywhere else (it
+    // was accepted because it exists); for a sharded weight each of its files is checked.
+    void setActiveRefusesASpecialFile_data()
+    {
+        QTest::addColumn<bool>("sharded");
+        QTest::newRow("the weight's file") << false;
+        QTest::newRow("a shard of a sharded weight") << true;
+    }
+    void setActiveRefusesASpecialFile()
+    {
+        QFETCH(bool, sharded);
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        QString fifo;
+        QString name;
+        if (sharded) {
+            auto sample = generateSampleWeights(shippedConfig(QStringLiteral("mamba")), 86);
+            QVERIFY(sample.ok());
+            const QString source = scratch() + QStringLiteral("/set");
+            QVERIFY(QDir().mkpath(source));
+            auto set = writeShardSet(source, QStringLiteral("model"), sample->tensors, 1 << 20);
+            QVERIFY(set.ok());
+            ImportRequest request;
+            request.source = source;
+            request.modelType = QStringLiteral("mamba");
+            request.version = QStringLiteral("sh");
+            QVERIFY(m.importWeight(request).ok());
+            name = QStringLiteral("mamba_sh");
+            fifo = root + QStringLiteral("/Model/weights/mamba_sh/") + QFileInfo(set->shardPaths.last()).fileName();
+        } else {
+            name = QStringLiteral("mamba_sample"); // already active: refused all the same
+            fifo = root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+        }
+        QVERIFY(QFile::remove(fifo));
+        QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0644) == 0);
+        const QByteArray registry = test::readFile(m.registry().path());
+        QCOMPARE(test::errorOf(m.setActiveWeight(name)), fifo + QStringLiteral(": is a FIFO (named pipe), not a regular file"));
+        QCOMPARE(test::readFile(m.registry().path()), registry);
     }
 
     // A rebuild registers what lies in Model/weights, but never a link that leads outside.

@@ -1,5 +1,6 @@
 #include "safetensorsmodel.h"
 
+#include "pathjoin.h"
 #include "regularfile.h"
 #include "shardindex.h"
 
@@ -15,17 +16,6 @@ namespace tantra {
 namespace {
 
 constexpr qint64 kMaxIndexBytes = qint64(1) << 30;
-
-// A file in `dir`. Not QDir::filePath: it takes a name that starts with ':' for a Qt resource
-// path and returns it unchanged, so a shard named ":x.safetensors" was looked for among the
-// resources and then opened relative to the current folder, not next to its index.
-QString childPath(const QDir &dir, const QString &name)
-{
-    QString path = dir.path();
-    if (!path.endsWith(QLatin1Char('/')))
-        path += QLatin1Char('/');
-    return path + name;
-}
 
 } // namespace
 
@@ -47,14 +37,14 @@ Result<SafetensorsModel> SafetensorsModel::open(const QString &path)
                              + indexes.join(QStringLiteral(", ")) + QStringLiteral("); open one of them"));
         }
         if (indexes.size() == 1) {
-            auto model = openIndex(childPath(dir, indexes.first()));
+            auto model = openIndex(joinPath(dir, indexes.first()));
             if (model)
                 model->m_path = path;
             return model;
         }
         const QStringList files = dir.entryList({QStringLiteral("*.safetensors")}, QDir::Files, QDir::Name);
         if (files.size() == 1) {
-            auto model = open(childPath(dir, files.first()));
+            auto model = open(joinPath(dir, files.first()));
             if (model)
                 model->m_path = path;
             return model;
@@ -110,7 +100,7 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
     }
 
     for (const auto &name : shardNames) {
-        const QString shardPath = childPath(dir, QString::fromStdString(name));
+        const QString shardPath = joinPath(dir, QString::fromStdString(name));
         const QFileInfo shardInfo(shardPath);
         if (!shardInfo.exists()) {
             // exists() follows links: a link that leads nowhere (or round in a loop) is there,

@@ -1,6 +1,7 @@
 #include "safetensorswriter.h"
 
 #include "jobcontext.h"
+#include "pathjoin.h"
 #include "safetensorsfile.h"
 
 #include <QDir>
@@ -263,7 +264,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
                                      .arg(prefix)
                                      .arg(s + 1, 5, 10, QLatin1Char('0'))
                                      .arg(n, 5, 10, QLatin1Char('0'));
-        const QString path = QDir(folder).filePath(name);
+        const QString path = joinPath(folder, name);
         auto status = writeSafetensors(path, shards[std::size_t(s)], metadata);
         if (!status)
             return status.error();
@@ -277,7 +278,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
     }
     std::string index = "{\n  \"metadata\": {\n    \"total_size\": " + std::to_string(total) + "\n  },\n  \"weight_map\": {"
             + weightMap + "\n  }\n}\n";
-    result.indexPath = QDir(folder).filePath(prefix + QStringLiteral(".safetensors.index.json"));
+    result.indexPath = joinPath(folder, prefix + QStringLiteral(".safetensors.index.json"));
     QSaveFile file(result.indexPath);
     if (!file.open(kWriteMode) || !writeAll(file, index.data(), qint64(index.size()))
         || !file.commit())

@@ -2,6 +2,7 @@
 
 #include "jobcontext.h"
 #include "mappedfile.h"
+#include "pathjoin.h"
 #include "regularfile.h"
 #include "sha256.h"
 #include "weightfiles.h"
@@ -240,7 +241,7 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
             QFile::remove(partial);
             return makeError(archivePath + QStringLiteral(": cannot move the finished archive into place"));
         }
-        finalPath = target.dir().filePath(QStringLiteral("%1-%2.%3").arg(target.completeBaseName()).arg(n).arg(target.suffix()));
+        finalPath = joinPath(target.path(), QStringLiteral("%1-%2.%3").arg(target.completeBaseName()).arg(n).arg(target.suffix()));
     }
 }
 

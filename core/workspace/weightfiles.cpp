@@ -2,6 +2,7 @@
 
 #include "jobcontext.h"
 #include "mappedfile.h"
+#include "pathjoin.h"
 #include "regularfile.h"
 #include "sha256.h"
 
@@ -57,7 +58,7 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
     QStringList paths;
     for (const QString &n : names) {
         if (!isPartialName(n))
-            paths << dir.filePath(n);
+            paths << joinPath(dir, n);
     }
     const auto hashes = sha256Files(paths, job);
     const QDir rootDir(root);

@@ -1,6 +1,8 @@
 #include "weightmanager.h"
 
 #include "jobcontext.h"
+#include "pathjoin.h"
+#include "regularfile.h"
 #include "weightfiles.h"
 
 #include <QDir>
@@ -97,10 +99,33 @@ Result<QString> WeightManager::getWeightPath(const QString &type, const QString 
     auto w = findWeight(type, version);
     if (!w)
         return w.error();
-    const QString path = m_workspace.absolutePath(w->path);
+    if (auto usable = checkWeightFiles(*w); !usable)
+        return usable.error();
+    return m_workspace.absolutePath(w->path);
+}
+
+Status WeightManager::checkWeightFiles(const WeightEntry &entry) const
+{
+    const QString path = m_workspace.absolutePath(entry.path);
     if (auto inside = m_workspace.checkInside(path); !inside)
-        return inside.error();
-    return path;
+        return inside;
+    if (!entry.sharded)
+        return checkNotSpecialFile(path);
+    QStringList files;
+    // QDir::System lists the FIFOs, sockets and devices that QDir::Files leaves out.
+    for (const QString &name : QDir(path).entryList(QDir::Files | QDir::System | QDir::NoDotAndDotDot, QDir::Name)) {
+        if (!isPartialName(name))
+            files << joinPath(path, name);
+    }
+    for (const WeightFile &f : entry.files)
+        files << m_workspace.absolutePath(f.path);
+    for (const QString &file : files) {
+        if (auto inside = m_workspace.checkInside(file); !inside)
+            return inside;
+        if (auto special = checkNotSpecialFile(file); !special)
+            return special;
+    }
+    return {};
 }
 
 Result<SafetensorsModel> WeightManager::loadWeights(const QString &type, const QString &version) const
@@ -235,8 +260,8 @@ Status WeightManager::setActiveWeight(const QString &name)
         const QString path = m_workspace.absolutePath(w->path);
         if (!QFileInfo::exists(path))
             return makeError(path + QStringLiteral(": the file of '%1' is missing; it cannot be made active").arg(name));
-        if (auto inside = m_workspace.checkInside(path); !inside)
-            return inside;
+        if (auto usable = checkWeightFiles(*w); !usable)
+            return usable;
         if (data.activeOf(w->modelType) == name)
             return {};
         data.activate(name, QDateTime::currentDateTimeUtc());

@@ -103,6 +103,10 @@ public:
     // Zero-copy views of every tensor of a weight (`version` empty: the active one).
     Result<SafetensorsModel> loadWeights(const QString &type, const QString &version = {}) const;
     Result<QString> getWeightPath(const QString &type, const QString &version = {}) const;
+    // Before anything reads a registered weight: its file, or every file of its shard folder
+    // and of its files[], is a regular file (a FIFO would hang the reader) inside the
+    // workspace with links resolved (a shard linked outside would be read from there).
+    Status checkWeightFiles(const WeightEntry &entry) const;
     Result<WeightEntry> saveWeights(const std::vector<TensorWrite> &tensors, const QString &type,
                                     const QString &version, bool isActive, const Metadata &metadata = {},
                                     JobContext *job = nullptr);

@@ -5,6 +5,7 @@
 #include "configmanager.h"
 #include "jobcontext.h"
 #include "mappedfile.h"
+#include "pathjoin.h"
 #include "regularfile.h"
 #include "weightfiles.h"
 
@@ -55,9 +56,9 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
             if (isPartialName(file))
                 continue;
             // A shard that is a link to a file outside would be copied into the archive.
-            if (auto inside = m_workspace.checkInside(dir.filePath(file)); !inside)
+            if (auto inside = m_workspace.checkInside(joinPath(dir, file)); !inside)
                 return inside.error();
-            files.emplace_back(dir.filePath(file), QStringLiteral("weights/%1/%2").arg(name, file));
+            files.emplace_back(joinPath(dir, file), QStringLiteral("weights/%1/%2").arg(name, file));
         }
     } else {
         if (auto special = checkNotSpecialFile(path); !special)
@@ -222,7 +223,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
                 return makeError(archive + QStringLiteral(": two members are named '%1'").arg(file));
             }
             seen << file;
-            if (auto s = BackupArchive::extractMember(archive, m, QDir(partial).filePath(file), job); !s) {
+            if (auto s = BackupArchive::extractMember(archive, m, joinPath(partial, file), job); !s) {
                 cleanup();
                 return s.error();
             }
@@ -247,7 +248,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     if (original.sharded) {
         entry.files.clear();
         for (const auto &m : weightMembers)
-            entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(QFileInfo(m.name).fileName())),
+            entry.files.push_back(WeightFile{m_workspace.relativePath(joinPath(finalPath, QFileInfo(m.name).fileName())),
                                              m.size, m.sha256});
     }
     auto committed = commitWeight(entry, partial, false);

@@ -133,6 +133,8 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             entryProblems << special.errorString() + QStringLiteral(" (registered as '%1')").arg(name);
         else if (auto inside = m_workspace.checkInside(abs); !inside)
             entryProblems << inside.errorString();
+        else if (auto shards = w.sharded ? checkWeightFiles(w) : Status(); !shards)
+            entryProblems << shards.errorString();
         else if (!w.sharded && quint64(QFileInfo(abs).size()) != w.size)
             entryProblems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
     }

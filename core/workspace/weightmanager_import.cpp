@@ -2,6 +2,7 @@
 #include "weightmanager.h"
 
 #include "jobcontext.h"
+#include "pathjoin.h"
 #include "shapevalidator.h"
 #include "weightfiles.h"
 
@@ -162,7 +163,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         entry.sha256 = h->sha256;
         entry.size = h->size;
         for (const WeightFile &f : h->files)
-            entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(QFileInfo(f.path).fileName())), f.size, f.sha256});
+            entry.files.push_back(WeightFile{m_workspace.relativePath(joinPath(finalPath, QFileInfo(f.path).fileName())), f.size, f.sha256});
     } else if (!sharded) {
         if (request.move && QFile::rename(sourceFile, partial)) {
             movedByRename = true;
@@ -185,14 +186,14 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             return makeError(partial + QStringLiteral(": cannot create the folder"));
         for (const QString &source : sources) {
             const QString fileName = QFileInfo(source).fileName();
-            const QString target = QDir(partial).filePath(fileName);
+            const QString target = joinPath(partial, fileName);
             auto sha = copyAndHash(source, target, job);
             if (!sha) {
                 (void)removeWeightPath(partial, true); // best effort; the doctor cleans the rest
                 return sha.error();
             }
             const quint64 size = quint64(QFileInfo(target).size());
-            entry.files.push_back(WeightFile{m_workspace.relativePath(QDir(finalPath).filePath(fileName)), size, sha.value()});
+            entry.files.push_back(WeightFile{m_workspace.relativePath(joinPath(finalPath, fileName)), size, sha.value()});
             entry.size += size;
         }
         entry.sha256 = shardManifestDigest(entry.files);
@@ -238,7 +239,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         entry.name = weightName(type, next);
         entry.path = m_workspace.relativePath(target);
         for (WeightFile &f : entry.files)
-            f.path = m_workspace.relativePath(QDir(target).filePath(QFileInfo(f.path).fileName()));
+            f.path = m_workspace.relativePath(joinPath(target, QFileInfo(f.path).fileName()));
         committed = commitWeight(entry, partial, request.activate);
     }
     if (!committed) {

@@ -56,8 +56,8 @@ Result<ValidationReport> WeightManager::validateEntry(const WeightEntry &entry, 
         return report;
     };
 
-    if (auto inside = m_workspace.checkInside(report.path); !inside) {
-        report.issues << inside.errorString();
+    if (auto usable = checkWeightFiles(entry); !usable) {
+        report.issues << usable.errorString();
         return finish();
     }
     auto model = SafetensorsModel::open(report.path);

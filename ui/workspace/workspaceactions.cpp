@@ -439,12 +439,22 @@ void WorkspaceActions::doRemove()
             [ws, names](JobContext &) {
                 WeightManager manager(ws);
                 JobOutcome out;
+                QStringList gone;
+                QStringList parts;
                 for (const QString &name : names) {
-                    if (auto s = manager.removeWeight(name); !s)
-                        out.details << s.errorString();
+                    auto removed = manager.removeWeight(name);
+                    if (!removed)
+                        out.details << removed.errorString();
+                    else if (removed->fileKeptFor.isEmpty())
+                        gone << name;
+                    else // "Removed" alone would let the user believe the space was freed
+                        parts << QObject::tr("Removed %1 from the registry; its file was kept, still used by %2")
+                                         .arg(name, removed->fileKeptFor.join(QStringLiteral(", ")));
                 }
+                if (!gone.isEmpty())
+                    parts.prepend(QObject::tr("Removed %1").arg(gone.join(QStringLiteral(", "))));
                 out.ok = out.details.isEmpty();
-                out.summary = out.ok ? QObject::tr("Removed %1").arg(names.join(QStringLiteral(", ")))
+                out.summary = out.ok ? parts.join(QStringLiteral("; "))
                                      : QObject::tr("Some weights could not be removed");
                 return out;
             },
@@ -534,6 +544,12 @@ void WorkspaceActions::doBrowse()
     const WeightEntry *w = m_session->registry().find(names.first());
     if (!w)
         return;
+    // A few stat calls, no reads: a FIFO or a shard linked outside is refused before the
+    // browser opens it.
+    if (auto usable = m_session->manager()->checkWeightFiles(*w); !usable) {
+        report(tr("Browse"), JobOutcome{false, tr("Cannot open %1").arg(w->name), {usable.errorString()}});
+        return;
+    }
     Q_EMIT openInBrowser(m_session->manager()->workspace().absolutePath(w->path), w->name, w->modelType);
 }
 
