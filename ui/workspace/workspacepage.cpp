@@ -167,7 +167,7 @@ void WorkspacePage::refresh()
     const QString error = m_session->registryError();
     m_banner->setVisible(!error.isEmpty());
     m_banner->setText(error.isEmpty() ? QString()
-                                      : tr("The registry cannot be read, so this view may be out of date:\n%1\nUse Tools › Repair workspace to rebuild it.")
+                                      : tr("The registry cannot be read, so this view may be out of date:\n%1\nUse Workspace › Repair Workspace… to rebuild it.")
                                                 .arg(error));
 }
 
