@@ -363,8 +363,9 @@ private:
     {
         if (!m_cursor.beginArray())
             return failEntry(t.name, {});
-        bool (HeaderParser::*const fields[])(TensorInfo &) = {&HeaderParser::parseDtype, &HeaderParser::parseShape,
-                                                              &HeaderParser::parseOffsets};
+        // Plain calls, not an array of member-function pointers: GCC 12's UBSan miscomputes the
+        // bounds check of such an array and reports an out-of-bounds index that is not there.
+        constexpr std::size_t kFields = 3;
         std::size_t count = 0;
         for (;;) {
             bool done;
@@ -372,15 +373,16 @@ private:
                 return failEntry(t.name, {});
             if (done)
                 break;
-            if (count == std::size(fields)) {
+            if (count == kFields) {
                 m_cursor.fail("an entry written as an array must hold exactly dtype, shape and data_offsets, not more");
                 return failEntry(t.name, {});
             }
-            if (!(this->*fields[count])(t))
+            const bool parsed = count == 0 ? parseDtype(t) : count == 1 ? parseShape(t) : parseOffsets(t);
+            if (!parsed)
                 return false;
             ++count;
         }
-        if (count != std::size(fields)) {
+        if (count != kFields) {
             m_cursor.fail("an entry written as an array must hold exactly dtype, shape and data_offsets, not "
                           + std::to_string(count) + (count == 1 ? " element" : " elements"));
             return failEntry(t.name, {});
