@@ -361,17 +361,20 @@ private Q_SLOTS:
         // {archive}: the archive; {actual}/{declared}: sizes; {sha}: the member's checksum,
         // {other}: the one the manifest claims. Empty for the control row.
         QTest::addColumn<QString>("message");
-        const QString unsafe = QStringLiteral("{archive}: member name '%1' is unsafe (absolute, or with '..'); refusing the archive");
+        const QString unsafe = QStringLiteral("{archive}: the manifest's member name '%1' %2; refusing the archive");
         QTest::newRow("control: a valid hand-made archive") << QStringLiteral("valid") << QString();
-        QTest::newRow("zip-slip ../evil") << QStringLiteral("name:../evil") << unsafe.arg(QStringLiteral("../evil"));
+        QTest::newRow("zip-slip ../evil") << QStringLiteral("name:../evil") << unsafe.arg(QStringLiteral("../evil"), QStringLiteral("has a '..' path component"));
         QTest::newRow("zip-slip absolute") << QStringLiteral("name:/tmp/tantra-evil-abs")
-                                           << unsafe.arg(QStringLiteral("/tmp/tantra-evil-abs"));
-        QTest::newRow("zip-slip a/../../b") << QStringLiteral("name:weights/../../evil") << unsafe.arg(QStringLiteral("weights/../../evil"));
+                                           << unsafe.arg(QStringLiteral("/tmp/tantra-evil-abs"), QStringLiteral("is an absolute path"));
+        QTest::newRow("zip-slip a/../../b") << QStringLiteral("name:weights/../../evil")
+                                            << unsafe.arg(QStringLiteral("weights/../../evil"), QStringLiteral("has a '..' path component"));
         QTest::newRow("zip-slip backslashes") << QStringLiteral("name:weights\\..\\..\\evil")
-                                              << unsafe.arg(QStringLiteral("weights\\..\\..\\evil"));
-        QTest::newRow("zip-slip drive letter") << QStringLiteral("name:C:/evil") << unsafe.arg(QStringLiteral("C:/evil"));
+                                              << unsafe.arg(QStringLiteral("weights\\\\..\\\\..\\\\evil"), QStringLiteral("contains a backslash"));
+        QTest::newRow("zip-slip drive letter") << QStringLiteral("name:C:/evil") << unsafe.arg(QStringLiteral("C:/evil"), QStringLiteral("starts with a drive letter"));
+        QTest::newRow("member name with a control character") << QStringLiteral("name:weights/a\x1b[2Jb")
+                                                              << unsafe.arg(QStringLiteral("weights/a\\x1b[2Jb"), QStringLiteral("contains a control character"));
         QTest::newRow("unlisted unsafe entry") << QStringLiteral("extra-entry")
-                                               << QStringLiteral("{archive}: archive entry '../../outside.txt' is unsafe (absolute, or with '..'); refusing the archive");
+                                               << QStringLiteral("{archive}: the archive entry '../../outside.txt' has a '..' path component; refusing the archive");
         QTest::newRow("member larger than the manifest says") << QStringLiteral("larger")
                                                               << QStringLiteral("{archive}: member 'weights/mamba_v9.safetensors' is {actual} bytes but the manifest says {declared}; refusing it");
         QTest::newRow("member checksum mismatch") << QStringLiteral("checksum")

@@ -1,6 +1,7 @@
 #include "backuparchive.h"
 
 #include "jobcontext.h"
+#include "jsoncursor.h"
 #include "mappedfile.h"
 #include "pathjoin.h"
 #include "regularfile.h"
@@ -26,6 +27,12 @@
 namespace tantra {
 
 namespace {
+
+// A member name as a message may show it: from a hostile archive it can hold anything.
+QString printableName(const QString &name)
+{
+    return QString::fromStdString(tantra::printableName(name.toStdString()));
+}
 
 constexpr qint64 kBuffer = qint64(4) << 20;
 constexpr qint64 kMaxManifestBytes = qint64(64) << 20;
@@ -147,20 +154,31 @@ Placed placeWithoutReplacing(const QString &from, const QString &to)
 
 } // namespace
 
-bool BackupArchive::isSafeMemberName(const QString &name)
+QString BackupArchive::memberNameProblem(const QString &name)
 {
-    if (name.isEmpty() || name.startsWith(QLatin1Char('/')) || name.contains(QLatin1Char('\\')) || name.contains(QLatin1Char(':')))
-        return false;
+    if (name.isEmpty())
+        return QStringLiteral("is empty");
+    if (name.startsWith(QLatin1Char('/')))
+        return QStringLiteral("is an absolute path");
+    if (name.contains(QLatin1Char('\\')))
+        return QStringLiteral("contains a backslash");
+    // "C:x" is a drive-relative path to an extractor on Windows. A ':' anywhere else is an
+    // ordinary character of a Linux file name: a shard called ":x.safetensors" was backed up
+    // and then refused as "absolute, or with '..'", so its backup could never be restored.
+    if (name.size() >= 2 && name.at(1) == QLatin1Char(':') && name.at(0).isLetter())
+        return QStringLiteral("starts with a drive letter");
     const auto parts = name.split(QLatin1Char('/'));
     for (const QString &part : parts) {
-        if (part.isEmpty() || part == QLatin1String("..") || part == QLatin1String("."))
-            return false;
+        if (part.isEmpty())
+            return QStringLiteral("has an empty path component");
+        if (part == QLatin1String("..") || part == QLatin1String("."))
+            return QStringLiteral("has a '%1' path component").arg(part);
         for (const QChar c : part) {
-            if (c.unicode() < 0x20)
-                return false;
+            if (c.unicode() < 0x20 || c.unicode() == 0x7f)
+                return QStringLiteral("contains a control character");
         }
     }
-    return true;
+    return {};
 }
 
 Result<QString> BackupArchive::write(const QString &archivePath, const WeightEntry &entry,
@@ -186,6 +204,9 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
             return error;
         };
         for (const auto &[source, name] : files) {
+            // Refused here, before the archive exists, rather than by the restore that needs it.
+            if (const QString problem = memberNameProblem(name); !problem.isEmpty())
+                return abandon(makeError(source + QStringLiteral(": cannot be backed up under the member name '%1': it %2").arg(printableName(name), problem)));
             auto member = addMember(zip, archivePath, source, name, job);
             if (!member)
                 return abandon(member.error());
@@ -291,8 +312,8 @@ Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
         const QJsonObject o = v.toObject();
         BackupMember m{o.value(QStringLiteral("name")).toString(), quint64(o.value(QStringLiteral("size")).toDouble()),
                        o.value(QStringLiteral("sha256")).toString()};
-        if (!isSafeMemberName(m.name))
-            return makeError(archivePath + QStringLiteral(": member name '%1' is unsafe (absolute, or with '..'); refusing the archive").arg(m.name));
+        if (const QString problem = memberNameProblem(m.name); !problem.isEmpty())
+            return makeError(archivePath + QStringLiteral(": the manifest's member name '%1' %2; refusing the archive").arg(printableName(m.name), problem));
         if (m.sha256.size() != 64)
             return makeError(archivePath + QStringLiteral(": member '%1' has no valid checksum in the manifest").arg(m.name));
         manifest.members.push_back(m);
@@ -302,8 +323,8 @@ Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
     // Every entry of the zip itself must be safe too, even those the manifest does not list.
     for (bool more = zip.goToFirstFile(); more; more = zip.goToNextFile()) {
         const QString name = zip.getCurrentFileName();
-        if (!isSafeMemberName(name))
-            return makeError(archivePath + QStringLiteral(": archive entry '%1' is unsafe (absolute, or with '..'); refusing the archive").arg(name));
+        if (const QString problem = memberNameProblem(name); !problem.isEmpty())
+            return makeError(archivePath + QStringLiteral(": the archive entry '%1' %2; refusing the archive").arg(printableName(name), problem));
     }
     return manifest;
 }

@@ -56,7 +56,9 @@ public:
                                 JobContext *job);
 
     // Member names must be plain relative paths: no "..", no absolute paths, no backslashes.
-    static bool isSafeMemberName(const QString &name);
+    // Why `name` may not be extracted (absolute, '..', a drive letter, a control character), or
+    // an empty string when it is safe.
+    static QString memberNameProblem(const QString &name);
 };
 
 } // namespace tantra
