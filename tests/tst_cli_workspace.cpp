@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <sys/stat.h>
 
 using namespace tantra;
 
@@ -127,7 +128,7 @@ class TestCliWorkspace : public QObject
         return text;
     }
 
-    // A preparation step: a CLI command line, or one of flip:/delete:/copy:FROM>TO/write:PATH>TEXT.
+    // A preparation step: a CLI command line, or one of flip:/delete:/fifo:/copy:FROM>TO/write:PATH>TEXT.
     void prepare(const QString &step, const Fixture &f)
     {
         const QString s = expand(step, f);
@@ -143,6 +144,10 @@ class TestCliWorkspace : public QObject
             test::writeBytes(p[0], p[1].toUtf8());
         } else if (s.startsWith(QLatin1String("mkdir:"))) {
             QVERIFY(QDir().mkpath(s.mid(6)));
+        } else if (s.startsWith(QLatin1String("fifo:"))) {
+            // fifo:PATH replaces PATH by a named pipe, which blocks whoever opens it to read.
+            QFile::remove(s.mid(5));
+            QVERIFY(::mkfifo(QFile::encodeName(s.mid(5)).constData(), 0644) == 0);
         } else if (s.startsWith(QLatin1String("link:"))) {
             // link:TARGET>LINK, replacing an empty folder at LINK.
             const QStringList p = s.mid(5).split(QLatin1Char('>'));
@@ -654,7 +659,12 @@ void TestCliWorkspace::addRows()
         {QStringLiteral("err=") + reg + QStringLiteral(": 'mamba' has no earlier active weight to roll back to\n"), QStringLiteral("unchanged")});
     row("rollback when the earlier weight is gone",
         {QStringLiteral("import {src} --version v1 --activate"), QStringLiteral("delete:{weight}")}, QStringLiteral("rollback mamba"), 1,
-        {QStringLiteral("err=") + reg + QStringLiteral(": 'mamba' has no earlier active weight to roll back to (mamba_sample no longer registered or missing on disk)\n"),
+        {QStringLiteral("err=") + reg + QStringLiteral(": 'mamba' has no earlier active weight to roll back to (mamba_sample is missing on disk)\n"),
+         QStringLiteral("unchanged")});
+    // It used to pass for present and was made active: the next load blocked forever.
+    row("rollback when the earlier weight's file is a FIFO",
+        {QStringLiteral("import {src} --version v1 --activate"), QStringLiteral("fifo:{weight}")}, QStringLiteral("rollback mamba"), 1,
+        {QStringLiteral("err=") + reg + QStringLiteral(": 'mamba' has no earlier active weight to roll back to (mamba_sample: {weight}: is a FIFO (named pipe), not a regular file)\n"),
          QStringLiteral("unchanged")});
     row("rollback of an unknown type", {}, QStringLiteral("rollback gpt"), 1,
         {QStringLiteral("err=") + reg + QStringLiteral(": no activations are recorded for 'gpt'\n"), QStringLiteral("unchanged")});

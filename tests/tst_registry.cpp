@@ -133,6 +133,18 @@ private Q_SLOTS:
             "history.mamba[0].previous: expected a weight name (a string) or null, found []");
         row("history item time", "top", "history", "{\"mamba\": [{\"weight\": \"mamba_old\", \"activated_at\": \"soon\"}]}",
             "history.mamba[0].activated_at: expected an ISO 8601 time, found \"soon\"");
+        row("pending_removals an object", "top", "pending_removals", "{}", "pending_removals: expected an array, found {}");
+        row("pending removal a string", "top", "pending_removals", "[\"Model/weights/a.safetensors\"]",
+            "pending_removals[0]: expected an object, found \"Model/weights/a.safetensors\"");
+        row("pending removal without path", "top", "pending_removals", "[{\"weight\": \"mamba_old\"}]",
+            "pending_removals[0].path: expected a string, found nothing");
+        row("pending removal weight leading outside", "top", "pending_removals", "[{\"path\": \"Model/weights/a\", \"weight\": \"../a\"}]",
+            "pending_removals[0].weight: the weight name '../a' contains a path separator");
+        row("pending removal sharded a string", "top", "pending_removals",
+            "[{\"path\": \"Model/weights/a\", \"weight\": \"mamba_a\", \"sharded\": \"no\"}]",
+            "pending_removals[0].sharded: expected true or false, found \"no\"");
+        row("pending removal time", "top", "pending_removals", "[{\"path\": \"Model/weights/a\", \"weight\": \"mamba_a\", \"modified\": 3}]",
+            "pending_removals[0].modified: expected an ISO 8601 time, found 3");
         row("key leading outside", "top", "weights", "{\"../../../outside/pwn2\": {}}",
             "weights[\"../../../outside/pwn2\"]: the weight name '../../../outside/pwn2' contains a path separator");
         row("size a string", "entry", "size", "\"big\"", "weights.mamba_old.size: expected a non-negative integer, found \"big\"");

@@ -175,6 +175,7 @@ private:
 };
 
 const QString kWeights = QStringLiteral("weights");
+const QString kPendingRemovals = QStringLiteral("pending_removals");
 
 } // namespace
 
@@ -276,6 +277,12 @@ QString RegistryData::activeOf(const QString &type) const
 {
     const auto it = active.find(type);
     return it == active.end() ? QString() : it->second;
+}
+
+const PendingRemoval *RegistryData::pendingRemovalOf(const QString &path) const
+{
+    const auto it = std::find_if(pendingRemovals.begin(), pendingRemovals.end(), [&](const PendingRemoval &p) { return p.path == path; });
+    return it == pendingRemovals.end() ? nullptr : &*it;
 }
 
 void RegistryData::activate(const QString &name, const QDateTime &at)
@@ -385,6 +392,9 @@ Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path
     QJsonObject weights;
     QJsonObject active;
     QJsonObject history;
+    QJsonArray pending;
+    if (!r.array(root.value(kPendingRemovals), kPendingRemovals, pending))
+        return r.error();
     if (!r.object(root.value(kWeights), kWeights, weights, false)
         || !r.object(root.value(QStringLiteral("active_weights")), QStringLiteral("active_weights"), active, false)
         || !r.object(root.value(QStringLiteral("history")), QStringLiteral("history"), history, false))
@@ -431,6 +441,19 @@ Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path
             list.push_back(std::move(a));
         }
     }
+    for (qsizetype i = 0; i < pending.size(); ++i) {
+        const QString at = kPendingRemovals + QStringLiteral("[%1]").arg(i);
+        PendingRemoval p;
+        const QJsonValue sharded = pending.at(i).toObject().value(QStringLiteral("sharded"));
+        if (!r.object(pending.at(i), at, p.json, true) || !r.path(p.json, at, QStringLiteral("path"), p.path)
+            || !r.name(p.json, at, QStringLiteral("weight"), p.weight, QStringLiteral("weight name"))
+            || !r.time(p.json, at, QStringLiteral("at"), p.at) || !r.time(p.json, at, QStringLiteral("modified"), p.modified))
+            return r.error();
+        if (!sharded.isUndefined() && !sharded.isBool())
+            return r.expected(jsonPath(at, QStringLiteral("sharded")), QStringLiteral("true or false"), sharded), r.error();
+        p.sharded = sharded.toBool();
+        data.pendingRemovals.push_back(std::move(p));
+    }
     return data;
 }
 
@@ -462,6 +485,24 @@ QByteArray Registry::serialize(const RegistryData &data)
         history[type] = arr;
     }
     root[QStringLiteral("history")] = history;
+    // Absent when empty: the usual registry looks as it always did to other tools.
+    if (data.pendingRemovals.empty()) {
+        root.remove(kPendingRemovals);
+    } else {
+        QJsonArray pending;
+        for (const auto &p : data.pendingRemovals) {
+            QJsonObject po = p.json;
+            po[QStringLiteral("path")] = p.path;
+            po[QStringLiteral("weight")] = p.weight;
+            po[QStringLiteral("sharded")] = p.sharded;
+            if (p.at.isValid())
+                po[QStringLiteral("at")] = isoUtc(p.at);
+            if (p.modified.isValid())
+                po[QStringLiteral("modified")] = isoUtc(p.modified);
+            pending.append(po);
+        }
+        root[kPendingRemovals] = pending;
+    }
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }
 

@@ -61,6 +61,22 @@ struct Activation
     QJsonObject json = {}; // as read, see WeightFile::json
 };
 
+// A file a `remove` or `cleanup` took out of the registry and is about to delete. Recorded in
+// the same write that drops the entry, cleared once the file is gone: a process killed in
+// between leaves a record, so the doctor knows the file was meant to go (and deletes it)
+// instead of advising to import it back.
+struct PendingRemoval
+{
+    QString path;   // relative to the workspace root, as the entry had it
+    QString weight; // the entry it belonged to
+    bool sharded = false;
+    QDateTime at;
+    // The file's modification time when its removal was recorded: the doctor deletes only
+    // that file, not one a later import put under the same name.
+    QDateTime modified;
+    QJsonObject json = {}; // as read, see WeightFile::json
+};
+
 struct RegistryData
 {
     static constexpr int kSchemaVersion = 1;
@@ -69,11 +85,14 @@ struct RegistryData
     std::map<QString, WeightEntry> weights;        // by name
     std::map<QString, QString> active;             // model type -> weight name
     std::map<QString, std::vector<Activation>> history; // model type -> activations, oldest first
+    std::vector<PendingRemoval> pendingRemovals;
     QJsonObject json = {}; // the whole file as read: unknown top-level fields are written back
 
     const WeightEntry *find(const QString &name) const;
     std::vector<const WeightEntry *> weightsOf(const QString &type) const; // newest first
     QString activeOf(const QString &type) const;
+    // The record of a removal of the file at `path` (relative), or nullptr.
+    const PendingRemoval *pendingRemovalOf(const QString &path) const;
     // Makes `name` active for its type and records the activation.
     void activate(const QString &name, const QDateTime &at);
 };

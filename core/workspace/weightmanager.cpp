@@ -23,6 +23,19 @@ Status checkDeletable(const Workspace &workspace, const QString &path)
     return workspace.checkInside(path);
 }
 
+// Records, in the write that drops `entry`, that its file is about to be deleted.
+void recordPendingRemoval(RegistryData &data, const WeightEntry &entry, const QString &absolutePath)
+{
+    std::erase_if(data.pendingRemovals, [&](const PendingRemoval &p) { return p.path == entry.path; });
+    PendingRemoval p;
+    p.path = entry.path;
+    p.weight = entry.name;
+    p.sharded = entry.sharded;
+    p.at = QDateTime::currentDateTimeUtc();
+    p.modified = QFileInfo(absolutePath).lastModified().toUTC();
+    data.pendingRemovals.push_back(std::move(p));
+}
+
 // A file's identity for "is this one file registered twice": links resolved, spelling cleaned.
 QString canonicalOrClean(const QString &absolutePath)
 {
@@ -275,14 +288,25 @@ Result<QString> WeightManager::rollbackTarget(const RegistryData &data, const QS
     if (it == data.history.end() || it->second.empty())
         return makeError(m_registry.path() + QStringLiteral(": no activations are recorded for '%1'").arg(type));
     const QString current = data.activeOf(type);
+    // Every candidate passes the same checks as set-active: a FIFO, a folder or a link out of
+    // the workspace where the file was is not something to activate (a FIFO used to be).
+    QStringList checked;
     QStringList gone;
     const auto usable = [&](const QString &name) {
-        if (name.isEmpty() || name == current || gone.contains(name))
+        if (name.isEmpty() || name == current || checked.contains(name))
             return false;
+        checked.append(name);
         const WeightEntry *w = data.find(name);
-        const QString path = w ? m_workspace.absolutePath(w->path) : QString();
-        if (!w || !QFileInfo::exists(path) || !m_workspace.checkInside(path)) {
-            gone.append(name);
+        if (!w) {
+            gone.append(QStringLiteral("%1 is no longer registered").arg(name));
+            return false;
+        }
+        if (auto files = checkWeightFiles(*w); !files) {
+            gone.append(QStringLiteral("%1: %2").arg(name, files.errorString()));
+            return false;
+        }
+        if (!QFileInfo::exists(m_workspace.absolutePath(w->path))) {
+            gone.append(QStringLiteral("%1 is missing on disk").arg(name));
             return false;
         }
         return true;
@@ -293,8 +317,7 @@ Result<QString> WeightManager::rollbackTarget(const RegistryData &data, const QS
         if (usable(a->previous))
             return a->previous;
     }
-    const QString why = gone.isEmpty() ? QString()
-                                       : QStringLiteral(" (%1 no longer registered or missing on disk)").arg(gone.join(QStringLiteral(", ")));
+    const QString why = gone.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(gone.join(QStringLiteral("; ")));
     return makeError(m_registry.path() + QStringLiteral(": '%1' has no earlier active weight to roll back to%2").arg(type, why));
 }
 
@@ -333,17 +356,81 @@ Result<RemovedWeight> WeightManager::removeWeight(const QString &name)
         // A link is deleted as a link, which takes nothing from the entries it points to.
         if (!QFileInfo(path).isSymLink())
             removed.fileKeptFor = entriesUsing(data, path, name);
+        if (removed.fileKeptFor.isEmpty())
+            recordPendingRemoval(data, removed.entry, path);
         return {};
     });
     if (!status)
         return status.error();
-    // The entry goes first: a crash now leaves an unregistered file, which the doctor finds,
-    // never a registered weight without its file. A file another entry still uses stays.
+    // The entry goes first, with a record of the file to delete: a crash now leaves a file the
+    // doctor knows was being removed (and deletes), never a registered weight without its file.
+    // A file another entry still uses stays.
     if (removed.fileKeptFor.isEmpty()) {
         if (auto gone = removeWeightPath(m_workspace.absolutePath(removed.entry.path), removed.entry.sharded); !gone)
             return gone.error();
+        forgetPendingRemovals({removed.entry.path});
     }
     return removed;
+}
+
+void WeightManager::finishPendingRemovals(DoctorReport &report, std::set<QString> &leftAlone)
+{
+    // Under the registry lock, so no import can register a file between the check that no
+    // entry uses it and its deletion.
+    QStringList fixed;
+    QStringList problems;
+    auto status = m_registry.update([&](RegistryData &data) -> Status {
+        fixed.clear();
+        problems.clear();
+        leftAlone.clear();
+        std::vector<PendingRemoval> keep;
+        for (const PendingRemoval &p : data.pendingRemovals) {
+            const QString abs = QDir::cleanPath(m_workspace.absolutePath(p.path));
+            const QFileInfo info(abs);
+            // Registered again since (imported under the same name): the file is that entry's.
+            if (!entriesUsing(data, abs, QString()).isEmpty())
+                continue;
+            if (!info.exists() && !info.isSymLink())
+                continue; // the removal got as far as the file; only the record was left
+            const auto leave = [&](const QString &problem) {
+                problems << problem;
+                keep.push_back(p);
+                leftAlone.insert(abs);
+            };
+            // The record is read from a file other tools write: it may name any path.
+            if (auto deletable = checkDeletable(m_workspace, abs); !deletable) {
+                leave(m_registry.path() + QStringLiteral(": pending_removals names '%1': %2; not deleted").arg(p.path, deletable.errorString()));
+                continue;
+            }
+            if (p.modified.isValid() && info.lastModified().toUTC() != p.modified) {
+                leave(abs + QStringLiteral(": an interrupted removal of '%1' left a file of this name, but it changed since; left alone: import it to keep it, or delete it")
+                                .arg(p.weight));
+                continue;
+            }
+            if (auto gone = removeWeightPath(abs, p.sharded); !gone) {
+                leave(gone.errorString() + QStringLiteral(" (left by an interrupted removal of '%1')").arg(p.weight));
+                continue;
+            }
+            fixed << abs + QStringLiteral(": deleted, finishing an interrupted removal of '%1'").arg(p.weight);
+        }
+        data.pendingRemovals = std::move(keep);
+        return {};
+    });
+    if (!status) {
+        report.problems << status.errorString();
+        return;
+    }
+    report.fixed << fixed;
+    report.problems << problems;
+}
+
+void WeightManager::forgetPendingRemovals(const QStringList &paths)
+{
+    // Best effort: a record left behind names a file that is gone, which the doctor drops.
+    (void)m_registry.update([&](RegistryData &data) -> Status {
+        std::erase_if(data.pendingRemovals, [&](const PendingRemoval &p) { return paths.contains(p.path); });
+        return {};
+    });
 }
 
 Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int keep, bool dryRun)
@@ -404,6 +491,8 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
             d.weights.erase(w.name);
             if (!QFileInfo(path).isSymLink())
                 users = entriesUsing(d, path, w.name);
+            if (users.isEmpty())
+                recordPendingRemoval(d, w, path);
             return {};
         });
         if (!status)
@@ -415,6 +504,7 @@ Result<CleanupPlan> WeightManager::cleanupOldWeights(const QString &type, int ke
         } else {
             if (auto removed = removeWeightPath(path, w.sharded); !removed)
                 return removed.error();
+            forgetPendingRemovals({w.path});
             plan.bytesFreed += w.size;
         }
         done.push_back(w);

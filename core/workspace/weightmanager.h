@@ -11,6 +11,7 @@
 #include <QStringList>
 
 #include <map>
+#include <set>
 #include <vector>
 
 namespace tantra {
@@ -161,6 +162,10 @@ private:
     // `absolutePath`, holds it or lies inside it, compared by canonical path so links and
     // spellings do not hide a shared file.
     QStringList entriesUsing(const RegistryData &data, const QString &absolutePath, const QString &except) const;
+    // Drops the pending-removal records of these (relative) paths once their files are gone.
+    void forgetPendingRemovals(const QStringList &paths);
+    // The doctor's part for removals a killed process left half done; see PendingRemoval.
+    void finishPendingRemovals(DoctorReport &report, std::set<QString> &leftAlone);
 
     Workspace m_workspace;
     Registry m_registry;

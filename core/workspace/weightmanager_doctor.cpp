@@ -81,6 +81,11 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
     }
 
     auto loaded = m_registry.load();
+    std::set<QString> leftAlone; // files an interrupted removal left, not deleted: never re-registered
+    if (loaded && !loaded->pendingRemovals.empty()) {
+        finishPendingRemovals(report, leftAlone);
+        loaded = m_registry.load();
+    }
     RegistryData data;
     std::map<QString, QString> previousActive;
     if (!loaded) {
@@ -175,6 +180,8 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         const bool sharded = info.isDir();
         if (!sharded && info.suffix() != QLatin1String("safetensors"))
             continue;
+        if (leftAlone.count(QDir::cleanPath(info.absoluteFilePath())))
+            continue; // reported above, with the removal that left it
         if (!registeredPaths.count(QDir::cleanPath(info.absoluteFilePath()))) {
             untracked << info.absoluteFilePath();
             // Not "import it" alone: the entry goes before the file on removal, so a killed
@@ -200,6 +207,9 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
             continue;
         if (job && job->isCanceled())
             return makeError(QStringLiteral("doctor cancelled; the registry was not changed"));
+        // The user removed it; a rebuild must not bring it back.
+        if (leftAlone.count(QDir::cleanPath(info.absoluteFilePath())))
+            continue;
         // A link in Model/weights that leads outside the workspace would be refused by every
         // later load; registering it would only hand out a weight nobody can use.
         if (auto inside = m_workspace.checkInside(info.absoluteFilePath()); !inside) {
@@ -249,6 +259,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         rebuilt.weights[name] = entry;
     }
     rebuilt.history = data.history;
+    rebuilt.pendingRemovals = data.pendingRemovals; // those left alone above stay recorded
     rebuilt.json = data.json; // fields of other tools, when the registry could be read
     for (const auto &[type, name] : previousActive) {
         if (rebuilt.find(name) && validateName(type, QStringLiteral("model type")))
