@@ -462,6 +462,47 @@ private Q_SLOTS:
         QVERIFY2(maxStall <= 50, qPrintable(QStringLiteral("the event loop stalled for %1 ms").arg(maxStall)));
     }
 
+    // Closing the window while a change waits for another process's lock: the controller's
+    // jobs are waited for on destruction, and the wait for the lock ran to its 30 s timeout.
+    // The change is cancelled within a lock-polling slice instead, and changes nothing.
+    void closingCancelsAChangeWaitingForTheLock()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("ws-close"));
+        QVERIFY(QDir().mkpath(root));
+        WeightManager manager{Workspace(root)};
+        auto setup = manager.setup();
+        QVERIFY2(setup.ok(), qPrintable(test::errorOf(setup)));
+        const Status added = addMambaCopy(manager, QStringLiteral("v2"));
+        QVERIFY2(added.ok(), qPrintable(test::errorOf(added)));
+
+        MainWindow window;
+        auto controller = std::make_unique<WorkspaceController>(&window);
+        QVERIFY(controller->openWorkspace(root, false));
+        controller->page()->selectType(QStringLiteral("mamba"));
+        controller->page()->selectWeight(QStringLiteral("mamba_v2"));
+
+        constexpr int kHoldMs = 8000;
+        QProcess holder;
+        holder.start(QCoreApplication::applicationFilePath(),
+                     {QStringLiteral("--hold-lock"), manager.workspace().registryPath() + QStringLiteral(".lock"), QString::number(kHoldMs)});
+        QVERIFY(holder.waitForStarted());
+        QVERIFY(holder.waitForReadyRead(10000));
+        QCOMPARE(holder.readLine().trimmed(), QByteArray("locked"));
+
+        controller->actions()->setActive()->trigger();
+        QVERIFY(controller->actions()->isBusy());
+        QTest::qWait(500); // the job is inside the wait for the lock
+        QElapsedTimer clock;
+        clock.start();
+        controller.reset();
+        const qint64 closed = clock.elapsed();
+        qInfo("the controller was destroyed %lld ms after the close, with the lock still held", closed);
+        QVERIFY2(closed < 2000, qPrintable(QStringLiteral("closing waited %1 ms for the lock").arg(closed)));
+        QCOMPARE(holder.state(), QProcess::Running); // the lock was still held: the test means something
+        QVERIFY(holder.waitForFinished(kHoldMs + 5000));
+        QCOMPARE(manager.snapshot()->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
+    }
+
     // A change that fails in its job reports as before: a warning naming what failed and why.
     void failedChangeIsReported_data()
     {

@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include "jobcontext.h"
 #include "mappedfile.h"
 #include "regularfile.h"
 
@@ -568,7 +569,7 @@ QString lockCreationFailure(const QString &lockPath)
     return systemErrorString(err) + advice;
 }
 
-Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
+Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs, const JobContext *job)
 {
     // A lock held by a process that died is taken over at once (QLockFile checks the PID);
     // the stale time only matters for a lock from another host on a shared disk.
@@ -591,6 +592,9 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs)
             continue;
         if (waited.elapsed() >= lockTimeoutMs)
             break;
+        // A window being closed cancels its change rather than wait out the timeout.
+        if (job && job->isCanceled())
+            return makeError(path + QStringLiteral(": cancelled while waiting for the registry lock; nothing was changed"));
     }
     if (!locked) {
         qint64 pid = 0;
@@ -635,7 +639,7 @@ Status writeAtomically(const QString &path, const QByteArray &bytes)
 Status Registry::update(const std::function<Status(RegistryData &)> &change, int lockTimeoutMs) const
 {
     QLockFile lock(m_path + QStringLiteral(".lock"));
-    if (auto locked = acquire(lock, m_path, lockTimeoutMs); !locked)
+    if (auto locked = acquire(lock, m_path, lockTimeoutMs, m_job); !locked)
         return locked;
     auto data = load();
     if (!data)
@@ -649,7 +653,7 @@ Status Registry::update(const std::function<Status(RegistryData &)> &change, int
 Status Registry::replace(const RegistryData &data, int lockTimeoutMs) const
 {
     QLockFile lock(m_path + QStringLiteral(".lock"));
-    if (auto locked = acquire(lock, m_path, lockTimeoutMs); !locked)
+    if (auto locked = acquire(lock, m_path, lockTimeoutMs, m_job); !locked)
         return locked;
     return writeAtomically(m_path, serialize(data));
 }

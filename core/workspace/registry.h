@@ -14,6 +14,8 @@
 
 namespace tantra {
 
+class JobContext;
+
 // One file of a weight: the weight itself, or one shard (and the index) of a shard set.
 struct WeightFile
 {
@@ -107,6 +109,9 @@ public:
     explicit Registry(QString path);
 
     const QString &path() const { return m_path; }
+    // While `job` is cancelled, waiting for the lock ends with an error instead of running to
+    // the timeout (30 s by default): closing the window must not wait for another process.
+    void setJobContext(const JobContext *job) { m_job = job; }
     // The current contents; an absent file is an empty registry.
     Result<RegistryData> load() const;
     // Applies `change` to the freshly read registry and writes the result atomically. When
@@ -136,6 +141,7 @@ public:
 
 private:
     QString m_path;
+    const JobContext *m_job = nullptr;
 };
 
 QString isoUtc(const QDateTime &time);

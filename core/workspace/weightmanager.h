@@ -100,6 +100,9 @@ public:
     const ConfigManager &configs() const { return m_configs; }
     ConfigManager &configs() { return m_configs; }
     Result<RegistryData> snapshot() const { return m_registry.load(); }
+    // Every change of the registry made through this manager gives up waiting for its lock
+    // once `job` is cancelled (see Registry::setJobContext).
+    void setJobContext(const JobContext *job) { m_registry.setJobContext(job); }
 
     // Zero-copy views of every tensor of a weight (`version` empty: the active one).
     Result<SafetensorsModel> loadWeights(const QString &type, const QString &version = {}) const;

@@ -200,8 +200,9 @@ void WorkspaceActions::doSetActive()
     const Workspace ws = m_session->manager()->workspace();
     runChange(
             tr("Making %1 active").arg(name),
-            [ws, name](JobContext &) {
+            [ws, name](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto status = manager.setActiveWeight(name);
                 return status ? JobOutcome{true, QObject::tr("%1 is now active").arg(name), {}}
                               : JobOutcome{false, QObject::tr("Could not make %1 active").arg(name), {status.errorString()}};
@@ -231,8 +232,9 @@ void WorkspaceActions::doRollback()
     const Workspace ws = manager->workspace();
     runChange(
             tr("Rolling back %1").arg(type),
-            [ws, type](JobContext &) {
+            [ws, type](JobContext &job) {
                 WeightManager writer(ws);
+                writer.setJobContext(&job);
                 auto done = writer.rollbackActiveWeight(type);
                 return done ? JobOutcome{true, QObject::tr("%1 is active again").arg(*done), {}}
                             : JobOutcome{false, QObject::tr("Could not roll back %1").arg(type), {done.errorString()}};
@@ -248,6 +250,7 @@ void WorkspaceActions::doBackup()
             tr("Backing up %n weight(s)", nullptr, int(names.size())),
             [ws, names](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 JobOutcome out;
                 QStringList made;
                 for (const QString &name : names) {
@@ -302,6 +305,7 @@ void WorkspaceActions::restoreArchive(const QString &archive)
             tr("Restoring %1").arg(entry.name),
             [ws, archive, version](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto restored = manager.restoreBackup(archive, version, &job);
                 if (!restored)
                     return JobOutcome{false, QObject::tr("Restore failed"), {restored.errorString()}};
@@ -326,6 +330,7 @@ void WorkspaceActions::doValidate(bool all)
             tr("Validating %n weight(s)", nullptr, int(targets.size())),
             [ws, targets](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 JobOutcome out;
                 int passed = 0;
                 for (const auto &[type, version] : targets) {
@@ -357,6 +362,7 @@ void WorkspaceActions::doVerify()
             names.isEmpty() ? tr("Verifying all checksums") : tr("Verifying %n checksum(s)", nullptr, int(names.size())),
             [ws, names, results](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 JobOutcome out;
                 const QStringList targets = names.isEmpty() ? QStringList{QString()} : names;
                 for (const QString &t : targets) {
@@ -408,8 +414,9 @@ void WorkspaceActions::doCleanup()
     const int keep = dialog.keep();
     runChange(
             tr("Cleaning up %1").arg(type),
-            [ws, type, keep](JobContext &) {
+            [ws, type, keep](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto plan = manager.cleanupOldWeights(type, keep, false);
                 if (!plan)
                     return JobOutcome{false, QObject::tr("Cleanup failed"), {plan.errorString()}};
@@ -436,8 +443,9 @@ void WorkspaceActions::doRemove()
     const Workspace ws = m_session->manager()->workspace();
     runChange(
             tr("Removing %n weight(s)", nullptr, int(names.size())),
-            [ws, names](JobContext &) {
+            [ws, names](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 JobOutcome out;
                 QStringList gone;
                 QStringList parts;
@@ -495,6 +503,7 @@ bool WorkspaceActions::importPath(const QString &path)
             tr("Importing %1").arg(QFileInfo(path).fileName()),
             [ws, request](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto entry = manager.importWeight(request, &job);
                 if (!entry)
                     return JobOutcome{false, QObject::tr("Import failed"), {entry.errorString()}};
@@ -522,8 +531,9 @@ void WorkspaceActions::doNewModelType()
     const QStringList overrides = dialog.overrides();
     runChange(
             tr("Creating model type %1").arg(type),
-            [ws, type, from, overrides](JobContext &) {
+            [ws, type, from, overrides](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto created = manager.configs().createModelConfig(type, from, overrides);
                 if (!created)
                     return JobOutcome{false, QObject::tr("Could not create %1").arg(type), {created.errorString()}};
@@ -567,6 +577,7 @@ void WorkspaceActions::doRepair()
             tr("Repairing the workspace"),
             [ws](JobContext &job) {
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto r = manager.doctor(true, &job);
                 if (!r)
                     return JobOutcome{false, QObject::tr("Repair failed"), {r.errorString()}};

@@ -221,6 +221,7 @@ void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen)
                 if (!QDir().mkpath(ws.root()))
                     return JobOutcome{false, QObject::tr("Cannot create %1").arg(ws.root()), {}};
                 WeightManager manager(ws);
+                manager.setJobContext(&job);
                 auto report = manager.setup(&job);
                 if (!report)
                     return JobOutcome{false, QObject::tr("Setup failed"), {report.errorString()}};
