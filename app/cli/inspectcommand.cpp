@@ -1,7 +1,7 @@
 #include "cli.h"
 
 #include "jobcontext.h"
-#include "jsoncursor.h"
+#include "printablename.h"
 #include "safetensorsmodel.h"
 #include "tensorfilter.h"
 #include "tensorstats.h"

@@ -1,7 +1,7 @@
 #include "backuparchive.h"
 
 #include "jobcontext.h"
-#include "jsoncursor.h"
+#include "printablename.h"
 #include "mappedfile.h"
 #include "pathjoin.h"
 #include "regularfile.h"

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "printablename.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -83,9 +85,5 @@ bool serdeNumberIsFinite(const char *begin, const char *end);
 // overlong forms, no surrogates, nothing above U+10FFFF). Returns the offset of the first
 // bad byte, or size when all is well.
 std::size_t firstInvalidUtf8(const char *data, std::size_t size);
-
-// Makes a name safe to print in a message: control characters and quotes are escaped and
-// anything very long is cut, so a hostile file cannot garble a terminal.
-std::string printableName(std::string_view name, std::size_t maxLength = 200);
 
 } // namespace tantra
