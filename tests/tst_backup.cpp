@@ -197,14 +197,14 @@ private Q_SLOTS:
         // The same files (their order in the list carries no meaning).
         QCOMPARE(filesByPath(after), filesByPath(before));
         QCOMPARE(after.source, QStringLiteral("restored from %1 (created %2)").arg(QFileInfo(*archive).fileName(), isoUtc(before.created)));
-        QCOMPARE(after.validation.status, QString());
+        QCOMPARE(after.validation.status, ValidationStatus::NotValidated);
         QCOMPARE(m.snapshot()->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
 
         auto valid = m.validateWeights(QStringLiteral("mamba"), before.version, true);
         QVERIFY2(valid.ok() && valid->passed, qPrintable(valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString()));
         auto verified = m.verify(name);
         QVERIFY(verified.ok());
-        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Ok);
         const QStringList leftovers = QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::AllEntries | QDir::NoDotAndDotDot);
         for (const QString &f : leftovers)
             QVERIFY2(!isPartialName(f), qPrintable(f));
@@ -241,7 +241,7 @@ private Q_SLOTS:
         QVERIFY(entryOf(m, name).sha256 == original.sha256); // the original stays
         auto verified = m.verify(QStringLiteral("mamba_v2"));
         QVERIFY(verified.ok());
-        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Ok);
     }
 
     void restoreRefusals_data()
@@ -564,7 +564,7 @@ private Q_SLOTS:
             QCOMPARE(test::readFile(root + QStringLiteral("/Model/weights/mamba_v9.safetensors")), weight);
             auto verified = m.verify(QStringLiteral("mamba_v9"));
             QVERIFY(verified.ok());
-            QCOMPARE(verified->front().status, QStringLiteral("ok"));
+            QCOMPARE(verified->front().status, ChecksumStatus::Ok);
             return;
         }
         QVERIFY(!restored.ok());

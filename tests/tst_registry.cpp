@@ -46,7 +46,7 @@ private Q_SLOTS:
         sharded.sharded = true;
         sharded.path = QStringLiteral("Model/weights/mamba_v2");
         sharded.files = {WeightFile{QStringLiteral("Model/weights/mamba_v2/a.safetensors"), 10, QString(64, QLatin1Char('b'))}};
-        sharded.validation = ValidationRecord{QStringLiteral("failed"), t0.addSecs(120), true, {QStringLiteral("x: bad")}};
+        sharded.validation = ValidationRecord{ValidationStatus::Failed, t0.addSecs(120), true, {QStringLiteral("x: bad")}};
         data.weights[sharded.name] = sharded;
         data.activate(QStringLiteral("mamba_v1"), t0);
         data.activate(QStringLiteral("mamba_v2"), t0.addSecs(5));
@@ -59,7 +59,7 @@ private Q_SLOTS:
         QVERIFY(v2->sharded);
         QCOMPARE(v2->files.size(), std::size_t(1));
         QCOMPARE(v2->files[0].size, quint64(10));
-        QCOMPARE(v2->validation.status, QStringLiteral("failed"));
+        QCOMPARE(v2->validation.status, ValidationStatus::Failed);
         QCOMPARE(v2->validation.issues, QStringList{QStringLiteral("x: bad")});
         QCOMPARE(parsed->find(QStringLiteral("mamba_v1"))->created, t0);
         QCOMPARE(parsed->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v2"));
@@ -247,7 +247,7 @@ private Q_SLOTS:
         QCOMPARE(registry.load()->find(QStringLiteral("mamba_v2"))->size, quint64(9007199254740993ULL));
         QVERIFY(registry.update([](RegistryData &d) -> Status {
             d.activate(QStringLiteral("mamba_v2"), QDateTime::currentDateTimeUtc());
-            d.weights.at(QStringLiteral("mamba_v1")).validation.status = QStringLiteral("failed");
+            d.weights.at(QStringLiteral("mamba_v1")).validation.status = ValidationStatus::Failed;
             return {};
         }));
         const QJsonObject before = QJsonDocument::fromJson(json).object();

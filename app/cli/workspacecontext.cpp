@@ -31,10 +31,21 @@ void printJson(Context &ctx, const QJsonValue &value)
     ctx.out(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
 }
 
+QString checksumStatusName(ChecksumStatus status)
+{
+    switch (status) {
+    case ChecksumStatus::Ok: return QStringLiteral("ok");
+    case ChecksumStatus::Changed: return QStringLiteral("changed");
+    case ChecksumStatus::Missing: return QStringLiteral("missing");
+    case ChecksumStatus::Error: break;
+    }
+    return QStringLiteral("error");
+}
+
 int fail(Context &ctx, const Error &error, int code)
 {
     ctx.endProgress();
-    ctx.err(error.message);
+    ctx.err(error.message());
     return code;
 }
 

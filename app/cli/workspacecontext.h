@@ -17,6 +17,9 @@ std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist = true);
 // Prints a JSON document (object or array) on stdout.
 void printJson(Context &ctx, const QJsonValue &value);
 
+// The words the registry and --json use for a checksum status ("ok", "changed", …).
+QString checksumStatusName(ChecksumStatus status);
+
 // Prints a Result's error on stderr and returns `code`.
 int fail(Context &ctx, const Error &error, int code = ExitProblem);
 

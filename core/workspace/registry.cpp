@@ -24,6 +24,25 @@
 
 namespace tantra {
 
+QString validationStatusName(ValidationStatus status)
+{
+    switch (status) {
+    case ValidationStatus::Passed: return QStringLiteral("passed");
+    case ValidationStatus::Failed: return QStringLiteral("failed");
+    case ValidationStatus::NotValidated: break;
+    }
+    return QString();
+}
+
+std::optional<ValidationStatus> validationStatusFromName(const QString &name)
+{
+    if (name == QLatin1String("passed"))
+        return ValidationStatus::Passed;
+    if (name == QLatin1String("failed"))
+        return ValidationStatus::Failed;
+    return std::nullopt; // "" too: a validation object says how it went
+}
+
 QString isoUtc(const QDateTime &time)
 {
     return time.toUTC().toString(Qt::ISODateWithMs);
@@ -236,9 +255,9 @@ QJsonObject Registry::entryToJson(const WeightEntry &w)
     for (const auto &[k, v] : w.metadata)
         metadata[k] = v;
     o[QStringLiteral("metadata")] = metadata;
-    if (!w.validation.status.isEmpty()) {
+    if (w.validation.status != ValidationStatus::NotValidated) {
         QJsonObject v = w.validation.json;
-        v[QStringLiteral("status")] = w.validation.status;
+        v[QStringLiteral("status")] = validationStatusName(w.validation.status);
         if (w.validation.checkedAt.isValid())
             v[QStringLiteral("checked_at")] = isoUtc(w.validation.checkedAt);
         else
@@ -340,15 +359,18 @@ Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonValu
         return r.error();
     if (o.contains(QStringLiteral("validation"))) {
         QJsonArray issues;
+        QString status;
         const QJsonValue deep = v.json.value(QStringLiteral("deep"));
-        if (!r.string(v.json, vWhere, QStringLiteral("status"), v.status, true)
+        if (!r.string(v.json, vWhere, QStringLiteral("status"), status, true)
             || !r.time(v.json, vWhere, QStringLiteral("checked_at"), v.checkedAt)
             || !r.array(v.json.value(QStringLiteral("issues")), jsonPath(vWhere, QStringLiteral("issues")), issues))
             return r.error();
-        if (v.status != QLatin1String("passed") && v.status != QLatin1String("failed")) {
+        const auto known = validationStatusFromName(status);
+        if (!known) {
             r.expected(jsonPath(vWhere, QStringLiteral("status")), QStringLiteral("\"passed\" or \"failed\""), v.json.value(QStringLiteral("status")));
             return r.error();
         }
+        v.status = *known;
         if (!deep.isUndefined() && !deep.isBool()) {
             r.expected(jsonPath(vWhere, QStringLiteral("deep")), QStringLiteral("true or false"), deep);
             return r.error();

@@ -221,7 +221,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     entry.source = QStringLiteral("imported from ") + QFileInfo(sourceFile).absoluteFilePath();
     for (const auto &[k, v] : model.metadata())
         entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
-    entry.validation.status = QStringLiteral("passed");
+    entry.validation.status = ValidationStatus::Passed;
     entry.validation.checkedAt = entry.created;
     auto committed = commitWeight(entry, partial, request.activate);
     // Imports started in the same second choose the same timestamp version and only one can

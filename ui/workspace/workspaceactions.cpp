@@ -369,7 +369,7 @@ void WorkspaceActions::doVerify()
                 }
                 int ok = 0;
                 for (const auto &r : *results) {
-                    if (r.status == QLatin1String("ok"))
+                    if (r.status == ChecksumStatus::Ok)
                         ++ok;
                     else
                         out.details << r.message;
@@ -380,10 +380,10 @@ void WorkspaceActions::doVerify()
             },
             this, [this, results](const JobOutcome &o) {
                 for (const auto &r : *results) {
-                    const ChecksumState state = r.status == QLatin1String("ok")        ? ChecksumState::Verified
-                            : r.status == QLatin1String("missing")                     ? ChecksumState::Missing
-                            : r.status == QLatin1String("changed")                     ? ChecksumState::Changed
-                                                                                       : ChecksumState::NotChecked;
+                    const ChecksumState state = r.status == ChecksumStatus::Ok        ? ChecksumState::Verified
+                            : r.status == ChecksumStatus::Missing                     ? ChecksumState::Missing
+                            : r.status == ChecksumStatus::Changed                     ? ChecksumState::Changed
+                                                                                      : ChecksumState::NotChecked;
                     m_session->setChecksumState(r.weight, state);
                 }
                 report(tr("Verify checksums"), o);
