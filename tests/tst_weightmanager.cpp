@@ -374,7 +374,8 @@ private Q_SLOTS:
         // A file with the name but no entry is not overwritten either.
         test::writeBytes(root + QStringLiteral("/Model/weights/mamba_stray.safetensors"), "stray");
         auto stray = m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("stray"), false);
-        QCOMPARE(test::errorOf(stray), root + QStringLiteral("/Model/weights/mamba_stray.safetensors: a file is already there but not registered; run 'doctor' or choose another version"));
+        QCOMPARE(test::errorOf(stray), root + QStringLiteral("/Model/weights/mamba_stray.safetensors: a file is already there but not registered"));
+        QCOMPARE(stray.error().remedy, Remedy::RepairOrChooseVersion);
         QCOMPARE(test::readFile(root + QStringLiteral("/Model/weights/mamba_stray.safetensors")), QByteArray("stray"));
         QCOMPARE(QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::Files | QDir::NoDotAndDotDot).size(), 4);
     }
@@ -1017,8 +1018,9 @@ private Q_SLOTS:
         ImportRequest request;
         request.source = source;
         request.version = QStringLiteral("sample");
-        QCOMPARE(test::errorOf(m.importWeight(request)),
-                 root + QStringLiteral("/Model/weight_config.json: 'mamba_sample' is already registered; choose another --version"));
+        auto taken = m.importWeight(request);
+        QCOMPARE(test::errorOf(taken), root + QStringLiteral("/Model/weight_config.json: 'mamba_sample' is already registered"));
+        QCOMPARE(taken.error().remedy, Remedy::ChooseAnotherVersion);
         request.source = scratch() + QStringLiteral("/absent.safetensors");
         auto absent = m.importWeight(request);
         QVERIFY(!absent.ok());
@@ -1642,8 +1644,9 @@ private Q_SLOTS:
         request.version = QStringLiteral("v2");
         request.move = true;
         const auto before = test::treeSnapshot(root);
-        QCOMPARE(test::errorOf(m.importWeight(request)),
-                 file + QStringLiteral(": already registered as 'mamba_sample'; --move would take the file away from it. Import without --move to register a copy."));
+        auto moved = m.importWeight(request);
+        QCOMPARE(test::errorOf(moved), file + QStringLiteral(": already registered as 'mamba_sample'"));
+        QCOMPARE(moved.error().remedy, Remedy::ImportAsCopy);
         const auto after = test::treeSnapshot(root);
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
 
