@@ -197,14 +197,14 @@ private Q_SLOTS:
         // The same files (their order in the list carries no meaning).
         QCOMPARE(filesByPath(after), filesByPath(before));
         QCOMPARE(after.source, QStringLiteral("restored from %1 (created %2)").arg(QFileInfo(*archive).fileName(), isoUtc(before.created)));
-        QCOMPARE(after.validation.status, QString());
+        QCOMPARE(after.validation.status, ValidationStatus::NotValidated);
         QCOMPARE(m.snapshot()->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
 
         auto valid = m.validateWeights(QStringLiteral("mamba"), before.version, true);
         QVERIFY2(valid.ok() && valid->passed, qPrintable(valid.ok() ? valid->issues.join(QLatin1Char('\n')) : valid.errorString()));
         auto verified = m.verify(name);
         QVERIFY(verified.ok());
-        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Ok);
         const QStringList leftovers = QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::AllEntries | QDir::NoDotAndDotDot);
         for (const QString &f : leftovers)
             QVERIFY2(!isPartialName(f), qPrintable(f));
@@ -241,7 +241,7 @@ private Q_SLOTS:
         QVERIFY(entryOf(m, name).sha256 == original.sha256); // the original stays
         auto verified = m.verify(QStringLiteral("mamba_v2"));
         QVERIFY(verified.ok());
-        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Ok);
     }
 
     void restoreRefusals_data()
@@ -249,22 +249,26 @@ private Q_SLOTS:
         QTest::addColumn<QString>("as");
         QTest::addColumn<QString>("prepare");
         QTest::addColumn<QString>("message"); // {archive}, {root}
-        QTest::newRow("existing name") << QString() << QString()
-                                       << QStringLiteral("{archive}: 'mamba_v1' is already registered; restore under another version with --as VERSION");
+        // What to do about it is a value; the CLI words it as a command, the GUI as a menu path.
+        QTest::addColumn<Remedy>("remedy");
+        QTest::newRow("existing name") << QString() << QString() << QStringLiteral("{archive}: 'mamba_v1' is already registered")
+                                       << Remedy::RestoreAsAnotherVersion;
         QTest::newRow("existing name via --as") << QStringLiteral("sample") << QString()
-                                                << QStringLiteral("{archive}: 'mamba_sample' is already registered; restore under another version with --as VERSION");
+                                                << QStringLiteral("{archive}: 'mamba_sample' is already registered") << Remedy::RestoreAsAnotherVersion;
         QTest::newRow("unregistered file in the way") << QStringLiteral("v3") << QStringLiteral("stray")
-                                                      << QStringLiteral("{root}/Model/weights/mamba_v3.safetensors: a file is already there but not registered; run 'doctor' or choose another version");
+                                                      << QStringLiteral("{root}/Model/weights/mamba_v3.safetensors: a file is already there but not registered")
+                                                      << Remedy::RepairOrChooseVersion;
         QTest::newRow("--as with a path") << QStringLiteral("../../x") << QString()
-                                          << QStringLiteral("{archive}: the version '../../x' contains a path separator");
-        QTest::newRow("--as with ..") << QStringLiteral("x..y") << QString() << QStringLiteral("{archive}: the version 'x..y' contains '..'");
-        QTest::newRow("--as hidden") << QStringLiteral(".x") << QString() << QStringLiteral("{archive}: the version '.x' starts with '.'");
+                                          << QStringLiteral("{archive}: the version '../../x' contains a path separator") << Remedy::None;
+        QTest::newRow("--as with ..") << QStringLiteral("x..y") << QString() << QStringLiteral("{archive}: the version 'x..y' contains '..'") << Remedy::None;
+        QTest::newRow("--as hidden") << QStringLiteral(".x") << QString() << QStringLiteral("{archive}: the version '.x' starts with '.'") << Remedy::None;
     }
     void restoreRefusals()
     {
         QFETCH(QString, as);
         QFETCH(QString, prepare);
         QFETCH(QString, message);
+        QFETCH(Remedy, remedy);
         const QString root = freshWorkspace();
         WeightManager m{Workspace(root)};
         auto archive = m.backupWeight(QStringLiteral("mamba_v1"));
@@ -274,6 +278,7 @@ private Q_SLOTS:
         const auto before = test::treeSnapshot(QFileInfo(root).absolutePath());
         auto restored = m.restoreBackup(*archive, as);
         QCOMPARE(test::errorOf(restored), QString(message).replace(QStringLiteral("{archive}"), *archive).replace(QStringLiteral("{root}"), root));
+        QCOMPARE(restored.error().remedy, remedy);
         const auto after = test::treeSnapshot(QFileInfo(root).absolutePath());
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
     }
@@ -303,14 +308,19 @@ private Q_SLOTS:
         flipLastByte(path);
         auto archive = m.backupWeight(QStringLiteral("mamba_v1"));
         QCOMPARE(test::errorOf(archive),
-                 path + QStringLiteral(": its checksum no longer matches the registry (the file changed after it was registered); run 'verify mamba_v1' — no backup was made"));
+                 path + QStringLiteral(": its checksum no longer matches the registry (the file changed after it was registered); no backup was made"));
+        QCOMPARE(archive.error().path, path);
+        QCOMPARE(archive.error().remedy, Remedy::VerifyWeight);
+        QCOMPARE(archive.error().subject, QStringLiteral("mamba_v1"));
         QCOMPARE(QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
 
         // A shard set with one changed shard is refused the same way.
         const WeightEntry sh = entryOf(m, QStringLiteral("mamba_sh"));
         flipLastByte(root + QLatin1Char('/') + sh.files.back().path);
-        QCOMPARE(test::errorOf(m.backupWeight(QStringLiteral("mamba_sh"))),
-                 root + QStringLiteral("/Model/weights/mamba_sh: its checksum no longer matches the registry (the file changed after it was registered); run 'verify mamba_sh' — no backup was made"));
+        auto shArchive = m.backupWeight(QStringLiteral("mamba_sh"));
+        QCOMPARE(test::errorOf(shArchive),
+                 root + QStringLiteral("/Model/weights/mamba_sh: its checksum no longer matches the registry (the file changed after it was registered); no backup was made"));
+        QCOMPARE(shArchive.error().subject, QStringLiteral("mamba_sh"));
         QCOMPARE(QDir(root + QStringLiteral("/Model/backups")).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
     }
 
@@ -567,7 +577,7 @@ private Q_SLOTS:
             QCOMPARE(test::readFile(root + QStringLiteral("/Model/weights/mamba_v9.safetensors")), weight);
             auto verified = m.verify(QStringLiteral("mamba_v9"));
             QVERIFY(verified.ok());
-            QCOMPARE(verified->front().status, QStringLiteral("ok"));
+            QCOMPARE(verified->front().status, ChecksumStatus::Ok);
             return;
         }
         QVERIFY(!restored.ok());

@@ -685,7 +685,7 @@ void TestCliWorkspace::addRows()
         {QStringLiteral("err=the version '../../x' contains a path separator\n"), QStringLiteral("unchanged")});
     row("backup unknown", {}, QStringLiteral("backup mamba_nope"), 1, {QStringLiteral("err=") + reg + QStringLiteral(": no weight named 'mamba_nope' is registered\n"), QStringLiteral("unchanged")});
     row("backup a changed weight", {QStringLiteral("flip:{weight}")}, QStringLiteral("backup mamba_sample"), 1,
-        {QStringLiteral("err={weight}: its checksum no longer matches the registry (the file changed after it was registered); run 'verify mamba_sample' — no backup was made\n"),
+        {QStringLiteral("err={weight}: its checksum no longer matches the registry (the file changed after it was registered); no backup was made; run 'verify mamba_sample'\n"),
          QStringLiteral("unchanged")});
     row("restore a file that is no zip", {}, QStringLiteral("restore {nonzip}"), 1, {QStringLiteral("err={nonzip}: not a zip archive\n"), QStringLiteral("unchanged")});
     row("restore over a registered name", {QStringLiteral("backup mamba_sample")}, QStringLiteral("restore {backup}"), 1,
@@ -707,7 +707,9 @@ void TestCliWorkspace::addRows()
     row("broken registry: set-active", {QStringLiteral("write:") + reg + QStringLiteral(">[1]")}, QStringLiteral("set-active mamba_sample"), 1,
         {QStringLiteral("err=") + reg + QStringLiteral(": the registry must be a JSON object\n"), QStringLiteral("unchanged")});
     row("broken registry: doctor", {QStringLiteral("write:") + reg + QStringLiteral(">{")}, QStringLiteral("doctor"), 1,
-        {QStringLiteral("out^^problem: ") + reg + QStringLiteral(": not valid JSON at "), QStringLiteral("unchanged")});
+        {QStringLiteral("out^^problem: ") + reg + QStringLiteral(": not valid JSON at "),
+         QStringLiteral("out~The file was left untouched\nhint:    run 'tantra-model-manager doctor --rebuild' to rebuild it from the weight files.\n"),
+         QStringLiteral("unchanged")});
     row("newer registry", {QStringLiteral("write:") + reg + QStringLiteral(">{\"schema_version\": 2}")}, QStringLiteral("list-models"), 1,
         {QStringLiteral("err=") + reg + QStringLiteral(": schema_version 2 is newer than this program understands (1); upgrade Tantra Weight Manager\n"), QStringLiteral("unchanged")});
     // ---- the registry is untrusted input, and not ours alone (issue #9)

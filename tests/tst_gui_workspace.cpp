@@ -3,6 +3,7 @@
 #include "cleanupdialog.h"
 #include "configeditor.h"
 #include "configformpage.h"
+#include "errortext.h"
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "mainwindow.h"
@@ -33,6 +34,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -402,6 +404,81 @@ private Q_SLOTS:
         QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
         // The user's selection survived the refresh.
         QCOMPARE(controller.page()->selectedWeights(), QStringList{QStringLiteral("mamba_multimodal_sample")});
+    }
+
+    // Core returns remedies as values; the GUI words each as a menu action, never as a CLI
+    // command line (issue #9 §4).
+    void remediesAreWordedAsGuiActions_data()
+    {
+        QTest::addColumn<Remedy>("remedy");
+        QTest::newRow("rebuild registry") << Remedy::RebuildRegistry;
+        QTest::newRow("set up workspace") << Remedy::SetUpWorkspace;
+        QTest::newRow("repair or choose version") << Remedy::RepairOrChooseVersion;
+        QTest::newRow("choose another version") << Remedy::ChooseAnotherVersion;
+        QTest::newRow("verify weight") << Remedy::VerifyWeight;
+        QTest::newRow("import as copy") << Remedy::ImportAsCopy;
+        QTest::newRow("restore as another version") << Remedy::RestoreAsAnotherVersion;
+    }
+    void remediesAreWordedAsGuiActions()
+    {
+        QFETCH(Remedy, remedy);
+        const QString text = remedyText(remedy, QStringLiteral("mamba_v1"));
+        QVERIFY(!text.isEmpty());
+        for (const char *cli : {"tantra-model-manager", "--", "run '", "doctor", "setup'"})
+            QVERIFY2(!text.contains(QLatin1String(cli)), qPrintable(text));
+        const QString shown = errorText(makeError(QStringLiteral("/w/x"), QStringLiteral("a problem"), remedy, QStringLiteral("mamba_v1")));
+        QCOMPARE(shown, QStringLiteral("/w/x: a problem. ") + text);
+        QCOMPARE(remedyText(Remedy::None), QString());
+    }
+
+    // An unreadable registry: the page's banner names the file and the problem, and the remedy
+    // as the menu path of Repair Workspace, not the CLI's doctor --rebuild.
+    void unreadableRegistryBannerNamesTheMenu()
+    {
+        const QString registry = m_root + QStringLiteral("/Model/weight_config.json");
+        const QByteArray good = test::readFile(registry);
+        test::writeBytes(registry, "{\"weights\": {");
+        const auto restore = qScopeGuard([&] { test::writeBytes(registry, good); });
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        QVERIFY(controller.session()->registryError().has_value());
+        QCOMPARE(controller.session()->registryError()->remedy, Remedy::RebuildRegistry);
+        QLabel *banner = nullptr;
+        for (QLabel *label : controller.page()->findChildren<QLabel *>()) {
+            if (label->text().startsWith(QStringLiteral("The registry cannot be read")))
+                banner = label;
+        }
+        QVERIFY(banner);
+        const QString text = banner->text();
+        QVERIFY2(text.contains(registry + QStringLiteral(": not valid JSON at line 1, column ")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("Use Workspace \u203a Repair Workspace\u2026 to rebuild it from the weight files.")), qPrintable(text));
+        QVERIFY2(!text.contains(QStringLiteral("tantra-model-manager")) && !text.contains(QStringLiteral("--rebuild")), qPrintable(text));
+        QCOMPARE(text.count(QStringLiteral("Repair Workspace")), 1);
+    }
+
+    // The roll-back action's tooltip says why there is nothing to roll back to: the problem
+    // alone, taken as a value. Cutting the message at its first ": " cut a workspace path
+    // holding ": " in the middle instead.
+    void rollbackTooltipIsTheProblem()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("odd: name/ws"));
+        QVERIFY(QDir().mkpath(root));
+        WeightManager manager{Workspace(root)};
+        QVERIFY(manager.setup().ok());
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(root, false));
+        controller.page()->selectType(QStringLiteral("ocr_native"));
+        auto data = manager.snapshot();
+        QVERIFY(data.ok());
+        const auto none = manager.rollbackTarget(*data, QStringLiteral("ocr_native"));
+        QVERIFY(!none.ok());
+        QCOMPARE(none.error().path, manager.registry().path());
+        QAction *rollback = controller.actions()->rollback();
+        QVERIFY(!rollback->isEnabled());
+        QCOMPARE(rollback->toolTip(), none.error().problem);
+        QCOMPARE(rollback->toolTip(), QStringLiteral("'ocr_native' has no earlier active weight to roll back to"));
     }
 
 private:

@@ -46,7 +46,7 @@ private Q_SLOTS:
         sharded.sharded = true;
         sharded.path = QStringLiteral("Model/weights/mamba_v2");
         sharded.files = {WeightFile{QStringLiteral("Model/weights/mamba_v2/a.safetensors"), 10, QString(64, QLatin1Char('b'))}};
-        sharded.validation = ValidationRecord{QStringLiteral("failed"), t0.addSecs(120), true, {QStringLiteral("x: bad")}};
+        sharded.validation = ValidationRecord{ValidationStatus::Failed, t0.addSecs(120), true, {QStringLiteral("x: bad")}};
         data.weights[sharded.name] = sharded;
         data.activate(QStringLiteral("mamba_v1"), t0);
         data.activate(QStringLiteral("mamba_v2"), t0.addSecs(5));
@@ -59,7 +59,7 @@ private Q_SLOTS:
         QVERIFY(v2->sharded);
         QCOMPARE(v2->files.size(), std::size_t(1));
         QCOMPARE(v2->files[0].size, quint64(10));
-        QCOMPARE(v2->validation.status, QStringLiteral("failed"));
+        QCOMPARE(v2->validation.status, ValidationStatus::Failed);
         QCOMPARE(v2->validation.issues, QStringList{QStringLiteral("x: bad")});
         QCOMPARE(parsed->find(QStringLiteral("mamba_v1"))->created, t0);
         QCOMPARE(parsed->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v2"));
@@ -76,22 +76,34 @@ private Q_SLOTS:
     {
         QTest::addColumn<QByteArray>("json");
         QTest::addColumn<QString>("message");
-        QTest::newRow("truncated") << QByteArray("{\n  \"weights\": {\n") << QStringLiteral("r.json: not valid JSON at line 3, column 1");
-        QTest::newRow("not an object") << QByteArray("[1, 2]") << QStringLiteral("r.json: the registry must be a JSON object");
+        QTest::addColumn<Remedy>("remedy"); // a value: the CLI words it as a command, the GUI as a menu path
+        QTest::newRow("truncated") << QByteArray("{\n  \"weights\": {\n") << QStringLiteral("r.json: not valid JSON at line 3, column 1")
+                                   << Remedy::RebuildRegistry;
+        QTest::newRow("garbage") << QByteArray("weights") << QStringLiteral("r.json: not valid JSON at line 1, column 2: illegal value. The file was left untouched") << Remedy::RebuildRegistry;
+        QTest::newRow("not an object") << QByteArray("[1, 2]") << QStringLiteral("r.json: the registry must be a JSON object") << Remedy::None;
         QTest::newRow("newer schema") << QByteArray("{\"schema_version\": 99}")
-                                      << QStringLiteral("r.json: schema_version 99 is newer than this program understands (1)");
-        QTest::newRow("entry not object") << QByteArray("{\"weights\": {\"a\": 3}}") << QStringLiteral("r.json: weights.a: expected an object, found 3");
+                                      << QStringLiteral("r.json: schema_version 99 is newer than this program understands (1)") << Remedy::None;
+        QTest::newRow("entry not object") << QByteArray("{\"weights\": {\"a\": 3}}") << QStringLiteral("r.json: weights.a: expected an object, found 3")
+                                          << Remedy::None;
         QTest::newRow("entry without version") << QByteArray("{\"weights\": {\"a\": {\"model_type\": \"m\"}}}")
-                                               << QStringLiteral("r.json: weights.a.version: expected a version (a string), found nothing");
+                                               << QStringLiteral("r.json: weights.a.version: expected a version (a string), found nothing") << Remedy::None;
     }
 
     void parseErrors()
     {
         QFETCH(QByteArray, json);
         QFETCH(QString, message);
+        QFETCH(Remedy, remedy);
         auto parsed = Registry::parse(json, QStringLiteral("r.json"));
         QVERIFY(!parsed.ok());
         QVERIFY2(parsed.errorString().startsWith(message), qPrintable(parsed.errorString()));
+        // The file and the problem are separate values; no caller cuts the message apart.
+        QCOMPARE(parsed.error().path, QStringLiteral("r.json"));
+        QVERIFY2(parsed.error().problem.startsWith(message.mid(QStringLiteral("r.json: ").size())), qPrintable(parsed.error().problem));
+        QCOMPARE(parsed.error().remedy, remedy);
+        // Core words no command of either interface.
+        QVERIFY2(!parsed.errorString().contains(QStringLiteral("tantra-model-manager")) && !parsed.errorString().contains(QStringLiteral("run '")),
+                 qPrintable(parsed.errorString()));
     }
 
     // Every mistyped field is an error naming its JSON path and what was expected, never a
@@ -207,7 +219,12 @@ private Q_SLOTS:
         QCOMPARE(test::errorOf(Registry::parse(json, QStringLiteral("r.json"))), QStringLiteral("r.json: ") + message);
         test::writeBytes(path, json);
         Registry registry(path);
-        QCOMPARE(test::errorOf(registry.load()), path + QStringLiteral(": ") + message);
+        const auto loaded = registry.load();
+        QCOMPARE(test::errorOf(loaded), path + QStringLiteral(": ") + message);
+        // The file at fault and the problem (which names the JSON path) are separate values.
+        QCOMPARE(loaded.error().path, path);
+        QCOMPARE(loaded.error().problem, message);
+        QCOMPARE(loaded.error().remedy, Remedy::None);
         bool called = false;
         const auto status = registry.update([&](RegistryData &) -> Status {
             called = true;
@@ -259,7 +276,7 @@ private Q_SLOTS:
         QCOMPARE(registry.load()->find(QStringLiteral("mamba_v2"))->size, quint64(9007199254740993ULL));
         QVERIFY(registry.update([](RegistryData &d) -> Status {
             d.activate(QStringLiteral("mamba_v2"), QDateTime::currentDateTimeUtc());
-            d.weights.at(QStringLiteral("mamba_v1")).validation.status = QStringLiteral("failed");
+            d.weights.at(QStringLiteral("mamba_v1")).validation.status = ValidationStatus::Failed;
             return {};
         }));
         const QJsonObject before = QJsonDocument::fromJson(json).object();
@@ -293,7 +310,10 @@ private Q_SLOTS:
         });
         QVERIFY(!status.ok());
         QVERIFY(!called);
-        QVERIFY(status.errorString().contains(QStringLiteral("doctor --rebuild")));
+        // The remedy is a value, worded by each interface; core names no command.
+        QCOMPARE(status.error().remedy, Remedy::RebuildRegistry);
+        QCOMPARE(status.error().path, path);
+        QVERIFY2(!status.errorString().contains(QStringLiteral("tantra-model-manager")), qPrintable(status.errorString()));
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), broken);

@@ -132,7 +132,7 @@ class TestRobustness : public QObject
         auto verified = m.verify({});
         QVERIFY2(verified.ok(), qPrintable(context + QStringLiteral(": ") + test::errorOf(verified)));
         for (const VerifyResult &r : *verified)
-            QVERIFY2(r.status == QLatin1String("ok"), qPrintable(context + QStringLiteral(": ") + r.weight + QLatin1Char(' ') + r.status + QLatin1Char(' ') + r.message));
+            QVERIFY2(r.status == ChecksumStatus::Ok, qPrintable(context + QStringLiteral(": ") + r.weight + QLatin1Char(' ') + QString::number(int(r.status)) + QLatin1Char(' ') + r.message));
         QVERIFY2(!data->activeOf(type).isEmpty(), qPrintable(context + QStringLiteral(": no active weight")));
         auto valid = m.validateWeights(type, {}, false);
         QVERIFY2(valid.ok() && valid->passed,

@@ -374,7 +374,8 @@ private Q_SLOTS:
         // A file with the name but no entry is not overwritten either.
         test::writeBytes(root + QStringLiteral("/Model/weights/mamba_stray.safetensors"), "stray");
         auto stray = m.saveWeights(small.tensors(), QStringLiteral("mamba"), QStringLiteral("stray"), false);
-        QCOMPARE(test::errorOf(stray), root + QStringLiteral("/Model/weights/mamba_stray.safetensors: a file is already there but not registered; run 'doctor' or choose another version"));
+        QCOMPARE(test::errorOf(stray), root + QStringLiteral("/Model/weights/mamba_stray.safetensors: a file is already there but not registered"));
+        QCOMPARE(stray.error().remedy, Remedy::RepairOrChooseVersion);
         QCOMPARE(test::readFile(root + QStringLiteral("/Model/weights/mamba_stray.safetensors")), QByteArray("stray"));
         QCOMPARE(QDir(root + QStringLiteral("/Model/weights")).entryList(QDir::Hidden | QDir::Files | QDir::NoDotAndDotDot).size(), 4);
     }
@@ -732,7 +733,7 @@ private Q_SLOTS:
         QCOMPARE(entry->size, quint64(QFileInfo(target).size()));
         QCOMPARE(entry->source, QStringLiteral("imported from ") + source);
         QCOMPARE(entry->path, QStringLiteral("Model/weights/mamba_v1.safetensors"));
-        QCOMPARE(entry->validation.status, QStringLiteral("passed"));
+        QCOMPARE(entry->validation.status, ValidationStatus::Passed);
         const RegistryData data = loadRegistry(m);
         QVERIFY(data.find(QStringLiteral("mamba_v1")));
         QCOMPARE(data.activeOf(QStringLiteral("mamba")), activate ? QStringLiteral("mamba_v1") : QStringLiteral("mamba_sample"));
@@ -793,7 +794,7 @@ private Q_SLOTS:
         QCOMPARE(after->problems, QStringList());
         auto verified = m.verify(QStringLiteral("mamba_extra"));
         QVERIFY(verified.ok());
-        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Ok);
     }
 
     void importGuessesTheType_data()
@@ -1006,7 +1007,7 @@ private Q_SLOTS:
         auto verified = m.verify(QStringLiteral("mamba_sh"));
         QVERIFY(verified.ok());
         QCOMPARE(verified->size(), std::size_t(1));
-        QCOMPARE(verified->front().status, QStringLiteral("ok"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Ok);
     }
 
     void importErrors()
@@ -1017,8 +1018,9 @@ private Q_SLOTS:
         ImportRequest request;
         request.source = source;
         request.version = QStringLiteral("sample");
-        QCOMPARE(test::errorOf(m.importWeight(request)),
-                 root + QStringLiteral("/Model/weight_config.json: 'mamba_sample' is already registered; choose another --version"));
+        auto taken = m.importWeight(request);
+        QCOMPARE(test::errorOf(taken), root + QStringLiteral("/Model/weight_config.json: 'mamba_sample' is already registered"));
+        QCOMPARE(taken.error().remedy, Remedy::ChooseAnotherVersion);
         request.source = scratch() + QStringLiteral("/absent.safetensors");
         auto absent = m.importWeight(request);
         QVERIFY(!absent.ok());
@@ -1073,7 +1075,7 @@ private Q_SLOTS:
         // The outcome is recorded in the registry.
         const RegistryData recorded = loadRegistry(m);
         const WeightEntry *w = recorded.find(QStringLiteral("mamba_sample"));
-        QCOMPARE(w->validation.status, QStringLiteral("failed"));
+        QCOMPARE(w->validation.status, ValidationStatus::Failed);
         QVERIFY(w->validation.deep);
         QCOMPARE(w->validation.issues, expected);
         QVERIFY(w->validation.checkedAt.isValid());
@@ -1095,12 +1097,12 @@ private Q_SLOTS:
         std::map<QString, VerifyResult> byName;
         for (const auto &r : *all)
             byName[r.weight] = r;
-        QCOMPARE(byName.at(QStringLiteral("mamba_sample")).status, QStringLiteral("ok"));
+        QCOMPARE(byName.at(QStringLiteral("mamba_sample")).status, ChecksumStatus::Ok);
         QCOMPARE(byName.at(QStringLiteral("mamba_sample")).message, QString());
-        QCOMPARE(byName.at(QStringLiteral("ocr_native_sample")).status, QStringLiteral("changed"));
+        QCOMPARE(byName.at(QStringLiteral("ocr_native_sample")).status, ChecksumStatus::Changed);
         QCOMPARE(byName.at(QStringLiteral("ocr_native_sample")).message,
                  changed + QStringLiteral(": checksum %1, registered %2").arg(test::sha256Of(changed), registered));
-        QCOMPARE(byName.at(QStringLiteral("mamba_multimodal_sample")).status, QStringLiteral("missing"));
+        QCOMPARE(byName.at(QStringLiteral("mamba_multimodal_sample")).status, ChecksumStatus::Missing);
         QCOMPARE(byName.at(QStringLiteral("mamba_multimodal_sample")).message, missing + QStringLiteral(": the weight's file is missing"));
 
         auto byType = m.verify(QStringLiteral("mamba"));
@@ -1110,7 +1112,7 @@ private Q_SLOTS:
         auto one = m.verify(QStringLiteral("ocr_native_sample"));
         QVERIFY(one.ok());
         QCOMPARE(one->size(), std::size_t(1));
-        QCOMPARE(one->front().status, QStringLiteral("changed"));
+        QCOMPARE(one->front().status, ChecksumStatus::Changed);
         QCOMPARE(test::errorOf(m.verify(QStringLiteral("gpt"))), QStringLiteral("no registered weight or model type is called 'gpt'"));
     }
 
@@ -1261,7 +1263,7 @@ private Q_SLOTS:
         auto verified = m.verify({});
         QVERIFY(verified.ok());
         for (const auto &r : *verified)
-            QVERIFY2(r.status == QLatin1String("ok"), qPrintable(r.weight + QLatin1Char(' ') + r.status));
+            QVERIFY2(r.status == ChecksumStatus::Ok, qPrintable(r.weight + QLatin1Char(' ') + QString::number(int(r.status))));
     }
 
     // A rebuild of a mistyped registry keeps other tools' top-level fields, and registers no
@@ -1751,7 +1753,7 @@ private Q_SLOTS:
         QCOMPARE(done->bytesFreed, quint64(0));
         QCOMPARE(test::sha256Of(file), sha);
         QVERIFY(m.verify(QStringLiteral("mamba_sample")).ok());
-        QCOMPARE(m.verify(QStringLiteral("mamba_sample"))->front().status, QStringLiteral("ok"));
+        QCOMPARE(m.verify(QStringLiteral("mamba_sample"))->front().status, ChecksumStatus::Ok);
     }
 
     // active_weights is written by other tools too: a weight active for any type stays.
@@ -1789,8 +1791,9 @@ private Q_SLOTS:
         request.version = QStringLiteral("v2");
         request.move = true;
         const auto before = test::treeSnapshot(root);
-        QCOMPARE(test::errorOf(m.importWeight(request)),
-                 file + QStringLiteral(": already registered as 'mamba_sample'; --move would take the file away from it. Import without --move to register a copy."));
+        auto moved = m.importWeight(request);
+        QCOMPARE(test::errorOf(moved), file + QStringLiteral(": already registered as 'mamba_sample'"));
+        QCOMPARE(moved.error().remedy, Remedy::ImportAsCopy);
         const auto after = test::treeSnapshot(root);
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
 
@@ -1802,7 +1805,7 @@ private Q_SLOTS:
         auto verified = m.verify({});
         QVERIFY(verified.ok());
         for (const auto &r : *verified)
-            QVERIFY2(r.status == QLatin1String("ok"), qPrintable(r.weight + QLatin1Char(' ') + r.status));
+            QVERIFY2(r.status == ChecksumStatus::Ok, qPrintable(r.weight + QLatin1Char(' ') + QString::number(int(r.status))));
     }
 
     // Fields of other tools survive what this program writes: activation, validation, and a
@@ -1883,7 +1886,7 @@ private Q_SLOTS:
         }));
         auto verified = m.verify(QStringLiteral("mamba_sh"));
         QVERIFY(verified.ok());
-        QCOMPARE(verified->front().status, QStringLiteral("error"));
+        QCOMPARE(verified->front().status, ChecksumStatus::Error);
         QCOMPARE(verified->front().message, outside + QStringLiteral(": leads outside the workspace ") + root + QStringLiteral("; refusing to use it"));
     }
 

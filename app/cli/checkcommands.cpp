@@ -94,10 +94,11 @@ int runVerify(Context &ctx)
     bool allOk = true;
     QJsonArray array;
     for (const auto &r : *results) {
-        allOk = allOk && r.status == QLatin1String("ok");
-        array.append(QJsonObject{{QStringLiteral("weight"), r.weight}, {QStringLiteral("status"), r.status}, {QStringLiteral("message"), r.message}});
+        allOk = allOk && r.status == ChecksumStatus::Ok;
+        const QString status = checksumStatusName(r.status);
+        array.append(QJsonObject{{QStringLiteral("weight"), r.weight}, {QStringLiteral("status"), status}, {QStringLiteral("message"), r.message}});
         if (!ctx.parser.isSet(kJson))
-            ctx.outLine(QStringLiteral("%1  %2%3").arg(r.status.toUpper(), -7).arg(r.weight, r.message.isEmpty() ? QString() : QStringLiteral("  ") + r.message));
+            ctx.outLine(QStringLiteral("%1  %2%3").arg(status.toUpper(), -7).arg(r.weight, r.message.isEmpty() ? QString() : QStringLiteral("  ") + r.message));
     }
     if (ctx.parser.isSet(kJson))
         printJson(ctx, array);

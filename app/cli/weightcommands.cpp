@@ -11,9 +11,9 @@ const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSO
 
 QString checkState(const WeightEntry &w)
 {
-    if (w.validation.status.isEmpty())
+    if (w.validation.status == ValidationStatus::NotValidated)
         return QStringLiteral("not checked");
-    return w.validation.status + (w.validation.deep ? QStringLiteral(" (deep)") : QString());
+    return validationStatusName(w.validation.status) + (w.validation.deep ? QStringLiteral(" (deep)") : QString());
 }
 
 int runListWeights(Context &ctx)

@@ -81,6 +81,8 @@ int runDoctor(Context &ctx)
             ctx.outLine(QStringLiteral("fixed:   ") + f);
         for (const QString &p : report->problems)
             ctx.outLine(QStringLiteral("problem: ") + p);
+        if (report->remedy != Remedy::None)
+            ctx.outLine(QStringLiteral("hint:    ") + remedyText(report->remedy));
         if (report->problems.isEmpty())
             ctx.outLine(QStringLiteral("The workspace is healthy."));
     }

@@ -31,10 +31,42 @@ void printJson(Context &ctx, const QJsonValue &value)
     ctx.out(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
 }
 
+QString remedyText(Remedy remedy, const QString &subject)
+{
+    switch (remedy) {
+    case Remedy::None: break;
+    case Remedy::RebuildRegistry: return QStringLiteral("run 'tantra-model-manager doctor --rebuild' to rebuild it from the weight files.");
+    case Remedy::SetUpWorkspace: return QStringLiteral("run 'setup' first");
+    case Remedy::RepairOrChooseVersion: return QStringLiteral("run 'doctor' or choose another version");
+    case Remedy::ChooseAnotherVersion: return QStringLiteral("choose another --version");
+    case Remedy::VerifyWeight: return QStringLiteral("run 'verify %1'").arg(subject);
+    case Remedy::ImportAsCopy: return QStringLiteral("--move would take the file away from it. Import without --move to register a copy.");
+    case Remedy::RestoreAsAnotherVersion: return QStringLiteral("restore under another version with --as VERSION");
+    }
+    return QString();
+}
+
+QString errorText(const Error &error)
+{
+    const QString remedy = remedyText(error.remedy, error.subject);
+    return remedy.isEmpty() ? error.message() : error.message() + QStringLiteral("; ") + remedy;
+}
+
+QString checksumStatusName(ChecksumStatus status)
+{
+    switch (status) {
+    case ChecksumStatus::Ok: return QStringLiteral("ok");
+    case ChecksumStatus::Changed: return QStringLiteral("changed");
+    case ChecksumStatus::Missing: return QStringLiteral("missing");
+    case ChecksumStatus::Error: break;
+    }
+    return QStringLiteral("error");
+}
+
 int fail(Context &ctx, const Error &error, int code)
 {
     ctx.endProgress();
-    ctx.err(error.message);
+    ctx.err(errorText(error));
     return code;
 }
 

@@ -17,7 +17,16 @@ std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist = true);
 // Prints a JSON document (object or array) on stdout.
 void printJson(Context &ctx, const QJsonValue &value);
 
-// Prints a Result's error on stderr and returns `code`.
+// An error as the command line words it: core's "PATH: PROBLEM", then the remedy as the
+// command to run ("; run 'tantra-model-manager doctor --rebuild' …"). Core returns the
+// remedy as a value; only this boundary (and the GUI's, in menu paths) puts it in words.
+QString remedyText(Remedy remedy, const QString &subject = {});
+QString errorText(const Error &error);
+
+// The words the registry and --json use for a checksum status ("ok", "changed", …).
+QString checksumStatusName(ChecksumStatus status);
+
+// Prints a Result's error (with its remedy) on stderr and returns `code`.
 int fail(Context &ctx, const Error &error, int code = ExitProblem);
 
 QJsonObject weightJson(const WeightEntry &w, bool active);

@@ -27,9 +27,9 @@ QString fileKindOf(unsigned int mode)
 
 namespace {
 
-QString notRegular(const QString &path, unsigned int mode)
+Error notRegular(const QString &path, unsigned int mode)
 {
-    return path + QStringLiteral(": is %1, not a regular file").arg(fileKindOf(mode));
+    return makeError(path, QStringLiteral("is %1, not a regular file").arg(fileKindOf(mode)));
 }
 
 } // namespace
@@ -46,18 +46,18 @@ Result<int> openRegularFile(const QString &path)
         // open() of a folder for reading succeeds; the ENXIO of a socket does not say what it is.
         struct stat st;
         if (::stat(native.constData(), &st) == 0 && !S_ISREG(st.st_mode))
-            return makeError(notRegular(path, st.st_mode));
-        return makeError(path + QStringLiteral(": cannot open: ") + systemErrorString(err));
+            return notRegular(path, st.st_mode);
+        return makeError(path, QStringLiteral("cannot open: ") + systemErrorString(err));
     }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
-        return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(err));
+        return makeError(path, QStringLiteral("cannot read file status: ") + systemErrorString(err));
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        return makeError(notRegular(path, st.st_mode));
+        return notRegular(path, st.st_mode);
     }
     // Blocking again: a regular file never blocks anyway, but some file systems (FUSE, NFS)
     // may honour the flag, and a read returning EAGAIN would be taken for a failure.
@@ -65,7 +65,7 @@ Result<int> openRegularFile(const QString &path)
     if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
         const int err = errno;
         ::close(fd);
-        return makeError(path + QStringLiteral(": cannot open: ") + systemErrorString(err));
+        return makeError(path, QStringLiteral("cannot open: ") + systemErrorString(err));
     }
     return fd;
 }
@@ -77,7 +77,7 @@ Status openRegularFile(QFile &file, const QString &path)
         return fd.error();
     if (!file.open(*fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle)) {
         ::close(*fd);
-        return makeError(path + QStringLiteral(": cannot open: ") + file.errorString());
+        return makeError(path, QStringLiteral("cannot open: ") + file.errorString());
     }
     return {};
 }
@@ -87,7 +87,7 @@ Status checkNotSpecialFile(const QString &path)
     struct stat st;
     if (::stat(QFile::encodeName(path).constData(), &st) != 0 || S_ISREG(st.st_mode))
         return {};
-    return makeError(notRegular(path, st.st_mode));
+    return notRegular(path, st.st_mode);
 }
 
 } // namespace tantra

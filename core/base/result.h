@@ -7,10 +7,33 @@
 
 namespace tantra {
 
-// What went wrong, in words for the user: every message names the file and the rule or problem.
+// What the user can do about an error, as a value. Each interface words it as one of its own
+// actions (the CLI as a command line, the GUI as a menu path), so core never names a command
+// the user of the other interface cannot type or click. Advice that reads the same in every
+// interface ("is the disk full?", "try again when it has finished") stays in the problem.
+enum class Remedy {
+    None,
+    RebuildRegistry,       // rebuild the registry from the weight files
+    SetUpWorkspace,        // create the workspace's folders first
+    RepairOrChooseVersion, // a stray file holds the name: repair the workspace, or take another version
+    ChooseAnotherVersion,  // the weight name is taken
+    VerifyWeight,          // re-hash the weight named by Error::subject against the registry
+    ImportAsCopy,          // the file is registered already: import a copy instead of moving it
+    RestoreAsAnotherVersion, // the backup's weight name is taken
+};
+
+// What went wrong: the file at fault, the problem in words for the user, and what to do about
+// it. Interfaces show message() and word the remedy themselves; no caller takes a message
+// apart to find the pieces again.
 struct Error
 {
-    QString message;
+    QString path;    // the file, folder or archive at fault; empty when there is none
+    QString problem; // what is wrong with it (the rule broken, the JSON path, the system's reason)
+    Remedy remedy = Remedy::None;
+    QString subject = {}; // what the remedy applies to (a weight name) when it needs one
+
+    // "PATH: PROBLEM", or the problem alone; the remedy is left to the interface.
+    QString message() const { return path.isEmpty() ? problem : path + QStringLiteral(": ") + problem; }
 };
 
 // Value or Error, returned across layer boundaries instead of throwing.
@@ -33,7 +56,7 @@ public:
     const T &operator*() const & { return value(); }
 
     const Error &error() const { return std::get<1>(m_data); }
-    const QString &errorString() const { return error().message; }
+    QString errorString() const { return error().message(); }
 
 private:
     std::variant<T, Error> m_data;
@@ -49,7 +72,7 @@ public:
     bool ok() const { return m_ok; }
     explicit operator bool() const { return m_ok; }
     const Error &error() const { return m_error; }
-    const QString &errorString() const { return m_error.message; }
+    QString errorString() const { return m_error.message(); }
 
 private:
     Error m_error;
@@ -58,9 +81,15 @@ private:
 
 using Status = Result<void>;
 
+// A message with no one file at fault (a bad argument, a cancelled job).
 inline Error makeError(QString message)
 {
-    return Error{std::move(message)};
+    return Error{QString(), std::move(message)};
+}
+
+inline Error makeError(QString path, QString problem, Remedy remedy = Remedy::None, QString subject = {})
+{
+    return Error{std::move(path), std::move(problem), remedy, std::move(subject)};
 }
 
 } // namespace tantra

@@ -69,7 +69,7 @@ Result<QString> sha256File(const QString &path, JobContext *job)
 {
     auto reader = StreamReader::open(path);
     if (!reader)
-        return makeError(reader.errorString());
+        return reader.error();
     if (job)
         job->addTotal(reader->size());
     Sha256 hash;
@@ -79,8 +79,8 @@ Result<QString> sha256File(const QString &path, JobContext *job)
     });
     if (!status) {
         if (job && job->isCanceled())
-            return makeError(path + QStringLiteral(": checksum cancelled"));
-        return makeError(status.errorString());
+            return makeError(path, QStringLiteral("checksum cancelled"));
+        return status.error();
     }
     // A file that grew after it was opened is hashed as it was then: its size at the open is
     // what the registry records beside the digest.

@@ -940,7 +940,7 @@ Result<TensorStats> computeStats(Dtype dtype, const StreamReader &reader, JobCon
     if (reader.size() <= kExactHistogramBytes) {
         std::vector<std::byte> data(std::size_t(reader.size()));
         if (auto status = reader.readInto(0, data); !status)
-            return makeError(status.errorString());
+            return status.error();
         return computeStats(dtype, std::span<const std::byte>(data), job, pool);
     }
     return statsOf(dtype, FileSource(reader), job, pool);

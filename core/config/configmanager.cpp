@@ -35,14 +35,14 @@ Status writeAtomically(const QString &path, const QByteArray &bytes)
 {
     const QFileInfo info(path);
     if (!QDir().mkpath(info.absolutePath()))
-        return makeError(QStringLiteral("%1: cannot create the folder %2").arg(path, info.absolutePath()));
+        return makeError(path, QStringLiteral("cannot create the folder %1").arg(info.absolutePath()));
     // Unbuffered: Qt 6.4's QSaveFile::commit() ignores a failed flush of its buffer, which on
     // a full disk renamed a truncated config into place.
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
-        return makeError(QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));
+        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
     if (file.write(bytes) != bytes.size() || !file.commit())
-        return makeError(QStringLiteral("%1: cannot write: %2").arg(path, file.errorString()));
+        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
     return {};
 }
 
@@ -321,7 +321,7 @@ Result<ModelConfig> ConfigManager::getConfig(const QString &type) const
         return opened.error();
     const QByteArray text = file.readAll();
     if (file.error() != QFileDevice::NoError)
-        return makeError(QStringLiteral("%1: cannot read: %2").arg(path, file.errorString()));
+        return makeError(path, QStringLiteral("cannot read: ") + file.errorString());
     return parseConfig(text, path);
 }
 
@@ -392,7 +392,7 @@ Result<ModelConfig> ConfigManager::createModelConfig(const QString &type, const 
         source = base->filePath;
         auto renamed = applyOverride(text, Override{QString(), QStringLiteral("model_type"), type});
         if (!renamed)
-            return makeError(QStringLiteral("%1: %2").arg(source, renamed.errorString()));
+            return makeError(source, renamed.errorString());
         text = *renamed;
     }
 

@@ -27,7 +27,7 @@ Result<MappedFile> MappedFile::open(const QString &path)
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
         ::close(fd);
-        return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(err));
+        return makeError(path, QStringLiteral("cannot read file status: ") + systemErrorString(err));
     }
     MappedFile file;
     file.m_fd = fd;
@@ -35,7 +35,7 @@ Result<MappedFile> MappedFile::open(const QString &path)
     if (file.m_size > 0) {
         void *p = ::mmap(nullptr, file.m_size, PROT_READ, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
-            return makeError(path + QStringLiteral(": cannot map into memory: ") + systemErrorString(errno));
+            return makeError(path, QStringLiteral("cannot map into memory: ") + systemErrorString(errno));
         file.m_data = static_cast<const std::byte *>(p);
         // Weights are read in large sequential sweeps, if at all; random-access readahead
         // would only waste memory on a header-only open.
@@ -79,10 +79,10 @@ Result<QByteArray> MappedFile::readAt(std::uint64_t offset, std::uint64_t length
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return makeError(path + QStringLiteral(": read error: ") + systemErrorString(errno));
+            return makeError(path, QStringLiteral("read error: ") + systemErrorString(errno));
         }
         if (n == 0)
-            return makeError(path + QStringLiteral(": the file became shorter while being read"));
+            return makeError(path, QStringLiteral("the file became shorter while being read"));
         done += std::uint64_t(n);
     }
     return buffer;

@@ -51,7 +51,7 @@ Result<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::open(const QStri
         if (probe) {
             const std::string foreign = recogniseForeignFile(std::as_bytes(std::span(probe->constData(), std::size_t(probe->size()))));
             if (!foreign.empty())
-                return makeError(path + QStringLiteral(": ") + QString::fromStdString(foreign));
+                return makeError(path, QString::fromStdString(foreign));
         }
         return makeError(formatHeaderError(path, *error));
     }

@@ -28,12 +28,12 @@ Result<SafetensorsModel> SafetensorsModel::open(const QString &path)
 {
     const QFileInfo info(path);
     if (!info.exists())
-        return makeError(path + QStringLiteral(": no such file or folder"));
+        return makeError(path, QStringLiteral("no such file or folder"));
     if (info.isDir()) {
         const QDir dir(path);
         const QStringList indexes = dir.entryList({QStringLiteral("*.safetensors.index.json")}, QDir::Files, QDir::Name);
         if (indexes.size() > 1) {
-            return makeError(path + QStringLiteral(": the folder holds several shard indexes (")
+            return makeError(path, QStringLiteral("the folder holds several shard indexes (")
                              + indexes.join(QStringLiteral(", ")) + QStringLiteral("); open one of them"));
         }
         if (indexes.size() == 1) {
@@ -49,7 +49,7 @@ Result<SafetensorsModel> SafetensorsModel::open(const QString &path)
                 model->m_path = path;
             return model;
         }
-        return makeError(path + QStringLiteral(": the folder holds no *.safetensors.index.json")
+        return makeError(path, QStringLiteral("the folder holds no *.safetensors.index.json")
                          + (files.isEmpty() ? QStringLiteral(" and no .safetensors file")
                                             : QStringLiteral(" and %1 .safetensors files; open one of them").arg(files.size())));
     }
@@ -73,14 +73,14 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
     if (auto opened = openRegularFile(f, indexPath); !opened)
         return opened.error();
     if (f.size() > kMaxIndexBytes)
-        return makeError(indexPath + QStringLiteral(": the index is larger than 1 GiB; refusing to read it"));
+        return makeError(indexPath, QStringLiteral("the index is larger than 1 GiB; refusing to read it"));
     const QByteArray json = f.readAll();
     if (f.error() != QFileDevice::NoError)
-        return makeError(indexPath + QStringLiteral(": read error: ") + f.errorString());
+        return makeError(indexPath, QStringLiteral("read error: ") + f.errorString());
 
     auto parsed = parseShardIndex(json.constData(), std::size_t(json.size()));
     if (auto *message = std::get_if<std::string>(&parsed))
-        return makeError(indexPath + QStringLiteral(": ") + QString::fromStdString(*message));
+        return makeError(indexPath, QString::fromStdString(*message));
     ShardIndex &index = std::get<ShardIndex>(parsed);
 
     SafetensorsModel model;
@@ -106,11 +106,11 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
             // exists() follows links: a link that leads nowhere (or round in a loop) is there,
             // and calling it missing sent users looking for a file they could see.
             if (shardInfo.isSymLink()) {
-                return makeError(indexPath + QStringLiteral(": shard ") + quoteName(name)
+                return makeError(indexPath, QStringLiteral("shard ") + quoteName(name)
                                  + QStringLiteral(" is a symbolic link to no file (") + shardPath + QStringLiteral(" -> ")
                                  + shardInfo.symLinkTarget() + QLatin1Char(')'));
             }
-            return makeError(indexPath + QStringLiteral(": shard ") + quoteName(name)
+            return makeError(indexPath, QStringLiteral("shard ") + quoteName(name)
                              + QStringLiteral(" is missing (expected at ") + shardPath + QLatin1Char(')'));
         }
         auto shard = SafetensorsFile::open(shardPath);
@@ -126,7 +126,7 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
         for (const auto &t : model.m_shards[s]->tensors()) {
             const auto [it, fresh] = seenIn.emplace(t.name, int(s));
             if (!fresh) {
-                return makeError(indexPath + QStringLiteral(": tensor ") + quoteName(t.name)
+                return makeError(indexPath, QStringLiteral("tensor ") + quoteName(t.name)
                                  + QStringLiteral(" is in two shards, ") + quoteName(shardNames[std::size_t(it->second)])
                                  + QStringLiteral(" and ") + quoteName(shardNames[s]));
             }
@@ -136,7 +136,7 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
         const int s = shardNumber[file];
         if (!model.m_shards[std::size_t(s)]->find(tensor)) {
             const auto elsewhere = seenIn.find(tensor);
-            return makeError(indexPath + QStringLiteral(": tensor ") + quoteName(tensor)
+            return makeError(indexPath, QStringLiteral("tensor ") + quoteName(tensor)
                              + QStringLiteral(" is mapped to shard ") + quoteName(file)
                              + QStringLiteral(", which does not hold it")
                              + (elsewhere != seenIn.end()
@@ -150,7 +150,7 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
             mapped.emplace(entry.first, true);
         for (const auto &[name, s] : seenIn) {
             if (!mapped.count(name)) {
-                return makeError(indexPath + QStringLiteral(": shard ") + quoteName(shardNames[std::size_t(s)])
+                return makeError(indexPath, QStringLiteral("shard ") + quoteName(shardNames[std::size_t(s)])
                                  + QStringLiteral(" holds tensor ") + quoteName(name)
                                  + QStringLiteral(", which the index does not list"));
             }
@@ -159,7 +159,7 @@ Result<SafetensorsModel> SafetensorsModel::openIndex(const QString &indexPath)
 
     model.buildLookup();
     if (index.totalSize && *index.totalSize != model.tensorBytes()) {
-        return makeError(indexPath + QStringLiteral(": metadata.total_size says %1 bytes, but the shards' tensors hold %2 bytes")
+        return makeError(indexPath, QStringLiteral("metadata.total_size says %1 bytes, but the shards' tensors hold %2 bytes")
                                              .arg(*index.totalSize)
                                              .arg(model.tensorBytes()));
     }

@@ -170,7 +170,7 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
     for (std::size_t k = 0; k < layout.tensors.size(); ++k) {
         const TensorWrite &t = tensors[layout.order[k]];
         if (t.data.size() != layout.tensors[k].byteSize()) {
-            return makeError(path + QStringLiteral(": tensor %1: shape and dtype need %2 bytes, but %3 were given")
+            return makeError(path, QStringLiteral("tensor %1: shape and dtype need %2 bytes, but %3 were given")
                                             .arg(quoteName(t.name))
                                             .arg(layout.tensors[k].byteSize())
                                             .arg(t.data.size()));
@@ -178,9 +178,9 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
     }
     QSaveFile file(path);
     if (!file.open(kWriteMode))
-        return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
+        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
     if (!writeAll(file, layout.bytes.constData(), layout.bytes.size()))
-        return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
+        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
     if (job)
         job->addTotal(layout.dataSize);
     constexpr std::size_t kSlice = std::size_t(64) << 20;
@@ -189,17 +189,17 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
         for (std::size_t pos = 0; pos < data.size(); pos += kSlice) {
             if (job && job->isCanceled()) {
                 file.cancelWriting();
-                return makeError(path + QStringLiteral(": cancelled; nothing was written"));
+                return makeError(path, QStringLiteral("cancelled; nothing was written"));
             }
             const std::size_t n = std::min(kSlice, data.size() - pos);
             if (!writeAll(file, reinterpret_cast<const char *>(data.data() + pos), qint64(n)))
-                return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
+                return makeError(path, QStringLiteral("write failed: ") + file.errorString());
             if (job)
                 job->advance(n);
         }
     }
     if (!file.commit())
-        return makeError(path + QStringLiteral(": could not complete the write: ") + file.errorString());
+        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
     return {};
 }
 
@@ -210,7 +210,7 @@ Status writeSafetensors(const QString &path, const std::vector<TensorWrite> &ten
 {
     auto layout = layoutHeader(specsOf(tensors), metadata);
     if (!layout)
-        return makeError(path + QStringLiteral(": ") + layout.errorString());
+        return makeError(path, layout.errorString());
     return writeFile(path, tensors, *layout, job);
 }
 
@@ -218,16 +218,16 @@ Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec>
 {
     auto layout = layoutHeader(tensors, metadata);
     if (!layout)
-        return makeError(path + QStringLiteral(": ") + layout.errorString());
+        return makeError(path, layout.errorString());
     QSaveFile file(path);
     if (!file.open(kWriteMode))
-        return makeError(path + QStringLiteral(": cannot write: ") + file.errorString());
+        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
     if (!writeAll(file, layout->bytes.constData(), layout->bytes.size()))
-        return makeError(path + QStringLiteral(": write failed: ") + file.errorString());
+        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
     if (!file.resize(qint64(layout->bytes.size()) + qint64(layout->dataSize)))
-        return makeError(path + QStringLiteral(": cannot set the file size: ") + file.errorString());
+        return makeError(path, QStringLiteral("cannot set the file size: ") + file.errorString());
     if (!file.commit())
-        return makeError(path + QStringLiteral(": could not complete the write: ") + file.errorString());
+        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
     return {};
 }
 
@@ -235,7 +235,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
                                std::uint64_t maxShardBytes, const Metadata &metadata)
 {
     if (!QDir().mkpath(folder))
-        return makeError(folder + QStringLiteral(": cannot create the folder"));
+        return makeError(folder, QStringLiteral("cannot create the folder"));
     // Pack in name order so that a shard holds neighbouring layers, as transformers does.
     std::vector<std::size_t> order(tensors.size());
     std::iota(order.begin(), order.end(), std::size_t(0));
@@ -282,7 +282,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
     QSaveFile file(result.indexPath);
     if (!file.open(kWriteMode) || !writeAll(file, index.data(), qint64(index.size()))
         || !file.commit())
-        return makeError(result.indexPath + QStringLiteral(": cannot write: ") + file.errorString());
+        return makeError(result.indexPath, QStringLiteral("cannot write: ") + file.errorString());
     return result;
 }
 

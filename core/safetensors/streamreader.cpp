@@ -44,7 +44,7 @@ Result<StreamReader> StreamReader::open(const QString &path)
     owned->fd = *opened;
     struct stat st;
     if (::fstat(owned->fd, &st) != 0)
-        return makeError(path + QStringLiteral(": cannot read file status: ") + systemErrorString(errno));
+        return makeError(path, QStringLiteral("cannot read file status: ") + systemErrorString(errno));
     // Doubles the kernel's readahead window for a file that is not cached yet.
     ::posix_fadvise(owned->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     StreamReader reader(owned->fd, path, 0, std::uint64_t(st.st_size));
@@ -73,17 +73,17 @@ StreamReader StreamReader::slice(std::uint64_t from, std::uint64_t length) const
 Status StreamReader::readInto(std::uint64_t from, std::span<std::byte> into) const
 {
     if (from > m_length || into.size() > m_length - from)
-        return makeError(m_path + QStringLiteral(": read beyond the end of the region"));
+        return makeError(m_path, QStringLiteral("read beyond the end of the region"));
     std::size_t done = 0;
     while (done < into.size()) {
         const ssize_t n = ::pread(m_fd, into.data() + done, into.size() - done, off_t(m_offset + from + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return makeError(m_path + QStringLiteral(": read error: ") + systemErrorString(errno));
+            return makeError(m_path, QStringLiteral("read error: ") + systemErrorString(errno));
         }
         if (n == 0)
-            return makeError(m_path + QStringLiteral(": the file became shorter while being read"));
+            return makeError(m_path, QStringLiteral("the file became shorter while being read"));
         done += std::size_t(n); // a short read (a signal, a pipe-like filesystem) reads on
     }
     return {};
@@ -93,7 +93,7 @@ Status StreamReader::read(std::uint64_t from, std::uint64_t length, std::size_t 
                           const Consumer &consume, bool reportProgress) const
 {
     if (from > m_length || length > m_length - from)
-        return makeError(m_path + QStringLiteral(": read beyond the end of the region"));
+        return makeError(m_path, QStringLiteral("read beyond the end of the region"));
     if (length == 0)
         return {};
     unit = std::max<std::size_t>(unit, 1);
@@ -102,17 +102,17 @@ Status StreamReader::read(std::uint64_t from, std::uint64_t length, std::size_t 
     const std::size_t allocated = (std::size_t(std::min<std::uint64_t>(chunk, length)) + 4095) / 4096 * 4096;
     std::unique_ptr<std::byte, FreeDeleter> buffer(static_cast<std::byte *>(std::aligned_alloc(4096, allocated)));
     if (!buffer)
-        return makeError(m_path + QStringLiteral(": out of memory for a read buffer"));
+        return makeError(m_path, QStringLiteral("out of memory for a read buffer"));
     std::uint64_t done = 0;
     while (done < length) {
         if (job && job->isCanceled())
-            return makeError(m_path + QStringLiteral(": cancelled"));
+            return makeError(m_path, QStringLiteral("cancelled"));
         const std::size_t n = std::size_t(std::min<std::uint64_t>(chunk, length - done));
         const std::span<std::byte> into(buffer.get(), n);
         if (auto status = readInto(from + done, into); !status)
             return status;
         if (!consume(into))
-            return makeError(m_path + QStringLiteral(": stopped"));
+            return makeError(m_path, QStringLiteral("stopped"));
         done += n;
         if (job && reportProgress)
             job->advance(n);

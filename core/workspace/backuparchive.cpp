@@ -102,7 +102,7 @@ Result<BackupMember> addMember(QuaZip &zip, const QString &archivePath, const QS
     QuaZipFile out(&zip);
     QuaZipNewInfo info(name, source);
     if (!out.open(QIODevice::WriteOnly, info, nullptr, 0, 0 /* stored */, 0))
-        return makeError(source + QStringLiteral(": cannot add to the archive (%1)").arg(zipError(out.getZipError())));
+        return makeError(source, QStringLiteral("cannot add to the archive (%1)").arg(zipError(out.getZipError())));
     QByteArray buffer(kBuffer, Qt::Uninitialized);
     Sha256 hash;
     quint64 size = 0;
@@ -112,14 +112,14 @@ Result<BackupMember> addMember(QuaZip &zip, const QString &archivePath, const QS
         const qint64 n = in.read(buffer.data(), kBuffer);
         errno = 0;
         if (n < 0)
-            return makeError(source + QStringLiteral(": read error: ") + in.errorString());
+            return makeError(source, QStringLiteral("read error: ") + in.errorString());
         if (n == 0)
             break;
         hash.update(buffer.constData(), std::size_t(n));
         if (!writeFully(out, buffer.constData(), n)) {
             const int err = errno;
-            return makeError(QStringLiteral("%1: cannot write member '%2' to the archive (%3; is the disk full?)")
-                                 .arg(archivePath, name, err ? systemErrorString(err) : zipError(out.getZipError())));
+            return makeError(archivePath, QStringLiteral("cannot write member '%1' to the archive (%2; is the disk full?)")
+                                              .arg(name, err ? systemErrorString(err) : zipError(out.getZipError())));
         }
         size += quint64(n);
         if (job)
@@ -197,7 +197,7 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
         QuaZip zip(partial);
         zip.setZip64Enabled(true);
         if (!zip.open(QuaZip::mdCreate))
-            return makeError(archivePath + QStringLiteral(": cannot create the archive (%1)").arg(zipError(zip.getZipError())));
+            return makeError(archivePath, QStringLiteral("cannot create the archive (%1)").arg(zipError(zip.getZipError())));
         const auto abandon = [&](const Error &error) -> Result<QString> {
             zip.close();
             QFile::remove(partial);
@@ -206,7 +206,7 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
         for (const auto &[source, name] : files) {
             // Refused here, before the archive exists, rather than by the restore that needs it.
             if (const QString problem = memberNameProblem(name); !problem.isEmpty())
-                return abandon(makeError(source + QStringLiteral(": cannot be backed up under the member name '%1': it %2").arg(printableName(name), problem)));
+                return abandon(makeError(source, QStringLiteral("cannot be backed up under the member name '%1': it %2").arg(printableName(name), problem)));
             auto member = addMember(zip, archivePath, source, name, job);
             if (!member)
                 return abandon(member.error());
@@ -236,12 +236,12 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
         const QByteArray json = QJsonDocument(root).toJson(QJsonDocument::Indented);
         QuaZipFile out(&zip);
         if (!out.open(QIODevice::WriteOnly, QuaZipNewInfo(kManifestName), nullptr, 0, 0, 0) || out.write(json) != json.size())
-            return abandon(makeError(archivePath + QStringLiteral(": cannot write the manifest")));
+            return abandon(makeError(archivePath, QStringLiteral("cannot write the manifest")));
         out.close();
         zip.close();
         if (zip.getZipError() != 0) {
             QFile::remove(partial);
-            return makeError(archivePath + QStringLiteral(": cannot finish the archive (%1; is the disk full?)").arg(zipError(zip.getZipError())));
+            return makeError(archivePath, QStringLiteral("cannot finish the archive (%1; is the disk full?)").arg(zipError(zip.getZipError())));
         }
     }
     {
@@ -260,7 +260,7 @@ Result<QString> BackupArchive::write(const QString &archivePath, const WeightEnt
             return finalPath;
         if (placed == Placed::Failed || n > 1000) {
             QFile::remove(partial);
-            return makeError(archivePath + QStringLiteral(": cannot move the finished archive into place"));
+            return makeError(archivePath, QStringLiteral("cannot move the finished archive into place"));
         }
         finalPath = joinPath(target.path(), QStringLiteral("%1-%2.%3").arg(target.completeBaseName()).arg(n).arg(target.suffix()));
     }
@@ -276,29 +276,29 @@ Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
     if (!zip.open(QuaZip::mdUnzip))
         return makeError(notAZip(archivePath, shape));
     if (!zip.setCurrentFile(kManifestName))
-        return makeError(shape.endsLikeZip ? archivePath + QStringLiteral(": no manifest.json; this is not a Tantra weight backup")
-                                           : incompleteZip(archivePath));
+        return shape.endsLikeZip ? makeError(archivePath, QStringLiteral("no manifest.json; this is not a Tantra weight backup"))
+                                 : makeError(incompleteZip(archivePath));
     QuaZipFileInfo64 info;
     zip.getCurrentFileInfo(&info);
     if (info.uncompressedSize > quint64(kMaxManifestBytes))
-        return makeError(archivePath + QStringLiteral(": manifest.json is implausibly large; refusing it"));
+        return makeError(archivePath, QStringLiteral("manifest.json is implausibly large; refusing it"));
     QuaZipFile file(&zip);
     if (!file.open(QIODevice::ReadOnly))
-        return makeError(archivePath + QStringLiteral(": cannot read manifest.json"));
+        return makeError(archivePath, QStringLiteral("cannot read manifest.json"));
     const QByteArray json = file.read(kMaxManifestBytes + 1);
     if (json.size() > kMaxManifestBytes)
-        return makeError(archivePath + QStringLiteral(": manifest.json is larger than its header says; refusing it"));
+        return makeError(archivePath, QStringLiteral("manifest.json is larger than its header says; refusing it"));
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
     if (error.error != QJsonParseError::NoError || !doc.isObject())
-        return makeError(archivePath + QStringLiteral(": manifest.json is not valid JSON (%1)").arg(error.errorString()));
+        return makeError(archivePath, QStringLiteral("manifest.json is not valid JSON (%1)").arg(error.errorString()));
     const QJsonObject root = doc.object();
     if (root.value(QStringLiteral("format")).toString() != QLatin1String("tantra-weight-backup"))
-        return makeError(archivePath + QStringLiteral(": manifest.json is not a Tantra weight backup manifest"));
+        return makeError(archivePath, QStringLiteral("manifest.json is not a Tantra weight backup manifest"));
     BackupManifest manifest;
     manifest.formatVersion = root.value(QStringLiteral("format_version")).toInt();
     if (manifest.formatVersion > BackupManifest::kFormatVersion)
-        return makeError(archivePath + QStringLiteral(": backup format %1 is newer than this program understands").arg(manifest.formatVersion));
+        return makeError(archivePath, QStringLiteral("backup format %1 is newer than this program understands").arg(manifest.formatVersion));
     // The manifest's entry is read like a registry entry: its names and paths are checked
     // before restore builds any path from them.
     auto entry = Registry::entryFromJson(root.value(QStringLiteral("name")).toString(),
@@ -313,18 +313,18 @@ Result<BackupManifest> BackupArchive::readManifest(const QString &archivePath)
         BackupMember m{o.value(QStringLiteral("name")).toString(), quint64(o.value(QStringLiteral("size")).toDouble()),
                        o.value(QStringLiteral("sha256")).toString()};
         if (const QString problem = memberNameProblem(m.name); !problem.isEmpty())
-            return makeError(archivePath + QStringLiteral(": the manifest's member name '%1' %2; refusing the archive").arg(printableName(m.name), problem));
+            return makeError(archivePath, QStringLiteral("the manifest's member name '%1' %2; refusing the archive").arg(printableName(m.name), problem));
         if (m.sha256.size() != 64)
-            return makeError(archivePath + QStringLiteral(": member '%1' has no valid checksum in the manifest").arg(m.name));
+            return makeError(archivePath, QStringLiteral("member '%1' has no valid checksum in the manifest").arg(m.name));
         manifest.members.push_back(m);
     }
     if (manifest.members.empty())
-        return makeError(archivePath + QStringLiteral(": the manifest lists no members"));
+        return makeError(archivePath, QStringLiteral("the manifest lists no members"));
     // Every entry of the zip itself must be safe too, even those the manifest does not list.
     for (bool more = zip.goToFirstFile(); more; more = zip.goToNextFile()) {
         const QString name = zip.getCurrentFileName();
         if (const QString problem = memberNameProblem(name); !problem.isEmpty())
-            return makeError(archivePath + QStringLiteral(": the archive entry '%1' %2; refusing the archive").arg(printableName(name), problem));
+            return makeError(archivePath, QStringLiteral("the archive entry '%1' %2; refusing the archive").arg(printableName(name), problem));
     }
     return manifest;
 }
@@ -340,59 +340,59 @@ Status BackupArchive::extractMember(const QString &archivePath, const BackupMemb
     if (!zip.open(QuaZip::mdUnzip))
         return makeError(notAZip(archivePath, shape));
     if (!zip.setCurrentFile(member.name))
-        return makeError(archivePath + QStringLiteral(": member '%1' listed in the manifest is missing").arg(member.name));
+        return makeError(archivePath, QStringLiteral("member '%1' listed in the manifest is missing").arg(member.name));
     QuaZipFileInfo64 info;
     zip.getCurrentFileInfo(&info);
     if (info.uncompressedSize != member.size)
-        return makeError(archivePath + QStringLiteral(": member '%1' is %2 bytes but the manifest says %3; refusing it")
+        return makeError(archivePath, QStringLiteral("member '%1' is %2 bytes but the manifest says %3; refusing it")
                                                .arg(member.name)
                                                .arg(info.uncompressedSize)
                                                .arg(member.size));
     QuaZipFile in(&zip);
     if (!in.open(QIODevice::ReadOnly))
-        return makeError(archivePath + QStringLiteral(": cannot read member '%1'").arg(member.name));
+        return makeError(archivePath, QStringLiteral("cannot read member '%1'").arg(member.name));
     QFile out(destination);
     if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
-        return makeError(destination + QStringLiteral(": cannot create: ") + out.errorString());
-    const auto fail = [&](const QString &message) -> Status {
+        return makeError(destination, QStringLiteral("cannot create: ") + out.errorString());
+    const auto fail = [&](Error error) -> Status {
         out.close();
         QFile::remove(destination);
-        return makeError(message);
+        return error;
     };
     QByteArray buffer(kBuffer, Qt::Uninitialized);
     Sha256 hash;
     quint64 total = 0;
     for (;;) {
         if (job && job->isCanceled())
-            return fail(QStringLiteral("restore cancelled"));
+            return fail(makeError(QStringLiteral("restore cancelled")));
         const qint64 n = in.read(buffer.data(), kBuffer);
         if (n < 0)
-            return fail(archivePath + QStringLiteral(": member '%1' is corrupt").arg(member.name));
+            return fail(makeError(archivePath, QStringLiteral("member '%1' is corrupt").arg(member.name)));
         if (n == 0)
             break;
         total += quint64(n);
         // The header's size can lie (a zip bomb); the bytes actually read cannot.
         if (total > member.size)
-            return fail(archivePath + QStringLiteral(": member '%1' holds more than the %2 bytes the manifest says; refusing it")
+            return fail(makeError(archivePath, QStringLiteral("member '%1' holds more than the %2 bytes the manifest says; refusing it")
                                               .arg(member.name)
-                                              .arg(member.size));
+                                              .arg(member.size)));
         hash.update(buffer.constData(), std::size_t(n));
         if (!writeFully(out, buffer.constData(), n))
-            return fail(destination + QStringLiteral(": write error: ") + out.errorString() + QStringLiteral(" (is the disk full?)"));
+            return fail(makeError(destination, QStringLiteral("write error: ") + out.errorString() + QStringLiteral(" (is the disk full?)")));
         if (job)
             job->advance(quint64(n));
     }
     in.close();
     if (in.getZipError() != 0)
-        return fail(archivePath + QStringLiteral(": member '%1' failed its CRC check").arg(member.name));
+        return fail(makeError(archivePath, QStringLiteral("member '%1' failed its CRC check").arg(member.name)));
     if (total != member.size)
-        return fail(archivePath + QStringLiteral(": member '%1' is truncated").arg(member.name));
+        return fail(makeError(archivePath, QStringLiteral("member '%1' is truncated").arg(member.name)));
     const QString sha = hash.finalHex();
     if (sha != member.sha256)
-        return fail(archivePath + QStringLiteral(": member '%1' has checksum %2 but the manifest says %3; the backup is damaged")
-                                          .arg(member.name, sha, member.sha256));
+        return fail(makeError(archivePath, QStringLiteral("member '%1' has checksum %2 but the manifest says %3; the backup is damaged")
+                                          .arg(member.name, sha, member.sha256)));
     if (!out.flush() || ::fsync(out.handle()) != 0)
-        return fail(destination + QStringLiteral(": cannot flush to disk"));
+        return fail(makeError(destination, QStringLiteral("cannot flush to disk")));
     return {};
 }
 

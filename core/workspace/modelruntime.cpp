@@ -25,7 +25,7 @@ Result<ModelRuntime> ModelRuntime::create(const WeightManager &manager, const QS
         QStringList lines;
         for (const auto &issue : report.issues)
             lines << QStringLiteral("  ") + issue.message;
-        return makeError(model->path() + QStringLiteral(": does not fit %1 (%2):\n").arg(config->filePath, report.summary())
+        return makeError(model->path(), QStringLiteral("does not fit %1 (%2):\n").arg(config->filePath, report.summary())
                          + lines.join(QLatin1Char('\n')));
     }
 
@@ -56,7 +56,7 @@ Result<ModelRuntime> ModelRuntime::create(const WeightManager &manager, const QS
             if (expected.optional)
                 continue;
             // The validator passed, so this cannot happen unless the file changed under us.
-            return makeError(m.path() + QStringLiteral(": tensor '%1' is missing").arg(expected.name));
+            return makeError(m.path(), QStringLiteral("tensor '%1' is missing").arg(expected.name));
         }
         const int index = int(runtime.m_tensors.size());
         runtime.m_tensors.push_back(BoundTensor{expected.name, fileName, found->info, m.data(*found)});

@@ -25,6 +25,25 @@
 
 namespace tantra {
 
+QString validationStatusName(ValidationStatus status)
+{
+    switch (status) {
+    case ValidationStatus::Passed: return QStringLiteral("passed");
+    case ValidationStatus::Failed: return QStringLiteral("failed");
+    case ValidationStatus::NotValidated: break;
+    }
+    return QString();
+}
+
+std::optional<ValidationStatus> validationStatusFromName(const QString &name)
+{
+    if (name == QLatin1String("passed"))
+        return ValidationStatus::Passed;
+    if (name == QLatin1String("failed"))
+        return ValidationStatus::Failed;
+    return std::nullopt; // "" too: a validation object says how it went
+}
+
 QString isoUtc(const QDateTime &time)
 {
     return time.toUTC().toString(Qt::ISODateWithMs);
@@ -73,7 +92,7 @@ public:
     bool fail(const QString &where, const QString &problem)
     {
         if (!m_error)
-            m_error = makeError(m_file + QStringLiteral(": ") + where + QStringLiteral(": ") + problem);
+            m_error = makeError(m_file, where + QStringLiteral(": ") + problem);
         return false;
     }
     bool expected(const QString &where, const QString &what, const QJsonValue &found)
@@ -195,11 +214,11 @@ Status Registry::checkSchemaVersion(const QJsonObject &root, const QString &path
         return {}; // written by hand or by an early tool: version 1 is the only one there was
     const qint64 version = v.isDouble() ? v.toInteger(0) : 0;
     if (version > RegistryData::kSchemaVersion)
-        return makeError(path + QStringLiteral(": schema_version %1 is newer than this program understands (%2); upgrade Tantra Weight Manager")
+        return makeError(path, QStringLiteral("schema_version %1 is newer than this program understands (%2); upgrade Tantra Weight Manager")
                                         .arg(version)
                                         .arg(RegistryData::kSchemaVersion));
     if (version != RegistryData::kSchemaVersion)
-        return makeError(path + QStringLiteral(": schema_version: expected the integer %1, found %2; refusing to read or rewrite the registry")
+        return makeError(path, QStringLiteral("schema_version: expected the integer %1, found %2; refusing to read or rewrite the registry")
                                         .arg(RegistryData::kSchemaVersion)
                                         .arg(shown(v)));
     return {};
@@ -238,9 +257,9 @@ QJsonObject Registry::entryToJson(const WeightEntry &w)
     for (const auto &[k, v] : w.metadata)
         metadata[k] = v;
     o[QStringLiteral("metadata")] = metadata;
-    if (!w.validation.status.isEmpty()) {
+    if (w.validation.status != ValidationStatus::NotValidated) {
         QJsonObject v = w.validation.json;
-        v[QStringLiteral("status")] = w.validation.status;
+        v[QStringLiteral("status")] = validationStatusName(w.validation.status);
         if (w.validation.checkedAt.isValid())
             v[QStringLiteral("checked_at")] = isoUtc(w.validation.checkedAt);
         else
@@ -348,15 +367,18 @@ Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonValu
         return r.error();
     if (o.contains(QStringLiteral("validation"))) {
         QJsonArray issues;
+        QString status;
         const QJsonValue deep = v.json.value(QStringLiteral("deep"));
-        if (!r.string(v.json, vWhere, QStringLiteral("status"), v.status, true)
+        if (!r.string(v.json, vWhere, QStringLiteral("status"), status, true)
             || !r.time(v.json, vWhere, QStringLiteral("checked_at"), v.checkedAt)
             || !r.array(v.json.value(QStringLiteral("issues")), jsonPath(vWhere, QStringLiteral("issues")), issues))
             return r.error();
-        if (v.status != QLatin1String("passed") && v.status != QLatin1String("failed")) {
+        const auto known = validationStatusFromName(status);
+        if (!known) {
             r.expected(jsonPath(vWhere, QStringLiteral("status")), QStringLiteral("\"passed\" or \"failed\""), v.json.value(QStringLiteral("status")));
             return r.error();
         }
+        v.status = *known;
         if (!deep.isUndefined() && !deep.isBool()) {
             r.expected(jsonPath(vWhere, QStringLiteral("deep")), QStringLiteral("true or false"), deep);
             return r.error();
@@ -378,11 +400,12 @@ Result<RegistryData> Registry::parse(const QByteArray &json, const QString &path
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
     if (error.error != QJsonParseError::NoError) {
-        return makeError(path + QStringLiteral(": not valid JSON at %1: %2").arg(lineColumn(json, error.offset), error.errorString())
-                         + QStringLiteral(". The file was left untouched; run 'tantra-model-manager doctor --rebuild' to rebuild it from the weight files."));
+        return makeError(path,
+                         QStringLiteral("not valid JSON at %1: %2. The file was left untouched").arg(lineColumn(json, error.offset), error.errorString()),
+                         Remedy::RebuildRegistry);
     }
     if (!doc.isObject())
-        return makeError(path + QStringLiteral(": the registry must be a JSON object"));
+        return makeError(path, QStringLiteral("the registry must be a JSON object"));
     RegistryData data;
     data.json = doc.object();
     const QJsonObject &root = data.json;
@@ -513,10 +536,10 @@ Result<RegistryData> Registry::load() const
         return RegistryData{};
     QFile f;
     if (auto opened = openRegularFile(f, m_path); !opened)
-        return makeError(m_path + QStringLiteral(": cannot read the registry: ") + opened.errorString().mid(m_path.size() + 2));
+        return makeError(m_path, QStringLiteral("cannot read the registry: ") + opened.error().problem);
     const QByteArray json = f.readAll();
     if (f.error() != QFileDevice::NoError)
-        return makeError(m_path + QStringLiteral(": cannot read the registry: ") + f.errorString());
+        return makeError(m_path, QStringLiteral("cannot read the registry: ") + f.errorString());
     return parse(json, m_path);
 }
 
@@ -578,7 +601,7 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs, const Jo
     // QLockFile reads an existing lock file to learn its owner: a FIFO there blocks that read
     // forever, and a folder there passed for a lock held by "another process (pid 0)".
     if (auto special = checkNotSpecialFile(lockPath); !special)
-        return makeError(special.errorString() + QStringLiteral("; the registry lock must be a file: remove it"));
+        return makeError(special.error().path, special.error().problem + QStringLiteral("; the registry lock must be a file: remove it"));
     QElapsedTimer waited;
     waited.start();
     bool locked = false;
@@ -594,7 +617,7 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs, const Jo
             break;
         // A window being closed cancels its change rather than wait out the timeout.
         if (job && job->isCanceled())
-            return makeError(path + QStringLiteral(": cancelled while waiting for the registry lock; nothing was changed"));
+            return makeError(path, QStringLiteral("cancelled while waiting for the registry lock; nothing was changed"));
     }
     if (!locked) {
         qint64 pid = 0;
@@ -602,11 +625,11 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs, const Jo
         QString app;
         lock.getLockInfo(&pid, &host, &app);
         if (lock.error() == QLockFile::LockFailedError)
-            return makeError(path + QStringLiteral(": the registry is locked by %1 (pid %2 on %3); try again when it has finished")
+            return makeError(path, QStringLiteral("the registry is locked by %1 (pid %2 on %3); try again when it has finished")
                                               .arg(app.isEmpty() ? QStringLiteral("another process") : app)
                                               .arg(pid)
                                               .arg(host));
-        return makeError(path + QStringLiteral(": cannot create the registry lock %1: %2").arg(lockPath, lockCreationFailure(lockPath)));
+        return makeError(path, QStringLiteral("cannot create the registry lock %1: %2").arg(lockPath, lockCreationFailure(lockPath)));
     }
     return {};
 }
@@ -619,18 +642,18 @@ Status writeAtomically(const QString &path, const QByteArray &bytes)
     // write() with the system's reason, and commit() is never reached.
     QSaveFile out(path);
     if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
-        return makeError(path + QStringLiteral(": cannot write the registry: ") + out.errorString());
+        return makeError(path, QStringLiteral("cannot write the registry: ") + out.errorString());
     for (qint64 done = 0; done < bytes.size();) {
         const qint64 n = out.write(bytes.constData() + done, bytes.size() - done);
         if (n <= 0) {
             const QString why = out.errorString();
             out.cancelWriting();
-            return makeError(path + QStringLiteral(": could not save the registry (%1); it is unchanged").arg(why));
+            return makeError(path, QStringLiteral("could not save the registry (%1); it is unchanged").arg(why));
         }
         done += n;
     }
     if (!out.commit())
-        return makeError(path + QStringLiteral(": could not save the registry (%1); it is unchanged").arg(out.errorString()));
+        return makeError(path, QStringLiteral("could not save the registry (%1); it is unchanged").arg(out.errorString()));
     return {};
 }
 

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -25,9 +26,17 @@ struct WeightFile
     QJsonObject json = {}; // as read: fields other tools wrote survive a rewrite
 };
 
+enum class ValidationStatus { NotValidated, Passed, Failed };
+
+// The registry's words for a validation status ("passed", "failed"): only the JSON boundary
+// (the registry file, a backup's manifest, the CLI's output) uses them. NotValidated has no
+// word; it is written as no "validation" object at all.
+QString validationStatusName(ValidationStatus status);
+std::optional<ValidationStatus> validationStatusFromName(const QString &name);
+
 struct ValidationRecord
 {
-    QString status; // "passed", "failed", or empty when never validated
+    ValidationStatus status = ValidationStatus::NotValidated;
     QDateTime checkedAt;
     bool deep = false;
     QStringList issues;

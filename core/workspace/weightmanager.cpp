@@ -19,7 +19,7 @@ namespace {
 Status checkDeletable(const Workspace &workspace, const QString &path)
 {
     if (QFileInfo(path).absolutePath() != QDir::cleanPath(workspace.weightsDir()))
-        return makeError(path + QStringLiteral(": not a weight file or shard folder directly in %1; refusing to delete it").arg(workspace.weightsDir()));
+        return makeError(path, QStringLiteral("not a weight file or shard folder directly in %1; refusing to delete it").arg(workspace.weightsDir()));
     return workspace.checkInside(path);
 }
 
@@ -94,7 +94,7 @@ Result<WeightEntry> WeightManager::findWeight(const QString &type, const QString
         name = data->activeOf(type);
         if (name.isEmpty()) {
             const bool known = !data->weightsOf(type).empty();
-            return makeError(m_registry.path() + QStringLiteral(": model type '%1' has no active weight%2")
+            return makeError(m_registry.path(), QStringLiteral("model type '%1' has no active weight%2")
                                                          .arg(type, known ? QStringLiteral("; choose one with 'set-active NAME'")
                                                                           : QStringLiteral(" (no weights registered for it)")));
         }
@@ -103,7 +103,7 @@ Result<WeightEntry> WeightManager::findWeight(const QString &type, const QString
     }
     const WeightEntry *w = data->find(name);
     if (!w)
-        return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+        return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
     return *w;
 }
 
@@ -157,12 +157,12 @@ Result<WeightEntry> WeightManager::commitWeight(WeightEntry entry, const QString
     bool moved = false;
     auto status = m_registry.update([&](RegistryData &data) -> Status {
         if (data.find(entry.name))
-            return makeError(m_registry.path() + QStringLiteral(": a weight named '%1' is already registered").arg(entry.name));
+            return makeError(m_registry.path(), QStringLiteral("a weight named '%1' is already registered").arg(entry.name));
         if (QFileInfo::exists(finalPath))
-            return makeError(finalPath + QStringLiteral(": a file is already there but not registered; run 'doctor' or choose another version"));
+            return makeError(finalPath, QStringLiteral("a file is already there but not registered"), Remedy::RepairOrChooseVersion);
         if (!partial.isEmpty()) {
             if (!QDir().rename(partial, finalPath))
-                return makeError(finalPath + QStringLiteral(": cannot move the new weight into place"));
+                return makeError(finalPath, QStringLiteral("cannot move the new weight into place"));
             moved = true;
         }
         data.weights[entry.name] = entry;
@@ -196,16 +196,13 @@ Result<WeightEntry> WeightManager::saveWeights(const std::vector<TensorWrite> &t
     const QString partial = partialPathFor(finalPath);
     if (auto s = writeSafetensors(partial, tensors, metadata, job); !s) {
         // The user knows the weight by its final name, not by the hidden partial file's.
-        QString why = s.errorString();
-        if (why.startsWith(partial + QStringLiteral(": ")))
-            why = why.mid(partial.size() + 2);
-        return makeError(finalPath + QStringLiteral(": ") + why);
+        return s.error().path == partial ? makeError(finalPath, s.error().problem) : s.error();
     }
     // The writer opens its files unbuffered, so a full disk fails the write; opening the file
     // also checks its length against the header before anything is registered.
     if (auto written = SafetensorsModel::open(partial); !written) {
         QFile::remove(partial);
-        return makeError(finalPath + QStringLiteral(": the weight was not written completely (is the disk full?): ") + written.errorString());
+        return makeError(finalPath, QStringLiteral("the weight was not written completely (is the disk full?): ") + written.errorString());
     }
     auto files = hashWeight(m_workspace.root(), partial, false, job);
     if (!files) {
@@ -253,7 +250,7 @@ Result<WeightEntry> WeightManager::registerInPlace(const QString &type, const QS
         entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
     auto status = m_registry.update([&](RegistryData &data) -> Status {
         if (data.find(entry.name))
-            return makeError(m_registry.path() + QStringLiteral(": a weight named '%1' is already registered").arg(entry.name));
+            return makeError(m_registry.path(), QStringLiteral("a weight named '%1' is already registered").arg(entry.name));
         data.weights[entry.name] = entry;
         if (activate && data.activeOf(type).isEmpty())
             data.activate(entry.name, QDateTime::currentDateTimeUtc());
@@ -269,10 +266,10 @@ Status WeightManager::setActiveWeight(const QString &name)
     return m_registry.update([&](RegistryData &data) -> Status {
         const WeightEntry *w = data.find(name);
         if (!w)
-            return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+            return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
         const QString path = m_workspace.absolutePath(w->path);
         if (!QFileInfo::exists(path))
-            return makeError(path + QStringLiteral(": the file of '%1' is missing; it cannot be made active").arg(name));
+            return makeError(path, QStringLiteral("the file of '%1' is missing; it cannot be made active").arg(name));
         if (auto usable = checkWeightFiles(*w); !usable)
             return usable;
         if (data.activeOf(w->modelType) == name)
@@ -286,7 +283,7 @@ Result<QString> WeightManager::rollbackTarget(const RegistryData &data, const QS
 {
     const auto it = data.history.find(type);
     if (it == data.history.end() || it->second.empty())
-        return makeError(m_registry.path() + QStringLiteral(": no activations are recorded for '%1'").arg(type));
+        return makeError(m_registry.path(), QStringLiteral("no activations are recorded for '%1'").arg(type));
     const QString current = data.activeOf(type);
     // Every candidate passes the same checks as set-active: a FIFO, a folder or a link out of
     // the workspace where the file was is not something to activate (a FIFO used to be).
@@ -318,7 +315,7 @@ Result<QString> WeightManager::rollbackTarget(const RegistryData &data, const QS
             return a->previous;
     }
     const QString why = gone.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(gone.join(QStringLiteral("; ")));
-    return makeError(m_registry.path() + QStringLiteral(": '%1' has no earlier active weight to roll back to%2").arg(type, why));
+    return makeError(m_registry.path(), QStringLiteral("'%1' has no earlier active weight to roll back to%2").arg(type, why));
 }
 
 Result<QString> WeightManager::rollbackActiveWeight(const QString &type)
@@ -343,10 +340,10 @@ Result<RemovedWeight> WeightManager::removeWeight(const QString &name)
     auto status = m_registry.update([&](RegistryData &data) -> Status {
         const WeightEntry *w = data.find(name);
         if (!w)
-            return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+            return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
         // Names the registry like every other refusal here (the message had no file).
         if (const QStringList types = activeFor(data, name); !types.isEmpty())
-            return makeError(m_registry.path() + QStringLiteral(": '%1' is the active weight of '%2'; make another weight active first")
+            return makeError(m_registry.path(), QStringLiteral("'%1' is the active weight of '%2'; make another weight active first")
                                                          .arg(name, types.join(QStringLiteral("', '"))));
         const QString path = m_workspace.absolutePath(w->path);
         if (auto deletable = checkDeletable(m_workspace, path); !deletable)

@@ -65,10 +65,17 @@ struct BackupInfo
     QDateTime created;
 };
 
+enum class ChecksumStatus {
+    Ok,      // the file hashes to the registered checksum
+    Changed, // it hashes to something else
+    Missing, // it is not there
+    Error,   // it could not be read (message says why)
+};
+
 struct VerifyResult
 {
     QString weight;
-    QString status; // "ok", "changed", "missing", "error"
+    ChecksumStatus status = ChecksumStatus::Error;
     QString message;
 };
 
@@ -76,6 +83,7 @@ struct DoctorReport
 {
     QStringList problems; // what is wrong
     QStringList fixed;    // what was repaired (leftovers removed, registry rebuilt)
+    Remedy remedy = Remedy::None; // what fixes the problems when one action does (an unreadable registry: rebuild it)
 };
 
 struct SetupReport

@@ -40,7 +40,7 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
         return data.error();
     const WeightEntry *entry = data->find(name);
     if (!entry)
-        return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+        return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
     const QString path = m_workspace.absolutePath(entry->path);
     if (auto inside = m_workspace.checkInside(path); !inside)
         return inside.error();
@@ -51,7 +51,7 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
     if (entry->sharded) {
         const QDir dir(path);
         if (!dir.exists())
-            return makeError(path + QStringLiteral(": the shard folder of '%1' is missing").arg(name));
+            return makeError(path, QStringLiteral("the shard folder of '%1' is missing").arg(name));
         for (const QString &file : dir.entryList(QDir::Files, QDir::Name)) {
             if (isPartialName(file))
                 continue;
@@ -62,9 +62,9 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
         }
     } else {
         if (auto special = checkNotSpecialFile(path); !special)
-            return makeError(special.errorString() + QStringLiteral("; '%1' cannot be backed up").arg(name));
+            return makeError(special.error().path, special.error().problem + QStringLiteral("; '%1' cannot be backed up").arg(name));
         if (!QFileInfo(path).isFile())
-            return makeError(path + QStringLiteral(": the file of '%1' is missing").arg(name));
+            return makeError(path, QStringLiteral("the file of '%1' is missing").arg(name));
         files.emplace_back(path, QStringLiteral("weights/%1.safetensors").arg(name));
     }
 
@@ -76,8 +76,8 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
     constexpr quint64 kMargin = quint64(16) << 20;
     const QStorageInfo storage(m_workspace.backupsDir());
     if (storage.isValid() && quint64(storage.bytesAvailable()) < needed + kMargin)
-        return makeError(m_workspace.backupsDir()
-                         + QStringLiteral(": not enough free space for the backup (%1 bytes needed: %2 bytes of weight files plus a margin of %3 bytes "
+        return makeError(m_workspace.backupsDir(),
+                         QStringLiteral("not enough free space for the backup (%1 bytes needed: %2 bytes of weight files plus a margin of %3 bytes "
                                           "for the archive's headers and manifest; %4 bytes free)")
                                .arg(needed + kMargin)
                                .arg(needed)
@@ -111,7 +111,8 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
     const QString digest = entry->sharded ? shardManifestDigest(members) : members.front().sha256;
     if (!entry->sha256.isEmpty() && digest != entry->sha256) {
         QFile::remove(archive);
-        return makeError(path + QStringLiteral(": its checksum no longer matches the registry (the file changed after it was registered); run 'verify %1' — no backup was made").arg(name));
+        return makeError(path, QStringLiteral("its checksum no longer matches the registry (the file changed after it was registered); no backup was made"),
+                         Remedy::VerifyWeight, name);
     }
     return archive;
 }
@@ -125,16 +126,16 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     const QString type = original.modelType;
     const QString version = asVersion.isEmpty() ? original.version : asVersion;
     if (auto s = validateName(type, QStringLiteral("model type")); !s)
-        return makeError(archive + QStringLiteral(": ") + s.errorString());
+        return makeError(archive, s.errorString());
     if (auto s = validateName(version, QStringLiteral("version")); !s)
-        return makeError(archive + QStringLiteral(": ") + s.errorString());
+        return makeError(archive, s.errorString());
     const QString name = weightName(type, version);
     {
         auto data = m_registry.load();
         if (!data)
             return data.error();
         if (data->find(name))
-            return makeError(archive + QStringLiteral(": '%1' is already registered; restore under another version with --as VERSION").arg(name));
+            return makeError(archive, QStringLiteral("'%1' is already registered").arg(name), Remedy::RestoreAsAnotherVersion);
     }
     if (auto made = m_workspace.createLayout(); !made)
         return made.error();
@@ -148,7 +149,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
         }
     }
     if (!original.sharded && weightMembers.size() != 1)
-        return makeError(archive + QStringLiteral(": a single-file weight must have exactly one weight member, not %1").arg(weightMembers.size()));
+        return makeError(archive, QStringLiteral("a single-file weight must have exactly one weight member, not %1").arg(weightMembers.size()));
     // The entry is registered as the manifest states it, but only the members' bytes are
     // verified on extraction: an entry whose checksum or size disagrees with its members would
     // register a weight that 'verify' then calls changed. Refuse such a manifest.
@@ -157,14 +158,14 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
         memberFiles.push_back(WeightFile{m.name, m.size, m.sha256});
     const QString memberDigest = original.sharded ? shardManifestDigest(memberFiles) : weightMembers.front().sha256;
     if (original.sha256 != memberDigest || original.size != needed)
-        return makeError(archive + QStringLiteral(": the manifest's entry (sha256 %1, %2 bytes) does not match its members (sha256 %3, %4 bytes); the backup is damaged")
+        return makeError(archive, QStringLiteral("the manifest's entry (sha256 %1, %2 bytes) does not match its members (sha256 %3, %4 bytes); the backup is damaged")
                                            .arg(original.sha256)
                                            .arg(original.size)
                                            .arg(memberDigest)
                                            .arg(needed));
     const QStorageInfo storage(m_workspace.weightsDir());
     if (storage.isValid() && quint64(storage.bytesAvailable()) < needed)
-        return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to restore (%1 bytes needed, %2 free)")
+        return makeError(m_workspace.weightsDir(), QStringLiteral("not enough free space to restore (%1 bytes needed, %2 free)")
                                                         .arg(needed)
                                                         .arg(storage.bytesAvailable()));
     if (job)
@@ -188,10 +189,10 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
         const auto member = std::find_if(manifest->members.begin(), manifest->members.end(),
                                          [&](const BackupMember &m) { return m.name == manifest->configMember; });
         if (member == manifest->members.end())
-            return makeError(archive + QStringLiteral(": the manifest names the config member '%1' but does not list its checksum; the backup is damaged")
+            return makeError(archive, QStringLiteral("the manifest names the config member '%1' but does not list its checksum; the backup is damaged")
                                  .arg(manifest->configMember));
         if (!QDir().mkpath(m_workspace.configDir()))
-            return makeError(m_workspace.configDir() + QStringLiteral(": cannot create the folder"));
+            return makeError(m_workspace.configDir(), QStringLiteral("cannot create the folder"));
         configPartial.path = partialPathFor(configPath);
         if (auto s = BackupArchive::extractMember(archive, *member, configPartial.path, nullptr); !s)
             return s.error();
@@ -201,7 +202,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
                 return opened.error();
             auto parsed = ConfigManager::parseConfig(file.readAll(), configPath);
             if (!parsed)
-                return makeError(archive + QStringLiteral(": member '%1' is not a valid config, so nothing was restored: %2")
+                return makeError(archive, QStringLiteral("member '%1' is not a valid config, so nothing was restored: %2")
                                      .arg(member->name, parsed.errorString()));
         }
     }
@@ -214,13 +215,13 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     const auto cleanup = [&] { (void)removeWeightPath(partial, original.sharded); };
     if (original.sharded) {
         if (!QDir().mkpath(partial))
-            return makeError(partial + QStringLiteral(": cannot create the folder"));
+            return makeError(partial, QStringLiteral("cannot create the folder"));
         QStringList seen;
         for (const auto &m : weightMembers) {
             const QString file = QFileInfo(m.name).fileName();
             if (seen.contains(file)) {
                 cleanup();
-                return makeError(archive + QStringLiteral(": two members are named '%1'").arg(file));
+                return makeError(archive, QStringLiteral("two members are named '%1'").arg(file));
             }
             seen << file;
             if (auto s = BackupArchive::extractMember(archive, m, joinPath(partial, file), job); !s) {
@@ -235,7 +236,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     auto model = SafetensorsModel::open(partial);
     if (!model) {
         cleanup();
-        return makeError(archive + QStringLiteral(": the restored weight does not open: ") + model.errorString());
+        return makeError(archive, QStringLiteral("the restored weight does not open: ") + model.errorString());
     }
 
     WeightEntry entry = original;
@@ -262,7 +263,7 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     if (!configPartial.path.isEmpty() && !QFileInfo::exists(configPath)
         && ::link(QFile::encodeName(configPartial.path).constData(), QFile::encodeName(configPath).constData()) != 0
         && errno != EEXIST) {
-        return makeError(configPath + QStringLiteral(": the weight was restored as '%1', but its config could not be installed: %2")
+        return makeError(configPath, QStringLiteral("the weight was restored as '%1', but its config could not be installed: %2")
                              .arg(committed->name, systemErrorString(errno)));
     }
     return committed;

@@ -60,7 +60,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
     DoctorReport report;
     const QDir weights(m_workspace.weightsDir());
     if (!weights.exists())
-        return makeError(m_workspace.weightsDir() + QStringLiteral(": not a workspace (no Model/weights); run 'setup' first"));
+        return makeError(m_workspace.weightsDir(), QStringLiteral("not a workspace (no Model/weights)"), Remedy::SetUpWorkspace);
 
     // Leftovers of killed imports, saves and restores: partial files whose owner is gone.
     for (const QString &dirPath : {m_workspace.weightsDir(), m_workspace.backupsDir(), m_workspace.modelDir()}) {
@@ -93,6 +93,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         // listed under fixed); still calling it a problem made a successful rebuild exit 1.
         if (!rebuild) {
             report.problems << loaded.errorString();
+            report.remedy = loaded.error().remedy;
             return report;
         }
         QFile broken;
@@ -118,7 +119,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         // Copying a FIFO would wait for a writer forever, and a folder cannot be copied: what
         // is not a file is moved aside instead, which also clears the name for the new registry.
         if (regular ? !QFile::copy(m_workspace.registryPath(), aside) : !QDir().rename(m_workspace.registryPath(), aside))
-            return makeError(aside + QStringLiteral(": cannot keep a copy of the broken registry; nothing was changed"));
+            return makeError(aside, QStringLiteral("cannot keep a copy of the broken registry; nothing was changed"));
         report.fixed << QStringLiteral("kept the broken registry as ") + aside;
     } else {
         data = *loaded;
@@ -141,7 +142,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         else if (auto shards = w.sharded ? checkWeightFiles(w) : Status(); !shards)
             entryProblems << shards.errorString();
         else if (!w.sharded && quint64(QFileInfo(abs).size()) != w.size)
-            entryProblems << abs + QStringLiteral(": size %1 differs from the registered %2 (run 'verify %3')").arg(QFileInfo(abs).size()).arg(w.size).arg(name);
+            entryProblems << abs + QStringLiteral(": size %1 differs from the registered %2 (verify its checksum)").arg(QFileInfo(abs).size()).arg(w.size);
     }
     for (const auto &[type, name] : data.active) {
         const WeightEntry *w = data.find(name);
@@ -301,12 +302,12 @@ Result<SetupReport> WeightManager::setup(JobContext *job)
         const QString typeName = QString::fromLatin1(type);
         const QString to = finalPathFor(typeName, QStringLiteral("migrated"), false);
         if (QFileInfo::exists(to))
-            return makeError(from + QStringLiteral(": cannot migrate, ") + to + QStringLiteral(" already exists"));
+            return makeError(from, QStringLiteral("cannot migrate, ") + to + QStringLiteral(" already exists"));
         auto model = SafetensorsModel::open(from);
         if (!model)
-            return makeError(model.errorString() + QStringLiteral(" (legacy file left in place)"));
+            return makeError(model.error().path, model.error().problem + QStringLiteral(" (legacy file left in place)"));
         if (!QFile::rename(from, to))
-            return makeError(from + QStringLiteral(": cannot move it to ") + to);
+            return makeError(from, QStringLiteral("cannot move it to ") + to);
         auto registered = registerInPlace(typeName, QStringLiteral("migrated"), to, false,
                                           QStringLiteral("migrated from Model/") + QString::fromLatin1(file), true, job);
         if (!registered) {

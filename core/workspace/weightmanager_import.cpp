@@ -63,7 +63,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             : QStringLiteral("\n%1 config(s) could not be read, so their types were not tried:\n  ").arg(broken.size())
                 + broken.join(QStringLiteral("\n  "));
         if (configs.empty())
-            return makeError(m_workspace.configDir() + QStringLiteral(": no model configs to guess the type from; pass --type (or run setup)") + unreadable);
+            return makeError(m_workspace.configDir(), QStringLiteral("no model configs to guess the type from; pass --type (or run setup)") + unreadable);
         const auto guesses = guessModelType(configs, shapes);
         if (guesses.empty() || !guesses.front().report.ok()) {
             QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.");
@@ -82,7 +82,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         return config.error();
     const ShapeReport report = validateShapes(*config, shapes);
     if (!report.ok())
-        return makeError(request.source + QStringLiteral(": does not fit the '%1' config (%2):\n").arg(type, report.summary())
+        return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.summary())
                          + describeIssues(report, 20));
 
     auto data = m_registry.load();
@@ -111,7 +111,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         return s.error();
     const QString name = weightName(type, version);
     if (data->find(name))
-        return makeError(m_registry.path() + QStringLiteral(": '%1' is already registered; choose another --version").arg(name));
+        return makeError(m_registry.path(), QStringLiteral("'%1' is already registered").arg(name), Remedy::ChooseAnotherVersion);
     if (auto made = m_workspace.createLayout(); !made)
         return made.error();
 
@@ -128,11 +128,14 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
                 registeredAs << user;
         }
     }
-    if (!registeredAs.isEmpty() && (request.move || inPlace))
-        return makeError(request.source + QStringLiteral(": already registered as '%1'; %2")
-                                                  .arg(registeredAs.join(QStringLiteral("', '")),
-                                                       request.move ? QStringLiteral("--move would take the file away from it. Import without --move to register a copy.")
-                                                                    : QStringLiteral("one file cannot be registered under two names.")));
+    // Moving would take the file away from its entry: the remedy is a copy (the CLI's import
+    // without --move, the GUI's "Copy" choice), worded by each interface.
+    if (!registeredAs.isEmpty() && request.move)
+        return makeError(request.source, QStringLiteral("already registered as '%1'").arg(registeredAs.join(QStringLiteral("', '"))),
+                         Remedy::ImportAsCopy);
+    if (!registeredAs.isEmpty() && inPlace)
+        return makeError(request.source, QStringLiteral("already registered as '%1'; one file cannot be registered under two names.")
+                                             .arg(registeredAs.join(QStringLiteral("', '"))));
     if (auto inside = m_workspace.checkInside(finalPath); !inside)
         return inside.error();
     quint64 needed = 0;
@@ -141,7 +144,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     const QStorageInfo storage(m_workspace.weightsDir());
     const bool sameDevice = QStorageInfo(QFileInfo(sourceFile).absolutePath()).device() == storage.device();
     if (!((request.move || inPlace) && sameDevice) && storage.isValid() && quint64(storage.bytesAvailable()) < needed)
-        return makeError(m_workspace.weightsDir() + QStringLiteral(": not enough free space to import (%1 bytes needed, %2 free)")
+        return makeError(m_workspace.weightsDir(), QStringLiteral("not enough free space to import (%1 bytes needed, %2 free)")
                                                         .arg(needed)
                                                         .arg(storage.bytesAvailable()));
 
@@ -152,7 +155,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     QString movedFrom;
     if (inPlace) {
         if (!QDir().rename(location.absoluteFilePath(), partial))
-            return makeError(location.absoluteFilePath() + QStringLiteral(": cannot rename it to register it in place"));
+            return makeError(location.absoluteFilePath(), QStringLiteral("cannot rename it to register it in place"));
         movedByRename = true;
         movedFrom = location.absoluteFilePath();
         auto h = hashWeight(m_workspace.root(), partial, sharded, job);
@@ -183,7 +186,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         entry.size = quint64(QFileInfo(partial).size());
     } else {
         if (!QDir().mkpath(partial))
-            return makeError(partial + QStringLiteral(": cannot create the folder"));
+            return makeError(partial, QStringLiteral("cannot create the folder"));
         for (const QString &source : sources) {
             const QString fileName = QFileInfo(source).fileName();
             const QString target = joinPath(partial, fileName);
@@ -221,7 +224,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     entry.source = QStringLiteral("imported from ") + QFileInfo(sourceFile).absoluteFilePath();
     for (const auto &[k, v] : model.metadata())
         entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
-    entry.validation.status = QStringLiteral("passed");
+    entry.validation.status = ValidationStatus::Passed;
     entry.validation.checkedAt = entry.created;
     auto committed = commitWeight(entry, partial, request.activate);
     // Imports started in the same second choose the same timestamp version and only one can

@@ -26,7 +26,7 @@ Result<ValidationReport> WeightManager::validateWeightNamed(const QString &name,
         return data.error();
     const WeightEntry *w = data->find(name);
     if (!w)
-        return makeError(m_registry.path() + QStringLiteral(": no weight named '%1' is registered").arg(name));
+        return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
     return validateEntry(*w, deep, job);
 }
 
@@ -44,7 +44,7 @@ Result<ValidationReport> WeightManager::validateEntry(const WeightEntry &entry, 
         auto recorded = m_registry.update([&](RegistryData &data) -> Status {
             auto it = data.weights.find(entry.name);
             if (it != data.weights.end()) {
-                it->second.validation.status = report.passed ? QStringLiteral("passed") : QStringLiteral("failed");
+                it->second.validation.status = report.passed ? ValidationStatus::Passed : ValidationStatus::Failed;
                 it->second.validation.checkedAt = QDateTime::currentDateTimeUtc();
                 it->second.validation.deep = deep;
                 it->second.validation.issues = report.issues;
@@ -126,15 +126,17 @@ Result<std::vector<VerifyResult>> WeightManager::verify(const QString &typeOrNam
     QStringList paths;
     std::vector<std::pair<std::size_t, std::size_t>> ranges; // per weight: [first, last) in paths
     std::vector<VerifyResult> results;
+    std::vector<bool> pending; // per weight: its files are hashed below
     for (const WeightEntry *w : selected) {
-        VerifyResult r{w->name, QString(), QString()};
+        VerifyResult r{w->name, ChecksumStatus::Error, QString()};
+        bool decided = true; // false: hashed below
         const QString abs = m_workspace.absolutePath(w->path);
         const std::size_t first = std::size_t(paths.size());
         if (!QFileInfo::exists(abs)) {
-            r.status = QStringLiteral("missing");
+            r.status = ChecksumStatus::Missing;
             r.message = abs + QStringLiteral(": the weight's file is missing");
         } else if (auto inside = m_workspace.checkInside(abs); !inside) {
-            r.status = QStringLiteral("error");
+            r.status = ChecksumStatus::Error;
             r.message = inside.errorString();
         } else if (w->sharded) {
             // files[] is read from the registry like the entry's path: each one must stay
@@ -145,24 +147,27 @@ Result<std::vector<VerifyResult>> WeightManager::verify(const QString &typeOrNam
                     outside = fileInside.errorString();
             }
             if (!outside.isEmpty()) {
-                r.status = QStringLiteral("error");
+                r.status = ChecksumStatus::Error;
                 r.message = outside;
             } else {
                 for (const auto &f : w->files)
                     paths << m_workspace.absolutePath(f.path);
+                decided = false;
             }
         } else {
             paths << abs;
+            decided = false;
         }
         ranges.emplace_back(first, std::size_t(paths.size()));
         results.push_back(r);
+        pending.push_back(!decided);
     }
     const auto hashes = sha256Files(paths, job);
     if (job && job->isCanceled())
         return makeError(QStringLiteral("verification cancelled"));
     for (std::size_t i = 0; i < selected.size(); ++i) {
         VerifyResult &r = results[i];
-        if (!r.status.isEmpty())
+        if (!pending[i])
             continue;
         const WeightEntry &w = *selected[i];
         std::vector<WeightFile> files;
@@ -176,15 +181,15 @@ Result<std::vector<VerifyResult>> WeightManager::verify(const QString &typeOrNam
             files.push_back(WeightFile{paths[qsizetype(k)], 0, h.value()});
         }
         if (!failure.isEmpty()) {
-            r.status = QStringLiteral("error");
+            r.status = ChecksumStatus::Error;
             r.message = failure;
             continue;
         }
         const QString digest = w.sharded ? shardManifestDigest(files) : files.front().sha256;
         if (digest == w.sha256) {
-            r.status = QStringLiteral("ok");
+            r.status = ChecksumStatus::Ok;
         } else {
-            r.status = QStringLiteral("changed");
+            r.status = ChecksumStatus::Changed;
             r.message = m_workspace.absolutePath(w.path) + QStringLiteral(": checksum %1, registered %2").arg(digest, w.sha256);
         }
     }

@@ -52,7 +52,7 @@ Status Workspace::createLayout() const
 {
     for (const QString &dir : {weightsDir(), backupsDir(), checkpointsDir(), configDir()}) {
         if (!QDir().mkpath(dir))
-            return makeError(dir + QStringLiteral(": cannot create the folder (check permissions and free space)"));
+            return makeError(dir, QStringLiteral("cannot create the folder (check permissions and free space)"));
     }
     return {};
 }
@@ -81,7 +81,7 @@ Status Workspace::checkInside(const QString &absolute) const
     if (canonical.isEmpty())
         canonical = QDir::cleanPath(info.absoluteFilePath());
     if (rootCanonical.isEmpty() || !(canonical == rootCanonical || canonical.startsWith(rootCanonical + QLatin1Char('/'))))
-        return makeError(absolute + QStringLiteral(": leads outside the workspace ") + m_root
+        return makeError(absolute, QStringLiteral("leads outside the workspace ") + m_root
                          + (info.isSymLink() ? QStringLiteral(" (through a symbolic link); refusing to use it")
                                              : QStringLiteral("; refusing to use it")));
     return {};

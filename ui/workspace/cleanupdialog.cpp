@@ -1,5 +1,6 @@
 #include "cleanupdialog.h"
 
+#include "errortext.h"
 #include "weightmanager.h"
 
 #include <QDialogButtonBox>
@@ -58,7 +59,7 @@ void CleanupDialog::updatePreview()
     auto plan = m_manager->cleanupOldWeights(m_type, keep(), true);
     const auto removeButton = m_buttons->findChild<QPushButton *>(QStringLiteral("deleteButton"));
     if (!plan) {
-        m_summary->setText(plan.errorString());
+        m_summary->setText(errorText(plan.error()));
         if (removeButton)
             removeButton->setEnabled(false);
         return;

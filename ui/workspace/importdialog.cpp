@@ -1,5 +1,6 @@
 #include "importdialog.h"
 
+#include "errortext.h"
 #include "jobrunner.h"
 
 #include <QCheckBox>
@@ -24,7 +25,7 @@ ImportAnalysis ImportDialog::analyse(const QString &source, const std::vector<Mo
     ImportAnalysis a;
     auto model = SafetensorsModel::open(source);
     if (!model) {
-        a.error = model.errorString();
+        a.error = errorText(model.error());
         return a;
     }
     a.tensors = int(model->tensors().size());

@@ -52,11 +52,11 @@ void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &reg
     html += QStringLiteral("</table>");
 
     html += tr("<h4>Last validation</h4>");
-    if (w.validation.status.isEmpty()) {
+    if (w.validation.status == ValidationStatus::NotValidated) {
         html += tr("<p>Never validated.</p>");
     } else {
         html += QStringLiteral("<p><b>%1</b> %2%3</p>")
-                        .arg(esc(w.validation.status), when(w.validation.checkedAt),
+                        .arg(w.validation.status == ValidationStatus::Passed ? tr("passed") : tr("failed"), when(w.validation.checkedAt),
                              w.validation.deep ? tr(" — deep (checksum, NaN/Inf)") : QString());
         if (!w.validation.issues.isEmpty()) {
             html += QStringLiteral("<ul>");

@@ -28,7 +28,7 @@ void WeightTableModel::refresh(const WorkspaceSession &session, const QString &t
                 continue;
             // A passed deep validation re-hashed the file against the registry: that counts.
             ChecksumState checksum = session.checksumState(name);
-            if (checksum == ChecksumState::NotChecked && w.validation.deep && w.validation.status == QLatin1String("passed"))
+            if (checksum == ChecksumState::NotChecked && w.validation.deep && w.validation.status == ValidationStatus::Passed)
                 checksum = ChecksumState::Verified;
             rows.push_back(Row{w, data.activeOf(w.modelType) == name, checksum});
         }
@@ -92,9 +92,9 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
         case CreatedColumn: return QLocale().toString(w.created.toLocalTime(), QLocale::ShortFormat);
         case ChecksumColumn: return checksumText(r.checksum);
         case ValidationColumn:
-            if (w.validation.status.isEmpty())
+            if (w.validation.status == ValidationStatus::NotValidated)
                 return tr("not validated");
-            return w.validation.status == QLatin1String("passed")
+            return w.validation.status == ValidationStatus::Passed
                     ? (w.validation.deep ? tr("passed (deep)") : tr("passed"))
                     : tr("failed: %n issue(s)", nullptr, int(w.validation.issues.size()));
         }
@@ -105,7 +105,7 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
         case SizeColumn: return w.size;
         case CreatedColumn: return w.created;
         case ChecksumColumn: return int(r.checksum);
-        case ValidationColumn: return w.validation.status;
+        case ValidationColumn: return int(w.validation.status);
         default: return data(index, Qt::DisplayRole);
         }
     }
@@ -114,7 +114,7 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
             return Icons::get(QStringLiteral("active"));
         if (column == ChecksumColumn && (r.checksum == ChecksumState::Changed || r.checksum == ChecksumState::Missing))
             return Icons::get(QStringLiteral("warning"));
-        if (column == ValidationColumn && w.validation.status == QLatin1String("failed"))
+        if (column == ValidationColumn && w.validation.status == ValidationStatus::Failed)
             return Icons::get(QStringLiteral("warning"));
     }
     if (role == Qt::ToolTipRole) {

@@ -2,6 +2,7 @@
 
 #include "backuparchive.h"
 #include "cleanupdialog.h"
+#include "errortext.h"
 #include "icons.h"
 #include "importdialog.h"
 #include "jobrunner.h"
@@ -163,7 +164,7 @@ void WorkspaceActions::updateEnabled()
     if (open && !m_page->currentType().isEmpty()) {
         auto target = m_session->manager()->rollbackTarget(m_session->registry(), m_page->currentType());
         canRollback = target.ok();
-        rollbackTip = target ? tr("Make %1 active again").arg(*target) : target.errorString().section(QStringLiteral(": "), 1);
+        rollbackTip = target ? tr("Make %1 active again").arg(*target) : target.error().problem;
     }
     m_rollback->setEnabled(canRollback && !busy);
     m_rollback->setToolTip(rollbackTip);
@@ -205,7 +206,7 @@ void WorkspaceActions::doSetActive()
                 manager.setJobContext(&job);
                 auto status = manager.setActiveWeight(name);
                 return status ? JobOutcome{true, QObject::tr("%1 is now active").arg(name), {}}
-                              : JobOutcome{false, QObject::tr("Could not make %1 active").arg(name), {status.errorString()}};
+                              : JobOutcome{false, QObject::tr("Could not make %1 active").arg(name), {errorText(status.error())}};
             },
             [this](const JobOutcome &o) { report(tr("Set active"), o); });
 }
@@ -221,7 +222,7 @@ void WorkspaceActions::doRollback()
         return;
     auto target = manager->rollbackTarget(*data, type);
     if (!target) {
-        report(tr("Roll back"), JobOutcome{false, tr("Nothing to roll back to for %1").arg(type), {target.errorString()}});
+        report(tr("Roll back"), JobOutcome{false, tr("Nothing to roll back to for %1").arg(type), {errorText(target.error())}});
         return;
     }
     const QString current = data->activeOf(type);
@@ -237,7 +238,7 @@ void WorkspaceActions::doRollback()
                 writer.setJobContext(&job);
                 auto done = writer.rollbackActiveWeight(type);
                 return done ? JobOutcome{true, QObject::tr("%1 is active again").arg(*done), {}}
-                            : JobOutcome{false, QObject::tr("Could not roll back %1").arg(type), {done.errorString()}};
+                            : JobOutcome{false, QObject::tr("Could not roll back %1").arg(type), {errorText(done.error())}};
             },
             [this](const JobOutcome &o) { report(tr("Roll back"), o); });
 }
@@ -258,7 +259,7 @@ void WorkspaceActions::doBackup()
                     if (archive)
                         made << QFileInfo(*archive).fileName();
                     else
-                        out.details << archive.errorString();
+                        out.details << errorText(archive.error());
                 }
                 out.ok = out.details.isEmpty();
                 out.summary = out.ok ? QObject::tr("Backed up to %1").arg(made.join(QStringLiteral(", ")))
@@ -282,7 +283,7 @@ void WorkspaceActions::restoreArchive(const QString &archive)
 {
     auto manifest = BackupArchive::readManifest(archive);
     if (!manifest) {
-        report(tr("Restore"), JobOutcome{false, tr("This archive cannot be restored"), {manifest.errorString()}});
+        report(tr("Restore"), JobOutcome{false, tr("This archive cannot be restored"), {errorText(manifest.error())}});
         return;
     }
     const WeightEntry &entry = manifest->entry;
@@ -308,7 +309,7 @@ void WorkspaceActions::restoreArchive(const QString &archive)
                 manager.setJobContext(&job);
                 auto restored = manager.restoreBackup(archive, version, &job);
                 if (!restored)
-                    return JobOutcome{false, QObject::tr("Restore failed"), {restored.errorString()}};
+                    return JobOutcome{false, QObject::tr("Restore failed"), {errorText(restored.error())}};
                 return JobOutcome{true, QObject::tr("Restored %1 (checksums verified)").arg(restored->name), {}};
             },
             [this](const JobOutcome &o) { report(tr("Restore"), o); });
@@ -336,7 +337,7 @@ void WorkspaceActions::doValidate(bool all)
                 for (const auto &[type, version] : targets) {
                     auto r = manager.validateWeights(type, version, true, &job);
                     if (!r) {
-                        out.details << r.errorString();
+                        out.details << errorText(r.error());
                         if (job.isCanceled())
                             break;
                         continue;
@@ -368,14 +369,14 @@ void WorkspaceActions::doVerify()
                 for (const QString &t : targets) {
                     auto r = manager.verify(t, &job);
                     if (!r) {
-                        out.details << r.errorString();
+                        out.details << errorText(r.error());
                         continue;
                     }
                     results->insert(results->end(), r->begin(), r->end());
                 }
                 int ok = 0;
                 for (const auto &r : *results) {
-                    if (r.status == QLatin1String("ok"))
+                    if (r.status == ChecksumStatus::Ok)
                         ++ok;
                     else
                         out.details << r.message;
@@ -386,10 +387,10 @@ void WorkspaceActions::doVerify()
             },
             this, [this, results](const JobOutcome &o) {
                 for (const auto &r : *results) {
-                    const ChecksumState state = r.status == QLatin1String("ok")        ? ChecksumState::Verified
-                            : r.status == QLatin1String("missing")                     ? ChecksumState::Missing
-                            : r.status == QLatin1String("changed")                     ? ChecksumState::Changed
-                                                                                       : ChecksumState::NotChecked;
+                    const ChecksumState state = r.status == ChecksumStatus::Ok        ? ChecksumState::Verified
+                            : r.status == ChecksumStatus::Missing                     ? ChecksumState::Missing
+                            : r.status == ChecksumStatus::Changed                     ? ChecksumState::Changed
+                                                                                      : ChecksumState::NotChecked;
                     m_session->setChecksumState(r.weight, state);
                 }
                 report(tr("Verify checksums"), o);
@@ -419,7 +420,7 @@ void WorkspaceActions::doCleanup()
                 manager.setJobContext(&job);
                 auto plan = manager.cleanupOldWeights(type, keep, false);
                 if (!plan)
-                    return JobOutcome{false, QObject::tr("Cleanup failed"), {plan.errorString()}};
+                    return JobOutcome{false, QObject::tr("Cleanup failed"), {errorText(plan.error())}};
                 return JobOutcome{true, QObject::tr("Removed %n weight(s), freed %1", nullptr, int(plan->remove.size()))
                                                 .arg(QLocale().formattedDataSize(qint64(plan->bytesFreed))),
                                   {}};
@@ -452,7 +453,7 @@ void WorkspaceActions::doRemove()
                 for (const QString &name : names) {
                     auto removed = manager.removeWeight(name);
                     if (!removed)
-                        out.details << removed.errorString();
+                        out.details << errorText(removed.error());
                     else if (removed->fileKeptFor.isEmpty())
                         gone << name;
                     else // "Removed" alone would let the user believe the space was freed
@@ -506,7 +507,7 @@ bool WorkspaceActions::importPath(const QString &path)
                 manager.setJobContext(&job);
                 auto entry = manager.importWeight(request, &job);
                 if (!entry)
-                    return JobOutcome{false, QObject::tr("Import failed"), {entry.errorString()}};
+                    return JobOutcome{false, QObject::tr("Import failed"), {errorText(entry.error())}};
                 return JobOutcome{true, QObject::tr("Imported %1 as %2").arg(QFileInfo(request.source).fileName(), entry->name), {}};
             },
             [this, request](const JobOutcome &o) {
@@ -536,7 +537,7 @@ void WorkspaceActions::doNewModelType()
                 manager.setJobContext(&job);
                 auto created = manager.configs().createModelConfig(type, from, overrides);
                 if (!created)
-                    return JobOutcome{false, QObject::tr("Could not create %1").arg(type), {created.errorString()}};
+                    return JobOutcome{false, QObject::tr("Could not create %1").arg(type), {errorText(created.error())}};
                 return JobOutcome{true, QObject::tr("Created %1").arg(created->filePath), {}};
             },
             [this, type](const JobOutcome &o) {
@@ -557,7 +558,7 @@ void WorkspaceActions::doBrowse()
     // A few stat calls, no reads: a FIFO or a shard linked outside is refused before the
     // browser opens it.
     if (auto usable = m_session->manager()->checkWeightFiles(*w); !usable) {
-        report(tr("Browse"), JobOutcome{false, tr("Cannot open %1").arg(w->name), {usable.errorString()}});
+        report(tr("Browse"), JobOutcome{false, tr("Cannot open %1").arg(w->name), {errorText(usable.error())}});
         return;
     }
     Q_EMIT openInBrowser(m_session->manager()->workspace().absolutePath(w->path), w->name, w->modelType);
@@ -580,7 +581,7 @@ void WorkspaceActions::doRepair()
                 manager.setJobContext(&job);
                 auto r = manager.doctor(true, &job);
                 if (!r)
-                    return JobOutcome{false, QObject::tr("Repair failed"), {r.errorString()}};
+                    return JobOutcome{false, QObject::tr("Repair failed"), {errorText(r.error())}};
                 return JobOutcome{r->problems.isEmpty(), QObject::tr("Repair: %n fix(es)", nullptr, int(r->fixed.size())), r->fixed + r->problems};
             },
             [this](const JobOutcome &o) { report(tr("Repair workspace"), o); });

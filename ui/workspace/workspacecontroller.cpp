@@ -1,6 +1,7 @@
 #include "workspacecontroller.h"
 
 #include "configeditor.h"
+#include "errortext.h"
 #include "icons.h"
 #include "jobrunner.h"
 #include "jobspanel.h"
@@ -194,7 +195,7 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
         return false;
     }
     if (auto opened = m_session->open(root); !opened) {
-        QMessageBox::warning(m_window, tr("Open Workspace"), opened.errorString());
+        QMessageBox::warning(m_window, tr("Open Workspace"), errorText(opened.error()));
         return false;
     }
     if (m_window->pages()->indexOf(m_page) < 0)
@@ -224,7 +225,7 @@ void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen)
                 manager.setJobContext(&job);
                 auto report = manager.setup(&job);
                 if (!report)
-                    return JobOutcome{false, QObject::tr("Setup failed"), {report.errorString()}};
+                    return JobOutcome{false, QObject::tr("Setup failed"), {errorText(report.error())}};
                 return JobOutcome{true, QObject::tr("Workspace ready: %n sample weight(s)", nullptr, int(report->samples.size())), {}};
             },
             this, [this, root, thenOpen](const JobOutcome &outcome) {
@@ -324,7 +325,7 @@ void WorkspaceController::applyShapeIssues(const QString &path)
         return;
     auto config = m_session->manager()->configs().getConfig(type);
     if (!config) {
-        m_window->statusBar()->showMessage(config.errorString(), 8000);
+        m_window->statusBar()->showMessage(errorText(config.error()), 8000);
         return;
     }
     std::shared_ptr<const SafetensorsModel> model = browser->model();

@@ -1,5 +1,6 @@
 #include "workspacepage.h"
 
+#include "errortext.h"
 #include "modeltypelistmodel.h"
 #include "weightdetailsview.h"
 #include "weighttablemodel.h"
@@ -164,11 +165,14 @@ void WorkspacePage::refresh()
         m_types->setCurrentIndex(m_typeModel->index(0));
     refreshWeights();
 
-    const QString error = m_session->registryError();
-    m_banner->setVisible(!error.isEmpty());
-    m_banner->setText(error.isEmpty() ? QString()
-                                      : tr("The registry cannot be read, so this view may be out of date:\n%1\nUse Workspace › Repair Workspace… to rebuild it.")
-                                                .arg(error));
+    // The remedy comes from core as a value and is worded here as a menu path; an error
+    // without one (a mistyped field) is still repaired the same way.
+    const std::optional<Error> &error = m_session->registryError();
+    m_banner->setVisible(error.has_value());
+    m_banner->setText(!error ? QString()
+                             : tr("The registry cannot be read, so this view may be out of date:\n%1\n%2")
+                                       .arg(error->message(), remedyText(error->remedy == Remedy::None ? Remedy::RebuildRegistry : error->remedy,
+                                                                         error->subject)));
 }
 
 void WorkspacePage::refreshWeights()

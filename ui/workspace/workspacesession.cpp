@@ -20,9 +20,9 @@ Status WorkspaceSession::open(const QString &root)
 {
     const Workspace ws(root);
     if (!QFileInfo(ws.root()).isDir())
-        return makeError(ws.root() + QStringLiteral(": no such folder"));
+        return makeError(ws.root(), QStringLiteral("no such folder"));
     if (!ws.hasLayout())
-        return makeError(ws.root() + QStringLiteral(": not a Tantra workspace (no Model/weights and Config folders)"));
+        return makeError(ws.root(), QStringLiteral("not a Tantra workspace (no Model/weights and Config folders)"));
     m_manager = std::make_unique<WeightManager>(ws);
     m_checksums.clear();
     reload();
@@ -88,10 +88,10 @@ void WorkspaceSession::reload()
     auto data = m_manager->snapshot();
     if (data) {
         m_registry = std::move(data).value();
-        m_registryError.clear();
+        m_registryError.reset();
     } else {
         // Keep showing the last good snapshot, and say why it is stale.
-        m_registryError = data.errorString();
+        m_registryError = data.error();
     }
     QStringList types = m_manager->configs().modelTypes();
     for (const auto &[name, w] : m_registry.weights) {

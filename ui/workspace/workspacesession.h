@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 namespace tantra {
 
@@ -33,8 +34,8 @@ public:
     WeightManager *manager() const { return m_manager.get(); }
     QString root() const;
     const RegistryData &registry() const { return m_registry; }
-    // Empty when the registry parsed; else why not (the GUI shows it with a doctor button).
-    const QString &registryError() const { return m_registryError; }
+    // Nothing when the registry parsed; else why not (the page shows it in a banner).
+    const std::optional<Error> &registryError() const { return m_registryError; }
     // Types with a config or with weights, sorted.
     QStringList modelTypes() const;
 
@@ -55,7 +56,7 @@ private:
 
     std::unique_ptr<WeightManager> m_manager;
     RegistryData m_registry;
-    QString m_registryError;
+    std::optional<Error> m_registryError;
     QStringList m_types;
     QHash<QString, ChecksumState> m_checksums;
     QFileSystemWatcher m_watcher;

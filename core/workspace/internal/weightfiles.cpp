@@ -43,7 +43,7 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
         if (auto special = checkNotSpecialFile(absolutePath); !special)
             return special.error();
         if (!info.isFile())
-            return makeError(absolutePath + QStringLiteral(": the weight file is missing"));
+            return makeError(absolutePath, QStringLiteral("the weight file is missing"));
         auto sha = sha256File(absolutePath, job);
         if (!sha)
             return sha.error();
@@ -53,7 +53,7 @@ Result<WeightFiles> hashWeight(const QString &root, const QString &absolutePath,
     }
     const QDir dir(absolutePath);
     if (!dir.exists())
-        return makeError(absolutePath + QStringLiteral(": the shard folder is missing"));
+        return makeError(absolutePath, QStringLiteral("the shard folder is missing"));
     const QStringList names = dir.entryList(QDir::Files | QDir::NoDotAndDotDot, QDir::Name);
     QStringList paths;
     for (const QString &n : names) {
@@ -81,35 +81,35 @@ Result<QString> copyAndHash(const QString &from, const QString &to, JobContext *
         return opened.error();
     QFile out(to);
     if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
-        return makeError(to + QStringLiteral(": cannot create: ") + out.errorString());
+        return makeError(to, QStringLiteral("cannot create: ") + out.errorString());
     ::posix_fadvise(in.handle(), 0, 0, POSIX_FADV_SEQUENTIAL);
     if (job)
         job->addTotal(quint64(in.size()));
-    const auto fail = [&](const QString &message) -> Result<QString> {
+    const auto fail = [&](Error error) -> Result<QString> {
         out.close();
         QFile::remove(to);
-        return makeError(message);
+        return error;
     };
     constexpr qint64 kBuffer = qint64(4) << 20;
     QByteArray buffer(kBuffer, Qt::Uninitialized);
     Sha256 hash;
     for (;;) {
         if (job && job->isCanceled())
-            return fail(from + QStringLiteral(": copy cancelled"));
+            return fail(makeError(from, QStringLiteral("copy cancelled")));
         const qint64 n = in.read(buffer.data(), kBuffer);
         if (n < 0)
-            return fail(from + QStringLiteral(": read error: ") + in.errorString());
+            return fail(makeError(from, QStringLiteral("read error: ") + in.errorString()));
         if (n == 0)
             break;
         hash.update(buffer.constData(), std::size_t(n));
         if (!writeFully(out, buffer.constData(), n))
-            return fail(to + QStringLiteral(": write error: ") + out.errorString()
-                        + QStringLiteral(" (is the disk full?)"));
+            return fail(makeError(to, QStringLiteral("write error: ") + out.errorString()
+                        + QStringLiteral(" (is the disk full?)")));
         if (job)
             job->advance(quint64(n));
     }
     if (!out.flush() || ::fsync(out.handle()) != 0)
-        return fail(to + QStringLiteral(": cannot flush to disk: ") + systemErrorString(errno));
+        return fail(makeError(to, QStringLiteral("cannot flush to disk: ") + systemErrorString(errno)));
     out.close();
     return hash.finalHex();
 }
@@ -190,18 +190,18 @@ Status removeWeightPath(const QString &absolutePath, bool sharded)
     // doctor wipe that folder).
     if (QFileInfo(absolutePath).isSymLink()) {
         if (!QFile::remove(absolutePath))
-            return makeError(absolutePath + QStringLiteral(": cannot delete the link"));
+            return makeError(absolutePath, QStringLiteral("cannot delete the link"));
         return {};
     }
     if (sharded) {
         QDir dir(absolutePath);
         if (dir.exists() && !dir.removeRecursively())
-            return makeError(absolutePath + QStringLiteral(": could not delete the shard folder completely"));
+            return makeError(absolutePath, QStringLiteral("could not delete the shard folder completely"));
         return {};
     }
     QFile f(absolutePath);
     if (f.exists() && !f.remove())
-        return makeError(absolutePath + QStringLiteral(": cannot delete: ") + f.errorString());
+        return makeError(absolutePath, QStringLiteral("cannot delete: ") + f.errorString());
     return {};
 }
 

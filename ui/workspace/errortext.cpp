@@ -1,0 +1,42 @@
+#include "errortext.h"
+
+#include <QCoreApplication>
+
+namespace tantra {
+
+namespace {
+
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("ErrorText", text);
+}
+
+} // namespace
+
+QString remedyText(Remedy remedy, const QString &subject)
+{
+    // The menu paths are those WorkspaceController::createMenus builds.
+    switch (remedy) {
+    case Remedy::None: break;
+    case Remedy::RebuildRegistry: return tr("Use Workspace \u203a Repair Workspace\u2026 to rebuild it from the weight files.");
+    case Remedy::SetUpWorkspace: return tr("Open the folder with Workspace \u203a Open Workspace\u2026 to set it up.");
+    case Remedy::RepairOrChooseVersion:
+        return tr("Use Workspace \u203a Repair Workspace\u2026 to tidy the weights folder, or choose another version.");
+    case Remedy::ChooseAnotherVersion: return tr("Choose another version.");
+    case Remedy::VerifyWeight: return tr("Select %1 and use Weight \u203a Verify Checksums.").arg(subject);
+    case Remedy::ImportAsCopy: return tr("Moving it would take the file away from that weight; choose \u201cCopy into the workspace\u201d to register a copy.");
+    case Remedy::RestoreAsAnotherVersion: return tr("Restore it again under another version.");
+    }
+    return QString();
+}
+
+QString errorText(const Error &error)
+{
+    const QString remedy = remedyText(error.remedy, error.subject);
+    if (remedy.isEmpty())
+        return error.message();
+    const QString message = error.message();
+    return message + (message.endsWith(QLatin1Char('.')) ? QStringLiteral(" ") : QStringLiteral(". ")) + remedy;
+}
+
+} // namespace tantra
