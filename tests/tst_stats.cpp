@@ -6,10 +6,12 @@
 #include "tensorstats.h"
 #include "testutil.h"
 
+#include <QFloat16>
 #include <QTest>
 #include <QThreadPool>
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -256,6 +258,40 @@ QByteArray specialValues(Dtype dtype)
     }
 }
 
+
+// 16-bit floats: weights (normal, sd 0.02) with every special code among them, each one in
+// every `every` values: both zeros, both infinities, quiet and signalling NaNs of both signs,
+// the smallest and largest subnormals, the smallest normal and the largest finite values.
+QByteArray weightsWithSpecials16(Dtype dtype, qsizetype count, int every, std::uint32_t seed)
+{
+    const bool f16 = dtype == Dtype::F16;
+    const std::vector<std::uint16_t> specials = f16
+            ? std::vector<std::uint16_t>{0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00, 0xffff,
+                                         0x0001, 0x8001, 0x03ff, 0x83ff, 0x0400, 0x8400, 0x7bff, 0xfbff}
+            : std::vector<std::uint16_t>{0x0000, 0x8000, 0x7f80, 0xff80, 0x7fc0, 0x7f81, 0xffc0, 0xffff,
+                                         0x0001, 0x8001, 0x007f, 0x807f, 0x0080, 0x8080, 0x7f7f, 0xff7f};
+    std::mt19937 generator(seed);
+    std::normal_distribution<float> dist(0.0f, 0.02f);
+    QByteArray out(count * 2, Qt::Uninitialized);
+    std::size_t next = 0;
+    for (qsizetype i = 0; i < count; ++i) {
+        std::uint16_t code;
+        if (i % every == every - 1) {
+            code = specials[next++ % specials.size()];
+        } else {
+            const float v = dist(generator);
+            if (f16) {
+                const qfloat16 h(v); // IEEE binary16, rounded to nearest
+                std::memcpy(&code, &h, 2);
+            } else {
+                code = std::uint16_t(std::bit_cast<std::uint32_t>(v) >> 16);
+            }
+        }
+        std::memcpy(out.data() + 2 * i, &code, 2);
+    }
+    return out;
+}
+
 } // namespace
 
 class TestStats : public QObject
@@ -278,6 +314,8 @@ private Q_SLOTS:
     void progressCountsBytes_data();
     void progressCountsBytes();
     void cancellation();
+    void narrowDerivedFromCodes_data();
+    void narrowDerivedFromCodes();
 };
 
 void TestStats::matchesReference_data()
@@ -525,6 +563,59 @@ void TestStats::cancellation()
             QVERIFY(job.done() < job.total());
         }
     }
+}
+
+void TestStats::narrowDerivedFromCodes_data()
+{
+    // 16-bit types: everything is derived from the counts of the 65,536 codes at the end. It
+    // must come out as the value-by-value reference has it: every count, min, max and bin
+    // exactly, with NaN, infinities, both zeros and subnormals among the values; across the
+    // 4 MiB steps of a pass and the ranges it is split into over the pool.
+    QTest::addColumn<Dtype>("dtype");
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<int>("threads");
+    for (const Dtype d : {Dtype::F16, Dtype::BF16}) {
+        QTest::addRow("%s, 50,001 values, specials every 97", dtypeName(d)) << d << weightsWithSpecials16(d, 50'001, 97, 1) << 1;
+        QTest::addRow("%s, two 4 MiB steps and 5 values, specials every 1,009", dtypeName(d))
+                << d << weightsWithSpecials16(d, (4 << 20) + 5, 1009, 2) << 1;
+        QTest::addRow("%s, 65 MiB over 2 ranges, specials every 1,000,003", dtypeName(d))
+                << d << weightsWithSpecials16(d, qsizetype(65 << 20) / 2 + 1, 1'000'003, 3) << 2;
+    }
+    QTest::newRow("F16, only specials") << Dtype::F16 << weightsWithSpecials16(Dtype::F16, 16 * 100, 1, 4) << 1;
+    QTest::newRow("BF16, only specials") << Dtype::BF16 << weightsWithSpecials16(Dtype::BF16, 16 * 100, 1, 5) << 1;
+}
+
+void TestStats::narrowDerivedFromCodes()
+{
+    QFETCH(Dtype, dtype);
+    QFETCH(QByteArray, bytes);
+    QFETCH(int, threads);
+    QThreadPool pool;
+    pool.setMaxThreadCount(threads);
+    const auto stats = computeStats(dtype, test::bytesOf(bytes), nullptr, &pool);
+    QVERIFY2(stats.ok(), qPrintable(test::errorOf(stats)));
+    const Reference want = reference(dtype, bytes);
+    const QString difference = compare(dtype, *stats, want);
+    QVERIFY2(difference.isEmpty(), qPrintable(difference));
+    QVERIFY(stats->histogramExact);
+
+    // The mean is the correctly rounded sum over the finite values, divided once. F16 values
+    // are whole multiples of 2^-24 below 2^16, so their sum is an exact integer in 128 bits.
+    if (dtype == Dtype::F16) {
+        __extension__ typedef __int128 Int128;
+        Int128 sum = 0;
+        const auto *p = reinterpret_cast<const unsigned char *>(bytes.constData());
+        for (qsizetype i = 0; i < bytes.size(); i += 2) {
+            const unsigned char element[2] = {p[i], p[i + 1]};
+            const double v = decodeValue(dtype, reinterpret_cast<const std::byte *>(element), 0);
+            if (std::isfinite(v))
+                sum += Int128(std::ldexp(v, 24));
+        }
+        const double mean = std::ldexp(double(sum), -24) / double(want.finite);
+        QVERIFY2(stats->mean == mean, qPrintable(QStringLiteral("mean %1, exact %2").arg(stats->mean, 0, 'g', 17).arg(mean, 0, 'g', 17)));
+    }
+    QVERIFY2(std::abs(stats->std - want.std) <= 1e-12 * want.std,
+             qPrintable(QStringLiteral("std %1, reference %2").arg(stats->std, 0, 'g', 17).arg(want.std, 0, 'g', 17)));
 }
 
 QTEST_GUILESS_MAIN(TestStats)

@@ -25,11 +25,14 @@ namespace {
 
 constexpr qsizetype kChunk = qsizetype(StreamReader::kChunkBytes);
 
-QByteArray gathered(const StreamReader &reader, std::size_t unit, std::vector<std::size_t> &chunkSizes, JobContext *job)
+QByteArray gathered(const StreamReader &reader, std::size_t unit, std::vector<std::size_t> &chunkSizes, JobContext *job,
+                     std::vector<std::uintptr_t> *chunkAddresses = nullptr)
 {
     QByteArray all;
     const auto status = reader.readAll(unit, job, [&](std::span<const std::byte> chunk) {
         chunkSizes.push_back(chunk.size());
+        if (chunkAddresses)
+            chunkAddresses->push_back(reinterpret_cast<std::uintptr_t>(chunk.data()));
         all.append(reinterpret_cast<const char *>(chunk.data()), qsizetype(chunk.size()));
         return true;
     });
@@ -88,6 +91,9 @@ void TestStreamReader::chunks_data()
     QTest::newRow("3 chunks + 5, offset 13, packed 6-bit groups") << qsizetype(13) << 3 * kChunk + 5 << 6;
     QTest::newRow("2 chunks + 24, offset 8, f64") << qsizetype(8) << 2 * kChunk + 24 << 8;
     QTest::newRow("unit larger than a chunk") << qsizetype(1) << 3 * kChunk << int(kChunk + 3);
+    // Data starting 16 bytes before a page boundary: the case the buffer placement is for.
+    QTest::newRow("2 chunks + 2, offset 4080, bf16") << qsizetype(4080) << 2 * kChunk + 2 << 2;
+    QTest::newRow("2 chunks, offset 8191, f32") << qsizetype(8191) << 2 * kChunk << 4;
 }
 
 void TestStreamReader::chunks()
@@ -106,7 +112,8 @@ void TestStreamReader::chunks()
 
     JobContext job;
     std::vector<std::size_t> sizes;
-    const QByteArray read = gathered(region, std::size_t(unit), sizes, &job);
+    std::vector<std::uintptr_t> addresses;
+    const QByteArray read = gathered(region, std::size_t(unit), sizes, &job, &addresses);
     QCOMPARE(read.size(), length);
     QVERIFY(read == bytes.mid(offset, length));
     QCOMPARE(job.done(), std::uint64_t(length));
@@ -114,6 +121,13 @@ void TestStreamReader::chunks()
     for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
         QCOMPARE(sizes[i] % std::size_t(unit), std::size_t(0));
         QVERIFY(sizes[i] <= std::max<std::size_t>(StreamReader::kChunkBytes, std::size_t(unit)));
+    }
+    // Every chunk lies in memory at the offset within a 4 KiB page that its first byte has in
+    // the file, so that the kernel copies between equally aligned addresses.
+    std::uint64_t at = std::uint64_t(offset);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        QCOMPARE(addresses[i] % 4096, std::uintptr_t(at % 4096));
+        at += sizes[i];
     }
 }
 

@@ -1,5 +1,6 @@
 #include "tensorstats.h"
 
+#include "codehistogram.h"
 #include "computepool.h"
 #include "jobcontext.h"
 #include "streamreader.h"
@@ -131,49 +132,10 @@ private:
     const std::byte *m_end;
 };
 
-// --- narrow types: count codes, derive everything from the counts ------------------------
+// --- narrow types: count codes (CodeHistogram), derive everything from the counts ---------
 
-// ++bins[code] over a run of equal codes waits on the store of the previous increment; giving
-// neighbouring values separate copies of the histogram hides that, but costs cache and
-// bookkeeping when no code dominates. Measured with two threads on 1 GiB of BF16 weights
-// (normal, sd 0.02): one copy 7.0 GB/s, two 6.0; the same with half of the values zero (a
-// pruned model): one copy 3.2 GB/s, two 5.2. For 8-bit codes, eight copies beat one by 2-5x.
-// Codes are unpacked from 64-bit loads, leaving the load units to the counters (10-50%
-// faster than one load per code). Counters are 32-bit, half the cache of 64-bit ones, and
-// flushed long before they could wrap.
-template<int Subs, typename Code>
-void countCodes(Unaligned<Code> p, std::size_t n, std::uint32_t *bins)
-{
-    constexpr int kBits = 8 * sizeof(Code);
-    constexpr int kPerWord = 64 / kBits;
-    constexpr std::size_t kCodes = std::size_t(1) << kBits;
-    std::size_t i = 0;
-    for (; i + kPerWord <= n; i += kPerWord) {
-        std::uint64_t word; // little-endian, as everywhere in the format
-        std::memcpy(&word, p.p + i * sizeof(Code), 8);
-        for (int k = 0; k < kPerWord; ++k)
-            ++bins[((word >> (kBits * k)) & (kCodes - 1)) + std::size_t(k % Subs) * kCodes];
-    }
-    for (; i < n; ++i)
-        ++bins[p[i]];
-}
-
-// Whether one 16-bit code is common enough that its increments would queue up: a sixteenth
-// or more of the first 4,096 values (pruned weights: their zeros). `scratch` holds 65,536
-// zero counters and is left zeroed.
-bool dominantCode(Unaligned<std::uint16_t> p, std::size_t n, std::vector<std::uint16_t> &scratch)
-{
-    n = std::min<std::size_t>(n, 4096);
-    std::uint16_t top = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        top = std::max(top, ++scratch[p[i]]);
-    for (std::size_t i = 0; i < n; ++i)
-        scratch[p[i]] = 0;
-    return std::size_t(top) * 16 >= n && n > 0;
-}
-
-// Values counted between flushes of the 32-bit counters into the 64-bit totals.
-constexpr std::uint64_t kFlushValues = std::uint64_t(1) << 31;
+// Values counted between flushes of the wide types' 32-bit key counters into the 64-bit totals.
+constexpr std::uint64_t kFlushValues = CodeHistogram::kFlushValues;
 
 // --- wide types: fused moments, counts and key histogram per block -----------------------
 
@@ -494,79 +456,6 @@ private:
     const StreamReader &m_reader;
 };
 
-// Counts the codes of a narrow type, chunk after chunk, into 32-bit counters flushed into
-// acc.bins.
-class NarrowCounter
-{
-public:
-    NarrowCounter(int bits, Partial &acc)
-        : m_bits(bits),
-          m_codes(std::size_t(1) << bits),
-          m_acc(acc),
-          m_counts((bits == 8 ? 8 : bits == 16 ? 2 : 1) * m_codes, 0), // copies as countCodes is called below
-          m_scratch(bits == 16 ? m_codes : 0, 0)
-    {
-        acc.bins.assign(m_codes, 0);
-    }
-
-    // A chunk of whole bytes and whole elements.
-    void feed(const std::byte *data, std::uint64_t count)
-    {
-        for (std::uint64_t done = 0; done < count;) {
-            // Steps of whole bytes (8 elements make whole bytes of any width).
-            const std::uint64_t step = std::min<std::uint64_t>(count - done, kReportBytes * 8 / std::uint64_t(m_bits) / 8 * 8);
-            if (m_sinceFlush + step > kFlushValues)
-                flush();
-            count16(data, done, step);
-            done += step;
-            m_sinceFlush += step;
-        }
-        m_acc.values += count;
-    }
-
-    void flush()
-    {
-        for (std::size_t i = 0; i < m_counts.size(); ++i)
-            m_acc.bins[i % m_codes] += m_counts[i];
-        std::fill(m_counts.begin(), m_counts.end(), 0);
-        m_sinceFlush = 0;
-    }
-
-private:
-    void count16(const std::byte *data, std::uint64_t at, std::uint64_t step)
-    {
-        std::uint32_t *counts = m_counts.data();
-        if (m_bits == 8) {
-            countCodes<8>(Unaligned<std::uint8_t>{data + at}, std::size_t(step), counts);
-        } else if (m_bits == 16) {
-            const Unaligned<std::uint16_t> codes16{data + at * 2};
-            if (dominantCode(codes16, std::size_t(step), m_scratch))
-                countCodes<2>(codes16, std::size_t(step), counts);
-            else
-                countCodes<1>(codes16, std::size_t(step), counts);
-        } else if (m_bits == 4) {
-            for (std::uint64_t i = at; i < at + step; ++i) {
-                const auto byte = std::to_integer<std::uint8_t>(data[i / 2]);
-                ++counts[i % 2 ? byte >> 4 : byte & 0x0f];
-            }
-        } else { // 6 bits, four values per three bytes
-            for (std::uint64_t i = at; i < at + step; ++i) {
-                const std::byte *g = data + (i / 4) * 3;
-                const std::uint32_t word = std::to_integer<std::uint32_t>(g[0])
-                        | (std::to_integer<std::uint32_t>(g[1]) << 8) | (std::to_integer<std::uint32_t>(g[2]) << 16);
-                ++counts[(word >> (6 * (i % 4))) & 0x3f];
-            }
-        }
-    }
-
-    int m_bits;
-    std::size_t m_codes;
-    Partial &m_acc;
-    std::vector<std::uint32_t> m_counts;
-    std::vector<std::uint16_t> m_scratch;
-    std::uint64_t m_sinceFlush = 0;
-};
-
 // Moments, counts and key histogram of a wide type, block after block.
 class WideCounter
 {
@@ -628,12 +517,14 @@ void processRange(Dtype dtype, const Source &source, std::uint64_t from, std::ui
     bool ok = true;
     if (isNarrow(dtype)) {
         const int bits = codeBits(dtype);
-        NarrowCounter counter(bits, acc);
+        CodeHistogram codes(bits);
         ok = source.visit(from, length, unit, job, true, [&](std::span<const std::byte> chunk) {
-            counter.feed(chunk.data(), std::uint64_t(chunk.size()) * 8 / std::uint64_t(bits));
+            const std::uint64_t count = std::uint64_t(chunk.size()) * 8 / std::uint64_t(bits);
+            codes.add(chunk.data(), count);
+            acc.values += count;
             return true;
         }, acc.error);
-        counter.flush();
+        acc.bins = codes.takeTotals();
     } else {
         WideCounter counter(dtype, acc);
         const std::uint64_t width = counter.valueBytes();

@@ -62,6 +62,8 @@ public:
     // before each chunk and advances it by each chunk's size when `reportProgress`.
     // Errors name the file: a read error, the file ending early (truncated after it was
     // opened), "cancelled", or "stopped" when the consumer returned false.
+    // A chunk lies in memory at the offset within a 4 KiB page that its first byte has in the
+    // file (see streamreader.cpp), so consumers must not expect any alignment.
     Status read(std::uint64_t from, std::uint64_t length, std::size_t unit, JobContext *job, const Consumer &consume,
                 bool reportProgress = true) const;
     Status readAll(std::size_t unit, JobContext *job, const Consumer &consume, bool reportProgress = true) const

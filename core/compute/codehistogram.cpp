@@ -1,0 +1,141 @@
+#include "codehistogram.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tantra {
+
+namespace {
+
+// Codes counted between checks of the 16-bit data for a dominant code.
+constexpr std::uint64_t kStepBytes = std::uint64_t(4) << 20;
+
+// ++bins[code] over a run of equal codes waits on the store of the previous increment; giving
+// neighbouring values separate copies of the histogram (sub-histograms) hides that, but costs
+// cache when no code dominates. Codes are unpacked from 64-bit loads, leaving the load units
+// to the counters (10-50% faster than one load per code). Measured on this project's machine
+// (AMD EPYC, Zen 3; one thread, 32-bit counters, see docs/PERFORMANCE.md), codes per second:
+//   bf16 weights (2,800 distinct codes):  1 copy 2.9 G, 2 copies 2.9 G, 4 copies 2.2-2.5 G
+//   f16 weights (16,000 distinct codes):  1 copy 2.2-2.4 G, 2 copies 1.7 G, 4 copies 1.4-1.5 G
+//   bf16 with half the values zero:       1 copy 1.0 G, 2 copies 1.0-1.7 G, 4 copies 1.7-2.4 G
+// For 8-bit codes, eight copies beat one by 2-5x.
+template<int Subs, int Bits>
+void countCodes(const std::byte *p, std::size_t n, std::uint32_t *bins)
+{
+    constexpr int kPerWord = 64 / Bits;
+    constexpr std::size_t kCodes = std::size_t(1) << Bits;
+    std::size_t i = 0;
+    for (; i + kPerWord <= n; i += kPerWord) {
+        std::uint64_t word; // little-endian, as everywhere in the format
+        std::memcpy(&word, p + i * (Bits / 8), 8);
+        for (int k = 0; k < kPerWord; ++k)
+            ++bins[((word >> (Bits * k)) & (kCodes - 1)) + std::size_t(k % Subs) * kCodes];
+    }
+    for (; i < n; ++i) {
+        std::uint16_t code = 0;
+        std::memcpy(&code, p + i * (Bits / 8), Bits / 8);
+        ++bins[code];
+    }
+}
+
+// Whether one 16-bit code is common enough that its increments would queue up: a sixteenth
+// or more of the first 4,096 values (pruned weights: their zeros). `scratch` holds 65,536
+// zero counters and is left zeroed.
+bool dominantCode(const std::byte *p, std::size_t n, std::vector<std::uint16_t> &scratch)
+{
+    n = std::min<std::size_t>(n, 4096);
+    std::uint16_t top = 0;
+    const auto codeAt = [p](std::size_t i) {
+        std::uint16_t c;
+        std::memcpy(&c, p + 2 * i, 2);
+        return c;
+    };
+    for (std::size_t i = 0; i < n; ++i)
+        top = std::max(top, ++scratch[codeAt(i)]);
+    for (std::size_t i = 0; i < n; ++i)
+        scratch[codeAt(i)] = 0;
+    return std::size_t(top) * 16 >= n && n > 0;
+}
+
+constexpr int kDominantCopies = 4;
+
+int copiesFor(int bits)
+{
+    return bits == 8 ? 8 : bits == 16 ? kDominantCopies : 1;
+}
+
+} // namespace
+
+CodeHistogram::CodeHistogram(int bits, std::uint64_t flushValues)
+    : m_bits(bits),
+      m_codes(std::size_t(1) << bits),
+      m_flushValues(std::clamp<std::uint64_t>(flushValues / 8 * 8, 8, kFlushValues)),
+      m_counts(std::size_t(copiesFor(bits)) * m_codes, 0),
+      m_totals(m_codes, 0),
+      m_scratch(bits == 16 ? m_codes : 0, 0)
+{
+}
+
+void CodeHistogram::add(const std::byte *data, std::uint64_t count)
+{
+    // Steps of whole bytes (8 codes make whole bytes of any width), none longer than the
+    // flush interval, so that no counter holds more than that between flushes.
+    const std::uint64_t maxStep = std::min(kStepBytes * 8 / std::uint64_t(m_bits) / 8 * 8, m_flushValues);
+    for (std::uint64_t done = 0; done < count;) {
+        const std::uint64_t step = std::min<std::uint64_t>(count - done, maxStep);
+        if (m_sinceFlush + step > m_flushValues)
+            flush();
+        this->count(data, done, step);
+        done += step;
+        m_sinceFlush += step;
+    }
+}
+
+const std::vector<std::uint64_t> &CodeHistogram::totals()
+{
+    flush();
+    return m_totals;
+}
+
+std::vector<std::uint64_t> CodeHistogram::takeTotals()
+{
+    flush();
+    return std::move(m_totals);
+}
+
+void CodeHistogram::flush()
+{
+    for (std::size_t i = 0; i < m_counts.size(); ++i)
+        m_totals[i % m_codes] += m_counts[i];
+    std::fill(m_counts.begin(), m_counts.end(), 0);
+    m_sinceFlush = 0;
+}
+
+// Codes [at, at + n) of `data`.
+void CodeHistogram::count(const std::byte *data, std::uint64_t at, std::uint64_t n)
+{
+    std::uint32_t *counts = m_counts.data();
+    if (m_bits == 8) {
+        countCodes<8, 8>(data + at, std::size_t(n), counts);
+    } else if (m_bits == 16) {
+        const std::byte *codes = data + at * 2;
+        if (dominantCode(codes, std::size_t(n), m_scratch))
+            countCodes<kDominantCopies, 16>(codes, std::size_t(n), counts);
+        else
+            countCodes<1, 16>(codes, std::size_t(n), counts);
+    } else if (m_bits == 4) {
+        for (std::uint64_t i = at; i < at + n; ++i) {
+            const auto byte = std::to_integer<std::uint8_t>(data[i / 2]);
+            ++counts[i % 2 ? byte >> 4 : byte & 0x0f];
+        }
+    } else { // 6 bits, four codes per three bytes
+        for (std::uint64_t i = at; i < at + n; ++i) {
+            const std::byte *g = data + (i / 4) * 3;
+            const std::uint32_t word = std::to_integer<std::uint32_t>(g[0]) | (std::to_integer<std::uint32_t>(g[1]) << 8)
+                    | (std::to_integer<std::uint32_t>(g[2]) << 16);
+            ++counts[(word >> (6 * (i % 4))) & 0x3f];
+        }
+    }
+}
+
+} // namespace tantra
