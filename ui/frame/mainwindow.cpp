@@ -300,7 +300,15 @@ void MainWindow::closePage(int index)
         return;
     // A page with unsaved edits (the config editor) asks the user while it is on screen.
     m_tabs->setCurrentIndex(index);
-    if (!asPage->canClose())
+    if (!asPage->canClose(Page::CloseReason::CloseTab))
+        return;
+    removePage(page);
+}
+
+void MainWindow::removePage(QWidget *page)
+{
+    const int index = m_tabs->indexOf(page);
+    if (index < 0)
         return;
     if (auto *browser = qobject_cast<TensorBrowser *>(page))
         m_browserState = browser->saveState();

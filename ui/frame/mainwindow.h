@@ -35,6 +35,8 @@ public:
     // Adds a page (a QWidget that is a Page) as a tab and shows it; returns its tab index.
     // Permanent pages (the workspace view) get no close button.
     int addPage(QWidget *page, const QIcon &icon, const QString &title);
+    // Removes a page without asking it (the caller did, through Page::canClose) and deletes it.
+    void removePage(QWidget *page);
     // The Page side of a tab's widget, or nullptr.
     static Page *pageOf(QWidget *widget);
     QTabWidget *pages() const { return m_tabs; }
