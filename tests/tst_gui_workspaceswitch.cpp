@@ -21,6 +21,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
@@ -81,6 +83,21 @@ void whenDialogOpens(std::function<void(QWidget *)> onDialog)
             timer->deleteLater();
             RejectOnExit guard{modal};
             onDialog(modal);
+        }
+    });
+    timer->start();
+}
+
+// Rejects any message box that opens while `owner` lives and records its text: a question the
+// test did not expect (say, "Set it up as a workspace?") fails the test instead of hanging it.
+void rejectMessageBoxes(QObject *owner, QStringList *seen)
+{
+    auto *timer = new QTimer(owner);
+    timer->setInterval(50);
+    QObject::connect(timer, &QTimer::timeout, [seen] {
+        if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget())) {
+            seen->push_back(box->text());
+            box->reject();
         }
     });
     timer->start();
@@ -218,12 +235,15 @@ void TestGuiWorkspaceSwitch::switchAsksAboutUnsavedEditors()
     QVERIFY(editor);
     QVERIFY(editor->isModified());
     QCOMPARE(tabs->tabText(tabs->indexOf(editor)), QStringLiteral("mamba.yaml*"));
+    QCOMPARE(w.window.windowTitle(), QStringLiteral("mamba.yaml*"));
     // Which workspace's file the tab edits: its absolute path, always.
     QCOMPARE(tabs->tabToolTip(tabs->indexOf(editor)), QDir::toNativeSeparators(mambaConfigOf(m_first)));
     const QByteArray edited = editor->text().toUtf8();
     QVERIFY(edited.contains("d_model: 96"));
     QCOMPARE(readFile(mambaConfigOf(m_first)), m_firstOriginal);
 
+    QStringList unexpected;
+    rejectMessageBoxes(&w.window, &unexpected);
     int asked = 0;
     QString question;
     editor->setSaveQuestion([&](QWidget *, const QString &, const QString &text) {
@@ -247,8 +267,12 @@ void TestGuiWorkspaceSwitch::switchAsksAboutUnsavedEditors()
         whenDialogOpens([&](QWidget *dialog) {
             auto *files = qobject_cast<QFileDialog *>(dialog);
             QVERIFY2(files, dialog->metaObject()->className());
+            // As a user typing the path: the view's selection fills in asynchronously.
             files->setDirectory(target);
-            files->selectFile(target);
+            auto *name = files->findChild<QLineEdit *>(QStringLiteral("fileNameEdit"));
+            QVERIFY(name);
+            name->setText(target);
+            QCOMPARE(files->selectedFiles(), QStringList{target});
             chosen = true;
             static_cast<QDialog *>(files)->accept(); // what the Choose button does
         });
@@ -270,6 +294,7 @@ void TestGuiWorkspaceSwitch::switchAsksAboutUnsavedEditors()
         demo->trigger();
     }
 
+    QCOMPARE(unexpected, QStringList());
     QCOMPARE(asked, 1);
     QVERIFY2(question.contains(QStringLiteral("Opening another workspace closes this editor")), qPrintable(question));
     QVERIFY2(question.contains(QDir::toNativeSeparators(mambaConfigOf(m_first))), qPrintable(question));
@@ -299,6 +324,9 @@ void TestGuiWorkspaceSwitch::switchAsksAboutUnsavedEditors()
         QCOMPARE(w.controller.session()->root(), target);
         QTRY_VERIFY(!editor);
         QCOMPARE(tabs->count(), 1);
+        // The workspace tab and the window title name the workspace now open.
+        QCOMPARE(tabs->tabText(0), QFileInfo(target).fileName());
+        QCOMPARE(w.window.windowTitle(), QFileInfo(target).fileName());
         QCOMPARE(readFile(mambaConfigOf(m_first)), answer == QMessageBox::Save ? edited : m_firstOriginal);
     }
     // Whatever the answer, the other workspace's config is byte for byte what it was.
@@ -311,6 +339,8 @@ void TestGuiWorkspaceSwitch::thePromptIsASaveDiscardCancelBox()
     Window w;
     QPointer<ConfigEditor> editor = openEditedMamba(w);
     QVERIFY(editor);
+    w.window.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w.window));
     bool seen = false;
     whenDialogOpens([&](QWidget *dialog) {
         auto *box = qobject_cast<QMessageBox *>(dialog);
@@ -326,6 +356,8 @@ void TestGuiWorkspaceSwitch::thePromptIsASaveDiscardCancelBox()
     QCOMPARE(w.controller.session()->root(), m_first);
     QVERIFY(editor && editor->isModified());
     QCOMPARE(readFile(mambaConfigOf(m_second)), m_secondOriginal);
+    // The keyboard is back in the window: its shortcuts work without a click first.
+    QTRY_VERIFY(w.window.isActiveWindow());
 }
 
 void TestGuiWorkspaceSwitch::reopeningTheSameWorkspaceKeepsEditors()

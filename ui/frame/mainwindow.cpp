@@ -27,11 +27,14 @@
 #include <QStyle>
 #include <QTabBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 
 namespace tantra {
 
 namespace {
+
+constexpr int kRefocusDelayMs = 150;
 
 QList<QKeySequence> withStandardKeys(const QKeySequence &primary, QKeySequence::StandardKey standard)
 {
@@ -99,6 +102,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_browserState = settings.value(QStringLiteral("browser/state")).toByteArray();
     onCurrentPageChanged();
     statusBar()->showMessage(tr("Ready. Open a model with Ctrl+O or drop one on the window."));
+    // Sees modal dialogs close, to give the keyboard back (eventFilter()).
+    qApp->installEventFilter(this);
 }
 
 MainWindow::~MainWindow() = default;
@@ -305,6 +310,17 @@ void MainWindow::closePage(int index)
     removePage(page);
 }
 
+void MainWindow::setPageTitle(QWidget *page, const QString &title)
+{
+    const int index = m_tabs->indexOf(page);
+    if (index < 0)
+        return;
+    m_tabs->setTabText(index, title);
+    // QTabWidget tells of a new current tab, not of a renamed one.
+    if (index == m_tabs->currentIndex())
+        onCurrentPageChanged();
+}
+
 void MainWindow::removePage(QWidget *page)
 {
     const int index = m_tabs->indexOf(page);
@@ -343,6 +359,29 @@ void MainWindow::showAbout()
     auto *dialog = new AboutDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    // When one of our modal dialogs closes, the window manager normally gives the keyboard back
+    // to this window. Without one (Xvfb, kiosks) it went nowhere, and every shortcut was dead
+    // until a click. So when a modal dialog of this window hides while the keyboard was ours,
+    // and a moment later (once the platform's own focus change has arrived) no visible window
+    // of ours has it, this window takes it back. Under a window manager the check finds this
+    // window active already.
+    if (event->type() == QEvent::Hide && watched->isWidgetType()) {
+        auto *dialog = static_cast<QWidget *>(watched);
+        const QWidget *active = QApplication::activeWindow();
+        if (dialog != this && dialog->isWindow() && dialog->isModal() && dialog->parentWidget() && dialog->parentWidget()->window() == this
+            && (!active || active == this || active == dialog)) {
+            QTimer::singleShot(kRefocusDelayMs, this, [this] {
+                const QWidget *now = QApplication::activeWindow();
+                if (isVisible() && !QApplication::activeModalWidget() && (!now || !now->isVisible()))
+                    activateWindow();
+            });
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

@@ -35,6 +35,8 @@ public:
     // Adds a page (a QWidget that is a Page) as a tab and shows it; returns its tab index.
     // Permanent pages (the workspace view) get no close button.
     int addPage(QWidget *page, const QIcon &icon, const QString &title);
+    // Renames a page's tab; the window title follows when it is the current page.
+    void setPageTitle(QWidget *page, const QString &title);
     // Removes a page without asking it (the caller did, through Page::canClose) and deletes it.
     void removePage(QWidget *page);
     // The Page side of a tab's widget, or nullptr.
@@ -77,6 +79,7 @@ Q_SIGNALS:
     void openFailed(const QString &path, const QString &message);
 
 protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dragMoveEvent(QDragMoveEvent *event) override;
     void dropEvent(QDropEvent *event) override;

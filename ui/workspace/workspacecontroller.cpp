@@ -223,9 +223,9 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
     if (m_window->pages()->indexOf(m_page) < 0)
         m_window->addPage(m_page, Icons::get(QStringLiteral("workspace")), tr("Workspace"));
     const int index = m_window->pages()->indexOf(m_page);
-    m_window->pages()->setTabText(index, QFileInfo(m_session->root()).fileName());
     m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(m_session->root()));
     m_window->pages()->setCurrentIndex(index);
+    m_window->setPageTitle(m_page, QFileInfo(m_session->root()).fileName());
     addRecent(m_session->root());
     m_window->statusBar()->showMessage(tr("Workspace %1: %n weight(s)", nullptr, int(m_session->registry().weights.size()))
                                                .arg(QDir::toNativeSeparators(m_session->root())),
@@ -424,11 +424,7 @@ void WorkspaceController::openConfigEditor(const QString &modelType)
     // The title is the file name; which workspace's file it is, the tooltip says (editors of
     // another workspace never share the tab bar: they close when it opens).
     m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(editor->filePath()));
-    connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] {
-        const int at = m_window->pages()->indexOf(editor);
-        if (at >= 0)
-            m_window->pages()->setTabText(at, editor->title());
-    });
+    connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] { m_window->setPageTitle(editor, editor->title()); });
 }
 
 } // namespace tantra
