@@ -134,6 +134,17 @@ void MainWindow::createActions()
     quit->setMenuRole(QAction::QuitRole);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
+    // One Ctrl+F for every page, so it works wherever the keyboard is (the tab bar included).
+    m_findAction = new QAction(Icons::get(QStringLiteral("search")), tr("&Filter"), this);
+    m_findAction->setObjectName(QStringLiteral("findAction"));
+    m_findAction->setShortcut(QKeySequence::Find);
+    m_findAction->setToolTip(tr("Go to the page's filter box (Ctrl+F)"));
+    addAction(m_findAction);
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        Page *page = pageOf(m_tabs->currentWidget());
+        if (!page || !page->focusFilter())
+            statusBar()->showMessage(tr("This page has no filter"), 3000);
+    });
     connect(m_viewMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildViewMenu);
 
     m_helpMenu = menuBar()->addMenu(tr("&Help"));
@@ -157,6 +168,7 @@ void MainWindow::rebuildViewMenu()
     m_viewMenu->clear();
     m_viewMenu->addAction(m_toolBar->toggleViewAction());
     m_viewMenu->addActions(m_permanentViewActions);
+    m_viewMenu->addAction(m_findAction);
     if (TensorBrowser *browser = currentBrowser()) {
         m_viewMenu->addSeparator();
         m_viewMenu->addActions(browser->viewActions());

@@ -103,6 +103,7 @@ private:
     QMenu *m_helpMenu = nullptr;
     QAction *m_reloadAction = nullptr;
     QAction *m_closeAction = nullptr;
+    QAction *m_findAction = nullptr;
     JobProgressWidget *m_jobs = nullptr;
     ModelLoader *m_loader = nullptr;
     RecentFiles *m_recent = nullptr;

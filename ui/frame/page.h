@@ -29,6 +29,9 @@ public:
     // Such a page lives and dies with its workspace: before another one opens it is asked
     // (canClose(SwitchWorkspace)) and closed, as on quitting.
     virtual QString workspaceRoot() const { return {}; }
+    // Puts the keyboard in the page's filter box (the window's Ctrl+F, one action for every
+    // page); false when the page has none.
+    virtual bool focusFilter() { return false; }
 };
 
 } // namespace tantra
