@@ -17,6 +17,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -112,6 +113,7 @@ private Q_SLOTS:
     void saveWritesAtomically();
     void saveRefusesInvalidConfig();
     void maybeSaveAsksAndObeys();
+    void saveKeepsToItsFileWhenTheSessionMoves();
     void diskChangeReloadsWhenUnmodified();
     void diskChangeOffersReloadWhenModified();
 
@@ -667,6 +669,41 @@ void TestGuiConfigEditor::saveRefusesInvalidConfig()
     QVERIFY(named);
     QCOMPARE(readFile(configPath()), m_original);
     QVERIFY(editor->isModified());
+}
+
+// The session is the window's, and follows the next workspace it opens; an editor's file does
+// not. Ctrl+S once wrote into the newly opened workspace's Config/mamba.yaml.
+void TestGuiConfigEditor::saveKeepsToItsFileWhenTheSessionMoves()
+{
+    QTemporaryDir otherDir;
+    QVERIFY(otherDir.isValid());
+    WeightManager other{Workspace(otherDir.path())};
+    QVERIFY(other.setup().ok());
+    const QString otherConfig = QDir(otherDir.path()).filePath(QStringLiteral("Config/mamba.yaml"));
+    const QByteArray otherOriginal = readFile(otherConfig);
+    QVERIFY(!otherOriginal.isEmpty());
+
+    auto editor = openEditor();
+    QVERIFY(editor);
+    const QString path = editor->filePath();
+    QCOMPARE(path, QFileInfo(configPath()).absoluteFilePath());
+    QCOMPARE(editor->workspaceRoot(), m_session->root());
+    auto *dModel = qobject_cast<QSpinBox *>(editor->formPage()->editorFor(QStringLiteral("architecture"), QStringLiteral("d_model")));
+    QVERIFY(dModel);
+    dModel->setValue(96);
+    QVERIFY(editor->isModified());
+    QVERIFY(m_session->open(otherDir.path()).ok());
+
+    editor->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(editor.get()));
+    dModel->setFocus();
+    QTRY_VERIFY(dModel->hasFocus());
+    QTest::keyClick(dModel, Qt::Key_S, Qt::ControlModifier);
+    QVERIFY(!editor->isModified());
+    QCOMPARE(editor->filePath(), path);
+    QCOMPARE(readFile(configPath()), editor->text().toUtf8());
+    QVERIFY(readFile(configPath()).contains("d_model: 96"));
+    QCOMPARE(readFile(otherConfig), otherOriginal);
 }
 
 void TestGuiConfigEditor::maybeSaveAsksAndObeys()

@@ -40,6 +40,8 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -377,6 +379,61 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), registryBefore);
         QVERIFY(manager.removeWeight(QStringLiteral("mamba_huge")).ok());
+    }
+
+    // Ctrl+F reaches the filter of whichever page is on screen, even with the keyboard on the
+    // tab bar (outside every page); a page without one says so. Tab leaves a table for the
+    // next widget instead of walking its cells.
+    void keyboardFindsFiltersAndLeavesTables()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(controller.openWorkspace(m_root, false));
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QTabWidget *tabs = window.pages();
+        QTabBar *bar = tabs->tabBar();
+        WorkspacePage *page = controller.page();
+        const auto ctrlFFromTheTabBar = [&] {
+            bar->setFocus();
+            QTRY_VERIFY(bar->hasFocus());
+            QTest::keyClick(bar, Qt::Key_F, Qt::ControlModifier);
+        };
+
+        ctrlFFromTheTabBar();
+        QTRY_VERIFY(page->filterEdit()->hasFocus());
+
+        page->selectType(QStringLiteral("mamba"));
+        QTableView *weights = page->weightsView();
+        weights->setFocus();
+        QTRY_VERIFY(weights->hasFocus());
+        QTest::keyClick(weights, Qt::Key_Home); // the keyboard's way to the first weight
+        const QModelIndex current = weights->currentIndex();
+        QVERIFY(current.isValid());
+        QTest::keyClick(weights, Qt::Key_Tab);
+        QVERIFY(!weights->hasFocus());
+        QCOMPARE(weights->currentIndex(), current);
+
+        QCOMPARE(page->selectedWeights(), QStringList{QStringLiteral("mamba_sample")});
+        QVERIFY(controller.actions()->browseTensors()->isEnabled());
+        controller.actions()->browseTensors()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(qobject_cast<TensorBrowser *>(tabs->currentWidget()), 10000);
+        auto *browser = qobject_cast<TensorBrowser *>(tabs->currentWidget());
+        ctrlFFromTheTabBar();
+        QTRY_COMPARE(QApplication::focusWidget(), static_cast<QWidget *>(browser->findChild<QLineEdit *>(QStringLiteral("filterEdit"))));
+        auto *table = browser->findChild<QTableView *>(QStringLiteral("tensorTable"));
+        QVERIFY(table);
+        QVERIFY(!table->tabKeyNavigation());
+
+        tabs->setCurrentWidget(page);
+        controller.actions()->editConfig()->trigger();
+        QVERIFY(qobject_cast<ConfigEditor *>(tabs->currentWidget()));
+        ctrlFFromTheTabBar();
+        QCOMPARE(window.statusBar()->currentMessage(), QStringLiteral("This page has no filter"));
+        QVERIFY(bar->hasFocus());
     }
 
     void followsChangesFromOtherProcesses()

@@ -81,15 +81,14 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_tableAction = new QAction(Icons::get(QStringLiteral("table-view")), tr("T&able"), this);
     m_tableAction->setToolTip(tr("All tensors in one flat table (Ctrl+2)"));
     m_tableAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
-    m_findAction = new QAction(Icons::get(QStringLiteral("search")), tr("&Filter Tensors"), this);
-    m_findAction->setToolTip(tr("Go to the filter box (Ctrl+F)"));
-    m_findAction->setShortcut(QKeySequence::Find);
     auto *modeGroup = new QActionGroup(this);
     for (QAction *action : {m_treeAction, m_tableAction}) {
         action->setCheckable(true);
         modeGroup->addAction(action);
     }
-    for (QAction *action : {m_treeAction, m_tableAction, m_findAction}) {
+    // Ctrl+F is the window's (MainWindow's Find reaches every page through Page::focusFilter):
+    // a second Ctrl+F here would make the shortcut ambiguous, and neither would fire.
+    for (QAction *action : {m_treeAction, m_tableAction}) {
         action->setShortcutContext(Qt::WidgetWithChildrenShortcut);
         addAction(action);
     }
@@ -133,6 +132,8 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_tree->setModel(m_treeProxy);
     m_table = new QTableView(m_stack);
     m_table->setObjectName(QStringLiteral("tensorTable"));
+    // Tab leaves the table for the next widget, as in the tree, instead of walking its cells.
+    m_table->setTabKeyNavigation(false);
     configureView(m_table);
     m_table->setShowGrid(false);
     m_table->setWordWrap(false);
@@ -175,7 +176,6 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     });
     connect(m_treeAction, &QAction::triggered, this, [this] { setViewMode(ViewMode::Tree); });
     connect(m_tableAction, &QAction::triggered, this, [this] { setViewMode(ViewMode::Table); });
-    connect(m_findAction, &QAction::triggered, this, &TensorBrowser::focusFilter);
     for (QAbstractItemView *view : {static_cast<QAbstractItemView *>(m_tree), static_cast<QAbstractItemView *>(m_table)}) {
         connect(view->selectionModel(), &QItemSelectionModel::currentChanged, this,
                 [this, view](const QModelIndex &current) {
@@ -334,10 +334,11 @@ QString TensorBrowser::filterText() const
     return m_filter->text();
 }
 
-void TensorBrowser::focusFilter()
+bool TensorBrowser::focusFilter()
 {
     m_filter->setFocus(Qt::ShortcutFocusReason);
     m_filter->selectAll();
+    return true;
 }
 
 void TensorBrowser::applyFilter()
@@ -442,7 +443,7 @@ bool TensorBrowser::selectTensor(const QString &name)
 
 QList<QAction *> TensorBrowser::viewActions() const
 {
-    return {m_treeAction, m_tableAction, m_findAction};
+    return {m_treeAction, m_tableAction};
 }
 
 QString TensorBrowser::currentTensorName() const

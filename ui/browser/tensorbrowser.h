@@ -65,7 +65,7 @@ public:
     // Sets the filter box's text and applies it now, without waiting for the debounce.
     void setFilterText(const QString &pattern);
     QString filterText() const;
-    void focusFilter();
+    bool focusFilter() override;
 
     // Selects a tensor by full name in both views; false when the model has no such tensor or
     // the filter hides it.
@@ -123,7 +123,6 @@ private:
     QSplitter *m_splitter = nullptr;
     QAction *m_treeAction = nullptr;
     QAction *m_tableAction = nullptr;
-    QAction *m_findAction = nullptr;
     QToolButton *m_treeButton = nullptr;
     QToolButton *m_tableButton = nullptr;
     QLineEdit *m_filter = nullptr;

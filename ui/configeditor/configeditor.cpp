@@ -95,7 +95,6 @@ QMessageBox::StandardButton askWithDialog(QWidget *parent, const QString &title,
 
 ConfigEditor::ConfigEditor(WorkspaceSession *session, const QString &modelType, QWidget *parent)
     : QWidget(parent)
-    , m_session(session)
     , m_type(modelType)
     , m_text(new YamlTextEdit(this))
     , m_form(new ConfigFormPage(this))
@@ -106,8 +105,11 @@ ConfigEditor::ConfigEditor(WorkspaceSession *session, const QString &modelType, 
     , m_statusIcon(new QLabel(this))
     , m_question(askWithDialog)
 {
-    if (m_session && m_session->manager())
-        m_path = m_session->manager()->configs().configPath(modelType);
+    // Resolved once: the session follows whichever workspace the window opens next.
+    if (session && session->manager()) {
+        m_root = session->root();
+        m_path = QFileInfo(session->manager()->configs().configPath(modelType)).absoluteFilePath();
+    }
 
     // Actions first: the widgets below show them.
     m_save = new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"), this);
@@ -161,8 +163,8 @@ ConfigEditor::ConfigEditor(WorkspaceSession *session, const QString &modelType, 
     headerLayout->setContentsMargins(10, 4, 6, 4);
     auto *heading = new QLabel(header);
     QString shown = m_path;
-    if (m_session && m_session->isOpen())
-        shown = QDir(m_session->root()).relativeFilePath(m_path);
+    if (!m_root.isEmpty())
+        shown = QDir(m_root).relativeFilePath(m_path);
     heading->setText(QStringLiteral("<b>%1</b>&nbsp;&nbsp;<span style='color:%2'>%3</span>")
                        .arg(m_type.toHtmlEscaped(), palette().color(QPalette::PlaceholderText).name(),
                             QDir::toNativeSeparators(shown).toHtmlEscaped()));
@@ -451,13 +453,15 @@ void ConfigEditor::updateActions()
 bool ConfigEditor::save()
 {
     m_form->commitPending();
-    if (m_path.isEmpty() || !m_session || !m_session->manager()) {
+    if (m_path.isEmpty()) {
         showMessage(tr("No workspace is open; the config cannot be saved."));
         return false;
     }
     reparse();
     const QByteArray bytes = text().toUtf8();
-    const Status written = m_session->manager()->configs().saveConfigText(m_type, bytes);
+    // The folder of this editor's own file, never the session's current workspace: the window
+    // may have opened another one since (and a save there would overwrite its config).
+    const Status written = ConfigManager(QFileInfo(m_path).absolutePath()).saveConfigText(m_type, bytes);
     if (!written) {
         showMessage(tr("Not saved: %1").arg(written.errorString()));
         return false;
@@ -476,14 +480,18 @@ bool ConfigEditor::save()
     return true;
 }
 
-bool ConfigEditor::maybeSave()
+bool ConfigEditor::maybeSave(Page::CloseReason reason)
 {
     m_form->commitPending();
     if (!isModified())
         return true;
-    const QMessageBox::StandardButton answer =
-        m_question(this, tr("Unsaved Changes"),
-                   tr("The config of %1 has unsaved changes.\nDo you want to save them?").arg(m_type));
+    const QString text =
+        reason == Page::CloseReason::SwitchWorkspace
+            ? tr("The config of %1 in workspace %2 has unsaved changes.\nOpening another workspace closes this editor. Do you want to "
+                 "save the changes to %3 first?")
+                  .arg(m_type, QFileInfo(m_root).fileName(), QDir::toNativeSeparators(m_path))
+            : tr("The config of %1 has unsaved changes.\nDo you want to save them?").arg(m_type);
+    const QMessageBox::StandardButton answer = m_question(this, tr("Unsaved Changes"), text);
     switch (answer) {
     case QMessageBox::Save: return save();
     case QMessageBox::Discard: return true;

@@ -44,6 +44,8 @@ public:
     ~ConfigEditor() override;
 
     QString modelType() const { return m_type; }
+    // The absolute path of the file, fixed when the editor opens: saving writes there even
+    // after the window has moved on to another workspace.
     QString filePath() const;
     // "mamba.yaml", with '*' when there are unsaved changes: for the page's tab.
     QString title() const;
@@ -52,10 +54,11 @@ public:
     // (and shows why in the page) when the text is invalid or the file cannot be written.
     bool save();
     // For closing: true when there is nothing to save, or the user chose Save (and it worked)
-    // or Discard; false on Cancel or a failed save.
-    bool maybeSave();
-    bool canClose() override { return maybeSave(); }
+    // or Discard; false on Cancel or a failed save. The question says why the editor closes.
+    bool maybeSave(Page::CloseReason reason = Page::CloseReason::CloseTab);
+    bool canClose(CloseReason reason) override { return maybeSave(reason); }
     QString sourcePath() const override { return filePath(); }
+    QString workspaceRoot() const override { return m_root; }
     void setSaveQuestion(SaveQuestion question) { m_question = std::move(question); }
     // Re-reads the file, dropping unsaved changes (one undoable step).
     void reload();
@@ -102,8 +105,8 @@ private:
     void onFileChanged();
     void keepMine();
 
-    WorkspaceSession *m_session;
     QString m_type;
+    QString m_root;  // the workspace the file belongs to, as it was when the editor opened
     QString m_path;
     YamlTextEdit *m_text;
     ConfigFormPage *m_form;

@@ -27,11 +27,14 @@
 #include <QStyle>
 #include <QTabBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QToolBar>
 
 namespace tantra {
 
 namespace {
+
+constexpr int kRefocusDelayMs = 150;
 
 QList<QKeySequence> withStandardKeys(const QKeySequence &primary, QKeySequence::StandardKey standard)
 {
@@ -99,6 +102,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_browserState = settings.value(QStringLiteral("browser/state")).toByteArray();
     onCurrentPageChanged();
     statusBar()->showMessage(tr("Ready. Open a model with Ctrl+O or drop one on the window."));
+    // Sees modal dialogs close, to give the keyboard back (eventFilter()).
+    qApp->installEventFilter(this);
 }
 
 MainWindow::~MainWindow() = default;
@@ -129,6 +134,17 @@ void MainWindow::createActions()
     quit->setMenuRole(QAction::QuitRole);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
+    // One Ctrl+F for every page, so it works wherever the keyboard is (the tab bar included).
+    m_findAction = new QAction(Icons::get(QStringLiteral("search")), tr("&Filter"), this);
+    m_findAction->setObjectName(QStringLiteral("findAction"));
+    m_findAction->setShortcut(QKeySequence::Find);
+    m_findAction->setToolTip(tr("Go to the page's filter box (Ctrl+F)"));
+    addAction(m_findAction);
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        Page *page = pageOf(m_tabs->currentWidget());
+        if (!page || !page->focusFilter())
+            statusBar()->showMessage(tr("This page has no filter"), 3000);
+    });
     connect(m_viewMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildViewMenu);
 
     m_helpMenu = menuBar()->addMenu(tr("&Help"));
@@ -152,6 +168,7 @@ void MainWindow::rebuildViewMenu()
     m_viewMenu->clear();
     m_viewMenu->addAction(m_toolBar->toggleViewAction());
     m_viewMenu->addActions(m_permanentViewActions);
+    m_viewMenu->addAction(m_findAction);
     if (TensorBrowser *browser = currentBrowser()) {
         m_viewMenu->addSeparator();
         m_viewMenu->addActions(browser->viewActions());
@@ -300,7 +317,26 @@ void MainWindow::closePage(int index)
         return;
     // A page with unsaved edits (the config editor) asks the user while it is on screen.
     m_tabs->setCurrentIndex(index);
-    if (!asPage->canClose())
+    if (!asPage->canClose(Page::CloseReason::CloseTab))
+        return;
+    removePage(page);
+}
+
+void MainWindow::setPageTitle(QWidget *page, const QString &title)
+{
+    const int index = m_tabs->indexOf(page);
+    if (index < 0)
+        return;
+    m_tabs->setTabText(index, title);
+    // QTabWidget tells of a new current tab, not of a renamed one.
+    if (index == m_tabs->currentIndex())
+        onCurrentPageChanged();
+}
+
+void MainWindow::removePage(QWidget *page)
+{
+    const int index = m_tabs->indexOf(page);
+    if (index < 0)
         return;
     if (auto *browser = qobject_cast<TensorBrowser *>(page))
         m_browserState = browser->saveState();
@@ -335,6 +371,29 @@ void MainWindow::showAbout()
     auto *dialog = new AboutDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->open();
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    // When one of our modal dialogs closes, the window manager normally gives the keyboard back
+    // to this window. Without one (Xvfb, kiosks) it went nowhere, and every shortcut was dead
+    // until a click. So when a modal dialog of this window hides while the keyboard was ours,
+    // and a moment later (once the platform's own focus change has arrived) no visible window
+    // of ours has it, this window takes it back. Under a window manager the check finds this
+    // window active already.
+    if (event->type() == QEvent::Hide && watched->isWidgetType()) {
+        auto *dialog = static_cast<QWidget *>(watched);
+        const QWidget *active = QApplication::activeWindow();
+        if (dialog != this && dialog->isWindow() && dialog->isModal() && dialog->parentWidget() && dialog->parentWidget()->window() == this
+            && (!active || active == this || active == dialog)) {
+            QTimer::singleShot(kRefocusDelayMs, this, [this] {
+                const QWidget *now = QApplication::activeWindow();
+                if (isVisible() && !QApplication::activeModalWidget() && (!now || !now->isVisible()))
+                    activateWindow();
+            });
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

@@ -35,6 +35,10 @@ public:
     // Adds a page (a QWidget that is a Page) as a tab and shows it; returns its tab index.
     // Permanent pages (the workspace view) get no close button.
     int addPage(QWidget *page, const QIcon &icon, const QString &title);
+    // Renames a page's tab; the window title follows when it is the current page.
+    void setPageTitle(QWidget *page, const QString &title);
+    // Removes a page without asking it (the caller did, through Page::canClose) and deletes it.
+    void removePage(QWidget *page);
     // The Page side of a tab's widget, or nullptr.
     static Page *pageOf(QWidget *widget);
     QTabWidget *pages() const { return m_tabs; }
@@ -75,6 +79,7 @@ Q_SIGNALS:
     void openFailed(const QString &path, const QString &message);
 
 protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dragMoveEvent(QDragMoveEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -98,6 +103,7 @@ private:
     QMenu *m_helpMenu = nullptr;
     QAction *m_reloadAction = nullptr;
     QAction *m_closeAction = nullptr;
+    QAction *m_findAction = nullptr;
     JobProgressWidget *m_jobs = nullptr;
     ModelLoader *m_loader = nullptr;
     RecentFiles *m_recent = nullptr;

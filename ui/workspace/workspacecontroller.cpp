@@ -1,6 +1,7 @@
 #include "workspacecontroller.h"
 
 #include "configeditor.h"
+#include "configmanager.h"
 #include "errortext.h"
 #include "icons.h"
 #include "jobrunner.h"
@@ -24,6 +25,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPointer>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -37,6 +39,17 @@ namespace {
 const QString kRecentKey = QStringLiteral("workspaces/recent");
 const QString kLastKey = QStringLiteral("workspaces/last");
 const QString kDemoOfferedKey = QStringLiteral("workspaces/demoOffered");
+
+// Whether two paths name one folder (a symlink or a trailing slash must not count as a switch).
+bool sameFolder(const QString &a, const QString &b)
+{
+    const auto key = [](const QString &path) {
+        const QFileInfo info(path);
+        const QString canonical = info.canonicalFilePath();
+        return canonical.isEmpty() ? QDir::cleanPath(info.absoluteFilePath()) : canonical;
+    };
+    return key(a) == key(b);
+}
 
 } // namespace
 
@@ -82,7 +95,7 @@ WorkspaceController::WorkspaceController(MainWindow *window)
             if (!page)
                 continue;
             pages->setCurrentIndex(i);
-            if (!page->canClose())
+            if (!page->canClose(Page::CloseReason::Quit))
                 return false;
         }
         pages->setCurrentIndex(current);
@@ -117,10 +130,13 @@ void WorkspaceController::createMenus()
         if (!dir.isEmpty())
             openWorkspace(dir);
     });
+    open->setObjectName(QStringLiteral("openWorkspaceAction"));
     open->setShortcut(QKeySequence(tr("Ctrl+Alt+O")));
     open->setToolTip(tr("Open a folder holding Model/ and Config/ (Ctrl+Alt+O)"));
     m_recentMenu = workspace->addMenu(Icons::get(QStringLiteral("recent")), tr("Recent &Workspaces"));
-    workspace->addAction(Icons::get(QStringLiteral("app")), tr("Open &Demo Workspace"), this, &WorkspaceController::openDemo);
+    m_recentMenu->setObjectName(QStringLiteral("recentWorkspacesMenu"));
+    workspace->addAction(Icons::get(QStringLiteral("app")), tr("Open &Demo Workspace"), this, &WorkspaceController::openDemo)
+            ->setObjectName(QStringLiteral("openDemoAction"));
     workspace->addSeparator();
     workspace->addAction(m_actions->import());
     workspace->addAction(m_actions->newModelType());
@@ -190,8 +206,15 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
                 tr("%1 has no Model/weights and Config folders.\n\nSet it up as a workspace? This creates the folders, the default "
                    "model configs and a sample weight per model type; existing files are kept (legacy weights are migrated).")
                         .arg(QDir::toNativeSeparators(root)));
-        if (answer == QMessageBox::Yes)
+        // Asked before the set-up: a cancel leaves the folder as it was.
+        if (answer == QMessageBox::Yes && closePagesOfOtherWorkspaces(root))
             setUpWorkspace(root, true);
+        return false;
+    }
+    if (!closePagesOfOtherWorkspaces(root)) {
+        m_window->statusBar()->showMessage(tr("Still in workspace %1: opening %2 was cancelled")
+                                                   .arg(QDir::toNativeSeparators(m_session->root()), QDir::toNativeSeparators(root)),
+                                           6000);
         return false;
     }
     if (auto opened = m_session->open(root); !opened) {
@@ -201,9 +224,9 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
     if (m_window->pages()->indexOf(m_page) < 0)
         m_window->addPage(m_page, Icons::get(QStringLiteral("workspace")), tr("Workspace"));
     const int index = m_window->pages()->indexOf(m_page);
-    m_window->pages()->setTabText(index, QFileInfo(m_session->root()).fileName());
     m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(m_session->root()));
     m_window->pages()->setCurrentIndex(index);
+    m_window->setPageTitle(m_page, QFileInfo(m_session->root()).fileName());
     addRecent(m_session->root());
     m_window->statusBar()->showMessage(tr("Workspace %1: %n weight(s)", nullptr, int(m_session->registry().weights.size()))
                                                .arg(QDir::toNativeSeparators(m_session->root())),
@@ -244,8 +267,41 @@ void WorkspaceController::openDemo()
     const QString path = demoPath();
     if (isWorkspaceFolder(path))
         openWorkspace(path, false);
-    else
+    else if (closePagesOfOtherWorkspaces(path))
         setUpWorkspace(path, true);
+}
+
+bool WorkspaceController::closePagesOfOtherWorkspaces(const QString &nextRoot)
+{
+    // Pages bound to another workspace (the config editors) close rather than stay: their
+    // check panel and the model types they offer follow the session, which is about to show
+    // the next workspace. Unsaved edits are asked about as on quitting; only when every page
+    // agrees are they closed, so a cancel keeps the workspace and every edit.
+    QTabWidget *pages = m_window->pages();
+    QList<QPointer<QWidget>> leaving;
+    for (int i = 0; i < pages->count(); ++i) {
+        const Page *page = MainWindow::pageOf(pages->widget(i));
+        if (page && !page->isPermanent() && !page->workspaceRoot().isEmpty() && !sameFolder(page->workspaceRoot(), nextRoot))
+            leaving.push_back(pages->widget(i));
+    }
+    if (leaving.isEmpty())
+        return true;
+    const QPointer<QWidget> current = pages->currentWidget();
+    for (const QPointer<QWidget> &widget : std::as_const(leaving)) {
+        if (!widget)
+            continue;
+        // On screen while it asks; a refusing page stays the current tab.
+        pages->setCurrentWidget(widget);
+        if (!MainWindow::pageOf(widget)->canClose(Page::CloseReason::SwitchWorkspace))
+            return false;
+    }
+    if (current)
+        pages->setCurrentWidget(current);
+    for (const QPointer<QWidget> &widget : std::as_const(leaving)) {
+        if (widget)
+            m_window->removePage(widget);
+    }
+    return true;
 }
 
 void WorkspaceController::restoreLastOrOfferDemo()
@@ -298,8 +354,11 @@ bool WorkspaceController::handleDrop(const QString &path)
     // (the dialog also offers to only browse it).
     if (!m_session->isOpen())
         return false;
-    if (isWorkspaceFolder(path))
-        return openWorkspace(path, false);
+    if (isWorkspaceFolder(path)) {
+        // Handled even when the user cancels the switch: the folder is not a model to browse.
+        openWorkspace(path, false);
+        return true;
+    }
     m_window->raise();
     m_window->activateWindow();
     m_actions->importPath(path);
@@ -309,7 +368,8 @@ bool WorkspaceController::handleDrop(const QString &path)
 void WorkspaceController::openWeightInBrowser(const QString &path, const QString &title, const QString &modelType)
 {
     Q_UNUSED(title);
-    m_typeForPath.insert(QFileInfo(path).absoluteFilePath(), modelType);
+    if (m_session->isOpen())
+        m_rulesForPath.insert(QFileInfo(path).absoluteFilePath(), ShapeRules{modelType, m_session->manager()->workspace().configDir()});
     if (TensorBrowser *browser = m_window->browserFor(path)) {
         m_window->pages()->setCurrentWidget(browser);
         return;
@@ -319,11 +379,11 @@ void WorkspaceController::openWeightInBrowser(const QString &path, const QString
 
 void WorkspaceController::applyShapeIssues(const QString &path)
 {
-    const QString type = m_typeForPath.value(QFileInfo(path).absoluteFilePath());
+    const ShapeRules rules = m_rulesForPath.value(QFileInfo(path).absoluteFilePath());
     TensorBrowser *browser = m_window->browserFor(path);
-    if (type.isEmpty() || !browser || !m_session->isOpen())
+    if (rules.type.isEmpty() || !browser)
         return;
-    auto config = m_session->manager()->configs().getConfig(type);
+    auto config = ConfigManager(rules.configDir).getConfig(rules.type);
     if (!config) {
         m_window->statusBar()->showMessage(errorText(config.error()), 8000);
         return;
@@ -351,20 +411,22 @@ void WorkspaceController::applyShapeIssues(const QString &path)
 
 void WorkspaceController::openConfigEditor(const QString &modelType)
 {
+    if (!m_session->isOpen())
+        return;
+    const QString path = QFileInfo(m_session->manager()->configs().configPath(modelType)).absoluteFilePath();
     for (int i = 0; i < m_window->pages()->count(); ++i) {
         auto *editor = qobject_cast<ConfigEditor *>(m_window->pages()->widget(i));
-        if (editor && editor->modelType() == modelType) {
+        if (editor && editor->filePath() == path) {
             m_window->pages()->setCurrentIndex(i);
             return;
         }
     }
     auto *editor = new ConfigEditor(m_session, modelType);
-    m_window->addPage(editor, Icons::get(QStringLiteral("config")), editor->title());
-    connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] {
-        const int at = m_window->pages()->indexOf(editor);
-        if (at >= 0)
-            m_window->pages()->setTabText(at, editor->title());
-    });
+    const int index = m_window->addPage(editor, Icons::get(QStringLiteral("config")), editor->title());
+    // The title is the file name; which workspace's file it is, the tooltip says (editors of
+    // another workspace never share the tab bar: they close when it opens).
+    m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(editor->filePath()));
+    connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] { m_window->setPageTitle(editor, editor->title()); });
 }
 
 } // namespace tantra

@@ -33,7 +33,9 @@ public:
     JobRunner *jobs() const { return m_jobs; }
     JobsPanel *jobsPanel() const { return m_jobsPanel; }
 
-    // Opens a workspace folder; offers to set it up when it is not one yet.
+    // Opens a workspace folder; offers to set it up when it is not one yet. Pages of the open
+    // workspace with unsaved edits ask first (save, discard or cancel) and are then closed;
+    // false when the user cancelled, or the folder did not open.
     bool openWorkspace(const QString &root, bool offerSetup = true);
     // The demo workspace in the user's data folder, created (with sample weights) if needed.
     void openDemo();
@@ -57,6 +59,7 @@ private:
     void openWeightInBrowser(const QString &path, const QString &title, const QString &modelType);
     void applyShapeIssues(const QString &path);
     void openConfigEditor(const QString &modelType);
+    bool closePagesOfOtherWorkspaces(const QString &nextRoot);
 
     MainWindow *m_window;
     WorkspaceSession *m_session;
@@ -66,8 +69,14 @@ private:
     JobsPanel *m_jobsPanel;
     QDockWidget *m_jobsDock;
     QMenu *m_recentMenu = nullptr;
-    // Browser paths opened from a weight, with the model type whose rules mark their tensors.
-    QHash<QString, QString> m_typeForPath;
+    // Browser paths opened from a weight, with the config whose rules mark their tensors. The
+    // config's folder is kept, not looked up again: the browser outlives a workspace switch.
+    struct ShapeRules
+    {
+        QString type;
+        QString configDir;
+    };
+    QHash<QString, ShapeRules> m_rulesForPath;
 };
 
 } // namespace tantra

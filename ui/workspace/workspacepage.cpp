@@ -57,6 +57,8 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_weights->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_weights->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_weights->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    // Tab moves on to the next widget (the details), not from cell to cell of a read-only row.
+    m_weights->setTabKeyNavigation(false);
     m_weights->setContextMenuPolicy(Qt::CustomContextMenu);
     m_weights->verticalHeader()->hide();
     m_weights->setAlternatingRowColors(true);
@@ -121,6 +123,13 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
             [this](const QPoint &pos) { Q_EMIT contextMenuRequested(m_weights->viewport()->mapToGlobal(pos)); });
     connect(m_session, &WorkspaceSession::changed, this, &WorkspacePage::refresh);
     refresh();
+}
+
+bool WorkspacePage::focusFilter()
+{
+    m_filter->setFocus(Qt::ShortcutFocusReason);
+    m_filter->selectAll();
+    return true;
 }
 
 QString WorkspacePage::currentType() const

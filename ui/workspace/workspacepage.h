@@ -35,6 +35,7 @@ public:
     void selectWeight(const QString &name);
     QString sourcePath() const override;
     bool isPermanent() const override { return true; }
+    bool focusFilter() override;
     QTableView *weightsView() const { return m_weights; }
     QListView *typesView() const { return m_types; }
     QLineEdit *filterEdit() const { return m_filter; }
