@@ -486,21 +486,45 @@ private Q_SLOTS:
         const QString shown = errorText(makeError(QStringLiteral("/w/x"), QStringLiteral("a problem"), remedy, QStringLiteral("mamba_v1")));
         QCOMPARE(shown, QStringLiteral("/w/x: a problem. ") + text);
         QCOMPARE(remedyText(Remedy::None), QString());
+        QCOMPARE(remedyText(Remedy::NoRepair), QString()); // the problem says what to do
     }
 
     // An unreadable registry: the page's banner names the file and the problem, and the remedy
-    // as the menu path of Repair Workspace, not the CLI's doctor --rebuild.
+    // as the menu path of Repair Workspace, not the CLI's doctor --rebuild. A registry of a
+    // newer or unreadable schema is one the repair refuses to rewrite: no repair is offered.
+    void unreadableRegistryBannerNamesTheMenu_data()
+    {
+        QTest::addColumn<QByteArray>("contents");
+        QTest::addColumn<QString>("problem"); // after "<registry>: "
+        QTest::addColumn<int>("remedy");      // Remedy
+        QTest::addColumn<bool>("repair");     // the banner offers Repair Workspace
+        QTest::newRow("not JSON") << QByteArray("{\"weights\": {") << QStringLiteral("not valid JSON at line 1, column ")
+                                  << int(Remedy::RebuildRegistry) << true;
+        QTest::newRow("a mistyped field") << QByteArray("{\"weights\": {\"mamba_old\": {\"size\": \"big\"}}}")
+                                          << QStringLiteral("weights.mamba_old.model_type: expected a model type (a string), found nothing")
+                                          << int(Remedy::None) << true;
+        QTest::newRow("a newer schema") << QByteArray("{\"schema_version\": 2}")
+                                        << QStringLiteral("schema_version 2 is newer than this program understands (1); upgrade Tantra Weight Manager")
+                                        << int(Remedy::NoRepair) << false;
+        QTest::newRow("an unreadable schema") << QByteArray("{\"schema_version\": \"2\"}")
+                                              << QStringLiteral("schema_version: expected the integer 1, found \"2\"; refusing to read or rewrite the registry")
+                                              << int(Remedy::NoRepair) << false;
+    }
     void unreadableRegistryBannerNamesTheMenu()
     {
+        QFETCH(QByteArray, contents);
+        QFETCH(QString, problem);
+        QFETCH(int, remedy);
+        QFETCH(bool, repair);
         const QString registry = m_root + QStringLiteral("/Model/weight_config.json");
         const QByteArray good = test::readFile(registry);
-        test::writeBytes(registry, "{\"weights\": {");
+        test::writeBytes(registry, contents);
         const auto restore = qScopeGuard([&] { test::writeBytes(registry, good); });
         MainWindow window;
         WorkspaceController controller(&window);
         QVERIFY(controller.openWorkspace(m_root, false));
         QVERIFY(controller.session()->registryError().has_value());
-        QCOMPARE(controller.session()->registryError()->remedy, Remedy::RebuildRegistry);
+        QCOMPARE(int(controller.session()->registryError()->remedy), remedy);
         QLabel *banner = nullptr;
         for (QLabel *label : controller.page()->findChildren<QLabel *>()) {
             if (label->text().startsWith(QStringLiteral("The registry cannot be read")))
@@ -508,10 +532,14 @@ private Q_SLOTS:
         }
         QVERIFY(banner);
         const QString text = banner->text();
-        QVERIFY2(text.contains(registry + QStringLiteral(": not valid JSON at line 1, column ")), qPrintable(text));
-        QVERIFY2(text.contains(QStringLiteral("Use Workspace \u203a Repair Workspace\u2026 to rebuild it from the weight files.")), qPrintable(text));
+        QVERIFY2(text.contains(registry + QStringLiteral(": ") + problem), qPrintable(text));
         QVERIFY2(!text.contains(QStringLiteral("tantra-model-manager")) && !text.contains(QStringLiteral("--rebuild")), qPrintable(text));
-        QCOMPARE(text.count(QStringLiteral("Repair Workspace")), 1);
+        if (repair) {
+            QVERIFY2(text.contains(QStringLiteral("Use Workspace \u203a Repair Workspace\u2026 to rebuild it from the weight files.")), qPrintable(text));
+            QCOMPARE(text.count(QStringLiteral("Repair Workspace")), 1);
+        } else {
+            QVERIFY2(!text.contains(QStringLiteral("Repair")), qPrintable(text));
+        }
     }
 
     // The roll-back action's tooltip says why there is nothing to roll back to: the problem

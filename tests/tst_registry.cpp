@@ -82,7 +82,7 @@ private Q_SLOTS:
         QTest::newRow("garbage") << QByteArray("weights") << QStringLiteral("r.json: not valid JSON at line 1, column 2: illegal value. The file was left untouched") << Remedy::RebuildRegistry;
         QTest::newRow("not an object") << QByteArray("[1, 2]") << QStringLiteral("r.json: the registry must be a JSON object") << Remedy::None;
         QTest::newRow("newer schema") << QByteArray("{\"schema_version\": 99}")
-                                      << QStringLiteral("r.json: schema_version 99 is newer than this program understands (1)") << Remedy::None;
+                                      << QStringLiteral("r.json: schema_version 99 is newer than this program understands (1)") << Remedy::NoRepair;
         QTest::newRow("entry not object") << QByteArray("{\"weights\": {\"a\": 3}}") << QStringLiteral("r.json: weights.a: expected an object, found 3")
                                           << Remedy::None;
         QTest::newRow("entry without version") << QByteArray("{\"weights\": {\"a\": {\"model_type\": \"m\"}}}")
@@ -224,7 +224,8 @@ private Q_SLOTS:
         // The file at fault and the problem (which names the JSON path) are separate values.
         QCOMPARE(loaded.error().path, path);
         QCOMPARE(loaded.error().problem, message);
-        QCOMPARE(loaded.error().remedy, Remedy::None);
+        // A rebuild repairs a mistyped field; it refuses to rewrite another schema_version.
+        QCOMPARE(loaded.error().remedy, field == QLatin1String("schema_version") ? Remedy::NoRepair : Remedy::None);
         bool called = false;
         const auto status = registry.update([&](RegistryData &) -> Status {
             called = true;

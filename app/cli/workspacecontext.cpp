@@ -35,6 +35,7 @@ QString remedyText(Remedy remedy, const QString &subject)
 {
     switch (remedy) {
     case Remedy::None: break;
+    case Remedy::NoRepair: break; // the problem says what to do
     case Remedy::RebuildRegistry: return QStringLiteral("run 'tantra-model-manager doctor --rebuild' to rebuild it from the weight files.");
     case Remedy::SetUpWorkspace: return QStringLiteral("run 'setup' first");
     case Remedy::RepairOrChooseVersion: return QStringLiteral("run 'doctor' or choose another version");

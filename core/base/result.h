@@ -20,6 +20,9 @@ enum class Remedy {
     VerifyWeight,          // re-hash the weight named by Error::subject against the registry
     ImportAsCopy,          // the file is registered already: import a copy instead of moving it
     RestoreAsAnotherVersion, // the backup's weight name is taken
+    // No repair applies (a registry of a newer or unreadable schema, which a rebuild refuses to
+    // touch): the problem itself says what to do, and no interface may suggest Repair.
+    NoRepair,
 };
 
 // What went wrong: the file at fault, the problem in words for the user, and what to do about

@@ -216,11 +216,12 @@ Status Registry::checkSchemaVersion(const QJsonObject &root, const QString &path
     if (version > RegistryData::kSchemaVersion)
         return makeError(path, QStringLiteral("schema_version %1 is newer than this program understands (%2); upgrade Tantra Weight Manager")
                                         .arg(version)
-                                        .arg(RegistryData::kSchemaVersion));
+                                        .arg(RegistryData::kSchemaVersion), Remedy::NoRepair);
     if (version != RegistryData::kSchemaVersion)
         return makeError(path, QStringLiteral("schema_version: expected the integer %1, found %2; refusing to read or rewrite the registry")
                                         .arg(RegistryData::kSchemaVersion)
-                                        .arg(shown(v)));
+                                        .arg(shown(v)),
+                         Remedy::NoRepair);
     return {};
 }
 

@@ -18,6 +18,7 @@ QString remedyText(Remedy remedy, const QString &subject)
     // The menu paths are those WorkspaceController::createMenus builds.
     switch (remedy) {
     case Remedy::None: break;
+    case Remedy::NoRepair: break; // the problem says what to do
     case Remedy::RebuildRegistry: return tr("Use Workspace \u203a Repair Workspace\u2026 to rebuild it from the weight files.");
     case Remedy::SetUpWorkspace: return tr("Open the folder with Workspace \u203a Open Workspace\u2026 to set it up.");
     case Remedy::RepairOrChooseVersion:

@@ -175,13 +175,15 @@ void WorkspacePage::refresh()
     refreshWeights();
 
     // The remedy comes from core as a value and is worded here as a menu path; an error
-    // without one (a mistyped field) is still repaired the same way.
+    // without one (a mistyped field) is still repaired the same way. A registry of a newer or
+    // unreadable schema is one a repair refuses to touch: no remedy is offered for it.
     const std::optional<Error> &error = m_session->registryError();
     m_banner->setVisible(error.has_value());
     m_banner->setText(!error ? QString()
                              : tr("The registry cannot be read, so this view may be out of date:\n%1\n%2")
                                        .arg(error->message(), remedyText(error->remedy == Remedy::None ? Remedy::RebuildRegistry : error->remedy,
-                                                                         error->subject)));
+                                                                         error->subject))
+                                       .trimmed());
 }
 
 void WorkspacePage::refreshWeights()
