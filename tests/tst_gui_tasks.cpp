@@ -2,6 +2,7 @@
 // receiver is never called, destroying the runner cancels; and a registry change waiting for
 // another process's lock never freezes the window.
 #include "jobrunner.h"
+#include "jobspanel.h"
 #include "mainwindow.h"
 #include "testutil.h"
 #include "weightmanager.h"
@@ -22,6 +23,7 @@
 #include <QMessageBox>
 #include <QAbstractButton>
 #include <QProcess>
+#include <QPromise>
 #include <QSemaphore>
 #include <QSettings>
 #include <QSignalSpy>
@@ -315,6 +317,64 @@ private Q_SLOTS:
         delete runner;
         QVERIFY(returned); // the destructor waited for the job
         QVERIFY(job.isFinished());
+    }
+
+    void jobsPanelKeepsFinishedJobs()
+    {
+        JobsPanel panel;
+        QPromise<void> hashing;
+        hashing.start();
+        panel.track(hashing.future(), QStringLiteral("Hashing mamba_v2"));
+        QPromise<void> validating;
+        validating.start();
+        panel.track(validating.future(), QStringLiteral("Validating"));
+        QCOMPARE(panel.runningCount(), 2);
+        hashing.setProgressRange(0, 1000);
+        hashing.setProgressValue(500);
+        QTRY_COMPARE(panel.statusTexts().first(), QStringLiteral("50 %"));
+
+        hashing.finish();
+        QTRY_COMPARE(panel.finishedCount(), 1);
+        QVERIFY2(panel.statusTexts().first().startsWith(QStringLiteral("Finished in ")), qPrintable(panel.statusTexts().first()));
+        validating.future().cancel();
+        validating.finish();
+        QTRY_COMPARE(panel.finishedCount(), 2);
+        QVERIFY2(panel.statusTexts().last().startsWith(QStringLiteral("Cancelled after ")), qPrintable(panel.statusTexts().last()));
+        QCOMPARE(panel.runningCount(), 0);
+
+        // Finished jobs stay until cleared; running ones are never cleared.
+        QPromise<void> running;
+        running.start();
+        panel.track(running.future(), QStringLiteral("Backing up"));
+        panel.clearFinished();
+        QCOMPARE(panel.statusTexts().size(), 1);
+        QCOMPARE(panel.runningCount(), 1);
+        running.finish();
+        QTRY_COMPARE(panel.finishedCount(), 1);
+    }
+
+    void jobsPanelWordsTimes_data()
+    {
+        QTest::addColumn<qint64>("elapsedMs");
+        QTest::addColumn<double>("fraction");
+        QTest::addColumn<QString>("left");
+        QTest::newRow("too early to tell") << qint64(1000) << 0.5 << QString();
+        QTest::newRow("too little done to tell") << qint64(20000) << 0.01 << QString();
+        QTest::newRow("done") << qint64(20000) << 1.0 << QString();
+        QTest::newRow("half way after 10 s") << qint64(10000) << 0.5 << QStringLiteral("about 10 s left");
+        QTest::newRow("almost done") << qint64(3000) << 0.9 << QStringLiteral("about 5 s left");
+        QTest::newRow("minutes, rounded up") << qint64(60000) << 0.25 << QStringLiteral("about 3 min left");
+    }
+
+    void jobsPanelWordsTimes()
+    {
+        QFETCH(qint64, elapsedMs);
+        QFETCH(double, fraction);
+        QFETCH(QString, left);
+        QCOMPARE(JobsPanel::timeLeftText(elapsedMs, fraction), left);
+        QCOMPARE(JobsPanel::durationText(400), QStringLiteral("0.4 s"));
+        QCOMPARE(JobsPanel::durationText(12000), QStringLiteral("12 s"));
+        QCOMPARE(JobsPanel::durationText(185000), QStringLiteral("3 min 05 s"));
     }
 
     void progressAndTitlesReachTheJobsPanel()

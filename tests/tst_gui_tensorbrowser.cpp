@@ -14,6 +14,7 @@
 #include "tensorstatspanel.h"
 #include "tensortablemodel.h"
 #include "tensorvaluemodel.h"
+#include "valuegridview.h"
 #include "testutil.h"
 
 #include <QAbstractItemModelTester>
@@ -28,6 +29,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -114,6 +116,10 @@ private Q_SLOTS:
     void droppedShardFolderOpensAsOneModel();
     void droppedNonWeightFileIsRefused();
     void aboutNamesLibraryVersions();
+    void shardSetTabIsNamedByItsFolder();
+    void fileMetadataIsShown();
+    void openingShowsTheTreesFirstRows();
+    void columnsFitTheirContents();
 
 private:
     QTemporaryDir m_dir;
@@ -504,6 +510,123 @@ void TestGuiTensorBrowser::aboutNamesLibraryVersions()
     QVERIFY(report.contains(QStringLiteral("QuaZip: 1.")));
     QVERIFY(report.contains(QStringLiteral("OpenSSL: OpenSSL 3")));
     QVERIFY(!report.contains(QStringLiteral("unknown")));
+}
+
+void TestGuiTensorBrowser::shardSetTabIsNamedByItsFolder()
+{
+    Fixture f;
+    for (int i = 0; i < 4; ++i)
+        f.addF32("model.layers." + std::to_string(i) + ".weight", {8, 8});
+    for (std::size_t i = 0; i < f.tensors.size(); ++i)
+        f.tensors[i].data = f.buffers[i];
+    const QString folder = m_dir.filePath(QStringLiteral("mamba-shards"));
+    QVERIFY(QDir().mkpath(folder));
+    auto set = writeShardSet(folder, QStringLiteral("model"), f.tensors, 600);
+    QVERIFY(set.ok());
+
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    window.openPath(set->indexPath);
+    QTRY_COMPARE(opened.count(), 1);
+    auto *tabs = window.findChild<QTabWidget *>();
+    QVERIFY(tabs);
+    QCOMPARE(tabs->tabText(tabs->indexOf(window.currentBrowser())), QStringLiteral("mamba-shards/"));
+}
+
+void TestGuiTensorBrowser::fileMetadataIsShown()
+{
+    Fixture f;
+    f.addF32("w", {2});
+    for (std::size_t i = 0; i < f.tensors.size(); ++i)
+        f.tensors[i].data = f.buffers[i];
+    const QString withPath = m_dir.filePath(QStringLiteral("with-metadata.safetensors"));
+    QVERIFY(writeSafetensors(withPath, f.tensors, {{"format", "pt"}, {"trained_on", "run 7"}}).ok());
+    const QString withoutPath = m_dir.filePath(QStringLiteral("without-metadata.safetensors"));
+    QVERIFY(writeSafetensors(withoutPath, f.tensors).ok());
+
+    TensorBrowser browser;
+    browser.resize(900, 600);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    auto *button = browser.findChild<QToolButton *>(QStringLiteral("metadataButton"));
+    auto *view = browser.findChild<QTreeView *>(QStringLiteral("metadataView"));
+    QVERIFY(button && view);
+    QAbstractItemModelTester tester(view->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    browser.setModel(openModel(withPath));
+    QCOMPARE(button->text(), QStringLiteral("Metadata (2)"));
+    QVERIFY(button->isEnabled());
+    QVERIFY(!view->isVisible());
+    button->click();
+    QVERIFY(view->isVisible());
+    QCOMPARE(view->model()->rowCount(), 2);
+    QCOMPARE(view->model()->index(1, 0).data().toString(), QStringLiteral("trained_on"));
+    QCOMPARE(view->model()->index(1, 1).data().toString(), QStringLiteral("run 7"));
+
+    // A file without metadata: nothing to unfold, and the list it showed is gone.
+    browser.setModel(openModel(withoutPath));
+    QVERIFY(!button->isEnabled());
+    QVERIFY(!button->isChecked());
+    QVERIFY(!view->isVisible());
+    QCOMPARE(view->model()->rowCount(), 0);
+}
+
+void TestGuiTensorBrowser::openingShowsTheTreesFirstRows()
+{
+    // The first tensor in the tree lies five levels down: a view without a size yet would
+    // scroll to it and hide the rows above.
+    Fixture f;
+    for (int layer = 0; layer < 40; ++layer)
+        for (const char *part : {"in_proj", "out_proj", "x_proj"})
+            f.addF32("backbone.layers." + std::to_string(layer) + ".mixer." + part + ".weight", {2});
+    const QString path = f.write(m_dir.filePath(QStringLiteral("deep.safetensors")));
+
+    MainWindow window;
+    window.resize(900, 600);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy opened(&window, &MainWindow::modelOpened);
+    window.openPath(path);
+    QTRY_COMPARE(opened.count(), 1);
+    TensorBrowser *browser = window.currentBrowser();
+    QTreeView *tree = browser->treeView();
+    QTRY_VERIFY(tree->isVisible());
+    QTest::qWait(50); // the deferred scroll, if any, has run
+    QCOMPARE(tree->verticalScrollBar()->value(), 0);
+    const QModelIndex top = tree->indexAt(QPoint(4, 2));
+    QCOMPARE(top.data().toString(), QStringLiteral("backbone"));
+    QCOMPARE(browser->currentTensorName(), QStringLiteral("backbone.layers.0.mixer.in_proj.weight"));
+    QVERIFY(tree->visualRect(tree->currentIndex()).intersects(tree->viewport()->rect()));
+}
+
+void TestGuiTensorBrowser::columnsFitTheirContents()
+{
+    Fixture f;
+    f.addF32("a.rather.long.module.name.that.goes.on.weight", {1, 1});
+    f.tensors.back().shape = {0, 123456789, 987654321};
+    f.buffers.back().clear();
+    const QString path = f.write(m_dir.filePath(QStringLiteral("wide.safetensors")));
+    TensorBrowser browser;
+    browser.resize(900, 600);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    browser.setModel(openModel(path));
+    browser.setViewMode(TensorBrowser::ViewMode::Table);
+    const QFontMetrics fm = browser.tableView()->fontMetrics();
+    QHeaderView *header = browser.tableView()->horizontalHeader();
+    QVERIFY2(header->sectionSize(TensorItemSource::ShapeColumn) > fm.horizontalAdvance(QStringLiteral("[0, 123456789, 987654321]")),
+             qPrintable(QString::number(header->sectionSize(TensorItemSource::ShapeColumn))));
+    QVERIFY(header->isSectionHidden(TensorItemSource::OffsetColumn));
+    // Whatever a narrow window cuts off, the tooltip has in full.
+    const QModelIndex name = browser.tableProxy()->index(0, TensorItemSource::NameColumn);
+    QCOMPARE(name.data(Qt::ToolTipRole).toString(), QStringLiteral("a.rather.long.module.name.that.goes.on.weight"));
+    QCOMPARE(browser.tableProxy()->index(0, TensorItemSource::ShapeColumn).data(Qt::ToolTipRole).toString(),
+             QStringLiteral("[0, 123456789, 987654321]"));
+    // The value grid's columns hold the widest value of the type.
+    const int valueWidth = browser.detailPane()->valueGrid()->horizontalHeader()->defaultSectionSize();
+    QVERIFY(valueWidth > fm.horizontalAdvance(QStringLiteral("-1.17549435e-38")));
 }
 
 QTEST_MAIN(TestGuiTensorBrowser)

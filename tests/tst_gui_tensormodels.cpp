@@ -1,6 +1,7 @@
 // The item models behind the tensor browser, checked by QAbstractItemModelTester from the
 // moment they are created (before any data goes in), over files written by the engine.
 #include "heatmaprenderer.h"
+#include "metadatamodel.h"
 #include "safetensorsmodel.h"
 #include "safetensorswriter.h"
 #include "sliceselector.h"
@@ -80,6 +81,12 @@ QStringList columnTexts(const QAbstractItemModel &model, int column, int role = 
     return texts;
 }
 
+// "a b c" -> {"a", "b", "c"}: data rows stay one line each.
+QStringList words(const char *text)
+{
+    return QString::fromLatin1(text).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+}
+
 QModelIndex childNamed(const QAbstractItemModel &model, const QModelIndex &parent, const QString &name)
 {
     for (int row = 0; row < model.rowCount(parent); ++row) {
@@ -105,6 +112,9 @@ private Q_SLOTS:
     void proxyFiltersGlobAndRegex();
     void treeGroupsByPrefix();
     void treeProxyKeepsAncestorsOfMatches();
+    void treePlacesParametersInsideTheirModule_data();
+    void treePlacesParametersInsideTheirModule();
+    void metadataModelListsKeysInOrder();
     void issuesShowIconAndRule();
     void valueModelPagesRank3();
     void valueModelRank0AndRank1();
@@ -412,6 +422,68 @@ void TestGuiTensorModels::treeProxyKeepsAncestorsOfMatches()
     }
     QCOMPARE(proxy.rowCount(index), 1);
     QCOMPARE(proxy.index(0, 0, index).data().toString(), QStringLiteral("out_proj.weight"));
+
+    // While filtered, a group counts its matches out of its tensors.
+    const QModelIndex backbone = childNamed(proxy, {}, QStringLiteral("backbone"));
+    QCOMPARE(proxy.index(backbone.row(), TensorItemSource::ShapeColumn).data().toString(), QStringLiteral("1 of 3 tensors"));
+    QVERIFY(proxy.setFilterPattern(QString()));
+    QCOMPARE(proxy.index(childNamed(proxy, {}, QStringLiteral("backbone")).row(), TensorItemSource::ShapeColumn).data().toString(),
+             QStringLiteral("3 tensors"));
+}
+
+void TestGuiTensorModels::treePlacesParametersInsideTheirModule_data()
+{
+    // Each row: the tensor names, then where each one lands (its labels from the root, "/").
+    QTest::addColumn<QStringList>("names");
+    QTest::addColumn<QStringList>("paths");
+    QTest::newRow("parameters of a module that has sub-modules")
+            << words("layers.0.mixer.A_log layers.0.mixer.D layers.0.mixer.in_proj.weight")
+            << words("layers/0/mixer/A_log layers/0/mixer/D layers/0/mixer/in_proj.weight");
+    QTest::newRow("a bias beside the model's layers")
+            << words("model.bias model.layers.0.q.weight") << words("model/bias model/layers/0/q.weight");
+    QTest::newRow("a module of parameters only keeps them together")
+            << words("encoder.norm.weight encoder.norm.bias") << words("encoder/norm.weight encoder/norm.bias");
+    QTest::newRow("names without a folder stay at the root")
+            << words("lm_head lm_head.weight") << words("lm_head lm_head.weight");
+    QTest::newRow("a name ending in a dot")
+            << words("a.b. a.b.c.d") << words("a/b. a/b/c.d");
+    QTest::newRow("deep name") << words("x.y.z.w.v") << words("x/y/z/w.v");
+}
+
+void TestGuiTensorModels::treePlacesParametersInsideTheirModule()
+{
+    QFETCH(QStringList, names);
+    QFETCH(QStringList, paths);
+    Fixture f;
+    for (const QString &name : names)
+        f.addF32(name.toStdString(), {1});
+    auto model = f.write(m_dir.filePath(QStringLiteral("placement.safetensors")));
+    TensorTreeModel tree;
+    QAbstractItemModelTester tester(&tree, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    tree.setModel(model);
+    for (qsizetype i = 0; i < names.size(); ++i) {
+        QStringList labels;
+        for (QModelIndex index = tree.indexOf(names[i].toStdString()); index.isValid(); index = index.parent())
+            labels.prepend(index.data().toString());
+        QCOMPARE(labels.join(QLatin1Char('/')), paths[i]);
+    }
+}
+
+void TestGuiTensorModels::metadataModelListsKeysInOrder()
+{
+    MetadataModel metadata;
+    QAbstractItemModelTester tester(&metadata, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    metadata.setMetadata({{"format", "pt"}, {"config", "{\"d_model\": 64,\n \"n_layer\": 2}"}});
+    QCOMPARE(metadata.rowCount(), 2);
+    QCOMPARE(metadata.index(0, MetadataModel::KeyColumn).data().toString(), QStringLiteral("format"));
+    QCOMPARE(metadata.index(1, MetadataModel::KeyColumn).data().toString(), QStringLiteral("config"));
+    // One line in the cell, the exact text in the tooltip and on the clipboard.
+    QCOMPARE(metadata.index(1, MetadataModel::ValueColumn).data().toString(), QStringLiteral("{\"d_model\": 64,\u23CE \"n_layer\": 2}"));
+    QCOMPARE(metadata.index(1, MetadataModel::ValueColumn).data(Qt::ToolTipRole).toString(),
+             QStringLiteral("{\"d_model\": 64,\n \"n_layer\": 2}"));
+    QCOMPARE(metadata.text(), QStringLiteral("format: pt\nconfig: {\"d_model\": 64,\n \"n_layer\": 2}\n"));
+    metadata.setMetadata({});
+    QCOMPARE(metadata.rowCount(), 0);
 }
 
 void TestGuiTensorModels::issuesShowIconAndRule()

@@ -14,6 +14,7 @@
 #include "testutil.h"
 #include "weightmanager.h"
 #include "weighttablemodel.h"
+#include "welcomepage.h"
 #include "workspaceactions.h"
 #include "workspacecontroller.h"
 #include "workspacepage.h"
@@ -48,6 +49,7 @@
 #include <QTest>
 #include <QElapsedTimer>
 #include <QTimer>
+#include <QToolButton>
 
 using namespace tantra;
 
@@ -120,6 +122,40 @@ private Q_SLOTS:
         QVERIFY(row >= 0);
         QCOMPARE(weights.index(row, WeightTableModel::SizeColumn).data(WeightTableModel::SortRole).toULongLong(),
                  weights.rows()[std::size_t(row)].entry.size);
+    }
+
+    void welcomePageOffersWorkspaces()
+    {
+        // No workspace yet: the welcome page says what one is and offers to open, create or
+        // try one, with no question box over the window.
+        QSettings().remove(QStringLiteral("workspaces/last"));
+        MainWindow window;
+        WorkspaceController controller(&window);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        controller.restoreLastOrOfferDemo();
+        QVERIFY(!QApplication::activeModalWidget());
+        WelcomePage *welcome = window.welcomePage();
+        QVERIFY(welcome->isVisible());
+        QVERIFY(welcome->findChild<QLabel *>(QStringLiteral("workspaceExplanation")));
+        for (const char *name : {"openWorkspaceActionButton", "createWorkspaceActionButton", "openDemoActionButton"}) {
+            auto *button = welcome->findChild<QToolButton *>(QString::fromLatin1(name));
+            QVERIFY2(button && button->isVisible() && button->isEnabled(), name);
+        }
+        // Try the demo: a workspace with several versions per type, v2 active.
+        QSignalSpy opened(&controller, &WorkspaceController::workspaceOpened);
+        welcome->findChild<QToolButton *>(QStringLiteral("openDemoActionButton"))->click();
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 60000);
+        QCOMPARE(opened.at(0).at(0).toString(), QDir(WorkspaceController::demoPath()).absolutePath());
+        auto data = WeightManager(Workspace(WorkspaceController::demoPath())).snapshot();
+        QVERIFY(data.ok());
+        QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v2"));
+        QVERIFY(data->find(QStringLiteral("mamba_v1")));
+        QVERIFY(data->find(QStringLiteral("mamba_sample")));
+        controller.page()->selectType(QStringLiteral("mamba"));
+        QTRY_VERIFY(controller.actions()->rollback()->isEnabled());
+        QCOMPARE(controller.actions()->rollback()->toolTip(), QStringLiteral("Make mamba_v1 active again"));
+        QDir(WorkspaceController::demoPath()).removeRecursively();
     }
 
     void selectTypeAndActivate()

@@ -221,6 +221,46 @@ private Q_SLOTS:
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
     }
 
+    void demoVersionsGiveHistoryAndChanges()
+    {
+        const QString root = scratch() + QStringLiteral("/demo");
+        WeightManager m{Workspace(root)};
+        QVERIFY(m.setup().ok());
+        auto versions = m.addDemoVersions();
+        QVERIFY2(versions.ok(), qPrintable(test::errorOf(versions)));
+        QCOMPARE(versions->size(), qsizetype(2 * kTypes.size()));
+        const RegistryData data = loadRegistry(m);
+        for (const QString &t : kTypes) {
+            // v2 is active, and Roll Back would return to v1, as after a real fine-tune.
+            QCOMPARE(data.activeOf(t), t + QStringLiteral("_v2"));
+            auto target = m.rollbackTarget(data, t);
+            QVERIFY2(target.ok(), qPrintable(test::errorOf(target)));
+            QCOMPARE(*target, t + QStringLiteral("_v1"));
+            for (const QString &version : {QStringLiteral("v1"), QStringLiteral("v2")}) {
+                auto report = m.validateWeights(t, version, true);
+                QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+                QVERIFY2(report->passed, qPrintable(report->issues.join(QLatin1Char('\n'))));
+            }
+            // v2 differs from v1 in some tensors and not in others: something to compare.
+            auto v1 = m.loadWeights(t, QStringLiteral("v1"));
+            auto v2 = m.loadWeights(t, QStringLiteral("v2"));
+            QVERIFY(v1.ok() && v2.ok());
+            QCOMPARE(v1->tensors().size(), v2->tensors().size());
+            int same = 0, different = 0;
+            for (std::size_t i = 0; i < v1->tensors().size(); ++i) {
+                const auto a = v1->data(v1->tensors()[i]);
+                const auto b = v2->data(v2->tensors()[i]);
+                QCOMPARE(a.size(), b.size());
+                (std::memcmp(a.data(), b.data(), a.size()) == 0 ? same : different) += 1;
+            }
+            QVERIFY2(same > 0 && different > 0, qPrintable(QStringLiteral("%1 same, %2 different").arg(same).arg(different)));
+        }
+        // A second call adds nothing.
+        auto again = m.addDemoVersions();
+        QVERIFY(again.ok());
+        QVERIFY(again->isEmpty());
+    }
+
     void setupMigratesLegacyFiles()
     {
         const QString root = scratch() + QStringLiteral("/ws");

@@ -154,6 +154,11 @@ public:
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
     Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);
     Result<SetupReport> setup(JobContext *job = nullptr);
+    // For the demo workspace: two more versions of each type's sample, "v1" (another seed, a
+    // second training run) and "v2" (v1 with some values changed, a fine-tune), activated in
+    // turn, so that history, roll back, clean-up and compare have something to show at once.
+    // Types that already have a v1 are left alone. Returns the weights written.
+    Result<QStringList> addDemoVersions(JobContext *job = nullptr);
 
     // Registers a weight already in place under Model/weights (hashing it).
     Result<WeightEntry> registerInPlace(const QString &type, const QString &version, const QString &absolutePath,

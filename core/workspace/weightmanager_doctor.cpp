@@ -340,4 +340,57 @@ Result<SetupReport> WeightManager::setup(JobContext *job)
     return report;
 }
 
+namespace {
+
+// v2 from v1, as a fine-tune leaves it: a third of the tensors untouched (identical), a third
+// with the last bit of every 97th value flipped (close for f32, a small change for the
+// 16-bit floats), a third with the top mantissa bit of every 997th value flipped (changed).
+void fineTune(SampleWeights &weights)
+{
+    for (std::size_t t = 0; t < weights.tensors.size(); ++t) {
+        const Dtype dtype = weights.tensors[t].dtype;
+        const int mantissaBits = dtype == Dtype::F32 ? 23 : dtype == Dtype::BF16 ? 7 : dtype == Dtype::F16 ? 10 : 0;
+        if (mantissaBits == 0 || t % 3 == 0)
+            continue;
+        const std::size_t width = std::size_t(dtypeBits(dtype) / 8);
+        std::vector<std::byte> &bytes = weights.buffers[t];
+        const bool small = t % 3 == 1;
+        const int bit = small ? 0 : mantissaBits - 1;
+        for (std::size_t at = 0; at + width <= bytes.size(); at += width * (small ? 97 : 997))
+            bytes[at + std::size_t(bit / 8)] ^= std::byte(1u << (bit % 8));
+    }
+}
+
+} // namespace
+
+Result<QStringList> WeightManager::addDemoVersions(JobContext *job)
+{
+    QStringList written;
+    auto data = m_registry.load();
+    if (!data)
+        return data.error();
+    for (const QString &type : m_configs.modelTypes()) {
+        if (data->find(weightName(type, QStringLiteral("v1"))))
+            continue;
+        auto config = m_configs.getConfig(type);
+        if (!config)
+            return config.error();
+        auto weights = generateSampleWeights(*config, qHash(type) + 1);
+        if (!weights)
+            return weights.error();
+        auto v1 = saveWeights(weights->tensors, type, QStringLiteral("v1"), true,
+                              {{"format", "pt"}, {"generator", "tantra-weight-manager demo"}, {"run", "second training run"}}, job);
+        if (!v1)
+            return v1.error();
+        written << v1->name;
+        fineTune(*weights);
+        auto v2 = saveWeights(weights->tensors, type, QStringLiteral("v2"), true,
+                              {{"format", "pt"}, {"generator", "tantra-weight-manager demo"}, {"run", "v1 fine-tuned"}}, job);
+        if (!v2)
+            return v2.error();
+        written << v2->name;
+    }
+    return written;
+}
+
 } // namespace tantra

@@ -1,6 +1,7 @@
 #include "tensorbrowser.h"
 
 #include "icons.h"
+#include "metadatamodel.h"
 #include "safetensorsmodel.h"
 #include "tensordetailpane.h"
 #include "tensorsortfilterproxy.h"
@@ -22,6 +23,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QShortcut>
+#include <QStyle>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
@@ -31,6 +33,8 @@
 #include <QScopedValueRollback>
 #include <QScrollBar>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace tantra {
 
@@ -118,9 +122,47 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_onlyIssues->setVisible(false);
     bar->addWidget(m_onlyIssues);
     listLayout->addLayout(bar);
+    auto *summaryRow = new QHBoxLayout;
     m_summary = new QLabel(listSide);
     m_summary->setObjectName(QStringLiteral("summaryLabel"));
-    listLayout->addWidget(m_summary);
+    summaryRow->addWidget(m_summary, 1);
+    // The file's own description (who wrote it, from what, with which settings), as the
+    // CLI's inspect and Netron show it; folded away until asked for.
+    m_metadataButton = new QToolButton(listSide);
+    m_metadataButton->setObjectName(QStringLiteral("metadataButton"));
+    m_metadataButton->setCheckable(true);
+    m_metadataButton->setAutoRaise(true);
+    m_metadataButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_metadataButton->setArrowType(Qt::RightArrow);
+    summaryRow->addWidget(m_metadataButton);
+    listLayout->addLayout(summaryRow);
+    m_metadataModel = new MetadataModel(this);
+    m_metadataView = new QTreeView(listSide);
+    m_metadataView->setObjectName(QStringLiteral("metadataView"));
+    m_metadataView->setModel(m_metadataModel);
+    m_metadataView->setRootIsDecorated(false);
+    m_metadataView->setUniformRowHeights(true);
+    m_metadataView->setAlternatingRowColors(true);
+    m_metadataView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_metadataView->setTextElideMode(Qt::ElideRight);
+    m_metadataView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_metadataView->setMaximumHeight(fontMetrics().height() * 9);
+    m_metadataView->setVisible(false);
+    auto *copyMetadata = new QAction(Icons::get(QStringLiteral("copy")), tr("&Copy All Metadata"), m_metadataView);
+    copyMetadata->setShortcut(QKeySequence::Copy);
+    copyMetadata->setShortcutContext(Qt::WidgetShortcut);
+    connect(copyMetadata, &QAction::triggered, this, [this] {
+        QApplication::clipboard()->setText(m_metadataModel->text());
+        Q_EMIT message(tr("Copied the file's metadata"));
+    });
+    m_metadataView->addAction(copyMetadata);
+    listLayout->addWidget(m_metadataView);
+    connect(m_metadataButton, &QToolButton::toggled, this, [this](bool on) {
+        m_metadataButton->setArrowType(on ? Qt::DownArrow : Qt::RightArrow);
+        m_metadataView->setVisible(on);
+        if (on)
+            m_metadataView->resizeColumnToContents(MetadataModel::KeyColumn);
+    });
 
     m_stack = new QStackedWidget(listSide);
     m_tree = new QTreeView(m_stack);
@@ -147,6 +189,8 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     listLayout->addWidget(m_stack, 1);
     setupColumns();
     for (QHeaderView *header : {m_table->horizontalHeader(), m_tree->header()}) {
+        header->setContextMenuPolicy(Qt::CustomContextMenu);
+        connect(header, &QWidget::customContextMenuRequested, this, [this, header](const QPoint &pos) { showHeaderMenu(header, pos); });
         connect(header, &QHeaderView::sectionResized, this, [this] {
             if (!m_fittingColumns && QApplication::mouseButtons() != Qt::NoButton)
                 m_columnsSizedByUser = true;
@@ -217,6 +261,10 @@ void TensorBrowser::setupColumns()
         header->resizeSection(TensorItemSource::OffsetColumn, width("1,234,567,890"));
         header->resizeSection(TensorItemSource::ShardColumn, width("00 of 00"));
     }
+    // The offset is in the detail pane's location line; as a column it costs the names their
+    // width at the default window size. The header's context menu brings it back.
+    m_table->setColumnHidden(TensorItemSource::OffsetColumn, true);
+    m_tree->setColumnHidden(TensorItemSource::OffsetColumn, true);
     // The table opens in file order; the tree by name, as a reader expects groups.
     m_table->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
     m_table->setSortingEnabled(true);
@@ -236,6 +284,17 @@ void TensorBrowser::setModel(std::shared_ptr<const SafetensorsModel> model)
     m_tree->setColumnHidden(TensorItemSource::ShardColumn, !sharded);
     m_onlyIssues->setChecked(false);
     m_onlyIssues->setVisible(false);
+    const std::size_t metadataKeys = m_model ? m_model->metadata().size() : 0;
+    m_metadataModel->setMetadata(m_model ? m_model->metadata() : std::vector<std::pair<std::string, std::string>>{});
+    m_metadataButton->setText(tr("Metadata (%L1)").arg(metadataKeys));
+    m_metadataButton->setEnabled(metadataKeys > 0);
+    m_metadataButton->setToolTip(metadataKeys > 0 ? tr("Show the file's __metadata__: %1")
+                                                            .arg(TensorText::counted(metadataKeys, tr("key"), tr("keys")))
+                                                  : tr("The file has no __metadata__"));
+    if (metadataKeys == 0)
+        m_metadataButton->setChecked(false);
+    else if (m_metadataButton->isChecked())
+        m_metadataView->resizeColumnToContents(MetadataModel::KeyColumn);
     // Small models open fully expanded; large ones show their top groups.
     if (m_model && m_model->tensors().size() <= 200)
         m_tree->expandAll();
@@ -244,7 +303,87 @@ void TensorBrowser::setModel(std::shared_ptr<const SafetensorsModel> model)
     applyFilter();
     updateSummary();
     selectFirstTensor();
+    fitColumnsToContents();
+}
+
+void TensorBrowser::fitColumnsToContents()
+{
+    // Every column but the name as wide as its widest text, found from the numbers rather
+    // than by measuring 100,000 rows; the name gets the rest (fitNameColumns).
+    if (m_columnsSizedByUser || !m_model)
+        return;
+    const QFontMetrics fm = fontMetrics();
+    std::uint64_t maxElements = 0, totalElements = 0, maxBegin = 0;
+    std::size_t widestShapeChars = 0;
+    const std::vector<std::uint64_t> *widestShape = nullptr;
+    std::vector<Dtype> dtypes;
+    for (const ModelTensor &tensor : m_model->tensors()) {
+        const TensorInfo &info = *tensor.info;
+        maxElements = std::max(maxElements, info.elementCount());
+        totalElements += info.elementCount();
+        maxBegin = std::max(maxBegin, info.begin);
+        std::size_t chars = 2 + (info.shape.empty() ? 0 : 2 * (info.shape.size() - 1));
+        for (std::uint64_t d : info.shape)
+            chars += std::size_t(QString::number(d).size());
+        if (!widestShape || chars > widestShapeChars) {
+            widestShapeChars = chars;
+            widestShape = &info.shape;
+        }
+        if (std::find(dtypes.begin(), dtypes.end(), info.dtype) == dtypes.end())
+            dtypes.push_back(info.dtype);
+    }
+    const int padding = 2 * style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, this) + 12;
+    const auto widthOf = [&](const QStringList &texts, int column) {
+        // The header's title and its sort arrow must fit as well.
+        int width = fm.horizontalAdvance(TensorItemSource::columnTitle(column)) + fm.height() + 8;
+        for (const QString &text : texts)
+            width = std::max(width, fm.horizontalAdvance(text) + padding);
+        return width;
+    };
+    QStringList dtypeNames;
+    for (Dtype dtype : dtypes)
+        dtypeNames << QString::fromLatin1(dtypeName(dtype));
+    dtypeNames << tr("mixed"); // what a group of several types shows in the tree
+    const QString shape = widestShape ? TensorText::shape(*widestShape) : QString();
+    const int tensors = int(m_model->tensors().size());
+    const QString groupCount = tr("%L1 of %2").arg(tensors).arg(TensorText::counted(std::uint64_t(tensors), tr("tensor"), tr("tensors")));
+    const QString shards = tr("%1 of %2").arg(m_model->shards().size()).arg(m_model->shards().size());
+    const QScopedValueRollback fitting(m_fittingColumns, true);
+    for (QHeaderView *header : {m_table->horizontalHeader(), m_tree->header()}) {
+        const bool tree = header == m_tree->header();
+        header->resizeSection(TensorItemSource::DtypeColumn, widthOf(dtypeNames, TensorItemSource::DtypeColumn));
+        header->resizeSection(TensorItemSource::ShapeColumn, widthOf(tree ? QStringList{shape, groupCount} : QStringList{shape}, TensorItemSource::ShapeColumn));
+        header->resizeSection(TensorItemSource::ElementsColumn,
+                              widthOf({TensorText::count(tree ? totalElements : maxElements)}, TensorItemSource::ElementsColumn));
+        header->resizeSection(TensorItemSource::BytesColumn, widthOf({QStringLiteral("999.9 MiB")}, TensorItemSource::BytesColumn));
+        header->resizeSection(TensorItemSource::OffsetColumn, widthOf({TensorText::count(maxBegin)}, TensorItemSource::OffsetColumn));
+        header->resizeSection(TensorItemSource::ShardColumn, widthOf({shards}, TensorItemSource::ShardColumn));
+    }
     fitNameColumns();
+}
+
+void TensorBrowser::showHeaderMenu(QHeaderView *header, const QPoint &pos)
+{
+    // Which columns show, for both views at once: the same question in either.
+    QMenu menu(this);
+    for (int column = TensorItemSource::NameColumn + 1; column < TensorItemSource::ColumnCount; ++column) {
+        if (column == TensorItemSource::ShardColumn && !(m_model && m_model->isSharded()))
+            continue;
+        QAction *action = menu.addAction(TensorItemSource::columnTitle(column));
+        action->setCheckable(true);
+        action->setChecked(!header->isSectionHidden(column));
+        connect(action, &QAction::toggled, this, [this, column](bool on) {
+            m_table->setColumnHidden(column, !on);
+            m_tree->setColumnHidden(column, !on);
+            fitNameColumns();
+        });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("&Fit Columns to Contents"), this, [this] {
+        m_columnsSizedByUser = false;
+        fitColumnsToContents();
+    });
+    menu.exec(header->viewport()->mapToGlobal(pos));
 }
 
 void TensorBrowser::fitNameColumns()
@@ -264,6 +403,31 @@ void TensorBrowser::fitNameColumns()
         const int available = m_stack->width() - 2 * m_table->frameWidth() - view->verticalScrollBar()->sizeHint().width() - others;
         header->resizeSection(TensorItemSource::NameColumn,
                               std::max(fontMetrics().horizontalAdvance(QStringLiteral("layers.00.q_proj.weight")), available));
+    }
+}
+
+void TensorBrowser::scrollToCurrent()
+{
+    // A view that has no size yet (a tab being opened) would put the row at its bottom edge,
+    // scrolling the rows above it (the tree's root) out of sight once it is shown.
+    QAbstractItemView *view = currentView();
+    if (!view->isVisible() || view->viewport()->height() < 2 * fontMetrics().height()) {
+        m_scrollPending = true;
+        return;
+    }
+    m_scrollPending = false;
+    view->scrollTo(view->currentIndex());
+}
+
+void TensorBrowser::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_scrollPending) {
+        // After the layout has given the view its size.
+        QTimer::singleShot(0, this, [this] {
+            if (m_scrollPending)
+                scrollToCurrent();
+        });
     }
 }
 
@@ -426,14 +590,14 @@ bool TensorBrowser::selectTensor(const QString &name)
     if (tableIndex.isValid()) {
         m_table->selectionModel()->setCurrentIndex(tableIndex, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
         if (m_mode == ViewMode::Table)
-            m_table->scrollTo(tableIndex);
+            scrollToCurrent();
         found = true;
     }
     const QModelIndex treeIndex = m_treeProxy->mapFromSource(m_treeModel->indexOf(key));
     if (treeIndex.isValid()) {
         m_tree->selectionModel()->setCurrentIndex(treeIndex, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
         if (m_mode == ViewMode::Tree)
-            m_tree->scrollTo(treeIndex);
+            scrollToCurrent();
         found = true;
     }
     if (found)
@@ -542,6 +706,9 @@ bool TensorBrowser::restoreState(const QByteArray &state)
     const bool sharded = m_model && m_model->isSharded();
     m_table->setColumnHidden(TensorItemSource::ShardColumn, !sharded);
     m_tree->setColumnHidden(TensorItemSource::ShardColumn, !sharded);
+    // The saved state keeps which columns show and their order; their widths follow this
+    // model's contents.
+    fitColumnsToContents();
     m_detail->tabs()->setCurrentIndex(tab);
     setViewMode(mode == int(ViewMode::Table) ? ViewMode::Table : ViewMode::Tree);
     return true;

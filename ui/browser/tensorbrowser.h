@@ -11,6 +11,7 @@
 class QAbstractItemView;
 class QAction;
 class QCheckBox;
+class QHeaderView;
 class QLabel;
 class QLineEdit;
 class QSplitter;
@@ -23,6 +24,7 @@ class QTreeView;
 namespace tantra {
 
 class SafetensorsModel;
+class MetadataModel;
 class TensorDetailPane;
 class TensorSortFilterProxy;
 class TensorTableModel;
@@ -97,11 +99,15 @@ Q_SIGNALS:
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void showEvent(QShowEvent *event) override;
 
 private:
+    void scrollToCurrent();
     void applyFilter();
     void selectFirstTensor();
     void fitNameColumns();
+    void fitColumnsToContents();
+    void showHeaderMenu(QHeaderView *header, const QPoint &pos);
     void updateSummary();
     void onCurrentChanged(const QModelIndex &proxyIndex);
     void showContextMenu(QAbstractItemView *view, const QPoint &pos);
@@ -128,6 +134,9 @@ private:
     QLineEdit *m_filter = nullptr;
     QCheckBox *m_onlyIssues = nullptr;
     QLabel *m_summary = nullptr;
+    QToolButton *m_metadataButton = nullptr;
+    QTreeView *m_metadataView = nullptr;
+    MetadataModel *m_metadataModel = nullptr;
     QStackedWidget *m_stack = nullptr;
     QTreeView *m_tree = nullptr;
     QTableView *m_table = nullptr;
@@ -135,6 +144,8 @@ private:
     QTimer *m_filterTimer = nullptr;
     bool m_fittingColumns = false;
     bool m_columnsSizedByUser = false;
+    // A view scrolls to its current row once it has a size (see selectTensor).
+    bool m_scrollPending = false;
 };
 
 } // namespace tantra

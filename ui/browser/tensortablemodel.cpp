@@ -158,8 +158,13 @@ QVariant TensorTableModel::data(const QModelIndex &index, int role) const
             return Icons::get(row.issue.isEmpty() ? QStringLiteral("tensor") : QStringLiteral("warning"));
         return {};
     case Qt::ToolTipRole:
-        if (column == NameColumn && !row.issue.isEmpty())
-            return tr("<b>Breaks a config rule</b><br>%1").arg(row.issue.toHtmlEscaped());
+        // The full text of the columns a narrow window cuts off.
+        if (column == NameColumn)
+            return row.issue.isEmpty() ? TensorText::name(info.name)
+                                       : tr("%1<br><b>Breaks a config rule</b><br>%2")
+                                                 .arg(TensorText::name(info.name).toHtmlEscaped(), row.issue.toHtmlEscaped());
+        if (column == ShapeColumn)
+            return TensorText::shape(info.shape);
         if (column == BytesColumn)
             return tr("%1 bytes").arg(TensorText::count(info.byteSize()));
         if (column == OffsetColumn) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace tantra {
 
@@ -57,17 +58,33 @@ void TensorTreeModel::setModel(std::shared_ptr<const SafetensorsModel> model)
         const auto &tensors = m_model->tensors();
         m_nodes.reserve(tensors.size() * 5 / 4 + 1);
         m_leafOfTensor.resize(tensors.size());
+        // A leaf keeps the last two segments ("in_proj.weight", a module and its parameter);
+        // the rest are groups. But a parameter whose module is a group anyway (mixer.A_log
+        // beside mixer.in_proj.weight, model.bias beside model.layers.…) goes inside that
+        // group: otherwise it would sit beside its own folder.
+        const auto defaultLeafStart = [](std::string_view name) -> std::size_t {
+            const std::size_t lastDot = name.rfind('.');
+            if (lastDot == std::string_view::npos || lastDot == 0)
+                return 0;
+            const std::size_t secondLast = name.rfind('.', lastDot - 1);
+            return secondLast == std::string_view::npos ? 0 : secondLast + 1;
+        };
+        std::unordered_set<std::string_view> groupPrefixes;
+        for (const ModelTensor &tensor : tensors) {
+            const std::string_view name = tensor.info->name;
+            const std::size_t leafStart = defaultLeafStart(name);
+            for (std::size_t dot = name.find('.'); dot != std::string_view::npos && dot < leafStart; dot = name.find('.', dot + 1))
+                groupPrefixes.insert(name.substr(0, dot));
+        }
         // A group is identified by its full prefix, a view into the first name that has it.
         std::unordered_map<std::string_view, int> groupByPrefix;
         for (std::size_t t = 0; t < tensors.size(); ++t) {
             const std::string_view name = tensors[t].info->name;
-            // The leaf keeps the last two segments ("in_proj.weight"); the rest are groups.
-            std::size_t leafStart = 0;
+            std::size_t leafStart = defaultLeafStart(name);
             const std::size_t lastDot = name.rfind('.');
-            if (lastDot != std::string_view::npos && lastDot > 0) {
-                const std::size_t secondLast = name.rfind('.', lastDot - 1);
-                leafStart = secondLast == std::string_view::npos ? 0 : secondLast + 1;
-            }
+            if (lastDot != std::string_view::npos && lastDot > 0 && lastDot + 1 < name.size()
+                && groupPrefixes.contains(name.substr(0, lastDot)))
+                leafStart = lastDot + 1;
             int parent = 0;
             std::size_t segmentStart = 0;
             while (segmentStart < leafStart) {
@@ -118,14 +135,15 @@ void TensorTreeModel::markPassingNodes() const
     m_passes.clear();
     if (m_filter.isEmpty() && !m_onlyIssues)
         return;
-    // One pass over the leaves; a passing leaf marks its groups up to the first one marked.
+    // One pass over the leaves; a passing leaf counts itself in every group above it (a
+    // group shows "3 of 12 tensors" while filtered; a count of 0 hides the row).
     m_passes.assign(m_nodes.size(), 0);
     for (std::size_t id = 1; id < m_nodes.size(); ++id) {
         const Node &node = m_nodes[id];
         if (node.tensor < 0 || (m_onlyIssues && node.issue.isEmpty()) || (!m_filter.isEmpty() && !m_filter.matches(node.path)))
             continue;
-        for (int up = int(id); up > 0 && !m_passes[std::size_t(up)]; up = m_nodes[std::size_t(up)].parent)
-            m_passes[std::size_t(up)] = 1;
+        for (int up = int(id); up > 0; up = m_nodes[std::size_t(up)].parent)
+            ++m_passes[std::size_t(up)];
     }
 }
 
@@ -233,7 +251,12 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
         case DtypeColumn:
             return node.mixedDtypes ? tr("mixed") : QString::fromLatin1(dtypeName(node.dtype));
         case ShapeColumn:
-            return isGroup ? TensorText::counted(std::uint64_t(node.tensorCount), tr("tensor"), tr("tensors")) : TensorText::shape(info->shape);
+            if (!isGroup)
+                return TensorText::shape(info->shape);
+            if (!m_passes.empty())
+                return tr("%L1 of %2").arg(m_passes[std::size_t(nodeOf(index))])
+                        .arg(TensorText::counted(std::uint64_t(node.tensorCount), tr("tensor"), tr("tensors")));
+            return TensorText::counted(std::uint64_t(node.tensorCount), tr("tensor"), tr("tensors"));
         case ElementsColumn: return TensorText::count(node.elements);
         case BytesColumn: return TensorText::bytes(node.bytes);
         case OffsetColumn: return isGroup ? QVariant() : TensorText::count(info->begin);
@@ -278,6 +301,8 @@ QVariant TensorTreeModel::data(const QModelIndex &index, int role) const
                              TensorText::counted(std::uint64_t(node.issueCount), tr("tensor"), tr("tensors")));
             return TensorText::name(node.path);
         }
+        if (column == ShapeColumn && !isGroup)
+            return TensorText::shape(info->shape);
         if (column == BytesColumn)
             return tr("%1 bytes").arg(TensorText::count(node.bytes));
         if (column == ShardColumn && !isGroup)

@@ -77,7 +77,7 @@ private:
     void markPassingNodes() const;
     mutable TensorFilter m_filter;
     mutable bool m_onlyIssues = false;
-    mutable std::vector<std::uint8_t> m_passes; // empty: every node passes
+    mutable std::vector<int> m_passes; // by node, its passing tensors; empty: every node passes
 };
 
 } // namespace tantra

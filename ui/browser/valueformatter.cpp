@@ -1,5 +1,7 @@
 #include "valueformatter.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -86,6 +88,30 @@ QString ValueFormatter::format(Dtype dtype, const std::byte *data, std::uint64_t
     }
     default: return formatReal(decodeValue(dtype, data, index), significantDigits(dtype));
     }
+}
+
+QString ValueFormatter::widestText(Dtype dtype)
+{
+    switch (dtype) {
+    case Dtype::BOOL: return QStringLiteral("false");
+    case Dtype::U8: return QStringLiteral("255");
+    case Dtype::I8: return QStringLiteral("-128");
+    case Dtype::U16: return QStringLiteral("65535");
+    case Dtype::I16: return QStringLiteral("-32768");
+    case Dtype::U32: return QStringLiteral("4294967295");
+    case Dtype::I32: return QStringLiteral("-2147483648");
+    case Dtype::U64: return QStringLiteral("18446744073709551615");
+    case Dtype::I64: return QStringLiteral("-9223372036854775808");
+    // The shortest round trip of a float takes up to 9 digits, of a double 17, plus a sign,
+    // a point and an exponent.
+    case Dtype::F32: return QStringLiteral("-1.17549435e-38");
+    case Dtype::F64: return QStringLiteral("-2.2250738585072014e-308");
+    case Dtype::C64: return QStringLiteral("-1.17549435e-38-1.17549435e-38i");
+    default: break;
+    }
+    // 'g' with d digits: a sign, d digits, a point and an exponent such as e-05.
+    const int digits = std::max(1, significantDigits(dtype));
+    return QStringLiteral("-0.") + QString(digits, QLatin1Char('0')) + QStringLiteral("e-05");
 }
 
 } // namespace tantra

@@ -20,6 +20,9 @@ public:
     // Significant digits shown for a float type (0 for the shortest round trip).
     static int significantDigits(Dtype dtype);
     static QString formatReal(double value, int significantDigits);
+    // A text at least as wide as any value of the type prints (in digits, signs and
+    // exponents), to size a column once instead of measuring every cell.
+    static QString widestText(Dtype dtype);
 };
 
 } // namespace tantra

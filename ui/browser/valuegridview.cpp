@@ -1,7 +1,9 @@
 #include "valuegridview.h"
 
 #include "icons.h"
+#include "safetensorsmodel.h"
 #include "tensorvaluemodel.h"
+#include "valueformatter.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -36,6 +38,16 @@ void ValueGridView::setValueModel(TensorValueModel *model)
 {
     m_model = model;
     setModel(model);
+    // Columns as wide as the widest value the type prints, so no cell is cut off; fixed
+    // sizes keep a header of millions of sections from measuring each one.
+    const auto fitColumns = [this] {
+        const ModelTensor *tensor = m_model ? m_model->tensor() : nullptr;
+        const QString sample = tensor ? ValueFormatter::widestText(tensor->info->dtype) : QStringLiteral("-0.000123457");
+        horizontalHeader()->setDefaultSectionSize(fontMetrics().horizontalAdvance(sample) + 12);
+    };
+    if (model)
+        connect(model, &QAbstractItemModel::modelReset, this, fitColumns);
+    fitColumns();
 }
 
 QString ValueGridView::rangeAsTsv(int top, int left, int bottom, int right, bool onlySelected) const

@@ -115,7 +115,7 @@ void MainWindow::createActions()
                                               &MainWindow::openFileDialog);
     openFile->setShortcut(QKeySequence::Open);
     openFile->setToolTip(tr("Open a .safetensors file or a *.safetensors.index.json (Ctrl+O)"));
-    QAction *openFolder = m_fileMenu->addAction(Icons::get(QStringLiteral("open-folder")), tr("Open &Folder\u2026"), this,
+    QAction *openFolder = m_fileMenu->addAction(Icons::get(QStringLiteral("open-folder")), tr("Open Shard &Folder\u2026"), this,
                                                 &MainWindow::openFolderDialog);
     openFolder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     openFolder->setToolTip(tr("Open a folder holding a sharded model (Ctrl+Shift+O)"));
@@ -255,7 +255,11 @@ void MainWindow::reloadCurrent()
 void MainWindow::onLoaded(const QString &path, std::shared_ptr<const SafetensorsModel> model)
 {
     const QFileInfo info(path);
-    const QString title = info.isDir() ? info.fileName() + QLatin1Char('/') : info.fileName();
+    // A shard set is named by its folder ("mamba-7b/"), whatever was opened: the folder or its
+    // model.safetensors.index.json, which every sharded model shares as a name.
+    const QString title = info.isDir() ? info.fileName() + QLatin1Char('/')
+            : model->isSharded()       ? info.absoluteDir().dirName() + QLatin1Char('/')
+                                       : info.fileName();
     TensorBrowser *browser = browserFor(path);
     if (browser) {
         // A reload: same tab, same filter and selection where the tensor still exists.

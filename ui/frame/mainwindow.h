@@ -46,6 +46,7 @@ public:
     JobProgressWidget *jobs() const { return m_jobs; }
     QMenu *fileMenu() const { return m_fileMenu; }
     QMenu *viewMenu() const { return m_viewMenu; }
+    WelcomePage *welcomePage() const { return m_welcome; }
     QMenu *helpMenu() const { return m_helpMenu; }
     QToolBar *mainToolBar() const { return m_toolBar; }
 

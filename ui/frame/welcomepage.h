@@ -2,12 +2,13 @@
 
 #include <QWidget>
 
+class QAction;
 class QVBoxLayout;
 
 namespace tantra {
 
-// What the window shows before anything is open: how to open a model (buttons, drop) and
-// the most recent paths.
+// What the window shows before anything is open: what a workspace is and how to open, create
+// or try one; how to look inside a single model file (buttons, drop); the most recent paths.
 class WelcomePage : public QWidget
 {
     Q_OBJECT
@@ -15,6 +16,9 @@ public:
     explicit WelcomePage(QWidget *parent = nullptr);
 
     void setRecentPaths(const QStringList &paths);
+    // The workspace section: what a workspace is, and a button per action (open, create, try
+    // the demo). The frame knows files; the workspace layer adds these.
+    void setWorkspaceActions(const QList<QAction *> &actions);
 
 Q_SIGNALS:
     void openFileRequested();
@@ -22,6 +26,7 @@ Q_SIGNALS:
     void openPathRequested(const QString &path);
 
 private:
+    QVBoxLayout *m_workspace = nullptr;
     QVBoxLayout *m_recent = nullptr;
 };
 

@@ -8,6 +8,7 @@
 #include "jobspanel.h"
 #include "jobprogresswidget.h"
 #include "mainwindow.h"
+#include "welcomepage.h"
 #include "page.h"
 #include "shapevalidator.h"
 #include "tensorbrowser.h"
@@ -38,7 +39,6 @@ namespace {
 
 const QString kRecentKey = QStringLiteral("workspaces/recent");
 const QString kLastKey = QStringLiteral("workspaces/last");
-const QString kDemoOfferedKey = QStringLiteral("workspaces/demoOffered");
 
 // Whether two paths name one folder (a symlink or a trailing slash must not count as a switch).
 bool sameFolder(const QString &a, const QString &b)
@@ -135,8 +135,14 @@ void WorkspaceController::createMenus()
     open->setToolTip(tr("Open a folder holding Model/ and Config/ (Ctrl+Alt+O)"));
     m_recentMenu = workspace->addMenu(Icons::get(QStringLiteral("recent")), tr("Recent &Workspaces"));
     m_recentMenu->setObjectName(QStringLiteral("recentWorkspacesMenu"));
-    workspace->addAction(Icons::get(QStringLiteral("app")), tr("Open &Demo Workspace"), this, &WorkspaceController::openDemo)
-            ->setObjectName(QStringLiteral("openDemoAction"));
+    QAction *create = workspace->addAction(Icons::get(QStringLiteral("folder")), tr("&Create Workspace…"), this,
+                                           &WorkspaceController::createWorkspace);
+    create->setObjectName(QStringLiteral("createWorkspaceAction"));
+    create->setToolTip(tr("Set up a folder as a workspace: Model/, Config/ and a sample weight per model type"));
+    QAction *demo = workspace->addAction(Icons::get(QStringLiteral("app")), tr("Open &Demo Workspace"), this, &WorkspaceController::openDemo);
+    demo->setObjectName(QStringLiteral("openDemoAction"));
+    demo->setToolTip(tr("A workspace with sample weights for three model types, several versions each, to try every action on"));
+    m_window->welcomePage()->setWorkspaceActions({open, create, demo});
     workspace->addSeparator();
     workspace->addAction(m_actions->import());
     workspace->addAction(m_actions->newModelType());
@@ -236,12 +242,12 @@ bool WorkspaceController::openWorkspace(const QString &root, bool offerSetup)
     return true;
 }
 
-void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen)
+void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen, bool demo)
 {
     const Workspace ws(root);
     m_jobs->run(
             tr("Setting up %1").arg(QFileInfo(root).fileName()),
-            [ws](JobContext &job) {
+            [ws, demo](JobContext &job) {
                 if (!QDir().mkpath(ws.root()))
                     return JobOutcome{false, QObject::tr("Cannot create %1").arg(ws.root()), {}};
                 WeightManager manager(ws);
@@ -249,6 +255,12 @@ void WorkspaceController::setUpWorkspace(const QString &root, bool thenOpen)
                 auto report = manager.setup(&job);
                 if (!report)
                     return JobOutcome{false, QObject::tr("Setup failed"), {errorText(report.error())}};
+                if (demo) {
+                    auto versions = manager.addDemoVersions(&job);
+                    if (!versions)
+                        return JobOutcome{false, QObject::tr("Setup failed"), {errorText(versions.error())}};
+                    report->samples << *versions;
+                }
                 return JobOutcome{true, QObject::tr("Workspace ready: %n sample weight(s)", nullptr, int(report->samples.size())), {}};
             },
             this, [this, root, thenOpen](const JobOutcome &outcome) {
@@ -268,7 +280,20 @@ void WorkspaceController::openDemo()
     if (isWorkspaceFolder(path))
         openWorkspace(path, false);
     else if (closePagesOfOtherWorkspaces(path))
-        setUpWorkspace(path, true);
+        setUpWorkspace(path, true, true);
+}
+
+void WorkspaceController::createWorkspace()
+{
+    const QString dir = QFileDialog::getExistingDirectory(m_window, tr("Create Workspace in Folder"), QDir::homePath());
+    if (dir.isEmpty())
+        return;
+    if (isWorkspaceFolder(dir)) {
+        openWorkspace(dir, false);
+        return;
+    }
+    // The same question as opening a plain folder: the set-up adds folders and files to it.
+    openWorkspace(dir, true);
 }
 
 bool WorkspaceController::closePagesOfOtherWorkspaces(const QString &nextRoot)
@@ -306,22 +331,11 @@ bool WorkspaceController::closePagesOfOtherWorkspaces(const QString &nextRoot)
 
 void WorkspaceController::restoreLastOrOfferDemo()
 {
-    QSettings settings;
-    const QString last = settings.value(kLastKey).toString();
-    if (!last.isEmpty() && isWorkspaceFolder(last)) {
+    // The last workspace, when there is one; otherwise the welcome page explains workspaces
+    // and offers to open, create or try one, rather than a question box over an empty window.
+    const QString last = QSettings().value(kLastKey).toString();
+    if (!last.isEmpty() && isWorkspaceFolder(last))
         openWorkspace(last, false);
-        return;
-    }
-    if (settings.value(kDemoOfferedKey).toBool())
-        return;
-    settings.setValue(kDemoOfferedKey, true);
-    const auto answer = QMessageBox::question(
-            m_window, tr("Welcome to Tantra Weight Manager"),
-            tr("Create a demo workspace with sample weights for the mamba, mamba_multimodal and ocr_native model types?\n\n"
-               "It goes to %1 and takes about 15 MB. You can open your own workspace at any time from the Workspace menu.")
-                    .arg(QDir::toNativeSeparators(demoPath())));
-    if (answer == QMessageBox::Yes)
-        openDemo();
 }
 
 void WorkspaceController::addRecent(const QString &root)

@@ -52,7 +52,10 @@ Q_SIGNALS:
 
 private:
     void createMenus();
-    void setUpWorkspace(const QString &root, bool thenOpen);
+    // `demo`: also the demo's extra versions (WeightManager::addDemoVersions).
+    void setUpWorkspace(const QString &root, bool thenOpen, bool demo = false);
+    // Asks for a folder (new or empty, or one to set up) and makes it a workspace.
+    void createWorkspace();
     void addRecent(const QString &root);
     void rebuildRecentMenu();
     bool handleDrop(const QString &path);
