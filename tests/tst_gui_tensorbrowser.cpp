@@ -3,6 +3,7 @@
 // files on the window.
 #include "aboutdialog.h"
 #include "histogramwidget.h"
+#include "icons.h"
 #include "jobprogresswidget.h"
 #include "mainwindow.h"
 #include "safetensorsmodel.h"
@@ -120,6 +121,7 @@ private Q_SLOTS:
     void fileMetadataIsShown();
     void openingShowsTheTreesFirstRows();
     void columnsFitTheirContents();
+    void disabledColouredIconsAreGrey();
 
 private:
     QTemporaryDir m_dir;
@@ -627,6 +629,28 @@ void TestGuiTensorBrowser::columnsFitTheirContents()
     // The value grid's columns hold the widest value of the type.
     const int valueWidth = browser.detailPane()->valueGrid()->horizontalHeader()->defaultSectionSize();
     QVERIFY(valueWidth > fm.horizontalAdvance(QStringLiteral("-1.17549435e-38")));
+}
+
+void TestGuiTensorBrowser::disabledColouredIconsAreGrey()
+{
+    // The green "active" check of a disabled Set Active must not look available.
+    const QImage normal = Icons::get(QStringLiteral("active")).pixmap(QSize(32, 32), QIcon::Normal).toImage().convertToFormat(QImage::Format_ARGB32);
+    const QImage disabled = Icons::get(QStringLiteral("active")).pixmap(QSize(32, 32), QIcon::Disabled).toImage().convertToFormat(QImage::Format_ARGB32);
+    int colouredNormal = 0, visibleDisabled = 0;
+    for (int y = 0; y < 32; ++y) {
+        for (int x = 0; x < 32; ++x) {
+            const QRgb n = normal.pixel(x, y);
+            const QRgb d = disabled.pixel(x, y);
+            colouredNormal += qAlpha(n) > 0 && qGreen(n) != qRed(n);
+            if (qAlpha(d) > 0) {
+                ++visibleDisabled;
+                QVERIFY2(qRed(d) == qGreen(d) && qGreen(d) == qBlue(d), qPrintable(QStringLiteral("pixel %1,%2 is coloured").arg(x).arg(y)));
+                QVERIFY(qAlpha(d) < qAlpha(n) || qAlpha(n) == 0);
+            }
+        }
+    }
+    QVERIFY(colouredNormal > 0);
+    QVERIFY(visibleDisabled > 0);
 }
 
 QTEST_MAIN(TestGuiTensorBrowser)

@@ -350,6 +350,13 @@ void TestGuiTensorModels::proxyFiltersGlobAndRegex()
 
     QVERIFY(proxy.setFilterPattern(QStringLiteral("*.mixer.*")));
     QCOMPARE(proxy.rowCount(), 12);
+    // A plain word finds the names containing it; a glob must match the whole name.
+    QVERIFY(proxy.setFilterPattern(QStringLiteral("proj")));
+    QCOMPARE(proxy.rowCount(), 12);
+    QVERIFY(proxy.setFilterPattern(QStringLiteral("head")));
+    QCOMPARE(proxy.rowCount(), 1);
+    QVERIFY(proxy.setFilterPattern(QStringLiteral("head*")));
+    QCOMPARE(proxy.rowCount(), 0);
     QVERIFY(proxy.setFilterPattern(QStringLiteral("/layers\\.1[01]\\./")));
     QCOMPARE(proxy.rowCount(), 4);
     // An invalid regex is refused with the reason, and the previous filter stays.

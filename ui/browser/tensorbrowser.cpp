@@ -109,9 +109,9 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_tableButton->setObjectName(QStringLiteral("tableModeButton"));
     m_filter = new QLineEdit(listSide);
     m_filter->setObjectName(QStringLiteral("filterEdit"));
-    m_filter->setPlaceholderText(tr("Filter: glob like *.mixer.* or /regex/"));
-    m_filter->setToolTip(tr("Shows the tensors whose full name matches a shell glob (* also crosses dots) "
-                            "or, written between slashes, a regular expression. Ctrl+F"));
+    m_filter->setPlaceholderText(tr("Filter: part of a name, a glob like *.mixer.*, or /regex/"));
+    m_filter->setToolTip(tr("Shows the tensors whose name contains the text, whose full name matches a shell glob "
+                            "(* also crosses dots) or, written between slashes, a regular expression. Ctrl+F"));
     m_filter->setClearButtonEnabled(true);
     m_filter->addAction(Icons::get(QStringLiteral("search")), QLineEdit::LeadingPosition);
     m_filter->installEventFilter(this);
@@ -517,8 +517,8 @@ void TensorBrowser::applyFilter()
         return;
     }
     m_filter->setStyleSheet(QString());
-    m_filter->setToolTip(tr("Shows the tensors whose full name matches a shell glob (* also crosses dots) "
-                            "or, written between slashes, a regular expression. Ctrl+F"));
+    m_filter->setToolTip(tr("Shows the tensors whose name contains the text, whose full name matches a shell glob "
+                            "(* also crosses dots) or, written between slashes, a regular expression. Ctrl+F"));
     // Matches deep in the tree are of no use folded away.
     if (!pattern.isEmpty() && m_treeProxy->rowCount() > 0 && m_tableProxy->rowCount() <= 2000)
         m_tree->expandAll();

@@ -23,6 +23,7 @@
 #include <QMimeData>
 #include <QSettings>
 #include <QStackedWidget>
+#include <QScreen>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabBar>
@@ -97,7 +98,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     const QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray()))
-        resize(1360, 860);
+        resize(QSize(1360, 860).boundedTo(screen()->availableGeometry().size() * 0.92)); // a laptop's screen is smaller
     restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     m_browserState = settings.value(QStringLiteral("browser/state")).toByteArray();
     onCurrentPageChanged();

@@ -76,14 +76,19 @@ QPixmap SvgIconEngine::scaledPixmap(const QSize &size, QIcon::Mode mode, QIcon::
         renderer.render(&p, QRectF(QPointF(0, 0), QSizeF(pixels)));
     }
     if (mode == QIcon::Disabled && !m_svg.contains(kTemplateColor)) {
-        // Coloured icons (warning, app) have no template colour to swap: fade them instead.
-        QImage faded(image.size(), image.format());
-        faded.fill(Qt::transparent);
-        QPainter p(&faded);
-        p.setOpacity(0.45);
-        p.drawImage(0, 0, image);
-        p.end();
-        image = faded;
+        // Coloured icons (active, warning, app) have no template colour to swap: grey and
+        // fade them, or a disabled green check still reads as "available".
+        QImage faded(image.size(), QImage::Format_ARGB32);
+        const QImage straight = image.convertToFormat(QImage::Format_ARGB32);
+        for (int y = 0; y < straight.height(); ++y) {
+            const auto *in = reinterpret_cast<const QRgb *>(straight.constScanLine(y));
+            auto *out = reinterpret_cast<QRgb *>(faded.scanLine(y));
+            for (int x = 0; x < straight.width(); ++x) {
+                const int grey = qGray(in[x]);
+                out[x] = qRgba(grey, grey, grey, qAlpha(in[x]) * 45 / 100);
+            }
+        }
+        image = faded.convertToFormat(QImage::Format_ARGB32_Premultiplied);
     }
     QPixmap pixmap = QPixmap::fromImage(image);
     pixmap.setDevicePixelRatio(scale);
