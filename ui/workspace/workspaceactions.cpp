@@ -199,14 +199,25 @@ void WorkspaceActions::doSetActive()
         return;
     const QString name = selected.first();
     const Workspace ws = m_session->manager()->workspace();
+    // Set Active and Roll Back change one pointer and undo each other, so neither asks first
+    // (a question before every reversible click trains users to click Yes); the message names
+    // what was replaced and how to go back.
     runChange(
             tr("Making %1 active").arg(name),
             [ws, name](JobContext &job) {
                 WeightManager manager(ws);
                 manager.setJobContext(&job);
+                auto before = manager.snapshot();
+                const WeightEntry *entry = before ? before->find(name) : nullptr;
+                const QString previous = entry ? before->activeOf(entry->modelType) : QString();
                 auto status = manager.setActiveWeight(name);
-                return status ? JobOutcome{true, QObject::tr("%1 is now active").arg(name), {}}
-                              : JobOutcome{false, QObject::tr("Could not make %1 active").arg(name), {errorText(status.error())}};
+                if (!status)
+                    return JobOutcome{false, QObject::tr("Could not make %1 active").arg(name), {errorText(status.error())}};
+                if (previous.isEmpty() || previous == name)
+                    return JobOutcome{true, QObject::tr("%1 is now active").arg(name), {}};
+                return JobOutcome{true, QObject::tr("%1 is now active, replacing %2 (Roll Back Activation, Ctrl+Shift+R, returns to it)")
+                                                .arg(name, previous),
+                                  {}};
             },
             [this](const JobOutcome &o) { report(tr("Set active"), o); });
 }
@@ -225,20 +236,22 @@ void WorkspaceActions::doRollback()
         report(tr("Roll back"), JobOutcome{false, tr("Nothing to roll back to for %1").arg(type), {errorText(target.error())}});
         return;
     }
+    // No question, as for Set Active: rolling back twice returns to where it started.
     const QString current = data->activeOf(type);
-    const QString question = current.isEmpty() ? tr("Make %1 the active weight of %2?").arg(*target, type)
-                                               : tr("Make %1 active again? It replaces %2 as the active weight of %3.").arg(*target, current, type);
-    if (QMessageBox::question(m_window, tr("Roll back %1").arg(type), question) != QMessageBox::Yes)
-        return;
     const Workspace ws = manager->workspace();
     runChange(
             tr("Rolling back %1").arg(type),
-            [ws, type](JobContext &job) {
+            [ws, type, current](JobContext &job) {
                 WeightManager writer(ws);
                 writer.setJobContext(&job);
                 auto done = writer.rollbackActiveWeight(type);
-                return done ? JobOutcome{true, QObject::tr("%1 is active again").arg(*done), {}}
-                            : JobOutcome{false, QObject::tr("Could not roll back %1").arg(type), {errorText(done.error())}};
+                if (!done)
+                    return JobOutcome{false, QObject::tr("Could not roll back %1").arg(type), {errorText(done.error())}};
+                if (current.isEmpty())
+                    return JobOutcome{true, QObject::tr("%1 is active again").arg(*done), {}};
+                return JobOutcome{true, QObject::tr("%1 is active again, replacing %2 (Roll Back Activation once more returns to it)")
+                                                .arg(*done, current),
+                                  {}};
             },
             [this](const JobOutcome &o) { report(tr("Roll back"), o); });
 }
