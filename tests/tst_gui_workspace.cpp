@@ -28,6 +28,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -214,6 +215,36 @@ private Q_SLOTS:
         QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_v2"));
         // The tests after this one expect the workspace as set up.
         QVERIFY(manager.setActiveWeight(QStringLiteral("mamba_sample")).ok());
+    }
+
+    void restoreShowsTheArchivesManifestFirst()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        WeightManager manager{Workspace(m_root)};
+        auto archive = manager.backupWeight(QStringLiteral("ocr_native_sample"));
+        QVERIFY2(archive.ok(), qPrintable(test::errorOf(archive)));
+        const auto before = test::treeSnapshot(m_root + QStringLiteral("/Model/weights"));
+        // The weight is registered, so the dialog asks for another version; cancelling it
+        // restores nothing.
+        QString shown;
+        whenDialogOpens([&](QWidget *dialog) {
+            auto *input = qobject_cast<QInputDialog *>(dialog);
+            QVERIFY2(input, dialog->metaObject()->className());
+            shown = input->labelText();
+            input->reject();
+        });
+        controller.actions()->restoreArchive(*archive);
+        QVERIFY2(shown.contains(QStringLiteral("Weight: ocr_native_sample (model type ocr_native, version sample)")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("in 1 file")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("Backed up: ")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("Config: config/ocr_native.yaml")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("ocr_native_sample is already registered")), qPrintable(shown));
+        QTRY_VERIFY(!controller.jobs()->isBusy());
+        const auto after = test::treeSnapshot(m_root + QStringLiteral("/Model/weights"));
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+        QFile::remove(*archive);
     }
 
     void pagesSayWhetherTheyMayClose()

@@ -300,19 +300,33 @@ void WorkspaceActions::restoreArchive(const QString &archive)
         return;
     }
     const WeightEntry &entry = manifest->entry;
+    // What the archive holds, from its manifest, before anything is written: the user checks
+    // that this is the backup they meant.
+    const QString contents = tr("Weight: %1 (model type %2, version %3)\nSize: %4 in %5\nCreated: %6\nBacked up: %7\n"
+                                "Config: %8\n\nEvery checksum is verified before it is registered.")
+                                     .arg(entry.name, entry.modelType, entry.version, QLocale().formattedDataSize(qint64(entry.size)),
+                                          manifest->members.size() - (manifest->configMember.isEmpty() ? 0 : 1) == 1
+                                                  ? tr("1 file")
+                                                  : tr("%1 files").arg(manifest->members.size() - (manifest->configMember.isEmpty() ? 0 : 1)),
+                                          QLocale().toString(entry.created.toLocalTime(), QLocale::ShortFormat),
+                                          QLocale().toString(manifest->created.toLocalTime(), QLocale::ShortFormat),
+                                          manifest->configMember.isEmpty() ? tr("not in the archive") : manifest->configMember);
     QString version;
     if (m_session->registry().find(entry.name)) {
         bool ok = false;
         version = QInputDialog::getText(m_window, tr("Restore %1").arg(entry.name),
-                                        tr("'%1' is already registered. Restore it under another version:").arg(entry.name),
+                                        contents + tr("\n\n%1 is already registered. Restore it as another version:").arg(entry.name),
                                         QLineEdit::Normal, entry.version + QStringLiteral("-restored"), &ok);
         if (!ok || version.isEmpty())
             return;
-    } else if (QMessageBox::question(m_window, tr("Restore %1").arg(entry.name),
-                                     tr("Restore %1 (%2) from %3?\nEvery checksum is verified before it is registered.")
-                                             .arg(entry.name, QLocale().formattedDataSize(qint64(entry.size)), QFileInfo(archive).fileName()))
-               != QMessageBox::Yes) {
-        return;
+    } else {
+        QMessageBox box(QMessageBox::Question, tr("Restore %1").arg(entry.name),
+                        tr("Restore %1 from %2?").arg(entry.name, QFileInfo(archive).fileName()), QMessageBox::Yes | QMessageBox::No,
+                        m_window);
+        box.setObjectName(QStringLiteral("restoreQuestion"));
+        box.setInformativeText(contents);
+        if (box.exec() != QMessageBox::Yes)
+            return;
     }
     const Workspace ws = m_session->manager()->workspace();
     runChange(

@@ -34,6 +34,9 @@ class WorkspaceActions : public QObject
 {
     Q_OBJECT
 public:
+    // Shows what the archive holds (its manifest) and asks, then restores it as a job; a
+    // dropped .zip comes here as well as Restore from Backup….
+    void restoreArchive(const QString &archive);
     WorkspaceActions(WorkspaceSession *session, WorkspacePage *page, JobRunner *jobs, QWidget *window);
 
     QAction *setActive() const { return m_setActive; }
@@ -81,7 +84,6 @@ private:
     void doNewModelType();
     void doBrowse();
     void doRepair();
-    void restoreArchive(const QString &archive);
     void report(const QString &title, const JobOutcome &outcome);
     // Runs a job that changes the registry; the changing actions stay disabled until it ends.
     template<typename Work>
