@@ -23,6 +23,22 @@ QString corpusDir()
     return qEnvironmentVariable("TANTRA_CORPUS_DIR");
 }
 
+QStringList corpusModels(const QString &dir)
+{
+    QFile manifest(QDir(dir).filePath(QStringLiteral("MANIFEST.tsv")));
+    if (!manifest.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s: %s", qPrintable(manifest.fileName()), qPrintable(manifest.errorString()));
+    QStringList models;
+    manifest.readLine(); // the header
+    while (!manifest.atEnd()) {
+        const QStringList cells = QString::fromUtf8(manifest.readLine()).trimmed().split(QLatin1Char('\t'));
+        if (cells.size() >= 2 && cells[1] == QLatin1String("valid"))
+            models << cells[0];
+    }
+    models << QStringLiteral("sharded/SafeTensors.jl");
+    return models;
+}
+
 QString writeBytes(const QString &path, const QByteArray &bytes)
 {
     QFile f(path);

@@ -22,6 +22,10 @@ namespace tantra::test {
 // message. When the variable is set but the folder is missing, returns the path anyway so
 // the test fails loudly instead of silently skipping in CI.
 QString corpusDir();
+// The corpus's files that must open (MANIFEST.tsv rows marked valid), relative to `dir`, and
+// its shard set folder: every weight in it that a whole-model operation can take. Fatal when
+// the manifest cannot be read.
+QStringList corpusModels(const QString &dir);
 
 // Writes raw bytes to a file (for hand-made malformed files). Returns the path.
 QString writeBytes(const QString &path, const QByteArray &bytes);
