@@ -6,6 +6,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QJsonDocument>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
@@ -37,6 +38,22 @@ QStringList corpusModels(const QString &dir)
     }
     models << QStringLiteral("sharded/SafeTensors.jl");
     return models;
+}
+
+void addCorpusModelRows(const QString &dir)
+{
+    QTest::addColumn<QString>("path");
+    for (const QString &model : corpusModels(dir))
+        QTest::newRow(qPrintable(model)) << QDir(dir).filePath(model);
+}
+
+QJsonObject parseJsonObject(const QString &text)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &error);
+    if (error.error != QJsonParseError::NoError)
+        qWarning("not JSON: %s", qPrintable(error.errorString()));
+    return doc.object();
 }
 
 QString writeBytes(const QString &path, const QByteArray &bytes)

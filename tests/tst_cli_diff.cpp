@@ -81,15 +81,6 @@ Pair writePair(const QTemporaryDir &dir)
     return p;
 }
 
-QJsonObject parseJson(const QString &text)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &error);
-    if (error.error != QJsonParseError::NoError)
-        qWarning("not JSON: %s", qPrintable(error.errorString()));
-    return doc.object();
-}
-
 } // namespace
 
 class TestCliDiff : public QObject
@@ -203,7 +194,7 @@ void TestCliDiff::json()
     const Run run = runCli({QStringLiteral("diff"), QStringLiteral("--json"), m_pair.a, m_pair.b});
     QCOMPARE(run.err, QString());
     QCOMPARE(run.exitCode, 1);
-    const QJsonObject root = parseJson(run.out);
+    const QJsonObject root = test::parseJsonObject(run.out);
     QCOMPARE(root.keys(), (QStringList{QStringLiteral("a"), QStringLiteral("atol"), QStringLiteral("b"), QStringLiteral("identical"),
                                        QStringLiteral("metadata"), QStringLiteral("rtol"), QStringLiteral("summary"),
                                        QStringLiteral("tensors")}));
@@ -272,7 +263,7 @@ void TestCliDiff::json()
 
     const Run same2 = runCli({QStringLiteral("diff"), QStringLiteral("--json"), m_pair.a, m_pair.a});
     QCOMPARE(same2.exitCode, 0);
-    QCOMPARE(parseJson(same2.out).value(QStringLiteral("identical")), QJsonValue(true));
+    QCOMPARE(test::parseJsonObject(same2.out).value(QStringLiteral("identical")), QJsonValue(true));
 }
 
 void TestCliDiff::mapAndFilter()
@@ -287,7 +278,7 @@ void TestCliDiff::mapAndFilter()
                                QStringLiteral("embeddings=embedding"), mamba, hf});
     QCOMPARE(mapped.err, QString());
     QCOMPARE(mapped.exitCode, 0);
-    const QJsonArray tensors = parseJson(mapped.out).value(QStringLiteral("tensors")).toArray();
+    const QJsonArray tensors = test::parseJsonObject(mapped.out).value(QStringLiteral("tensors")).toArray();
     QCOMPARE(tensors.size(), qsizetype(2));
     QCOMPARE(tensors[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("backbone.embedding.weight"));
     QCOMPARE(tensors[0].toObject().value(QStringLiteral("name_b")).toString(), QStringLiteral("backbone.embeddings.weight"));
@@ -316,12 +307,10 @@ void TestCliDiff::registeredNames()
 
 void TestCliDiff::corpusAgainstItself_data()
 {
-    QTest::addColumn<QString>("path");
     const QString dir = test::corpusDir();
     if (dir.isEmpty())
         QSKIP("TANTRA_CORPUS_DIR is not set: set it to ../shared/corpus (the folder with MANIFEST.tsv) to run the corpus tests");
-    for (const QString &model : test::corpusModels(dir))
-        QTest::newRow(qPrintable(model)) << QDir(dir).filePath(model);
+    test::addCorpusModelRows(dir);
 }
 
 void TestCliDiff::corpusAgainstItself()

@@ -519,12 +519,10 @@ void TestCompare::cancel()
 
 void TestCompare::corpusAgainstItself_data()
 {
-    QTest::addColumn<QString>("path");
     const QString dir = test::corpusDir();
     if (dir.isEmpty())
         QSKIP("TANTRA_CORPUS_DIR is not set: set it to ../shared/corpus (the folder with MANIFEST.tsv) to run the corpus tests");
-    for (const QString &model : test::corpusModels(dir))
-        QTest::newRow(qPrintable(model)) << QDir(dir).filePath(model);
+    test::addCorpusModelRows(dir);
 }
 
 void TestCompare::corpusAgainstItself()

@@ -45,6 +45,14 @@ struct CompensatedSum
     double value() const { return sum + comp; }
 };
 
+// Sums of one block in plain double: a few thousand terms lose nothing that matters, and the
+// block totals go into CompensatedSum.
+struct BlockSums
+{
+    double absDiff = 0, diff2 = 0, a2 = 0, b2 = 0, dot = 0, maxAbs = 0, check = 0;
+    std::uint64_t notClose = 0, valueDiffering = 0;
+};
+
 // One range's (then one tensor's) accumulated comparison.
 struct Partial
 {
@@ -59,6 +67,16 @@ struct Partial
     bool allEqual = true;          // every byte equal (only meaningful for the same dtype)
     bool canceled = false;
     QString error;
+
+    void addBlock(const BlockSums &s)
+    {
+        absDiff.add(s.absDiff);
+        diff2.add(s.diff2);
+        a2.add(s.a2);
+        b2.add(s.b2);
+        dot.add(s.dot);
+        notClose += s.notClose;
+    }
 
     void merge(const Partial &o)
     {
@@ -84,13 +102,6 @@ struct Partial
     }
 };
 
-// Sums of one block in plain double: a few thousand terms lose nothing that matters, and the
-// block totals go into CompensatedSum.
-struct BlockSums
-{
-    double absDiff = 0, diff2 = 0, a2 = 0, b2 = 0, dot = 0, maxAbs = 0, check = 0;
-    std::uint64_t notClose = 0, valueDiffering = 0;
-};
 
 // The kernel for blocks of finite pairs, in kLanes independent sums the compiler turns into
 // vector operations (it may not reorder one double sum). `check` ends NaN when a value is
@@ -164,12 +175,7 @@ void slowBlock(const double *x, const double *y, std::size_t n, std::uint64_t fi
             p.maxAbsValue = firstValue + i;
         }
     }
-    p.absDiff.add(s.absDiff);
-    p.diff2.add(s.diff2);
-    p.a2.add(s.a2);
-    p.b2.add(s.b2);
-    p.dot.add(s.dot);
-    p.notClose += s.notClose;
+    p.addBlock(s);
 }
 
 void compareBlock(const double *x, const double *y, std::size_t n, std::uint64_t firstValue, double rtol, double atol,
@@ -181,12 +187,7 @@ void compareBlock(const double *x, const double *y, std::size_t n, std::uint64_t
         slowBlock(x, y, n, firstValue, rtol, atol, p);
         return;
     }
-    p.absDiff.add(s.absDiff);
-    p.diff2.add(s.diff2);
-    p.a2.add(s.a2);
-    p.b2.add(s.b2);
-    p.dot.add(s.dot);
-    p.notClose += s.notClose;
+    p.addBlock(s);
     p.valueDiffering += s.valueDiffering;
     p.finitePairs += fast;
     if (fast > 0 && s.maxAbs > p.maxAbs) {
