@@ -206,13 +206,21 @@ void runCompareBench(const BenchOptions &o, BenchReport &report)
         return;
     }
 
-    const bool numpy = runOnce({"python3", "-c", "import numpy"}).ok;
+    // The first python3 with numpy: the one on PATH may be a pyenv or venv without it.
+    std::string python;
+    for (const char *candidate : {"python3", "/usr/bin/python3"}) {
+        if (runOnce({candidate, "-c", "import numpy"}).ok) {
+            python = candidate;
+            break;
+        }
+    }
+    const bool numpy = !python.empty();
     std::vector<Contender> changed{
             {"cat A B > /dev/null", {"cat", str(a), str(b)}, {}},
             {"diff --json A B", {str(cli), "diff", "--json", str(a), str(b)}, {}, 1},
     };
     if (numpy)
-        changed.push_back({"python3 numpy (float64, 5 numbers)", {"python3", str(script), str(a), str(b)}, {}});
+        changed.push_back({"python3 numpy (float64, 5 numbers)", {python, str(script), str(a), str(b)}, {}});
     else
         std::printf("    python3 with numpy not found (apt install python3-numpy): numpy not timed\n");
     if (!o.otherCli.isEmpty())
