@@ -254,6 +254,8 @@ void TestCliDiff::json()
     const QJsonObject same = byName.value(QStringLiteral("same")).toObject();
     QCOMPARE(same.value(QStringLiteral("status")).toString(), QStringLiteral("identical"));
     QCOMPARE(same.value(QStringLiteral("rel_l2")).toDouble(-1), 0.0);
+    QCOMPARE(same.value(QStringLiteral("cosine")).toDouble(-1), 1.0);
+    QCOMPARE(same.value(QStringLiteral("max_abs_diff_index")), QJsonValue(QJsonValue::Null));
 
     const QJsonObject metadata = root.value(QStringLiteral("metadata")).toObject();
     QCOMPARE(metadata.value(QStringLiteral("added")).toObject(), QJsonObject());

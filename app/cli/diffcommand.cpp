@@ -91,6 +91,13 @@ QString indexText(const std::vector<std::uint64_t> &index)
     return QLatin1Char('[') + parts.join(QLatin1Char(',')) + QLatin1Char(']');
 }
 
+// Where the largest difference lies: known when a finite pair was compared, which an
+// identical tensor (bytes compared, not values) does not tell.
+bool hasIndex(const TensorComparison &t)
+{
+    return t.maxAbsDiff && t.status != CompareStatus::Identical;
+}
+
 QString summaryLine(const WeightComparison &c)
 {
     const auto counts = c.counts();
@@ -185,7 +192,7 @@ QString jsonReport(const SafetensorsModel &a, const SafetensorsModel &b, const C
             w.key(QStringLiteral("max_abs_diff"));
             writeOptional(w, t.maxAbsDiff);
             w.key(QStringLiteral("max_abs_diff_index"));
-            if (t.maxAbsDiffIndex.empty() && !(t.maxAbsDiff && t.shapeA && t.shapeA->empty())) {
+            if (!hasIndex(t)) {
                 w.null();
             } else {
                 w.beginArray();
@@ -257,7 +264,7 @@ QString textReport(const WeightComparison &c, bool all)
                             pairText(shapeText(t->shapeA), shapeText(t->shapeB), bool(t->shapeA), bool(t->shapeB))};
             if (t->valuesCompared)
                 row << QString::number(t->differing) << number(t->maxAbsDiff)
-                    << (t->maxAbsDiff ? indexText(t->maxAbsDiffIndex) : QStringLiteral("-")) << number(t->meanAbsDiff)
+                    << (hasIndex(*t) ? indexText(t->maxAbsDiffIndex) : QStringLiteral("-")) << number(t->meanAbsDiff)
                     << quotient(*t, t->relL2) << quotient(*t, t->cosine) << QString::number(t->nonfiniteMismatch);
             else
                 row << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-")
