@@ -6,6 +6,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QJsonDocument>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
@@ -21,6 +22,38 @@ namespace tantra::test {
 QString corpusDir()
 {
     return qEnvironmentVariable("TANTRA_CORPUS_DIR");
+}
+
+QStringList corpusModels(const QString &dir)
+{
+    QFile manifest(QDir(dir).filePath(QStringLiteral("MANIFEST.tsv")));
+    if (!manifest.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s: %s", qPrintable(manifest.fileName()), qPrintable(manifest.errorString()));
+    QStringList models;
+    manifest.readLine(); // the header
+    while (!manifest.atEnd()) {
+        const QStringList cells = QString::fromUtf8(manifest.readLine()).trimmed().split(QLatin1Char('\t'));
+        if (cells.size() >= 2 && cells[1] == QLatin1String("valid"))
+            models << cells[0];
+    }
+    models << QStringLiteral("sharded/SafeTensors.jl");
+    return models;
+}
+
+void addCorpusModelRows(const QString &dir)
+{
+    QTest::addColumn<QString>("path");
+    for (const QString &model : corpusModels(dir))
+        QTest::newRow(qPrintable(model)) << QDir(dir).filePath(model);
+}
+
+QJsonObject parseJsonObject(const QString &text)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &error);
+    if (error.error != QJsonParseError::NoError)
+        qWarning("not JSON: %s", qPrintable(error.errorString()));
+    return doc.object();
 }
 
 QString writeBytes(const QString &path, const QByteArray &bytes)

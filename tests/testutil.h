@@ -4,6 +4,7 @@
 #include "safetensorswriter.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QMap>
 #include <QProcess>
 #include <QString>
@@ -22,6 +23,12 @@ namespace tantra::test {
 // message. When the variable is set but the folder is missing, returns the path anyway so
 // the test fails loudly instead of silently skipping in CI.
 QString corpusDir();
+// The corpus's files that must open (MANIFEST.tsv rows marked valid), relative to `dir`, and
+// its shard set folder: every weight in it that a whole-model operation can take. Fatal when
+// the manifest cannot be read.
+QStringList corpusModels(const QString &dir);
+// Adds a "path" column and a row per corpusModels(dir), absolute, for _data functions.
+void addCorpusModelRows(const QString &dir);
 
 // Writes raw bytes to a file (for hand-made malformed files). Returns the path.
 QString writeBytes(const QString &path, const QByteArray &bytes);
@@ -77,6 +84,9 @@ QByteArray readFile(const QString &path);
 QString sha256Of(const QString &path);
 
 // ---------------- the CLI
+
+// The JSON object a --json command printed (a warning when it is not JSON).
+QJsonObject parseJsonObject(const QString &text);
 
 struct CliRun
 {

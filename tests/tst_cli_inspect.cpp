@@ -67,14 +67,6 @@ QString writeSmallModel(const QTemporaryDir &dir)
     return path;
 }
 
-QJsonObject parseJson(const QString &text)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &error);
-    if (error.error != QJsonParseError::NoError)
-        qWarning("not JSON: %s", qPrintable(error.errorString()));
-    return doc.object();
-}
 
 QJsonArray numbers(std::initializer_list<double> values)
 {
@@ -142,7 +134,7 @@ void TestCliInspect::json()
     const Run run = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), path});
     QCOMPARE(run.err, QString());
     QCOMPARE(run.exitCode, 0);
-    const QJsonObject root = parseJson(run.out);
+    const QJsonObject root = test::parseJsonObject(run.out);
     QCOMPARE(root.value(QStringLiteral("path")).toString(), path);
     QCOMPARE(root.value(QStringLiteral("metadata")).toObject(), (QJsonObject{{QStringLiteral("format"), QStringLiteral("pt")}}));
     const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();
@@ -185,7 +177,7 @@ void TestCliInspect::jsonStats()
     const Run run = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--stats"), path});
     QCOMPARE(run.err, QString());
     QCOMPARE(run.exitCode, 0);
-    const QJsonArray array = parseJson(run.out).value(QStringLiteral("tensors")).toArray();
+    const QJsonArray array = test::parseJsonObject(run.out).value(QStringLiteral("tensors")).toArray();
     QCOMPARE(array.size(), qsizetype(4));
     QJsonObject byName;
     for (const auto &t : array)
@@ -229,7 +221,7 @@ void TestCliInspect::jsonStats()
     const Run nanRun = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--stats"), nanPath});
     QCOMPARE(nanRun.exitCode, 0);
     const QJsonObject n =
-            parseJson(nanRun.out).value(QStringLiteral("tensors")).toArray().at(0).toObject().value(QStringLiteral("stats")).toObject();
+            test::parseJsonObject(nanRun.out).value(QStringLiteral("tensors")).toArray().at(0).toObject().value(QStringLiteral("stats")).toObject();
     for (const char *key : {"min", "max", "mean", "std"})
         QVERIFY2(n.value(QLatin1String(key)).isNull(), key);
     QCOMPARE(n.value(QStringLiteral("nan")).toDouble(), 2.0);
@@ -288,7 +280,7 @@ void TestCliInspect::jsonExactIntegers()
                                      "}\n")
                               .arg(pathJson));
     // And it is JSON that a reader takes as such.
-    const QJsonObject root = parseJson(run.out);
+    const QJsonObject root = test::parseJsonObject(run.out);
     QCOMPARE(root.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("q\"\n\x01")).toString(),
              QStringLiteral("\\"));
 }
@@ -324,7 +316,7 @@ void TestCliInspect::filter()
     QCOMPARE(run.err, QString());
     QCOMPARE(run.exitCode, 0);
     QStringList got;
-    for (const auto &t : parseJson(run.out).value(QStringLiteral("tensors")).toArray())
+    for (const auto &t : test::parseJsonObject(run.out).value(QStringLiteral("tensors")).toArray())
         got << t.toObject().value(QStringLiteral("name")).toString();
     QCOMPARE(got, names);
 
@@ -349,7 +341,7 @@ void TestCliInspect::shardSet()
         const Run run = runCli({QStringLiteral("inspect"), QStringLiteral("--json"), path});
         QCOMPARE(run.err, QString());
         QCOMPARE(run.exitCode, 0);
-        const QJsonObject root = parseJson(run.out);
+        const QJsonObject root = test::parseJsonObject(run.out);
         QCOMPARE(root.value(QStringLiteral("path")).toString(), path);
         QCOMPARE(root.value(QStringLiteral("metadata")).toObject(), (QJsonObject{{QStringLiteral("total_size"), QStringLiteral("840")}}));
         const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();

@@ -50,7 +50,8 @@ std::vector<Command> commands()
     return {setupCommand(),   listModelsCommand(), listWeightsCommand(), configCommand(),   setActiveCommand(),
             rollbackCommand(), backupCommand(),    restoreCommand(),     listBackupsCommand(), cleanupCommand(),
             validateCommand(), importCommand(),    removeCommand(),      verifyCommand(),   doctorCommand(),
-            historyCommand(), createConfigCommand(), inspectCommand(),   checksumCommand()};
+            historyCommand(), createConfigCommand(), inspectCommand(),   checksumCommand(),
+            diffCommand()};
 }
 
 QString usage(const std::vector<Command> &all)

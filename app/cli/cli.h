@@ -65,6 +65,7 @@ Command historyCommand();
 Command createConfigCommand();
 Command inspectCommand();
 Command checksumCommand();
+Command diffCommand();
 
 QString humanBytes(std::uint64_t bytes);
 

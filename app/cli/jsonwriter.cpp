@@ -101,6 +101,12 @@ void JsonWriter::null()
     m_out += "null";
 }
 
+void JsonWriter::boolean(bool b)
+{
+    beforeValue();
+    m_out += b ? "true" : "false";
+}
+
 // Escapes as QJsonDocument does: the two-character forms where JSON has them, \u00XX for the
 // other control characters, everything else as UTF-8.
 void JsonWriter::string(const QString &text)

@@ -27,6 +27,8 @@ public:
     // NaN and infinities, which JSON cannot hold, become null, as with QJsonValue.
     void value(double number);
     void null();
+    // Not an overload of value(): a stray const char * would convert to bool silently.
+    void boolean(bool b);
 
     // The document, with a final newline.
     QByteArray text() const { return m_out + '\n'; }

@@ -24,6 +24,8 @@ void runHeaderBench(const BenchOptions &options, BenchReport &report);
 void runSparseBench(const BenchOptions &options, BenchReport &report);
 // Whole processes (the CLI beside cat, openssl, sha256sum), for wall time and peak RSS.
 void runProcessBench(const BenchOptions &options, BenchReport &report);
+// Whole-process `diff --json` beside numpy (files that differ) and cmp (identical files).
+void runCompareBench(const BenchOptions &options, BenchReport &report);
 
 // The child side of runSparseBench: opens `path` in a fresh process and prints
 // "<seconds> <peak RSS KiB> <RSS before open KiB> <tensors>".

@@ -32,8 +32,8 @@ struct ProcessRun
     bool ok = false;
 };
 
-// Runs argv once; ok when it exits with 0.
-ProcessRun runOnce(const std::vector<std::string> &argv)
+// Runs argv once; ok when it exits with `expectedExit`.
+ProcessRun runOnce(const std::vector<std::string> &argv, int expectedExit = 0)
 {
     std::vector<char *> args;
     for (const auto &a : argv)
@@ -61,7 +61,7 @@ ProcessRun runOnce(const std::vector<std::string> &argv)
     run.peakKiB = std::uint64_t(usage.ru_maxrss);
     run.cpu = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + 1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-    run.ok = waited == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    run.ok = waited == pid && WIFEXITED(status) && WEXITSTATUS(status) == expectedExit;
     return run;
 }
 
@@ -70,6 +70,7 @@ struct Contender
     const char *label;
     std::vector<std::string> argv;
     ProcessRun best;
+    int expectedExit = 0; // diff and cmp exit with 1 when the files differ
 };
 
 // Every contender once per round, in turn, `runs` rounds; each keeps its fastest run. Taking
@@ -78,7 +79,7 @@ void race(std::vector<Contender> &contenders, int runs)
 {
     for (int round = 0; round < runs; ++round) {
         for (auto &c : contenders) {
-            const ProcessRun r = runOnce(c.argv);
+            const ProcessRun r = runOnce(c.argv, c.expectedExit);
             if (!r.ok) {
                 std::fprintf(stderr, "    %s failed\n", c.label);
                 c.best.ok = false;
@@ -103,7 +104,158 @@ std::string str(const QString &s)
     return QFile::encodeName(s).toStdString();
 }
 
+// The five numbers of the comparison as a numpy user computes them: float64 difference, its
+// abs max and mean, both norms and the dot product (and the norm of the difference for
+// rel_l2). In 16 Mi-element chunks of a memory map: the whole tensor in float64 at once
+// would need 8 GiB for a, b, a-b and |a-b|, and runs no faster.
+const char kNumpyCompare[] = R"(import json, sys
+import numpy as np
+
+def tensors(path):
+    with open(path, 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        header = json.loads(f.read(n))
+    header.pop('__metadata__', None)
+    return 8 + n, header, np.memmap(path, dtype=np.uint8, mode='r')
+
+oa, ta, ma = tensors(sys.argv[1])
+ob, tb, mb = tensors(sys.argv[2])
+out = {}
+chunk = 1 << 24
+for name, t in ta.items():
+    sa, ea = t['data_offsets']
+    sb, eb = tb[name]['data_offsets']
+    a32 = ma[oa + sa:oa + ea].view(np.float32)
+    b32 = mb[ob + sb:ob + eb].view(np.float32)
+    mx = s = d2 = a2 = b2 = dot = 0.0
+    for i in range(0, a32.size, chunk):
+        a = a32[i:i + chunk].astype(np.float64)
+        b = b32[i:i + chunk].astype(np.float64)
+        d = a - b
+        ad = np.abs(d)
+        mx = max(mx, float(ad.max()))
+        s += float(ad.sum())
+        d2 += float(d @ d)
+        a2 += float(a @ a)
+        b2 += float(b @ b)
+        dot += float(a @ b)
+    out[name] = {'max_abs_diff': mx, 'mean_abs_diff': s / a32.size, 'rel_l2': d2 ** 0.5 / a2 ** 0.5,
+                 'cosine': dot / (a2 ** 0.5 * b2 ** 0.5)}
+json.dump(out, sys.stdout)
+)";
+
+// A copy of `from` at `to` in which one F32 value in every 10,000 of the data section has a
+// mantissa bit flipped (a relative change of about 1e-4). Returns an error text, or empty.
+QString writeChangedCopy(const QString &from, const QString &to)
+{
+    QFile::remove(to);
+    if (!QFile::copy(from, to))
+        return QStringLiteral("cannot copy %1 to %2").arg(from, to);
+    QFile f(to);
+    if (!f.open(QIODevice::ReadWrite))
+        return to + QStringLiteral(": ") + f.errorString();
+    std::uint64_t headerLength = 0;
+    if (f.read(reinterpret_cast<char *>(&headerLength), 8) != 8)
+        return to + QStringLiteral(": cannot read the header length");
+    const qint64 data = 8 + qint64(headerLength);
+    const qint64 values = (f.size() - data) / 4;
+    for (qint64 i = 5000; i < values; i += 10000) {
+        std::uint32_t v = 0;
+        if (!f.seek(data + 4 * i) || f.read(reinterpret_cast<char *>(&v), 4) != 4)
+            return to + QStringLiteral(": read failed");
+        v ^= 0x400;
+        if (!f.seek(data + 4 * i) || f.write(reinterpret_cast<const char *>(&v), 4) != 4)
+            return to + QStringLiteral(": ") + f.errorString();
+    }
+    return {};
+}
+
 } // namespace
+
+void runCompareBench(const BenchOptions &o, BenchReport &report)
+{
+    const QString &cli = o.cli;
+    const int runs = std::max(o.runs, 3);
+    std::printf("\n[6] diff --json on two %.2f GiB F32 files in the page cache (best of %d), beside numpy (chunked, float64)\n"
+                "    on files differing in 1 of 10,000 values, and beside cmp on identical files\n",
+                double(o.size) / double(1 << 30), runs);
+    if (!QFileInfo(cli).isExecutable()) {
+        std::fprintf(stderr, "    %s not found: build the tantra-model-manager target\n", qPrintable(cli));
+        return;
+    }
+    const QString a = o.dir + QStringLiteral("/compare-a.safetensors");
+    const QString b = o.dir + QStringLiteral("/compare-b.safetensors");
+    const QString same = o.dir + QStringLiteral("/compare-same.safetensors");
+    const QString script = o.dir + QStringLiteral("/compare.py");
+    const auto cleanup = [&] {
+        for (const QString &p : {a, b, same, script})
+            QFile::remove(p);
+    };
+    QString error = writeWeightsSafetensors(a, Dtype::F32, o.size, 21);
+    if (error.isEmpty())
+        error = writeChangedCopy(a, b);
+    if (error.isEmpty() && !QFile::copy(a, same))
+        error = QStringLiteral("cannot copy %1 to %2").arg(a, same);
+    QFile py(script);
+    if (error.isEmpty() && (!py.open(QIODevice::WriteOnly) || py.write(kNumpyCompare) != qint64(sizeof kNumpyCompare - 1)))
+        error = script + QStringLiteral(": cannot write");
+    py.close();
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "    %s\n", qPrintable(error));
+        cleanup();
+        return;
+    }
+
+    // The first python3 with numpy: the one on PATH may be a pyenv or venv without it.
+    std::string python;
+    for (const char *candidate : {"python3", "/usr/bin/python3"}) {
+        if (runOnce({candidate, "-c", "import numpy"}).ok) {
+            python = candidate;
+            break;
+        }
+    }
+    const bool numpy = !python.empty();
+    std::vector<Contender> changed{
+            {"cat A B > /dev/null", {"cat", str(a), str(b)}, {}},
+            {"diff --json A B", {str(cli), "diff", "--json", str(a), str(b)}, {}, 1},
+    };
+    if (numpy)
+        changed.push_back({"python3 numpy (float64, 5 numbers)", {python, str(script), str(a), str(b)}, {}});
+    else
+        std::printf("    python3 with numpy not found (apt install python3-numpy): numpy not timed\n");
+    if (!o.otherCli.isEmpty())
+        changed.push_back({"diff --json A B (--other-cli)", {str(o.otherCli), "diff", "--json", str(a), str(b)}, {}, 1});
+    race(changed, runs);
+    std::printf("    1 in 10,000 values differ:\n");
+    printRace(changed, changed[0].best.seconds);
+    const ProcessRun &diffRun = changed[1].best;
+    if (numpy) {
+        const ProcessRun &npRun = changed[2].best;
+        const double speedup = npRun.seconds / diffRun.seconds;
+        report.add({"Whole process: diff --json, 1 in 10,000 differ", format("%.3f s = %.1fx faster than numpy", diffRun.seconds, speedup),
+                    format("numpy %.3f s, cat %.3f s", npRun.seconds, changed[0].best.seconds), ">= 10x numpy",
+                    diffRun.ok && npRun.ok && speedup >= 10});
+    }
+    report.add({"Peak RSS of diff, 1 in 10,000 differ", format("%.1f MB", double(diffRun.peakKiB) * 1024 / 1e6), "", "< 100 MB",
+                diffRun.ok && double(diffRun.peakKiB) * 1024 < 100e6});
+
+    std::vector<Contender> identical{
+            {"cmp A A'", {"cmp", str(a), str(same)}, {}},
+            {"diff --json A A'", {str(cli), "diff", "--json", str(a), str(same)}, {}},
+    };
+    if (!o.otherCli.isEmpty())
+        identical.push_back({"diff --json A A' (--other-cli)", {str(o.otherCli), "diff", "--json", str(a), str(same)}, {}});
+    race(identical, runs);
+    std::printf("    identical files:\n");
+    printRace(identical, identical[0].best.seconds);
+    const double vsCmp = identical[1].best.seconds / identical[0].best.seconds;
+    report.add({"Whole process: diff --json, identical files", format("%.3f s = %.2fx cmp", identical[1].best.seconds, vsCmp),
+                format("cmp %.3f s", identical[0].best.seconds), "<= 1x cmp",
+                identical[0].best.ok && identical[1].best.ok && vsCmp <= 1.0});
+    report.add({"Peak RSS of diff, identical files", format("%.1f MB", double(identical[1].best.peakKiB) * 1024 / 1e6), "",
+                "< 100 MB", identical[1].best.ok && double(identical[1].best.peakKiB) * 1024 < 100e6});
+    cleanup();
+}
 
 void runProcessBench(const BenchOptions &o, BenchReport &report)
 {

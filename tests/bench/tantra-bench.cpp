@@ -96,6 +96,9 @@ int main(int argc, char **argv)
     const QCommandLineOption skipSparse(QStringLiteral("skip-sparse"), QStringLiteral("Skip the 1 TiB open."));
     const QCommandLineOption skipProcess(QStringLiteral("skip-process"),
                                          QStringLiteral("Skip the whole-process runs of the CLI against cat and openssl."));
+    const QCommandLineOption skipCompare(QStringLiteral("skip-compare"),
+                                         QStringLiteral("Skip the whole-process diff against numpy and cmp."));
+    const QCommandLineOption onlyCompare(QStringLiteral("only-compare"), QStringLiteral("Run only the diff against numpy and cmp."));
     const QCommandLineOption cliOption(QStringLiteral("cli"),
                                        QStringLiteral("The tantra-model-manager to run as a whole process (default: beside this program)."),
                                        QStringLiteral("path"));
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
     QCommandLineOption childOption(QStringLiteral("open-child"), QStringLiteral("Internal: open one file and report."),
                                    QStringLiteral("path"));
     childOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, skipProcess, cliOption, otherCliOption, childOption});
+    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, skipProcess, skipCompare, onlyCompare, cliOption, otherCliOption, childOption});
     parser.process(app);
 
     if (parser.isSet(childOption))
@@ -155,16 +158,19 @@ int main(int argc, char **argv)
                     100 * std::clamp(others / (elapsed * double(cpus)), 0.0, 1.0), cpus);
     };
     BenchReport report;
-    if (!parser.isSet(skipSha))
+    const bool all = !parser.isSet(onlyCompare);
+    if (all && !parser.isSet(skipSha))
         section(runShaBench, report);
-    if (!parser.isSet(skipStats))
+    if (all && !parser.isSet(skipStats))
         section(runStatsBench, report);
-    if (!parser.isSet(skipHeader))
+    if (all && !parser.isSet(skipHeader))
         section(runHeaderBench, report);
-    if (!parser.isSet(skipSparse))
+    if (all && !parser.isSet(skipSparse))
         section(runSparseBench, report);
-    if (!parser.isSet(skipProcess))
+    if (all && !parser.isSet(skipProcess))
         section(runProcessBench, report);
+    if (!parser.isSet(skipCompare))
+        section(runCompareBench, report);
     report.print();
     std::printf("%d target(s) missed\n", report.missed());
     return 0;

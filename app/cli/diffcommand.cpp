@@ -1,0 +1,373 @@
+#include "cli.h"
+
+#include "jobcontext.h"
+#include "printablename.h"
+#include "safetensorsmodel.h"
+#include "weightcomparison.h"
+#include "weightmanager.h"
+#include "workspace.h"
+
+#include "jsonwriter.h"
+#include "workspacecontext.h"
+
+#include <QFileInfo>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tantra::cli {
+
+namespace {
+
+// diff(1)'s exit status, which scripts test as "same or not": 0 the same (within tolerance),
+// 1 different, 2 trouble. Unlike the other commands, an invalid file is trouble (2), not a
+// finding (1), so that 1 always means "they differ".
+enum DiffExit { DiffSame = 0, DiffDifferent = 1, DiffTrouble = 2 };
+
+// A side is a path (file, index, shard folder) when it exists, else a registered weight name.
+Result<SafetensorsModel> openSide(Context &ctx, const QString &arg)
+{
+    if (QFileInfo::exists(arg))
+        return SafetensorsModel::open(arg);
+    const Workspace ws(ctx.root());
+    if (ws.hasLayout()) {
+        const WeightManager manager(ws);
+        auto data = manager.snapshot();
+        if (!data)
+            return data.error();
+        if (const WeightEntry *entry = data->find(arg)) {
+            if (auto usable = manager.checkWeightFiles(*entry); !usable)
+                return usable.error();
+            return SafetensorsModel::open(ws.absolutePath(entry->path));
+        }
+        return makeError(arg, QStringLiteral("no such file, and no weight of that name is registered in ") + ws.root());
+    }
+    return makeError(arg, QStringLiteral("no such file (nor a weight name: %1 is not a Tantra workspace)").arg(ws.root()));
+}
+
+QString shapeText(const std::optional<std::vector<std::uint64_t>> &shape)
+{
+    if (!shape)
+        return QStringLiteral("-");
+    QStringList dims;
+    for (auto d : *shape)
+        dims << QString::number(d);
+    return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+QString dtypeText(const std::optional<Dtype> &dtype)
+{
+    return dtype ? QString::fromLatin1(dtypeName(*dtype)) : QStringLiteral("-");
+}
+
+// Both sides' value when they agree, "A→B" when not.
+QString pairText(const QString &a, const QString &b, bool hasA, bool hasB)
+{
+    if (hasA && hasB && a != b)
+        return a + QStringLiteral("→") + b;
+    return hasA ? a : b;
+}
+
+QString number(const std::optional<double> &v)
+{
+    return v ? QString::number(*v, 'g', 4) : QStringLiteral("-");
+}
+
+// What the report prints where a quotient has a zero norm in its denominator.
+const QString kUndefined = QStringLiteral("undefined (zero norm)");
+
+QString quotient(const TensorComparison &t, const std::optional<double> &v)
+{
+    if (!t.valuesCompared)
+        return QStringLiteral("-");
+    return v ? QString::number(*v, 'g', 4) : kUndefined;
+}
+
+QString indexText(const std::vector<std::uint64_t> &index)
+{
+    QStringList parts;
+    for (auto i : index)
+        parts << QString::number(i);
+    return QLatin1Char('[') + parts.join(QLatin1Char(',')) + QLatin1Char(']');
+}
+
+// Where the largest difference lies: known when a finite pair was compared, which an
+// identical tensor (bytes compared, not values) does not tell.
+bool hasIndex(const TensorComparison &t)
+{
+    return t.maxAbsDiff && t.status != CompareStatus::Identical;
+}
+
+QString summaryLine(const WeightComparison &c)
+{
+    const auto counts = c.counts();
+    QStringList parts;
+    for (int s = 0; s < kCompareStatusCount; ++s) {
+        if (counts[std::size_t(s)] == 0 && s != int(CompareStatus::Identical))
+            continue;
+        QString part = QStringLiteral("%1 %2").arg(counts[std::size_t(s)]).arg(QString::fromLatin1(compareStatusName(CompareStatus(s))));
+        if (CompareStatus(s) == CompareStatus::Changed) {
+            const TensorComparison *largest = nullptr;
+            for (const auto &t : c.tensors)
+                if (t.status == CompareStatus::Changed && t.relL2 && (!largest || *t.relL2 > *largest->relL2))
+                    largest = &t;
+            if (largest)
+                part += QStringLiteral(" (largest rel_l2 %1: %2)")
+                                .arg(QString::number(*largest->relL2, 'e', 1), QString::fromStdString(printableName(largest->name, 1000)));
+        }
+        parts << part;
+    }
+    QString line = QStringLiteral("%1 tensors: %2").arg(c.tensors.size()).arg(parts.join(QStringLiteral(", ")));
+    if (!c.metadata.empty())
+        line += QStringLiteral("; %1 metadata key(s) differ").arg(c.metadata.size());
+    return line;
+}
+
+void writeShape(JsonWriter &w, const std::optional<std::vector<std::uint64_t>> &shape)
+{
+    if (!shape) {
+        w.null();
+        return;
+    }
+    w.beginArray();
+    for (auto d : *shape)
+        w.value(d);
+    w.endArray();
+}
+
+void writeOptional(JsonWriter &w, const std::optional<double> &v)
+{
+    if (v)
+        w.value(*v);
+    else
+        w.null();
+}
+
+QString jsonReport(const SafetensorsModel &a, const SafetensorsModel &b, const CompareOptions &options,
+                   const WeightComparison &c)
+{
+    JsonWriter w;
+    w.beginObject();
+    w.key(QStringLiteral("a"));
+    w.value(a.path());
+    w.key(QStringLiteral("b"));
+    w.value(b.path());
+    w.key(QStringLiteral("identical"));
+    w.boolean(c.identical());
+    w.key(QStringLiteral("rtol"));
+    w.value(options.rtol);
+    w.key(QStringLiteral("atol"));
+    w.value(options.atol);
+    w.key(QStringLiteral("summary"));
+    w.beginObject();
+    const auto counts = c.counts();
+    for (int s = 0; s < kCompareStatusCount; ++s) {
+        w.key(QString::fromLatin1(compareStatusName(CompareStatus(s))));
+        w.value(counts[std::size_t(s)]);
+    }
+    w.endObject();
+    w.key(QStringLiteral("tensors"));
+    w.beginArray();
+    for (const auto &t : c.tensors) {
+        w.beginObject();
+        w.key(QStringLiteral("name"));
+        w.value(QString::fromStdString(t.name));
+        if (!t.nameB.empty()) {
+            w.key(QStringLiteral("name_b"));
+            w.value(QString::fromStdString(t.nameB));
+        }
+        w.key(QStringLiteral("status"));
+        w.value(QString::fromLatin1(compareStatusName(t.status)));
+        w.key(QStringLiteral("dtype_a"));
+        t.dtypeA ? w.value(dtypeText(t.dtypeA)) : w.null();
+        w.key(QStringLiteral("dtype_b"));
+        t.dtypeB ? w.value(dtypeText(t.dtypeB)) : w.null();
+        w.key(QStringLiteral("shape_a"));
+        writeShape(w, t.shapeA);
+        w.key(QStringLiteral("shape_b"));
+        writeShape(w, t.shapeB);
+        if (t.valuesCompared) {
+            w.key(QStringLiteral("differing"));
+            w.value(t.differing);
+            w.key(QStringLiteral("max_abs_diff"));
+            writeOptional(w, t.maxAbsDiff);
+            w.key(QStringLiteral("max_abs_diff_index"));
+            if (!hasIndex(t)) {
+                w.null();
+            } else {
+                w.beginArray();
+                for (auto i : t.maxAbsDiffIndex)
+                    w.value(i);
+                w.endArray();
+            }
+            w.key(QStringLiteral("mean_abs_diff"));
+            writeOptional(w, t.meanAbsDiff);
+            w.key(QStringLiteral("rel_l2"));
+            writeOptional(w, t.relL2);
+            w.key(QStringLiteral("cosine"));
+            writeOptional(w, t.cosine);
+            w.key(QStringLiteral("nonfinite_mismatch"));
+            w.value(t.nonfiniteMismatch);
+        }
+        w.endObject();
+    }
+    w.endArray();
+    w.key(QStringLiteral("metadata"));
+    w.beginObject();
+    const auto section = [&](const char *name, auto keep, auto write) {
+        w.key(QLatin1String(name));
+        w.beginObject();
+        for (const auto &m : c.metadata) {
+            if (!keep(m))
+                continue;
+            w.key(QString::fromStdString(m.key));
+            write(m);
+        }
+        w.endObject();
+    };
+    section("added", [](const MetadataChange &m) { return !m.a; }, [&](const MetadataChange &m) { w.value(QString::fromStdString(*m.b)); });
+    section("removed", [](const MetadataChange &m) { return !m.b; }, [&](const MetadataChange &m) { w.value(QString::fromStdString(*m.a)); });
+    section("changed", [](const MetadataChange &m) { return m.a && m.b; }, [&](const MetadataChange &m) {
+        w.beginArray();
+        w.value(QString::fromStdString(*m.a));
+        w.value(QString::fromStdString(*m.b));
+        w.endArray();
+    });
+    w.endObject();
+    w.endObject();
+    return QString::fromUtf8(w.text());
+}
+
+QString textReport(const WeightComparison &c, bool all)
+{
+    QString text = summaryLine(c) + QLatin1Char('\n');
+    std::vector<const TensorComparison *> shown;
+    for (const auto &t : c.tensors)
+        if (all || t.status != CompareStatus::Identical)
+            shown.push_back(&t);
+    // Largest rel_l2 first; undefined ones (zero norm) and those not compared after, by name.
+    std::stable_sort(shown.begin(), shown.end(), [](const TensorComparison *x, const TensorComparison *y) {
+        const double rx = x->relL2 ? *x->relL2 : -1;
+        const double ry = y->relL2 ? *y->relL2 : -1;
+        return rx > ry;
+    });
+    if (!shown.empty()) {
+        const QStringList header{QStringLiteral("NAME"),      QStringLiteral("STATUS"),   QStringLiteral("DTYPE"),
+                                 QStringLiteral("SHAPE"),     QStringLiteral("DIFFERING"), QStringLiteral("MAX|Δ|"),
+                                 QStringLiteral("AT"),        QStringLiteral("MEAN|Δ|"),  QStringLiteral("REL_L2"),
+                                 QStringLiteral("COSINE"),    QStringLiteral("NONFINITE")};
+        std::vector<QStringList> rows;
+        for (const auto *t : shown) {
+            QStringList row{QString::fromStdString(printableName(t->name, 1000)),
+                            QString::fromLatin1(compareStatusName(t->status)),
+                            pairText(dtypeText(t->dtypeA), dtypeText(t->dtypeB), bool(t->dtypeA), bool(t->dtypeB)),
+                            pairText(shapeText(t->shapeA), shapeText(t->shapeB), bool(t->shapeA), bool(t->shapeB))};
+            if (t->valuesCompared)
+                row << QString::number(t->differing) << number(t->maxAbsDiff)
+                    << (hasIndex(*t) ? indexText(t->maxAbsDiffIndex) : QStringLiteral("-")) << number(t->meanAbsDiff)
+                    << quotient(*t, t->relL2) << quotient(*t, t->cosine) << QString::number(t->nonfiniteMismatch);
+            else
+                row << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-")
+                    << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-");
+            rows.push_back(row);
+        }
+        text += QLatin1Char('\n') + formatTable(header, rows, {4, 5, 7, 8, 9, 10});
+    }
+    if (!c.metadata.empty()) {
+        text += QStringLiteral("\nMetadata:\n");
+        const auto p = [](const std::string &s) { return QString::fromStdString(printableName(s, 1000)); };
+        for (const auto &m : c.metadata) {
+            if (!m.a)
+                text += QStringLiteral("  + %1: %2\n").arg(p(m.key), p(*m.b));
+            else if (!m.b)
+                text += QStringLiteral("  - %1: %2\n").arg(p(m.key), p(*m.a));
+            else
+                text += QStringLiteral("  ~ %1: %2 → %3\n").arg(p(m.key), p(*m.a), p(*m.b));
+        }
+    }
+    return text;
+}
+
+bool parseTolerance(Context &ctx, const char *name, double &into)
+{
+    const QString option = QLatin1String(name);
+    if (!ctx.parser.isSet(option))
+        return true;
+    bool ok = false;
+    const double v = ctx.parser.value(option).toDouble(&ok);
+    if (!ok || !std::isfinite(v) || v < 0) {
+        ctx.err(QStringLiteral("diff: --%1 takes a number >= 0, not '%2'").arg(option, ctx.parser.value(option)));
+        return false;
+    }
+    into = v;
+    return true;
+}
+
+int runDiff(Context &ctx)
+{
+    if (ctx.positional.size() != 2) {
+        ctx.err(QStringLiteral("diff: give two weights A and B (files, indexes, shard folders or registered weight names)"));
+        return DiffTrouble;
+    }
+    CompareOptions options;
+    if (!parseTolerance(ctx, "rtol", options.rtol) || !parseTolerance(ctx, "atol", options.atol))
+        return DiffTrouble;
+    options.filter = ctx.parser.value(QStringLiteral("filter"));
+    for (const QString &map : ctx.parser.values(QStringLiteral("map"))) {
+        // The first '=' splits: a pattern with '=' of its own can write it as \x3d.
+        const qsizetype eq = map.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            ctx.err(QStringLiteral("diff: --map takes REGEX=REPLACEMENT, not '%1'").arg(map));
+            return DiffTrouble;
+        }
+        options.renameB.emplace_back(map.left(eq), map.mid(eq + 1));
+    }
+
+    auto a = openSide(ctx, ctx.positional[0]);
+    if (!a) {
+        ctx.err(a.errorString());
+        return DiffTrouble;
+    }
+    auto b = openSide(ctx, ctx.positional[1]);
+    if (!b) {
+        ctx.err(b.errorString());
+        return DiffTrouble;
+    }
+
+    JobContext job;
+    ctx.attachProgress(job, QStringLiteral("diff"));
+    auto compared = compareWeights(*a, *b, options, &job);
+    ctx.endProgress();
+    if (!compared) {
+        ctx.err(QStringLiteral("diff: ") + compared.errorString());
+        return DiffTrouble;
+    }
+    if (ctx.parser.isSet(QStringLiteral("json")))
+        ctx.out(jsonReport(*a, *b, options, *compared));
+    else
+        ctx.out(textReport(*compared, ctx.parser.isSet(QStringLiteral("all"))));
+    return compared->equalWithinTolerance() ? DiffSame : DiffDifferent;
+}
+
+} // namespace
+
+Command diffCommand()
+{
+    return Command{
+        "diff",
+        "A B",
+        "Compare two weights tensor by tensor (exit 0 same within tolerance, 1 different, 2 trouble)",
+        [](QCommandLineParser &p) {
+            p.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object instead of the summary and table.")});
+            p.addOption({QStringLiteral("rtol"), QStringLiteral("Relative tolerance of 'close' (default 1e-5)."), QStringLiteral("R")});
+            p.addOption({QStringLiteral("atol"), QStringLiteral("Absolute tolerance of 'close' (default 1e-8)."), QStringLiteral("A")});
+            p.addOption({QStringLiteral("filter"), QStringLiteral("Only tensors whose name matches GLOB (or /REGEX/)."), QStringLiteral("GLOB")});
+            p.addOption({QStringLiteral("map"), QStringLiteral("Rename B's tensors: REGEX=REPLACEMENT (repeatable, applied in order)."),
+                         QStringLiteral("RE=REPL")});
+            p.addOption({QStringLiteral("all"), QStringLiteral("List identical tensors in the table too.")});
+        },
+        runDiff,
+    };
+}
+
+} // namespace tantra::cli
