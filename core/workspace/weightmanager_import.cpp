@@ -1,6 +1,7 @@
 // WeightManager: importing weights from outside the workspace.
 #include "weightmanager.h"
 
+#include "englishplurals.h"
 #include "jobcontext.h"
 #include "pathjoin.h"
 #include "shapevalidator.h"
@@ -60,8 +61,8 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         QStringList broken;
         const std::vector<ModelConfig> configs = m_configs.loadAll(&broken);
         const QString unreadable = broken.isEmpty() ? QString()
-            : QStringLiteral("\n%1 config(s) could not be read, so their types were not tried:\n  ").arg(broken.size())
-                + broken.join(QStringLiteral("\n  "));
+            : QString(QLatin1Char('\n') + plural("%n config(s)", broken.size()) + QStringLiteral(" could not be read, so their types were not tried:\n  ")
+                      + broken.join(QStringLiteral("\n  ")));
         if (configs.empty())
             return makeError(m_workspace.configDir(), QStringLiteral("no model configs to guess the type from; pass --type (or run setup)") + unreadable);
         const auto guesses = guessModelType(configs, shapes);
@@ -69,7 +70,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.");
             message += unreadable;
             if (!guesses.empty())
-                message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.summary())
+                message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.findings())
                         + describeIssues(guesses.front().report, 8);
             return makeError(message);
         }
@@ -82,7 +83,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         return config.error();
     const ShapeReport report = validateShapes(*config, shapes);
     if (!report.ok())
-        return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.summary())
+        return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.findings())
                          + describeIssues(report, 20));
 
     auto data = m_registry.load();

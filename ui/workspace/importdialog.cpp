@@ -139,7 +139,7 @@ void ImportDialog::updateMismatches()
     const QString type = m_type->currentData().toString();
     QString html;
     for (const auto &g : m_analysis.guesses) {
-        html += QStringLiteral("<p><b>%1</b>: %2</p>").arg(g.type.toHtmlEscaped(), g.report.summary().toHtmlEscaped());
+        html += QStringLiteral("<p><b>%1</b>: %2</p>").arg(g.type.toHtmlEscaped(), g.report.findings().toHtmlEscaped());
         if (g.type != type && g.report.issues.size() > 6)
             continue;
         html += QStringLiteral("<ul>");

@@ -184,8 +184,10 @@ void WorkspaceActions::report(const QString &title, const JobOutcome &outcome)
     QMessageBox box(QMessageBox::Warning, title, outcome.summary, QMessageBox::Ok, m_window);
     if (!outcome.details.isEmpty()) {
         box.setInformativeText(outcome.details.mid(0, 8).join(QLatin1Char('\n'))
-                               + (outcome.details.size() > 8 ? tr("\n… and %1 more (see Details)").arg(outcome.details.size() - 8) : QString()));
-        box.setDetailedText(outcome.details.join(QLatin1Char('\n')));
+                               + (outcome.details.size() > 8 ? tr("\n… and %n more (see Details)", nullptr, int(outcome.details.size() - 8)) : QString()));
+        // "Show Details…" only when it shows more than the text above already does.
+        if (outcome.details.size() > 8)
+            box.setDetailedText(outcome.details.join(QLatin1Char('\n')));
     }
     box.exec();
 }
@@ -382,7 +384,7 @@ void WorkspaceActions::doVerify()
                         out.details << r.message;
                 }
                 out.ok = out.details.isEmpty();
-                out.summary = QObject::tr("Checksums: %1 of %2 weight(s) verified").arg(ok).arg(results->size());
+                out.summary = QObject::tr("Checksums: %1 of %n weight(s) verified", nullptr, int(results->size())).arg(ok);
                 return out;
             },
             this, [this, results](const JobOutcome &o) {
