@@ -150,6 +150,14 @@ public:
     // identity, whatever its model_type and version say).
     Result<ValidationReport> validateWeightNamed(const QString &name, bool deep, JobContext *job = nullptr);
     Result<WeightEntry> importWeight(const ImportRequest &request, JobContext *job = nullptr);
+    // Whether `version` of `type` can take a new weight in `data`: a valid name, not registered
+    // (Remedy::ChooseAnotherVersion), no stray file at its place (Remedy::RepairOrChooseVersion).
+    // The checks importWeight makes, for a dialog to make before it closes.
+    Status checkNewVersion(const RegistryData &data, const QString &type, const QString &version, bool sharded) const;
+    // The first version from `wanted` on that is neither registered nor has a file at its place:
+    // a short trailing number counts up ("v1" → "v2", "3" → "4"), anything else (a timestamp)
+    // gets "-2", "-3", … appended.
+    QString freeVersion(const RegistryData &data, const QString &type, const QString &wanted, bool sharded) const;
     // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
     Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);

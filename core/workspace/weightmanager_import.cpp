@@ -104,9 +104,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     QString stamp; // set when the version is a timestamp of our choosing
     if (version.isEmpty()) {
         stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        version = stamp;
-        for (int n = 2; data->find(weightName(type, version)) || QFileInfo::exists(finalPathFor(type, version, sharded)); ++n)
-            version = stamp + QLatin1Char('-') + QString::number(n);
+        version = freeVersion(*data, type, stamp, sharded);
     }
     if (auto s = validateName(version, QStringLiteral("version")); !s)
         return s.error();
@@ -257,6 +255,44 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             QDir(request.source).rmdir(QStringLiteral("."));
     }
     return committed;
+}
+
+Status WeightManager::checkNewVersion(const RegistryData &data, const QString &type, const QString &version, bool sharded) const
+{
+    if (auto s = validateName(version, QStringLiteral("version")); !s)
+        return s;
+    const QString name = weightName(type, version);
+    if (data.find(name))
+        return makeError(m_registry.path(), QStringLiteral("'%1' is already registered").arg(name), Remedy::ChooseAnotherVersion);
+    const QString finalPath = finalPathFor(type, version, sharded);
+    if (QFileInfo::exists(finalPath))
+        return makeError(finalPath, QStringLiteral("a file is already there but not registered"), Remedy::RepairOrChooseVersion);
+    return {};
+}
+
+QString WeightManager::freeVersion(const RegistryData &data, const QString &type, const QString &wanted, bool sharded) const
+{
+    const auto taken = [&](const QString &version) {
+        return data.find(weightName(type, version)) || QFileInfo::exists(finalPathFor(type, version, sharded));
+    };
+    if (!taken(wanted))
+        return wanted;
+    // "v9" → "v10", "run-007" → "run-008": a short trailing number counts up, keeping its
+    // width; a longer one is a date or a time ("20261202-144555"), which gets "-2" instead.
+    qsizetype digits = 0;
+    while (digits < wanted.size() && wanted.at(wanted.size() - 1 - digits).isDigit())
+        ++digits;
+    const QString head = wanted.left(wanted.size() - digits);
+    const bool numbered = digits > 0 && digits <= 4;
+    qint64 n = numbered ? wanted.right(digits).toLongLong() + 1 : 2;
+    // Bounded: a registry holds far fewer names, so one of these is free.
+    for (int tries = 0; tries < 100000; ++tries, ++n) {
+        const QString candidate = numbered ? QString(head + QStringLiteral("%1").arg(n, int(digits), 10, QLatin1Char('0')))
+                                           : QString(wanted + QLatin1Char('-') + QString::number(n));
+        if (!taken(candidate))
+            return candidate;
+    }
+    return wanted;
 }
 
 } // namespace tantra
