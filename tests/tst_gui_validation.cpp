@@ -1,5 +1,6 @@
 // Validation as the GUI shows it: Validate All's results as a list (weight, status, first
-// problem, every problem on demand, paths relative to the workspace).
+// problem, every problem on demand, paths relative to the workspace), and a recorded verdict
+// marked outdated once its type's config changes, until the weight is validated again.
 #include "jobrunner.h"
 #include "mainwindow.h"
 #include "testutil.h"
@@ -105,6 +106,91 @@ private Q_SLOTS:
         QVERIFY2(dialog->details()->toPlainText().contains(QStringLiteral(" passed")), qPrintable(dialog->details()->toPlainText()));
         QTRY_VERIFY(!controller.jobs()->isBusy());
         dialog->close();
+    }
+
+    // A failed verdict recorded before the config changed no longer says anything: it shows
+    // as outdated, and validating again brings back a verdict against the new config.
+    void verdictIsOutdatedWhenTheConfigChanges()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        WorkspacePage *page = controller.page();
+        page->selectType(QStringLiteral("mamba"));
+        page->selectWeight(QStringLiteral("mamba_bad"));
+        controller.actions()->validate()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(window.findChild<ValidationResultsDialog *>() != nullptr, 30000);
+        QTRY_VERIFY(!controller.jobs()->isBusy());
+        delete window.findChild<ValidationResultsDialog *>();
+
+        WeightTableModel *model = page->weightModel();
+        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const auto cell = [&] { return model->index(model->rowOf(QStringLiteral("mamba_bad")), WeightTableModel::ValidationColumn); };
+        QTRY_COMPARE(cell().data().toString(), QStringLiteral("failed: 1 issue"));
+
+        // The user edits the config (here: rewritten as it was, in place as cp does, which no
+        // folder change announces; its time is what counts).
+        QThread::msleep(20);
+        const QString config = m_root + QStringLiteral("/Config/mamba.yaml");
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray yaml = file.readAll();
+        file.close();
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QCOMPARE(file.write(yaml), yaml.size());
+        file.close();
+        QTRY_COMPARE_WITH_TIMEOUT(cell().data().toString(), QStringLiteral("outdated: config changed"), 5000);
+        QVERIFY2(cell().data(Qt::ToolTipRole).toString().contains(QStringLiteral("(failed: 1 issue)")),
+                 qPrintable(cell().data(Qt::ToolTipRole).toString()));
+        QVERIFY(cell().data(Qt::DecorationRole).isNull()); // no failure mark on an outdated verdict
+
+        page->selectWeight(QStringLiteral("mamba_bad"));
+        controller.actions()->validate()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(window.findChild<ValidationResultsDialog *>() != nullptr, 30000);
+        QTRY_COMPARE(cell().data().toString(), QStringLiteral("failed: 1 issue"));
+    }
+
+    // Verify Checksums is kept in the registry: a reopened workspace still shows "verified",
+    // until a file of the weight is written again.
+    void verifiedStateSurvivesReopening()
+    {
+        const QString name = QStringLiteral("mamba_bad"); // failed validation: no deep pass to lean on
+        const auto checksumShown = [&](WorkspaceController &controller) {
+            WeightTableModel *model = controller.page()->weightModel();
+            return model->index(model->rowOf(name), WeightTableModel::ChecksumColumn).data().toString();
+        };
+        {
+            MainWindow window;
+            WorkspaceController controller(&window);
+            QVERIFY(controller.openWorkspace(m_root, false));
+            controller.page()->selectType(QStringLiteral("mamba"));
+            QCOMPARE(checksumShown(controller), QStringLiteral("not checked"));
+            controller.page()->selectWeight(name);
+            controller.actions()->verify()->trigger();
+            QTRY_COMPARE_WITH_TIMEOUT(checksumShown(controller), QStringLiteral("verified"), 30000);
+            QTRY_VERIFY(!controller.jobs()->isBusy());
+        }
+        WeightManager manager{Workspace(m_root)};
+        QVERIFY(manager.snapshot()->find(name)->verifiedAt.isValid());
+        {
+            MainWindow window;
+            WorkspaceController controller(&window);
+            QVERIFY(controller.openWorkspace(m_root, false));
+            controller.page()->selectType(QStringLiteral("mamba"));
+            QCOMPARE(checksumShown(controller), QStringLiteral("verified"));
+        }
+        // Written after the check (here: only its time): the old verdict no longer holds.
+        QFile file(manager.finalPathFor(QStringLiteral("mamba"), QStringLiteral("bad"), false));
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QVERIFY(file.setFileTime(QDateTime::currentDateTimeUtc().addSecs(60), QFileDevice::FileModificationTime));
+        file.close();
+        {
+            MainWindow window;
+            WorkspaceController controller(&window);
+            QVERIFY(controller.openWorkspace(m_root, false));
+            controller.page()->selectType(QStringLiteral("mamba"));
+            QCOMPARE(checksumShown(controller), QStringLiteral("not checked"));
+        }
     }
 
 private:

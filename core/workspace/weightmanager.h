@@ -77,6 +77,7 @@ struct VerifyResult
     QString weight;
     ChecksumStatus status = ChecksumStatus::Error;
     QString message;
+    QString sha256 = {}; // what the files hashed to, when they could be read
 };
 
 struct DoctorReport
@@ -160,6 +161,10 @@ public:
     QString freeVersion(const RegistryData &data, const QString &type, const QString &wanted, bool sharded) const;
     // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
+    // Records `at` as verified_at of the weights whose checksum matched in `results`, so a
+    // reopened workspace still knows (the GUI's Verify Checksums; `verify` itself only reads).
+    // An entry removed or re-registered with another checksum meanwhile is left alone.
+    Status recordVerified(const std::vector<VerifyResult> &results, const QDateTime &at);
     Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);
     Result<SetupReport> setup(JobContext *job = nullptr);
 

@@ -16,17 +16,6 @@ namespace tantra {
 
 namespace {
 
-// The source files of a model: the file, or the index and every shard.
-QStringList sourceFiles(const SafetensorsModel &model)
-{
-    QStringList files;
-    if (model.isSharded())
-        files << model.indexPath();
-    for (const auto &shard : model.shards())
-        files << shard->path();
-    return files;
-}
-
 QString describeIssues(const ShapeReport &report, int limit)
 {
     QStringList lines;
@@ -117,7 +106,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     const QString finalPath = finalPathFor(type, version, sharded);
     const QString partial = partialPathFor(finalPath);
     const bool inPlace = inWeights && QDir::cleanPath(location.absoluteFilePath()) == QDir::cleanPath(finalPath);
-    const QStringList sources = sourceFiles(model);
+    const QStringList sources = model.files();
     // A file the registry already knows belongs to that weight: moving it (or renaming it in
     // place) took it away from the entry, which then pointed at nothing. A copy is fine.
     QStringList registeredAs;

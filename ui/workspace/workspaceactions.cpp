@@ -386,6 +386,9 @@ void WorkspaceActions::doVerify()
                     }
                     results->insert(results->end(), r->begin(), r->end());
                 }
+                // Kept in the registry, so a reopened workspace still shows what was verified.
+                if (auto recorded = manager.recordVerified(*results, QDateTime::currentDateTimeUtc()); !recorded)
+                    out.details << errorText(recorded.error());
                 int ok = 0;
                 for (const auto &r : *results) {
                     if (r.status == ChecksumStatus::Ok)
