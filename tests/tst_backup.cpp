@@ -196,7 +196,13 @@ private Q_SLOTS:
         QCOMPARE(after.metadata, before.metadata);
         // The same files (their order in the list carries no meaning).
         QCOMPARE(filesByPath(after), filesByPath(before));
-        QCOMPARE(after.source, QStringLiteral("restored from %1 (created %2)").arg(QFileInfo(*archive).fileName(), isoUtc(before.created)));
+        QCOMPARE(after.source, QStringLiteral("restored from %1").arg(QFileInfo(*archive).fileName()));
+        // Created is the weight's own time; the restore is recorded beside it, and both read back.
+        QCOMPARE(after.created, before.created);
+        QVERIFY(!before.restored.isValid());
+        QVERIFY(after.restored.isValid());
+        QVERIFY(after.restored >= before.created);
+        QVERIFY(qAbs(after.restored.secsTo(QDateTime::currentDateTimeUtc())) < 600);
         QCOMPARE(after.validation.status, ValidationStatus::NotValidated);
         QCOMPARE(m.snapshot()->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
 

@@ -612,10 +612,12 @@ private Q_SLOTS:
             shownTitle = box->windowTitle();
             shownText = box->text();
             shownDetail = box->informativeText();
+            // One detail is all in the text: no "Show Details…" that would repeat it.
+            QCOMPARE(box->detailedText(), QString());
             box->accept();
         };
         if (action == QLatin1String("remove")) {
-            whenDialogOpens([&](QWidget *dialog) { // "Delete 1 weight(s) …?" first
+            whenDialogOpens([&](QWidget *dialog) { // "Delete 1 weight …?" first
                 auto *box = qobject_cast<QMessageBox *>(dialog);
                 QVERIFY2(box, dialog->metaObject()->className());
                 whenDialogOpens(captureWarning);

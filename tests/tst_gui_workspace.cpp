@@ -3,6 +3,7 @@
 #include "cleanupdialog.h"
 #include "configeditor.h"
 #include "configformpage.h"
+#include "englishplurals.h"
 #include "errortext.h"
 #include "importdialog.h"
 #include "jobrunner.h"
@@ -28,6 +29,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QHeaderView>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -495,6 +497,48 @@ private Q_SLOTS:
         ctrlFFromTheTabBar();
         QCOMPARE(window.statusBar()->currentMessage(), QStringLiteral("This page has no filter"));
         QVERIFY(bar->hasFocus());
+    }
+
+    // The filter is typed for one type's weights: it says how many match (also none), gives
+    // the columns their width back when cleared, and is cleared when another type is shown.
+    void weightFilterBelongsToItsType()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(controller.openWorkspace(m_root, false));
+        WorkspacePage *page = controller.page();
+        page->selectType(QStringLiteral("mamba"));
+        QTableView *weights = page->weightsView();
+        QHeaderView *header = weights->horizontalHeader();
+        const int total = page->weightModel()->rowCount();
+        QVERIFY(total >= 1);
+        QVERIFY(!page->filterStatus()->isVisible());
+        QList<int> widths;
+        for (int c = 0; c < WeightTableModel::ColumnCount - 1; ++c)
+            widths << header->sectionSize(c);
+
+        page->filterEdit()->setText(QStringLiteral("no such weight"));
+        QCOMPARE(weights->model()->rowCount(), 0);
+        QVERIFY(page->filterStatus()->isVisible());
+        QCOMPARE(page->filterStatus()->text(), QStringLiteral("0 of %1 match").arg(plural("%n weight(s)", total)));
+        page->filterEdit()->clear();
+        QVERIFY(!page->filterStatus()->isVisible());
+        QCOMPARE(weights->model()->rowCount(), total);
+        QList<int> after;
+        for (int c = 0; c < WeightTableModel::ColumnCount - 1; ++c)
+            after << header->sectionSize(c);
+        QCOMPARE(after, widths);
+
+        page->filterEdit()->setText(QStringLiteral("mamba_sample"));
+        QCOMPARE(page->filterStatus()->text(), QStringLiteral("1 of %1 match").arg(plural("%n weight(s)", total)));
+        page->selectType(QStringLiteral("ocr_native"));
+        QCOMPARE(page->filterEdit()->text(), QString());
+        QVERIFY(!page->filterStatus()->isVisible());
+        QCOMPARE(weights->model()->rowCount(), page->weightModel()->rowCount());
+        QVERIFY(weights->model()->rowCount() >= 1);
     }
 
     void followsChangesFromOtherProcesses()

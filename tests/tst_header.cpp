@@ -90,6 +90,8 @@ private Q_SLOTS:
     void namesArePrintedSafely();
     void foreignFiles_data();
     void foreignFiles();
+    void binaryIsNotText_data();
+    void binaryIsNotText();
     void safetensorsIsNotForeign_data();
     void safetensorsIsNotForeign();
 };
@@ -736,6 +738,19 @@ void TestHeader::foreignFiles_data()
                           << QStringLiteral("this is a GGUF file (llama.cpp format), not safetensors");
     QTest::newRow("2-byte pickle prefix") << QByteArray::fromHex("8002")
                                           << QStringLiteral("this is a Python pickle (an old-style PyTorch checkpoint), not safetensors");
+    // Text saved under the name: its first 8 bytes read as an absurd header length.
+    const auto text = [](const char *excerpt) { return QStringLiteral("not a safetensors file: it starts with text ('%1')").arg(QString::fromUtf8(excerpt)); };
+    QTest::newRow("Python script") << QByteArray("import torch\nmodel = torch.load('x.pt')\n") << text("import torch");
+    QTest::newRow("shorter than a length field") << QByteArray("hello") << text("hello");
+    QTest::newRow("exactly a length field") << QByteArray("hello!!\n") << text("hello!!");
+    QTest::newRow("blank lines first") << QByteArray("\n\n   # README\nmore\n") << text("# README");
+    QTest::newRow("CRLF line end") << QByteArray("hello world\r\nsecond line") << text("hello world");
+    QTest::newRow("long first line is cut") << QByteArray(70, 'a') << text(QByteArray(40, 'a').append("…").constData());
+    QTest::newRow("UTF-8 text") << QByteArray("Grüße aus Köln\n") << text("Grüße aus Köln");
+    QTest::newRow("cut before a character, not inside") << QByteArray(39, 'a').append("éé tail") << text(QByteArray(39, 'a').append("…").constData());
+    QTest::newRow("tab and quote escaped") << QByteArray("it's\ta test\n") << text("it\\'s\\x09a test");
+    QTest::newRow("JSON without the length prefix") << QByteArray(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})")
+                                                    << text(R"({"w":{"dtype":"F32","shape":[1],"data_of…)");
 }
 
 void TestHeader::foreignFiles()
@@ -749,6 +764,23 @@ void TestHeader::foreignFiles()
     QTemporaryDir dir;
     const QString path = test::writeBytes(dir.filePath(QStringLiteral("model.safetensors")), file);
     QCOMPARE(test::errorOf(SafetensorsFile::open(path)), path + QStringLiteral(": ") + sentence);
+}
+
+void TestHeader::binaryIsNotText_data()
+{
+    QTest::addColumn<QByteArray>("file");
+    QTest::newRow("a control byte") << QByteArray("hello\x01world, then text");
+    QTest::newRow("invalid UTF-8") << QByteArray("hello \xff\xfe world, then more text");
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("only a line break") << QByteArray("\r\n"); // says "2 bytes long" instead
+    QTest::newRow("only blanks") << QByteArray(80, ' ');
+    QTest::newRow("a real length prefix") << st(kOneF32, zeros(4));
+}
+
+void TestHeader::binaryIsNotText()
+{
+    QFETCH(QByteArray, file);
+    QCOMPARE(q(recogniseForeignFile(test::bytesOf(file))), QString());
 }
 
 void TestHeader::safetensorsIsNotForeign_data()

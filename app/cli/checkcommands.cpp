@@ -1,6 +1,7 @@
 // validate, verify
 #include "workspacecontext.h"
 
+#include "englishplurals.h"
 #include "jobcontext.h"
 
 namespace tantra::cli {
@@ -59,13 +60,13 @@ int runValidate(Context &ctx)
             continue;
         ctx.endProgress();
         if (report->passed) {
-            ctx.outLine(QStringLiteral("PASS %1: %2 tensors, %3 expected by the config%4")
+            ctx.outLine(QStringLiteral("PASS %1: %2, %3 expected by the config%4")
                                 .arg(report->weight)
-                                .arg(report->tensorCount)
+                                .arg(plural("%n tensor(s)", report->tensorCount))
                                 .arg(report->rulesChecked)
                                 .arg(deep ? QStringLiteral(", checksum and NaN/Inf checked") : QString()));
         } else {
-            ctx.outLine(QStringLiteral("FAIL %1: %2 problem(s)").arg(report->weight).arg(report->issues.size()));
+            ctx.outLine(QStringLiteral("FAIL %1: ").arg(report->weight) + plural("%n problem(s)", report->issues.size()));
             for (const QString &issue : report->issues)
                 ctx.outLine(QStringLiteral("  ") + issue);
         }

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "englishplurals.h"
 #include "jobcontext.h"
 #include "printablename.h"
 #include "safetensorsmodel.h"
@@ -192,11 +193,11 @@ int runInspect(Context &ctx)
     QString text = line(header) + QLatin1Char('\n');
     for (const auto &row : rows)
         text += line(row) + QLatin1Char('\n');
-    text += QStringLiteral("\n%1 tensor(s) shown of %2; %3 of tensor data in %4 file(s), %5 on disk\n")
-                    .arg(selected.size())
+    text += QStringLiteral("\n%1 shown of %2; %3 of tensor data in %4, %5 on disk\n")
+                    .arg(plural("%n tensor(s)", qint64(selected.size())))
                     .arg(model.tensors().size())
                     .arg(humanBytes(model.tensorBytes()))
-                    .arg(model.shards().size())
+                    .arg(plural("%n file(s)", qint64(model.shards().size())))
                     .arg(humanBytes(model.fileBytes()));
     if (!model.metadata().empty()) {
         text += QStringLiteral("\nMetadata:\n");

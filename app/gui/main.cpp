@@ -1,4 +1,5 @@
 // tantra-weights [FILE|FOLDER|WORKSPACE…]: the desktop app. Everything it shows lives in tantra_ui.
+#include "englishplurals.h"
 #include "icons.h"
 #include "mainwindow.h"
 #include "systemappearance.h"
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
     }
 
     QApplication app(argc, argv);
+    tantra::installEnglishPlurals(&app);
     nameApplication();
     QApplication::setApplicationDisplayName(QStringLiteral("Tantra Weight Manager"));
     QApplication::setDesktopFileName(QStringLiteral("org.tantra.WeightManager"));

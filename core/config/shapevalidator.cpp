@@ -81,9 +81,14 @@ int ShapeReport::count(ShapeIssue::Kind kind) const
 
 QString ShapeReport::summary() const
 {
+    return type + QStringLiteral(": ") + findings();
+}
+
+QString ShapeReport::findings() const
+{
     if (count(ShapeIssue::Kind::RuleError) > 0)
-        return QStringLiteral("%1: the shape rules cannot be used: %2").arg(type, issues.front().message);
-    QString out = QStringLiteral("%1: %2 of %3 required tensors match").arg(type).arg(matched).arg(expected);
+        return QStringLiteral("the shape rules cannot be used: %1").arg(issues.front().message);
+    QString out = QStringLiteral("%1 of %2 required tensors match").arg(matched).arg(expected);
     QStringList parts;
     auto add = [&](ShapeIssue::Kind kind, const char *one, const char *many) {
         const int n = count(kind);

@@ -52,6 +52,9 @@ struct ShapeReport
     int count(ShapeIssue::Kind kind) const;
     // "mamba: 240 of 242 required tensors match; 1 missing, 1 shape mismatch, 3 unexpected"
     QString summary() const;
+    // The same without the type, for a place that names the type already:
+    // "240 of 242 required tensors match; 1 missing, …"
+    QString findings() const;
 };
 
 // A rule that cannot be compiled or expanded. `key` locates it ("tensors[3].shape[1]",

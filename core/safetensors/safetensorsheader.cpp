@@ -1,6 +1,7 @@
 #include "safetensorsheader.h"
 
 #include "jsoncursor.h"
+#include "printablename.h"
 
 #include <algorithm>
 #include <cstring>
@@ -742,6 +743,48 @@ std::variant<SafetensorsHeader, HeaderError> parseSafetensorsHeader(std::span<co
     return header;
 }
 
+namespace {
+
+// Text where binary is expected: a script, a README or an error page saved under a
+// .safetensors name. No safetensors file passes: a plausible header length (at most 10^8)
+// has zero high bytes, and zero is no text byte. `head` may be cut mid-character.
+bool startsWithText(std::span<const std::byte> head)
+{
+    if (head.empty())
+        return false;
+    for (const std::byte b : head) {
+        const auto c = std::to_integer<unsigned char>(b);
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+            return false;
+    }
+    const char *text = reinterpret_cast<const char *>(head.data());
+    const bool blank = std::all_of(text, text + head.size(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+    return !blank && firstInvalidUtf8(text, head.size()) + 3 >= head.size();
+}
+
+// The first non-blank line of the text, cut to 40 bytes at a character boundary and escaped.
+std::string textExcerpt(std::span<const std::byte> head)
+{
+    std::string_view text(reinterpret_cast<const char *>(head.data()), head.size());
+    const auto first = text.find_first_not_of(" \t\r\n");
+    text = first == std::string_view::npos ? std::string_view() : text.substr(first);
+    text = text.substr(0, text.find_first_of("\r\n"));
+    constexpr std::size_t kMax = 40;
+    bool cut = false;
+    if (text.size() > kMax) {
+        std::size_t end = kMax;
+        while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+            --end; // not inside a UTF-8 sequence
+        text = text.substr(0, end);
+        cut = true;
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return printableName(text) + (cut ? "…" : "");
+}
+
+} // namespace
+
 std::string recogniseForeignFile(std::span<const std::byte> head)
 {
     const auto starts = [&](std::string_view magic) {
@@ -768,6 +811,8 @@ std::string recogniseForeignFile(std::span<const std::byte> head)
         return "this is an HDF5 file (e.g. Keras .h5), not safetensors";
     if (starts("<!DOCTYPE") || starts("<!doctype") || starts("<html") || starts("<HTML"))
         return "this is an HTML page (a failed download?), not safetensors";
+    if (startsWithText(head))
+        return "not a safetensors file: it starts with text ('" + textExcerpt(head) + "')";
     return {};
 }
 

@@ -78,7 +78,8 @@ std::variant<SafetensorsHeader, HeaderError> parseSafetensorsHeader(std::span<co
 std::vector<std::uint32_t> sortedByName(const std::vector<TensorInfo> &tensors);
 
 // Recognises files that are commonly mistaken for safetensors, from their first bytes:
-// returns a sentence such as "this is a Git LFS pointer, not the weights", or empty.
+// returns a sentence such as "this is a Git LFS pointer, not the weights", or empty. Any other
+// text gets "not a safetensors file: it starts with text ('import torch')".
 std::string recogniseForeignFile(std::span<const std::byte> head);
 
 } // namespace tantra

@@ -13,6 +13,16 @@
 
 namespace tantra {
 
+QStringList SafetensorsModel::files() const
+{
+    QStringList files;
+    if (isSharded())
+        files << m_indexPath;
+    for (const auto &shard : m_shards)
+        files << shard->path();
+    return files;
+}
+
 namespace {
 
 constexpr qint64 kMaxIndexBytes = qint64(1) << 30;

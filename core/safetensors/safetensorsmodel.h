@@ -4,6 +4,7 @@
 #include "safetensorsfile.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 #include <optional>
@@ -34,6 +35,8 @@ public:
     bool isSharded() const { return !m_indexPath.isEmpty(); }
     const QString &indexPath() const { return m_indexPath; }
     const std::vector<std::shared_ptr<const SafetensorsFile>> &shards() const { return m_shards; }
+    // Every file it was read from: the file, or the index and every shard.
+    QStringList files() const;
     // Shard by shard, each in data order.
     const std::vector<ModelTensor> &tensors() const { return m_tensors; }
     // The single file's __metadata__, or the index's metadata for a shard set.

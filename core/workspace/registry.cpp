@@ -253,6 +253,14 @@ QJsonObject Registry::entryToJson(const WeightEntry &w)
         o[QStringLiteral("created")] = isoUtc(w.created);
     else
         o.remove(QStringLiteral("created"));
+    if (w.restored.isValid())
+        o[QStringLiteral("restored")] = isoUtc(w.restored);
+    else
+        o.remove(QStringLiteral("restored"));
+    if (w.verifiedAt.isValid())
+        o[QStringLiteral("verified_at")] = isoUtc(w.verifiedAt);
+    else
+        o.remove(QStringLiteral("verified_at"));
     o[QStringLiteral("source")] = w.source;
     QJsonObject metadata;
     for (const auto &[k, v] : w.metadata)
@@ -338,6 +346,8 @@ Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonValu
         || !r.size(o, where, QStringLiteral("size"), w.size)
         || !r.sha256(o, where, QStringLiteral("sha256"), w.sha256)
         || !r.time(o, where, QStringLiteral("created"), w.created)
+        || !r.time(o, where, QStringLiteral("restored"), w.restored)
+        || !r.time(o, where, QStringLiteral("verified_at"), w.verifiedAt)
         || !r.string(o, where, QStringLiteral("source"), w.source, false)
         || !r.object(o.value(QStringLiteral("metadata")), jsonPath(where, QStringLiteral("metadata")), metadata, false)
         || !r.array(o.value(QStringLiteral("files")), jsonPath(where, QStringLiteral("files")), files))

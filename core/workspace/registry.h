@@ -55,7 +55,9 @@ struct WeightEntry
     // sorted by file name), so one value still identifies the whole set.
     QString sha256;
     std::vector<WeightFile> files; // shard sets only: each file with its own checksum
-    QDateTime created;             // UTC
+    QDateTime created;             // UTC; a restored weight keeps its original time
+    QDateTime restored;            // UTC, when it was restored from a backup; invalid otherwise
+    QDateTime verifiedAt;          // UTC, when its files last matched sha256 on a re-hash; invalid: never
     QString source;                // "saved", "imported from PATH", "migrated from PATH", "restored from ARCHIVE"
     std::vector<std::pair<QString, QString>> metadata; // the file's __metadata__
     ValidationRecord validation;

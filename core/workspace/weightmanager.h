@@ -77,6 +77,7 @@ struct VerifyResult
     QString weight;
     ChecksumStatus status = ChecksumStatus::Error;
     QString message;
+    QString sha256 = {}; // what the files hashed to, when they could be read
 };
 
 struct DoctorReport
@@ -150,8 +151,20 @@ public:
     // identity, whatever its model_type and version say).
     Result<ValidationReport> validateWeightNamed(const QString &name, bool deep, JobContext *job = nullptr);
     Result<WeightEntry> importWeight(const ImportRequest &request, JobContext *job = nullptr);
+    // Whether `version` of `type` can take a new weight in `data`: a valid name, not registered
+    // (Remedy::ChooseAnotherVersion), no stray file at its place (Remedy::RepairOrChooseVersion).
+    // The checks importWeight makes, for a dialog to make before it closes.
+    Status checkNewVersion(const RegistryData &data, const QString &type, const QString &version, bool sharded) const;
+    // The first version from `wanted` on that is neither registered nor has a file at its place:
+    // a short trailing number counts up ("v1" → "v2", "3" → "4"), anything else (a timestamp)
+    // gets "-2", "-3", … appended.
+    QString freeVersion(const RegistryData &data, const QString &type, const QString &wanted, bool sharded) const;
     // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
+    // Records `at` as verified_at of the weights whose checksum matched in `results`, so a
+    // reopened workspace still knows (the GUI's Verify Checksums; `verify` itself only reads).
+    // An entry removed or re-registered with another checksum meanwhile is left alone.
+    Status recordVerified(const std::vector<VerifyResult> &results, const QDateTime &at);
     Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);
     Result<SetupReport> setup(JobContext *job = nullptr);
     // For the demo workspace: two more versions of each type's sample, "v1" (another seed, a

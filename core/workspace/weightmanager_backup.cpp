@@ -243,8 +243,12 @@ Result<WeightEntry> WeightManager::restoreBackup(const QString &archive, const Q
     entry.name = name;
     entry.version = version;
     entry.path = m_workspace.relativePath(finalPath);
-    entry.created = QDateTime::currentDateTimeUtc();
-    entry.source = QStringLiteral("restored from %1 (created %2)").arg(QFileInfo(archive).fileName(), isoUtc(original.created));
+    // Created stays the weight's own time (when it was trained or saved), so a restored weight
+    // sorts and reads as what it is; the restore has a time of its own.
+    entry.restored = QDateTime::currentDateTimeUtc();
+    if (!entry.created.isValid())
+        entry.created = entry.restored;
+    entry.source = QStringLiteral("restored from %1").arg(QFileInfo(archive).fileName());
     entry.validation = {};
     if (original.sharded) {
         entry.files.clear();

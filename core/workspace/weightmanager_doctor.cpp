@@ -1,6 +1,7 @@
 // WeightManager: the doctor (consistency checks, leftovers, rebuild) and workspace setup.
 #include "weightmanager.h"
 
+#include "englishplurals.h"
 #include "jobcontext.h"
 #include "regularfile.h"
 #include "samplegenerator.h"
@@ -270,7 +271,7 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
     }
     if (auto written = m_registry.replace(rebuilt); !written)
         return written.error();
-    report.fixed << QStringLiteral("rebuilt the registry from %1 weight(s) on disk").arg(rebuilt.weights.size());
+    report.fixed << QStringLiteral("rebuilt the registry from %1 on disk").arg(plural("%n weight(s)", qint64(rebuilt.weights.size())));
     return report;
 }
 

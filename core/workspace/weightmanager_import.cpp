@@ -1,6 +1,7 @@
 // WeightManager: importing weights from outside the workspace.
 #include "weightmanager.h"
 
+#include "englishplurals.h"
 #include "jobcontext.h"
 #include "pathjoin.h"
 #include "shapevalidator.h"
@@ -14,17 +15,6 @@
 namespace tantra {
 
 namespace {
-
-// The source files of a model: the file, or the index and every shard.
-QStringList sourceFiles(const SafetensorsModel &model)
-{
-    QStringList files;
-    if (model.isSharded())
-        files << model.indexPath();
-    for (const auto &shard : model.shards())
-        files << shard->path();
-    return files;
-}
 
 QString describeIssues(const ShapeReport &report, int limit)
 {
@@ -60,8 +50,8 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         QStringList broken;
         const std::vector<ModelConfig> configs = m_configs.loadAll(&broken);
         const QString unreadable = broken.isEmpty() ? QString()
-            : QStringLiteral("\n%1 config(s) could not be read, so their types were not tried:\n  ").arg(broken.size())
-                + broken.join(QStringLiteral("\n  "));
+            : QString(QLatin1Char('\n') + plural("%n config(s)", broken.size()) + QStringLiteral(" could not be read, so their types were not tried:\n  ")
+                      + broken.join(QStringLiteral("\n  ")));
         if (configs.empty())
             return makeError(m_workspace.configDir(), QStringLiteral("no model configs to guess the type from; pass --type (or run setup)") + unreadable);
         const auto guesses = guessModelType(configs, shapes);
@@ -69,7 +59,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.");
             message += unreadable;
             if (!guesses.empty())
-                message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.summary())
+                message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.findings())
                         + describeIssues(guesses.front().report, 8);
             return makeError(message);
         }
@@ -82,7 +72,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
         return config.error();
     const ShapeReport report = validateShapes(*config, shapes);
     if (!report.ok())
-        return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.summary())
+        return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.findings())
                          + describeIssues(report, 20));
 
     auto data = m_registry.load();
@@ -103,9 +93,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     QString stamp; // set when the version is a timestamp of our choosing
     if (version.isEmpty()) {
         stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        version = stamp;
-        for (int n = 2; data->find(weightName(type, version)) || QFileInfo::exists(finalPathFor(type, version, sharded)); ++n)
-            version = stamp + QLatin1Char('-') + QString::number(n);
+        version = freeVersion(*data, type, stamp, sharded);
     }
     if (auto s = validateName(version, QStringLiteral("version")); !s)
         return s.error();
@@ -118,7 +106,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     const QString finalPath = finalPathFor(type, version, sharded);
     const QString partial = partialPathFor(finalPath);
     const bool inPlace = inWeights && QDir::cleanPath(location.absoluteFilePath()) == QDir::cleanPath(finalPath);
-    const QStringList sources = sourceFiles(model);
+    const QStringList sources = model.files();
     // A file the registry already knows belongs to that weight: moving it (or renaming it in
     // place) took it away from the entry, which then pointed at nothing. A copy is fine.
     QStringList registeredAs;
@@ -256,6 +244,44 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             QDir(request.source).rmdir(QStringLiteral("."));
     }
     return committed;
+}
+
+Status WeightManager::checkNewVersion(const RegistryData &data, const QString &type, const QString &version, bool sharded) const
+{
+    if (auto s = validateName(version, QStringLiteral("version")); !s)
+        return s;
+    const QString name = weightName(type, version);
+    if (data.find(name))
+        return makeError(m_registry.path(), QStringLiteral("'%1' is already registered").arg(name), Remedy::ChooseAnotherVersion);
+    const QString finalPath = finalPathFor(type, version, sharded);
+    if (QFileInfo::exists(finalPath))
+        return makeError(finalPath, QStringLiteral("a file is already there but not registered"), Remedy::RepairOrChooseVersion);
+    return {};
+}
+
+QString WeightManager::freeVersion(const RegistryData &data, const QString &type, const QString &wanted, bool sharded) const
+{
+    const auto taken = [&](const QString &version) {
+        return data.find(weightName(type, version)) || QFileInfo::exists(finalPathFor(type, version, sharded));
+    };
+    if (!taken(wanted))
+        return wanted;
+    // "v9" → "v10", "run-007" → "run-008": a short trailing number counts up, keeping its
+    // width; a longer one is a date or a time ("20261202-144555"), which gets "-2" instead.
+    qsizetype digits = 0;
+    while (digits < wanted.size() && wanted.at(wanted.size() - 1 - digits).isDigit())
+        ++digits;
+    const QString head = wanted.left(wanted.size() - digits);
+    const bool numbered = digits > 0 && digits <= 4;
+    qint64 n = numbered ? wanted.right(digits).toLongLong() + 1 : 2;
+    // Bounded: a registry holds far fewer names, so one of these is free.
+    for (int tries = 0; tries < 100000; ++tries, ++n) {
+        const QString candidate = numbered ? QString(head + QStringLiteral("%1").arg(n, int(digits), 10, QLatin1Char('0')))
+                                           : QString(wanted + QLatin1Char('-') + QString::number(n));
+        if (!taken(candidate))
+            return candidate;
+    }
+    return wanted;
 }
 
 } // namespace tantra

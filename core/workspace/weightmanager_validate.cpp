@@ -186,6 +186,7 @@ Result<std::vector<VerifyResult>> WeightManager::verify(const QString &typeOrNam
             continue;
         }
         const QString digest = w.sharded ? shardManifestDigest(files) : files.front().sha256;
+        r.sha256 = digest;
         if (digest == w.sha256) {
             r.status = ChecksumStatus::Ok;
         } else {
@@ -194,6 +195,25 @@ Result<std::vector<VerifyResult>> WeightManager::verify(const QString &typeOrNam
         }
     }
     return results;
+}
+
+Status WeightManager::recordVerified(const std::vector<VerifyResult> &results, const QDateTime &at)
+{
+    std::map<QString, QString> matched; // weight -> the checksum its files hashed to
+    for (const VerifyResult &r : results) {
+        if (r.status == ChecksumStatus::Ok)
+            matched[r.weight] = r.sha256;
+    }
+    if (matched.empty())
+        return {};
+    return m_registry.update([&](RegistryData &data) -> Status {
+        for (const auto &[name, sha256] : matched) {
+            auto it = data.weights.find(name);
+            if (it != data.weights.end() && it->second.sha256 == sha256)
+                it->second.verifiedAt = at.toUTC();
+        }
+        return {};
+    });
 }
 
 } // namespace tantra

@@ -1,5 +1,6 @@
 #include "histogramwidget.h"
 
+#include "tensortext.h"
 #include "valueformatter.h"
 
 #include <QApplication>
@@ -91,10 +92,10 @@ QString HistogramWidget::binDescription(int bin) const
     const double hi = bin == kBins - 1 ? m_stats->max : lo + width;
     const std::uint64_t count = m_stats->histogram[std::size_t(bin)];
     const double share = m_stats->finite ? 100.0 * double(count) / double(m_stats->finite) : 0.0;
-    return tr("[%1, %2%3: %L4 values (%5%)")
+    return tr("[%1, %2%3: %4 (%5%)")
             .arg(ValueFormatter::formatReal(lo, 6), ValueFormatter::formatReal(hi, 6),
                  bin == kBins - 1 ? QStringLiteral("]") : QStringLiteral(")"))
-            .arg(qulonglong(count))
+            .arg(TensorText::counted(count, tr("value"), tr("values")))
             .arg(share, 0, 'g', 3);
 }
 

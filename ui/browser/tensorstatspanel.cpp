@@ -138,7 +138,7 @@ void TensorStatsPanel::setTensor(std::shared_ptr<const SafetensorsModel> model, 
     if (bytes <= m_autoComputeLimit) {
         compute();
     } else {
-        clearFigures(tr("Statistics of %1 read all of it: press Compute.").arg(TensorText::bytes(bytes)));
+        clearFigures(tr("This tensor holds %1, and its statistics read all of it. Press Compute to start.").arg(TensorText::bytes(bytes)));
         m_computeButton->setVisible(true);
     }
 }
@@ -216,7 +216,7 @@ void TensorStatsPanel::showStats(const TensorStats &stats)
     m_figures[QStringLiteral("neginf")]->setText(count(stats.negInf));
     m_figures[QStringLiteral("finite")]->setText(count(stats.finite));
     m_status->setText(stats.values == 0 ? tr("The tensor has no values")
-                                        : tr("%L1 values").arg(qulonglong(stats.values)));
+                                        : TensorText::counted(stats.values, tr("value"), tr("values")));
     m_histogram->setStats(stats);
     Q_EMIT statsShown(m_tensorName);
 }

@@ -105,7 +105,7 @@ void ValueGridView::copySelection()
         return;
     }
     QApplication::clipboard()->setText(text);
-    Q_EMIT message(tr("Copied %L1 values").arg(selectedCellCount()));
+    Q_EMIT message(tr("Copied %Ln value(s)", nullptr, int(selectedCellCount())));
 }
 
 void ValueGridView::copyWholeSlice()
@@ -118,7 +118,7 @@ void ValueGridView::copyWholeSlice()
         return;
     }
     QApplication::clipboard()->setText(rangeAsTsv(0, 0, m_model->rowCount() - 1, m_model->columnCount() - 1, false));
-    Q_EMIT message(tr("Copied %L1 values").arg(cells));
+    Q_EMIT message(tr("Copied %Ln value(s)", nullptr, int(cells)));
 }
 
 void ValueGridView::keyPressEvent(QKeyEvent *event)

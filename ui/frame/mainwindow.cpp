@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "aboutdialog.h"
+#include "browserfilewatch.h"
 #include "icons.h"
 #include "jobprogresswidget.h"
 #include "modelloader.h"
@@ -267,6 +268,8 @@ void MainWindow::onLoaded(const QString &path, std::shared_ptr<const Safetensors
         const QString current = browser->currentTensorName();
         browser->setModel(std::move(model));
         browser->selectTensor(current);
+        if (auto *watch = browser->findChild<BrowserFileWatch *>(QString(), Qt::FindDirectChildrenOnly))
+            watch->setFiles(browser->model()->files());
     } else {
         browser = new TensorBrowser(m_tabs);
         browser->setSourcePath(keyFor(path));
@@ -278,6 +281,7 @@ void MainWindow::onLoaded(const QString &path, std::shared_ptr<const Safetensors
         const QIcon icon = Icons::get(info.isDir() || browser->model()->isSharded() ? QStringLiteral("open-folder") : QStringLiteral("tensor"));
         const int index = addPage(browser, icon, title);
         m_tabs->setTabToolTip(index, QDir::toNativeSeparators(info.absoluteFilePath()));
+        new BrowserFileWatch(m_tabs, browser, browser->model()->files());
         browser->setFocus(Qt::OtherFocusReason);
     }
     m_recent->add(path);

@@ -70,10 +70,10 @@ void CleanupDialog::updatePreview()
                                                                locale.toString(w.created.toLocalTime(), QLocale::ShortFormat)));
         m_toRemove << w.name;
     }
-    m_summary->setText(plan->remove.empty() ? tr("Nothing to delete: %n weight(s) kept.", nullptr, int(plan->kept.size()))
-                                            : tr("%n weight(s) deleted, %1 freed; %2 kept.", nullptr, int(plan->remove.size()))
+    m_summary->setText(plan->remove.empty() ? tr("Nothing to delete: %n weight(s) will be kept.", nullptr, int(plan->kept.size()))
+                                            : tr("Clean Up will delete %n weight(s) and will free %1; %2.", nullptr, int(plan->remove.size()))
                                                       .arg(locale.formattedDataSize(qint64(plan->bytesFreed)))
-                                                      .arg(plan->kept.size()));
+                                                      .arg(tr("%n weight(s) will be kept", nullptr, int(plan->kept.size()))));
     if (removeButton)
         removeButton->setEnabled(!plan->remove.empty());
 }

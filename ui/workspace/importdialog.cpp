@@ -3,6 +3,7 @@
 #include "errortext.h"
 #include "jobrunner.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -13,6 +14,7 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QStyle>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
@@ -49,6 +51,8 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
       m_summary(new QLabel(tr("Reading the file…"))),
       m_type(new QComboBox),
       m_version(new QLineEdit),
+      m_versionNote(new QLabel),
+      m_versionMark(nullptr),
       m_copy(new QRadioButton(tr("&Copy into the workspace"))),
       m_move(new QRadioButton(tr("&Move into the workspace"))),
       m_activate(new QCheckBox(tr("Make it the &active weight of its type"))),
@@ -67,6 +71,15 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Import"));
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
 
+    m_versionNote->setWordWrap(true);
+    m_versionNote->setVisible(false);
+    m_versionNote->setTextFormat(Qt::RichText);
+    m_versionNote->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_versionMark = m_version->addAction(style()->standardIcon(QStyle::SP_MessageBoxWarning), QLineEdit::TrailingPosition);
+    m_versionMark->setVisible(false);
+    if (auto known = manager->snapshot())
+        m_known = std::move(known).value();
+
     // Suggest the version from a "<type>_<version>" file name, else a timestamp.
     const QString stem = QFileInfo(source).completeBaseName().section(QLatin1Char('.'), 0, 0);
     m_version->setText(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")));
@@ -76,6 +89,7 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
     form->addRow(tr("Contents:"), m_summary);
     form->addRow(tr("Model &type:"), m_type);
     form->addRow(tr("&Version:"), m_version);
+    form->addRow(QString(), m_versionNote);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_copy);
@@ -86,7 +100,14 @@ ImportDialog::ImportDialog(WeightManager *manager, const QString &source, QWidge
     layout->addWidget(m_buttons);
     resize(640, 380);
 
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &ImportDialog::tryAccept);
+    connect(m_version, &QLineEdit::textChanged, this, &ImportDialog::updateImportButton);
+    connect(m_versionNote, &QLabel::linkActivated, this, [this] {
+        if (!m_suggestion.isEmpty()) {
+            m_version->setText(m_suggestion);
+            m_version->setFocus();
+        }
+    });
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(showMismatches, &QCheckBox::toggled, m_mismatches, &QWidget::setVisible);
     connect(m_type, &QComboBox::currentIndexChanged, this, &ImportDialog::updateMismatches);
@@ -139,7 +160,7 @@ void ImportDialog::updateMismatches()
     const QString type = m_type->currentData().toString();
     QString html;
     for (const auto &g : m_analysis.guesses) {
-        html += QStringLiteral("<p><b>%1</b>: %2</p>").arg(g.type.toHtmlEscaped(), g.report.summary().toHtmlEscaped());
+        html += QStringLiteral("<p><b>%1</b>: %2</p>").arg(g.type.toHtmlEscaped(), g.report.findings().toHtmlEscaped());
         if (g.type != type && g.report.issues.size() > 6)
             continue;
         html += QStringLiteral("<ul>");
@@ -155,8 +176,64 @@ void ImportDialog::updateMismatches()
     bool fits = false;
     for (const auto &g : m_analysis.guesses)
         fits = fits || (g.type == type && g.report.ok());
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(fits);
-    m_buttons->button(QDialogButtonBox::Ok)->setToolTip(fits ? QString() : tr("The file does not fit this type's config"));
+    m_fits = fits;
+    updateImportButton();
+}
+
+bool ImportDialog::checkVersion()
+{
+    const QString type = m_type->currentData().toString();
+    const QString version = m_version->text().trimmed();
+    m_suggestion.clear();
+    Status usable;
+    if (m_analysed && m_analysis.error.isEmpty() && !type.isEmpty())
+        usable = m_manager->checkNewVersion(m_known, type, version, m_analysis.sharded);
+    if (!usable) {
+        const Error &error = usable.error();
+        const QString name = weightName(type, version).toHtmlEscaped();
+        QString note;
+        if (error.remedy == Remedy::ChooseAnotherVersion || error.remedy == Remedy::RepairOrChooseVersion) {
+            m_suggestion = m_manager->freeVersion(m_known, type, version, m_analysis.sharded);
+            note = error.remedy == Remedy::ChooseAnotherVersion
+                    ? tr("<b>%1 already exists.</b>").arg(name)
+                    : tr("<b>A file that is not registered already holds %1</b> (%2). Use Workspace \u203a Repair "
+                         "Workspace\u2026 to tidy the weights folder, or choose another version.")
+                              .arg(name, m_manager->workspace().relativePath(error.path).toHtmlEscaped());
+            note += QLatin1Char(' ') + tr("Version <b>%1</b> is free: <a href=\"#use\">use it</a>.").arg(m_suggestion.toHtmlEscaped());
+        } else {
+            QString problem = error.problem;
+            if (!problem.isEmpty())
+                problem[0] = problem[0].toUpper();
+            note = problem.toHtmlEscaped() + QLatin1Char('.');
+        }
+        m_versionNote->setText(QStringLiteral("<span style='color:#c62828'>%1</span>").arg(note));
+    }
+    m_versionNote->setVisible(!usable);
+    m_versionMark->setVisible(!usable);
+    m_versionMark->setToolTip(usable ? QString() : m_versionNote->text());
+    return usable.ok();
+}
+
+void ImportDialog::updateImportButton()
+{
+    const bool versionOk = checkVersion();
+    QPushButton *import = m_buttons->button(QDialogButtonBox::Ok);
+    import->setEnabled(m_fits && versionOk);
+    import->setToolTip(!m_fits ? tr("The file does not fit this type's config")
+                               : !versionOk ? tr("Choose a version that is not taken") : QString());
+}
+
+void ImportDialog::tryAccept()
+{
+    if (auto known = m_manager->snapshot())
+        m_known = std::move(known).value();
+    updateImportButton();
+    if (!m_buttons->button(QDialogButtonBox::Ok)->isEnabled()) {
+        m_version->setFocus();
+        m_version->selectAll();
+        return;
+    }
+    accept();
 }
 
 ImportRequest ImportDialog::request() const

@@ -5,6 +5,7 @@
 
 #include <QDialog>
 
+class QAction;
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -44,18 +45,31 @@ public:
     QComboBox *typeCombo() const { return m_type; }
     QLineEdit *versionEdit() const { return m_version; }
     QLabel *summaryLabel() const { return m_summary; }
+    // Under the version field: why the version cannot be used and a free one to use instead.
+    QLabel *versionNote() const { return m_versionNote; }
+    // The free version offered by the note (empty while the version is fine).
+    QString suggestedVersion() const { return m_suggestion; }
 
     static ImportAnalysis analyse(const QString &source, const std::vector<ModelConfig> &configs);
 
 private:
     void showAnalysis(const ImportAnalysis &analysis);
     void updateMismatches();
+    // Checks the version against `m_known` (the registry as read when the dialog opened, or
+    // just now before closing): marks the field and offers a free version. True when usable.
+    bool checkVersion();
+    void updateImportButton();
+    // Import: re-reads the registry (the CLI may have added the version meanwhile) and closes
+    // only when the version is still free; otherwise the dialog stays, the field marked.
+    void tryAccept();
 
     WeightManager *m_manager;
     QString m_source;
     QLabel *m_summary;
     QComboBox *m_type;
     QLineEdit *m_version;
+    QLabel *m_versionNote;
+    QAction *m_versionMark;
     QRadioButton *m_copy;
     QRadioButton *m_move;
     QCheckBox *m_activate;
@@ -65,6 +79,9 @@ private:
     ImportAnalysis m_analysis;
     QStringList m_brokenConfigs; // configs that do not parse, so their types cannot be offered
     bool m_analysed = false;
+    bool m_fits = false;
+    RegistryData m_known;
+    QString m_suggestion;
 };
 
 } // namespace tantra

@@ -66,7 +66,7 @@ QVariant ModelTypeListModel::data(const QModelIndex &index, int role) const
         // Three short lines rather than one long one: nothing gets elided in a narrow pane.
         return QStringLiteral("%1\n%2\n%3 · %4")
                 .arg(r.type, r.active.isEmpty() ? tr("no active weight") : tr("active: %1").arg(r.active),
-                     r.count == 1 ? tr("1 weight") : tr("%1 weights").arg(r.count), locale.formattedDataSize(qint64(r.bytes)));
+                     tr("%n weight(s)", nullptr, int(r.count)), locale.formattedDataSize(qint64(r.bytes)));
     case Qt::ToolTipRole:
         return tr("%1\nActive: %2\n%3").arg(r.type, r.active.isEmpty() ? tr("none") : r.active,
                                               r.hasConfig ? tr("Config/%1.yaml").arg(r.type)

@@ -37,17 +37,19 @@ void WeightDetailsView::showNothing(const QString &hint)
     setHtml(QStringLiteral("<p style='opacity:0.6'>%1</p>").arg(esc(hint)));
 }
 
-void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &registry, const QString &root)
+void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &registry, const QString &root, bool validationOutdated)
 {
     const bool active = registry.activeOf(w.modelType) == w.name;
     QString html = QStringLiteral("<h3>%1%2</h3><table>").arg(esc(w.name), active ? tr(" <small>(active)</small>") : QString());
     html += row(tr("Model type"), esc(w.modelType));
     html += row(tr("Version"), esc(w.version));
     html += row(tr("File"), esc(root + QLatin1Char('/') + w.path));
-    html += row(tr("Format"), w.sharded ? tr("shard set (%1 files)").arg(w.files.size()) : tr("single file"));
+    html += row(tr("Format"), w.sharded ? tr("shard set (%n file(s))", nullptr, int(w.files.size())) : tr("single file"));
     html += row(tr("Size"), esc(QLocale().formattedDataSize(qint64(w.size))) + tr(" (%1 bytes)").arg(w.size));
     html += row(tr("SHA-256"), QStringLiteral("<code>%1</code>").arg(esc(w.sha256)));
     html += row(tr("Created"), when(w.created));
+    if (w.restored.isValid())
+        html += row(tr("Restored"), when(w.restored));
     html += row(tr("Source"), esc(w.source));
     html += QStringLiteral("</table>");
 
@@ -58,6 +60,10 @@ void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &reg
         html += QStringLiteral("<p><b>%1</b> %2%3</p>")
                         .arg(w.validation.status == ValidationStatus::Passed ? tr("passed") : tr("failed"), when(w.validation.checkedAt),
                              w.validation.deep ? tr(" — deep (checksum, NaN/Inf)") : QString());
+        if (validationOutdated)
+            html += tr("<p><b>Outdated:</b> the config of %1 changed after this validation. Validate again to check the "
+                       "weight against the config as it is now.</p>")
+                            .arg(esc(w.modelType));
         if (!w.validation.issues.isEmpty()) {
             html += QStringLiteral("<ul>");
             for (const QString &issue : w.validation.issues)

@@ -15,7 +15,7 @@ class WeightDetailsView : public QTextBrowser
 public:
     explicit WeightDetailsView(QWidget *parent = nullptr);
 
-    void showWeight(const WeightEntry &entry, const RegistryData &registry, const QString &root);
+    void showWeight(const WeightEntry &entry, const RegistryData &registry, const QString &root, bool validationOutdated = false);
     void showNothing(const QString &hint);
 };
 

@@ -2,10 +2,35 @@
 
 #include "icons.h"
 
+#include <QFileInfo>
 #include <QFont>
+#include <QHash>
 #include <QLocale>
 
 namespace tantra {
+
+namespace {
+
+// Whether a file of `w` is missing or was modified after `since` (a few stat calls).
+bool writtenSince(const WorkspaceSession &session, const WeightEntry &w, const QDateTime &since)
+{
+    const Workspace &ws = session.manager()->workspace();
+    QStringList paths;
+    if (w.sharded) {
+        for (const WeightFile &f : w.files)
+            paths << ws.absolutePath(f.path);
+    } else {
+        paths << ws.absolutePath(w.path);
+    }
+    for (const QString &p : paths) {
+        const QFileInfo info(p);
+        if (!info.exists() || info.lastModified() > since)
+            return true;
+    }
+    return paths.isEmpty();
+}
+
+} // namespace
 
 WeightTableModel::WeightTableModel(QObject *parent) : QAbstractTableModel(parent)
 {
@@ -23,6 +48,14 @@ void WeightTableModel::refresh(const WorkspaceSession &session, const QString &t
     std::vector<Row> rows;
     if (session.isOpen()) {
         const RegistryData &data = session.registry();
+        // One stat per type: when its config was last written.
+        QHash<QString, QDateTime> configWritten;
+        const auto configTime = [&](const QString &t) {
+            auto it = configWritten.find(t);
+            if (it == configWritten.end())
+                it = configWritten.insert(t, QFileInfo(session.manager()->configs().configPath(t)).lastModified());
+            return *it;
+        };
         for (const auto &[name, w] : data.weights) {
             if (!type.isEmpty() && w.modelType != type)
                 continue;
@@ -30,7 +63,13 @@ void WeightTableModel::refresh(const WorkspaceSession &session, const QString &t
             ChecksumState checksum = session.checksumState(name);
             if (checksum == ChecksumState::NotChecked && w.validation.deep && w.validation.status == ValidationStatus::Passed)
                 checksum = ChecksumState::Verified;
-            rows.push_back(Row{w, data.activeOf(w.modelType) == name, checksum});
+            // A verification recorded in the registry (an earlier session's), as long as no file
+            // of the weight was written since.
+            if (checksum == ChecksumState::NotChecked && w.verifiedAt.isValid() && !writtenSince(session, w, w.verifiedAt))
+                checksum = ChecksumState::Verified;
+            const QDateTime written = w.validation.status == ValidationStatus::NotValidated ? QDateTime() : configTime(w.modelType);
+            const bool outdated = written.isValid() && w.validation.checkedAt.isValid() && written > w.validation.checkedAt;
+            rows.push_back(Row{w, data.activeOf(w.modelType) == name, checksum, outdated});
         }
     }
     setRows(std::move(rows));
@@ -72,6 +111,17 @@ QString WeightTableModel::checksumText(ChecksumState state)
     return tr("not checked");
 }
 
+QString WeightTableModel::validationText(const Row &row)
+{
+    const ValidationRecord &v = row.entry.validation;
+    if (v.status == ValidationStatus::NotValidated)
+        return tr("not validated");
+    if (row.validationOutdated)
+        return tr("outdated: config changed");
+    return v.status == ValidationStatus::Passed ? (v.deep ? tr("passed (deep)") : tr("passed"))
+                                                : tr("failed: %n issue(s)", nullptr, int(v.issues.size()));
+}
+
 QVariant WeightTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid))
@@ -91,12 +141,7 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
         case SizeColumn: return QLocale().formattedDataSize(qint64(w.size));
         case CreatedColumn: return QLocale().toString(w.created.toLocalTime(), QLocale::ShortFormat);
         case ChecksumColumn: return checksumText(r.checksum);
-        case ValidationColumn:
-            if (w.validation.status == ValidationStatus::NotValidated)
-                return tr("not validated");
-            return w.validation.status == ValidationStatus::Passed
-                    ? (w.validation.deep ? tr("passed (deep)") : tr("passed"))
-                    : tr("failed: %n issue(s)", nullptr, int(w.validation.issues.size()));
+        case ValidationColumn: return validationText(r);
         }
     }
     if (role == SortRole) {
@@ -105,7 +150,7 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
         case SizeColumn: return w.size;
         case CreatedColumn: return w.created;
         case ChecksumColumn: return int(r.checksum);
-        case ValidationColumn: return int(w.validation.status);
+        case ValidationColumn: return r.validationOutdated ? -1 : int(w.validation.status);
         default: return data(index, Qt::DisplayRole);
         }
     }
@@ -114,14 +159,23 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
             return Icons::get(QStringLiteral("active"));
         if (column == ChecksumColumn && (r.checksum == ChecksumState::Changed || r.checksum == ChecksumState::Missing))
             return Icons::get(QStringLiteral("warning"));
-        if (column == ValidationColumn && w.validation.status == ValidationStatus::Failed)
+        if (column == ValidationColumn && w.validation.status == ValidationStatus::Failed && !r.validationOutdated)
             return Icons::get(QStringLiteral("warning"));
     }
     if (role == Qt::ToolTipRole) {
+        if (column == ValidationColumn && r.validationOutdated) {
+            Row asRecorded = r;
+            asRecorded.validationOutdated = false;
+            return tr("The config of %1 changed after this weight was validated (%2). Validate it again to check it "
+                      "against the config as it is now.")
+                    .arg(w.modelType, validationText(asRecorded));
+        }
         if (column == ValidationColumn && !w.validation.issues.isEmpty())
             return w.validation.issues.mid(0, 10).join(QLatin1Char('\n'));
         if (column == ChecksumColumn)
             return tr("SHA-256 %1").arg(w.sha256);
+        if (column == CreatedColumn && w.restored.isValid())
+            return tr("Restored from a backup on %1").arg(QLocale().toString(w.restored.toLocalTime(), QLocale::ShortFormat));
         return QString(w.path);
     }
     if (role == Qt::TextAlignmentRole && column == SizeColumn)

@@ -23,6 +23,9 @@ public:
         WeightEntry entry;
         bool active = false;
         ChecksumState checksum = ChecksumState::NotChecked;
+        // The type's config changed after the recorded validation: its verdict no longer says
+        // whether the weight fits, so it is shown as outdated, not as passed or failed.
+        bool validationOutdated = false;
     };
 
     explicit WeightTableModel(QObject *parent = nullptr);
@@ -40,6 +43,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     static QString checksumText(ChecksumState state);
+    static QString validationText(const Row &row);
 
 private:
     std::vector<Row> m_rows;

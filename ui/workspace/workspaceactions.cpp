@@ -7,11 +7,13 @@
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "newmodeltypedialog.h"
+#include "validationresultsdialog.h"
 #include "weighttablemodel.h"
 #include "workspacepage.h"
 #include "workspacesession.h"
 
 #include <QAction>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
@@ -184,8 +186,10 @@ void WorkspaceActions::report(const QString &title, const JobOutcome &outcome)
     QMessageBox box(QMessageBox::Warning, title, outcome.summary, QMessageBox::Ok, m_window);
     if (!outcome.details.isEmpty()) {
         box.setInformativeText(outcome.details.mid(0, 8).join(QLatin1Char('\n'))
-                               + (outcome.details.size() > 8 ? tr("\n… and %1 more (see Details)").arg(outcome.details.size() - 8) : QString()));
-        box.setDetailedText(outcome.details.join(QLatin1Char('\n')));
+                               + (outcome.details.size() > 8 ? tr("\n… and %n more (see Details)", nullptr, int(outcome.details.size() - 8)) : QString()));
+        // "Show Details…" only when it shows more than the text above already does.
+        if (outcome.details.size() > 8)
+            box.setDetailedText(outcome.details.join(QLatin1Char('\n')));
     }
     box.exec();
 }
@@ -344,40 +348,48 @@ void WorkspaceActions::restoreArchive(const QString &archive)
 
 void WorkspaceActions::doValidate(bool all)
 {
-    std::vector<std::pair<QString, QString>> targets;
+    QStringList targets;
     const RegistryData &data = m_session->registry();
     const QStringList names = all ? QStringList() : m_page->selectedWeights();
     for (const auto &[name, w] : data.weights) {
         if (all || names.contains(name))
-            targets.emplace_back(w.modelType, w.version);
+            targets << name;
     }
     if (targets.empty())
         return;
     const Workspace ws = m_session->manager()->workspace();
+    using Results = std::vector<ValidationResult>;
     m_jobs->run(
             tr("Validating %n weight(s)", nullptr, int(targets.size())),
             [ws, targets](JobContext &job) {
                 WeightManager manager(ws);
                 manager.setJobContext(&job);
-                JobOutcome out;
-                int passed = 0;
-                for (const auto &[type, version] : targets) {
-                    auto r = manager.validateWeights(type, version, true, &job);
-                    if (!r) {
-                        out.details << errorText(r.error());
-                        if (job.isCanceled())
-                            break;
-                        continue;
-                    }
-                    if (r->passed)
-                        ++passed;
-                    out.details << r->issues;
+                // Paths inside the workspace are shown relative to it: the list is read, not grepped.
+                const QString root = QDir(ws.root()).absolutePath() + QLatin1Char('/');
+                const auto relative = [&root](QString text) { return text.replace(root, QString()); };
+                Results results;
+                for (const QString &name : targets) {
+                    auto r = manager.validateWeightNamed(name, true, &job);
+                    if (job.isCanceled())
+                        break;
+                    ValidationResult result{name, r ? relative(r->path) : QString(), bool(r), r && r->passed, {}};
+                    for (const QString &problem : r ? r->issues : QStringList{errorText(r.error())})
+                        result.problems << relative(problem);
+                    results.push_back(std::move(result));
                 }
-                out.ok = out.details.isEmpty();
-                out.summary = QObject::tr("Validation: %1 of %2 weight(s) passed").arg(passed).arg(targets.size());
-                return out;
+                return results;
             },
-            this, [this](const JobOutcome &o) { report(tr("Validation"), o); });
+            this, [this](const Results &results) {
+                m_session->reload();
+                const auto passed = std::count_if(results.begin(), results.end(), [](const ValidationResult &r) { return r.passed; });
+                Q_EMIT statusMessage(tr("Validation: %1 of %n weight(s) passed", nullptr, int(results.size())).arg(passed));
+                if (passed == qsizetype(results.size()))
+                    return;
+                // Not modal: the list stays open beside the window while the user fixes things.
+                auto *dialog = new ValidationResultsDialog(results, m_window);
+                dialog->setAttribute(Qt::WA_DeleteOnClose);
+                dialog->show();
+            });
 }
 
 void WorkspaceActions::doVerify()
@@ -401,6 +413,9 @@ void WorkspaceActions::doVerify()
                     }
                     results->insert(results->end(), r->begin(), r->end());
                 }
+                // Kept in the registry, so a reopened workspace still shows what was verified.
+                if (auto recorded = manager.recordVerified(*results, QDateTime::currentDateTimeUtc()); !recorded)
+                    out.details << errorText(recorded.error());
                 int ok = 0;
                 for (const auto &r : *results) {
                     if (r.status == ChecksumStatus::Ok)
@@ -409,7 +424,7 @@ void WorkspaceActions::doVerify()
                         out.details << r.message;
                 }
                 out.ok = out.details.isEmpty();
-                out.summary = QObject::tr("Checksums: %1 of %2 weight(s) verified").arg(ok).arg(results->size());
+                out.summary = QObject::tr("Checksums: %1 of %n weight(s) verified", nullptr, int(results->size())).arg(ok);
                 return out;
             },
             this, [this, results](const JobOutcome &o) {

@@ -8,6 +8,7 @@
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QHBoxLayout>
 #include <QLineEdit>
 #include <QListView>
 #include <QSortFilterProxyModel>
@@ -30,6 +31,7 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
       m_newType(new QToolButton),
       m_banner(new QLabel),
       m_typeTitle(new QLabel),
+      m_filterStatus(new QLabel),
       m_details(new WeightDetailsView),
       m_splitter(new QSplitter(Qt::Horizontal))
 {
@@ -91,7 +93,12 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     centreLayout->setContentsMargins(0, 0, 0, 0);
     centreLayout->addWidget(m_banner);
     centreLayout->addWidget(m_typeTitle);
-    centreLayout->addWidget(m_filter);
+    auto *filterRow = new QHBoxLayout;
+    filterRow->addWidget(m_filter, 1);
+    filterRow->addWidget(m_filterStatus);
+    m_filterStatus->setVisible(false);
+    m_filterStatus->setObjectName(QStringLiteral("weightFilterStatus"));
+    centreLayout->addLayout(filterRow);
     centreLayout->addWidget(m_weights, 1);
 
     m_splitter->addWidget(left);
@@ -107,7 +114,13 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(m_splitter);
 
-    connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_proxy->setFilterFixedString(text);
+        // Rows that come back must get their width back too: columns sized while the table
+        // was empty stayed as narrow as their headers ("acti…").
+        m_weights->resizeColumnsToContents();
+        updateFilterStatus();
+    });
     connect(m_types->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
         refreshWeights();
         Q_EMIT selectionChanged();
@@ -193,6 +206,12 @@ void WorkspacePage::refreshWeights()
     const QString type = currentType();
     m_weightModel->refresh(*m_session, type);
     m_typeTitle->setText(type.isEmpty() ? tr("<b>No model type selected</b>") : tr("<b>Weights of %1</b>").arg(type.toHtmlEscaped()));
+    // A filter typed for one type's weights would hide another's without saying so.
+    if (type != m_shownType) {
+        m_shownType = type;
+        m_filter->clear();
+    }
+    updateFilterStatus();
     for (const QString &name : selected) {
         const int row = m_weightModel->rowOf(name);
         if (row >= 0) {
@@ -216,16 +235,24 @@ void WorkspacePage::refreshWeights()
     updateDetails();
 }
 
+void WorkspacePage::updateFilterStatus()
+{
+    const bool filtering = !m_filter->text().isEmpty();
+    m_filterStatus->setVisible(filtering);
+    if (filtering)
+        m_filterStatus->setText(tr("%1 of %n weight(s) match", nullptr, m_weightModel->rowCount()).arg(m_proxy->rowCount()));
+}
+
 void WorkspacePage::updateDetails()
 {
     const QStringList names = selectedWeights();
     if (names.size() != 1) {
-        m_details->showNothing(names.isEmpty() ? tr("Select a weight to see its details.") : tr("%1 weights selected.").arg(names.size()));
+        m_details->showNothing(names.isEmpty() ? tr("Select a weight to see its details.") : tr("%n weight(s) selected.", nullptr, int(names.size())));
         return;
     }
     const WeightTableModel::Row *row = m_weightModel->rowFor(names.first());
     if (row)
-        m_details->showWeight(row->entry, m_session->registry(), m_session->root());
+        m_details->showWeight(row->entry, m_session->registry(), m_session->root(), row->validationOutdated);
 }
 
 QString WorkspacePage::sourcePath() const

@@ -39,6 +39,8 @@ public:
     QTableView *weightsView() const { return m_weights; }
     QListView *typesView() const { return m_types; }
     QLineEdit *filterEdit() const { return m_filter; }
+    // "2 of 5 weights match" while a filter is typed; hidden otherwise.
+    QLabel *filterStatus() const { return m_filterStatus; }
     QToolButton *newTypeButton() const { return m_newType; }
     QSplitter *splitter() const { return m_splitter; }
     WeightTableModel *weightModel() const { return m_weightModel; }
@@ -54,6 +56,7 @@ private:
     void refresh();
     void refreshWeights();
     void updateDetails();
+    void updateFilterStatus();
 
     WorkspaceSession *m_session;
     ModelTypeListModel *m_typeModel;
@@ -65,6 +68,8 @@ private:
     QToolButton *m_newType;
     QLabel *m_banner;
     QLabel *m_typeTitle;
+    QLabel *m_filterStatus;
+    QString m_shownType; // the type whose weights the table shows; the filter belongs to it
     WeightDetailsView *m_details;
     QSplitter *m_splitter;
 };

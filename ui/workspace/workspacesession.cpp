@@ -74,6 +74,10 @@ void WorkspaceSession::rewatch()
     QStringList paths{ws.modelDir(), ws.weightsDir(), ws.configDir()};
     if (QFileInfo::exists(ws.registryPath()))
         paths << ws.registryPath();
+    // A config saved in place (cp, an editor that does not write by rename) changes no folder:
+    // watch each file too, so a weight's verdict shows as outdated as soon as its config changes.
+    for (const QFileInfo &config : QDir(ws.configDir()).entryInfoList({QStringLiteral("*.yaml")}, QDir::Files))
+        paths << config.absoluteFilePath();
     const QStringList watched = m_watcher.files() + m_watcher.directories();
     for (const QString &p : paths) {
         if (!watched.contains(p))
