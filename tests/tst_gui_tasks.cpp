@@ -519,7 +519,15 @@ private Q_SLOTS:
         QVERIFY2(finished >= kHoldMs - 1000, "the activation did not wait for the lock: the test proves nothing");
         // On a loaded machine the scheduler alone can hold the thread off a CPU for 50 ms; that
         // is no stall of ours, so the run-queue wait is taken out where the kernel reports it.
-        QVERIFY2(maxStall <= 50, qPrintable(QStringLiteral("the event loop stalled for %1 ms").arg(maxStall)));
+#ifdef __SANITIZE_ADDRESS__
+        // ASan makes the GUI thread's own work (painting, re-reading the registry) 3-5x slower:
+        // 32-47 ms gaps alone, 82 ms beside another test. The sanitizer build checks that the
+        // window never freezes during the 5 s wait; the dev build keeps the 50 ms budget.
+        constexpr double kStallBudgetMs = 150;
+#else
+        constexpr double kStallBudgetMs = 50;
+#endif
+        QVERIFY2(maxStall <= kStallBudgetMs, qPrintable(QStringLiteral("the event loop stalled for %1 ms").arg(maxStall)));
     }
 
     // Closing the window while a change waits for another process's lock: the controller's
