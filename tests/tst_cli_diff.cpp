@@ -172,7 +172,7 @@ void TestCliDiff::text()
     QCOMPARE(run.exitCode, 1);
     const QStringList lines = run.out.split(QLatin1Char('\n'));
     QCOMPARE(lines[0], QStringLiteral("6 tensors: 1 identical, 1 close, 2 changed (largest rel_l2 9.1e-02: far), 1 added, 1 removed; "
-                                      "1 metadata key(s) differ"));
+                                      "1 metadata key differs"));
     QCOMPARE(lines[1], QString());
     QVERIFY2(lines[2].startsWith(QStringLiteral("NAME  STATUS")), qPrintable(lines[2]));
     // Largest rel_l2 first; the tensors without one (zero norm, not compared) after, by name.

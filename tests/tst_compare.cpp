@@ -7,6 +7,7 @@
 #include "safetensorsmodel.h"
 #include "safetensorswriter.h"
 #include "testutil.h"
+#include "tensorstats.h"
 #include "weightcomparison.h"
 
 #include <QDir>
@@ -15,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -200,6 +202,11 @@ private Q_SLOTS:
     void metadataChanges();
     void filter();
     void cancel();
+    void progressInWaves_data();
+    void progressInWaves();
+    void differenceStats_data();
+    void differenceStats();
+    void differenceStatsErrors();
     void corpusAgainstItself_data();
     void corpusAgainstItself();
 
@@ -515,6 +522,174 @@ void TestCompare::cancel()
     JobContext job;
     job.cancel();
     QCOMPARE(test::errorOf(compareFiles(pa, pa, {}, &job)), QStringLiteral("comparison cancelled"));
+}
+
+void TestCompare::progressInWaves_data()
+{
+    QTest::addColumn<quint64>("waveBytes");
+    QTest::addColumn<int>("waves");
+    // 20 pairs of 2 x 400 bytes, 2 more tensors without values to compare.
+    QTest::newRow("a wave per pair") << quint64(1) << 20;
+    QTest::newRow("four pairs a wave") << quint64(3200) << 5;
+    QTest::newRow("all in one wave") << quint64(1) << 20;
+}
+
+void TestCompare::progressInWaves()
+{
+    QFETCH(quint64, waveBytes);
+    QFETCH(int, waves);
+    std::vector<Spec> sa, sb;
+    for (int i = 0; i < 20; ++i) {
+        std::vector<double> va(100), vb(100);
+        for (int j = 0; j < 100; ++j) {
+            va[std::size_t(j)] = i * 100 + j;
+            vb[std::size_t(j)] = i % 3 == 0 ? va[std::size_t(j)] + 0.5 : va[std::size_t(j)];
+        }
+        const std::string name = QStringLiteral("t%1").arg(i, 2, 10, QLatin1Char('0')).toStdString();
+        sa.push_back(vec(Dtype::F32, va, name));
+        sb.push_back(vec(i == 7 ? Dtype::F64 : Dtype::F32, vb, name));
+    }
+    sa.push_back(vec(Dtype::F32, {1}, "only_a"));
+    sb.push_back(vec(Dtype::F32, {1, 2}, "z_reshaped"));
+    sa.push_back(vec(Dtype::F32, {1}, "z_reshaped"));
+    const QString pa = writeModel(m_dir.filePath(QStringLiteral("wa.safetensors")), sa);
+    const QString pb = writeModel(m_dir.filePath(QStringLiteral("wb.safetensors")), sb);
+    const auto whole = compareFiles(pa, pb);
+    QVERIFY2(whole.ok(), qPrintable(test::errorOf(whole)));
+
+    CompareOptions options;
+    options.waveBytes = QTest::currentDataTag() == QByteArray("all in one wave") ? std::uint64_t(1) << 30 : waveBytes;
+    const int expectedCalls = QTest::currentDataTag() == QByteArray("all in one wave") ? 1 : waves;
+    int calls = 0;
+    std::vector<bool> seen;
+    options.onProgress = [&](const WeightComparison &soFar, std::span<const std::size_t> rows) {
+        if (calls++ == 0) {
+            // The structure: every row, none compared, retyped and reshaped known already.
+            QCOMPARE(rows.size(), std::size_t(0));
+            QCOMPARE(soFar.tensors.size(), whole->tensors.size());
+            seen.assign(soFar.tensors.size(), false);
+            for (const auto &t : soFar.tensors) {
+                QVERIFY(!t.valuesCompared);
+                if (t.name == "t07")
+                    QCOMPARE(t.status, CompareStatus::Retyped);
+                if (t.name == "z_reshaped")
+                    QCOMPARE(t.status, CompareStatus::Reshaped);
+                if (t.name == "only_a")
+                    QCOMPARE(t.status, CompareStatus::Removed);
+            }
+            return;
+        }
+        QVERIFY(!rows.empty());
+        for (std::size_t r : rows) {
+            QVERIFY(r < soFar.tensors.size());
+            QVERIFY(!seen[r]);
+            seen[r] = true;
+            QVERIFY(soFar.tensors[r].valuesCompared);
+            QCOMPARE(soFar.tensors[r].status, whole->tensors[r].status);
+            QCOMPARE(soFar.tensors[r].differing, whole->tensors[r].differing);
+        }
+    };
+    const auto c = compareFiles(pa, pb, options);
+    QVERIFY2(c.ok(), qPrintable(test::errorOf(c)));
+    QCOMPARE(calls, 1 + expectedCalls);
+    // Every pair compared once, the others never.
+    for (std::size_t r = 0; r < c->tensors.size(); ++r) {
+        QCOMPARE(bool(seen[r]), c->tensors[r].valuesCompared);
+        QCOMPARE(c->tensors[r].status, whole->tensors[r].status);
+        QCOMPARE(c->tensors[r].relL2, whole->tensors[r].relL2);
+    }
+    QCOMPARE(std::count(seen.begin(), seen.end(), true), 20);
+}
+
+void TestCompare::differenceStats_data()
+{
+    QTest::addColumn<Dtype>("dtypeA");
+    QTest::addColumn<Dtype>("dtypeB");
+    QTest::addColumn<int>("elements");
+    // Larger than a chunk (1 MiB), so that both passes cross chunk boundaries.
+    QTest::newRow("f32 300k") << Dtype::F32 << Dtype::F32 << 300000;
+    QTest::newRow("bf16 vs f32") << Dtype::BF16 << Dtype::F32 << 5000;
+    QTest::newRow("f16 small") << Dtype::F16 << Dtype::F16 << 7;
+    QTest::newRow("empty") << Dtype::F32 << Dtype::F32 << 0;
+}
+
+void TestCompare::differenceStats()
+{
+    QFETCH(Dtype, dtypeA);
+    QFETCH(Dtype, dtypeB);
+    QFETCH(int, elements);
+    std::vector<double> va(static_cast<std::size_t>(elements)), vb(static_cast<std::size_t>(elements));
+    for (int i = 0; i < elements; ++i) {
+        va[std::size_t(i)] = std::sin(i * 0.37) * 3;
+        vb[std::size_t(i)] = i % 5 == 0 ? va[std::size_t(i)] : va[std::size_t(i)] + std::cos(i * 1.3) * 0.25;
+    }
+    if (elements > 10) {
+        va[3] = kNaN;
+        vb[4] = kInf;
+    }
+    const QString pa = writeModel(m_dir.filePath(QStringLiteral("da.safetensors")), {vec(dtypeA, va)});
+    const QString pb = writeModel(m_dir.filePath(QStringLiteral("db.safetensors")), {vec(dtypeB, vb)});
+    auto ma = SafetensorsModel::open(pa);
+    auto mb = SafetensorsModel::open(pb);
+    QVERIFY(ma && mb);
+    JobContext job;
+    const auto s = tantra::differenceStats(*ma, ma->tensors()[0], *mb, mb->tensors()[0], &job);
+    QVERIFY2(s.ok(), qPrintable(test::errorOf(s)));
+
+    // The reference, from the test's own decoding.
+    std::vector<double> d;
+    std::uint64_t nonfinite = 0, zeros = 0;
+    for (int i = 0; i < elements; ++i) {
+        const double x = decoded(dtypeA, va[std::size_t(i)]);
+        const double y = decoded(dtypeB, vb[std::size_t(i)]);
+        if (!std::isfinite(x) || !std::isfinite(y)) {
+            ++nonfinite;
+            continue;
+        }
+        d.push_back(x - y);
+        zeros += x == y;
+    }
+    QCOMPARE(s->values, std::uint64_t(elements));
+    QCOMPARE(s->finite, std::uint64_t(d.size()));
+    QCOMPARE(s->nan, nonfinite);
+    QCOMPARE(s->zeros, zeros);
+    if (d.empty()) {
+        QVERIFY(std::isnan(s->min));
+        return;
+    }
+    const auto [lo, hi] = std::minmax_element(d.begin(), d.end());
+    QCOMPARE(s->min, *lo);
+    QCOMPARE(s->max, *hi);
+    long double sum = 0, sq = 0;
+    for (double x : d)
+        sum += x;
+    const long double mean = sum / d.size();
+    for (double x : d)
+        sq += (x - mean) * (x - mean);
+    QVERIFY2(near(s->mean, double(mean)), qPrintable(describe(s->mean)));
+    QVERIFY2(std::fabs(s->std - double(std::sqrt(sq / d.size()))) <= 1e-12 * std::max(1.0, s->std), qPrintable(describe(s->std)));
+    std::array<std::uint64_t, TensorStats::kBins> bins{};
+    for (double x : d) {
+        const double f = *hi > *lo ? (x - *lo) / (*hi - *lo) * TensorStats::kBins : 0;
+        ++bins[std::size_t(std::clamp(int(f), 0, TensorStats::kBins - 1))];
+    }
+    QCOMPARE(s->histogram, bins);
+    QCOMPARE(job.total(), 2 * std::uint64_t(ma->tensors()[0].info->byteSize() + mb->tensors()[0].info->byteSize()));
+}
+
+void TestCompare::differenceStatsErrors()
+{
+    const QString pa = writeModel(m_dir.filePath(QStringLiteral("ea.safetensors")), {vec(Dtype::F32, {1, 2, 3})});
+    const QString pb = writeModel(m_dir.filePath(QStringLiteral("eb.safetensors")), {vec(Dtype::F32, {1, 2})});
+    auto ma = SafetensorsModel::open(pa);
+    auto mb = SafetensorsModel::open(pb);
+    QVERIFY(ma && mb);
+    QCOMPARE(test::errorOf(tantra::differenceStats(*ma, ma->tensors()[0], *mb, mb->tensors()[0])),
+             QStringLiteral("tensors 't' and 't' have different shapes"));
+    JobContext job;
+    job.cancel();
+    QCOMPARE(test::errorOf(tantra::differenceStats(*ma, ma->tensors()[0], *ma, ma->tensors()[0], &job)),
+             QStringLiteral("cancelled"));
 }
 
 void TestCompare::corpusAgainstItself_data()

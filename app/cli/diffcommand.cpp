@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "comparisonreport.h"
 #include "jobcontext.h"
 #include "printablename.h"
 #include "safetensorsmodel.h"
@@ -7,7 +8,6 @@
 #include "weightmanager.h"
 #include "workspace.h"
 
-#include "jsonwriter.h"
 #include "workspacecontext.h"
 
 #include <QFileInfo>
@@ -91,156 +91,9 @@ QString indexText(const std::vector<std::uint64_t> &index)
     return QLatin1Char('[') + parts.join(QLatin1Char(',')) + QLatin1Char(']');
 }
 
-// Where the largest difference lies: known when a finite pair was compared, which an
-// identical tensor (bytes compared, not values) does not tell.
-bool hasIndex(const TensorComparison &t)
-{
-    return t.maxAbsDiff && t.status != CompareStatus::Identical;
-}
-
-QString summaryLine(const WeightComparison &c)
-{
-    const auto counts = c.counts();
-    QStringList parts;
-    for (int s = 0; s < kCompareStatusCount; ++s) {
-        if (counts[std::size_t(s)] == 0 && s != int(CompareStatus::Identical))
-            continue;
-        QString part = QStringLiteral("%1 %2").arg(counts[std::size_t(s)]).arg(QString::fromLatin1(compareStatusName(CompareStatus(s))));
-        if (CompareStatus(s) == CompareStatus::Changed) {
-            const TensorComparison *largest = nullptr;
-            for (const auto &t : c.tensors)
-                if (t.status == CompareStatus::Changed && t.relL2 && (!largest || *t.relL2 > *largest->relL2))
-                    largest = &t;
-            if (largest)
-                part += QStringLiteral(" (largest rel_l2 %1: %2)")
-                                .arg(QString::number(*largest->relL2, 'e', 1), QString::fromStdString(printableName(largest->name, 1000)));
-        }
-        parts << part;
-    }
-    QString line = QStringLiteral("%1 tensors: %2").arg(c.tensors.size()).arg(parts.join(QStringLiteral(", ")));
-    if (!c.metadata.empty())
-        line += QStringLiteral("; %1 metadata key(s) differ").arg(c.metadata.size());
-    return line;
-}
-
-void writeShape(JsonWriter &w, const std::optional<std::vector<std::uint64_t>> &shape)
-{
-    if (!shape) {
-        w.null();
-        return;
-    }
-    w.beginArray();
-    for (auto d : *shape)
-        w.value(d);
-    w.endArray();
-}
-
-void writeOptional(JsonWriter &w, const std::optional<double> &v)
-{
-    if (v)
-        w.value(*v);
-    else
-        w.null();
-}
-
-QString jsonReport(const SafetensorsModel &a, const SafetensorsModel &b, const CompareOptions &options,
-                   const WeightComparison &c)
-{
-    JsonWriter w;
-    w.beginObject();
-    w.key(QStringLiteral("a"));
-    w.value(a.path());
-    w.key(QStringLiteral("b"));
-    w.value(b.path());
-    w.key(QStringLiteral("identical"));
-    w.boolean(c.identical());
-    w.key(QStringLiteral("rtol"));
-    w.value(options.rtol);
-    w.key(QStringLiteral("atol"));
-    w.value(options.atol);
-    w.key(QStringLiteral("summary"));
-    w.beginObject();
-    const auto counts = c.counts();
-    for (int s = 0; s < kCompareStatusCount; ++s) {
-        w.key(QString::fromLatin1(compareStatusName(CompareStatus(s))));
-        w.value(counts[std::size_t(s)]);
-    }
-    w.endObject();
-    w.key(QStringLiteral("tensors"));
-    w.beginArray();
-    for (const auto &t : c.tensors) {
-        w.beginObject();
-        w.key(QStringLiteral("name"));
-        w.value(QString::fromStdString(t.name));
-        if (!t.nameB.empty()) {
-            w.key(QStringLiteral("name_b"));
-            w.value(QString::fromStdString(t.nameB));
-        }
-        w.key(QStringLiteral("status"));
-        w.value(QString::fromLatin1(compareStatusName(t.status)));
-        w.key(QStringLiteral("dtype_a"));
-        t.dtypeA ? w.value(dtypeText(t.dtypeA)) : w.null();
-        w.key(QStringLiteral("dtype_b"));
-        t.dtypeB ? w.value(dtypeText(t.dtypeB)) : w.null();
-        w.key(QStringLiteral("shape_a"));
-        writeShape(w, t.shapeA);
-        w.key(QStringLiteral("shape_b"));
-        writeShape(w, t.shapeB);
-        if (t.valuesCompared) {
-            w.key(QStringLiteral("differing"));
-            w.value(t.differing);
-            w.key(QStringLiteral("max_abs_diff"));
-            writeOptional(w, t.maxAbsDiff);
-            w.key(QStringLiteral("max_abs_diff_index"));
-            if (!hasIndex(t)) {
-                w.null();
-            } else {
-                w.beginArray();
-                for (auto i : t.maxAbsDiffIndex)
-                    w.value(i);
-                w.endArray();
-            }
-            w.key(QStringLiteral("mean_abs_diff"));
-            writeOptional(w, t.meanAbsDiff);
-            w.key(QStringLiteral("rel_l2"));
-            writeOptional(w, t.relL2);
-            w.key(QStringLiteral("cosine"));
-            writeOptional(w, t.cosine);
-            w.key(QStringLiteral("nonfinite_mismatch"));
-            w.value(t.nonfiniteMismatch);
-        }
-        w.endObject();
-    }
-    w.endArray();
-    w.key(QStringLiteral("metadata"));
-    w.beginObject();
-    const auto section = [&](const char *name, auto keep, auto write) {
-        w.key(QLatin1String(name));
-        w.beginObject();
-        for (const auto &m : c.metadata) {
-            if (!keep(m))
-                continue;
-            w.key(QString::fromStdString(m.key));
-            write(m);
-        }
-        w.endObject();
-    };
-    section("added", [](const MetadataChange &m) { return !m.a; }, [&](const MetadataChange &m) { w.value(QString::fromStdString(*m.b)); });
-    section("removed", [](const MetadataChange &m) { return !m.b; }, [&](const MetadataChange &m) { w.value(QString::fromStdString(*m.a)); });
-    section("changed", [](const MetadataChange &m) { return m.a && m.b; }, [&](const MetadataChange &m) {
-        w.beginArray();
-        w.value(QString::fromStdString(*m.a));
-        w.value(QString::fromStdString(*m.b));
-        w.endArray();
-    });
-    w.endObject();
-    w.endObject();
-    return QString::fromUtf8(w.text());
-}
-
 QString textReport(const WeightComparison &c, bool all)
 {
-    QString text = summaryLine(c) + QLatin1Char('\n');
+    QString text = comparisonSummary(c) + QLatin1Char('\n');
     std::vector<const TensorComparison *> shown;
     for (const auto &t : c.tensors)
         if (all || t.status != CompareStatus::Identical)
@@ -264,7 +117,7 @@ QString textReport(const WeightComparison &c, bool all)
                             pairText(shapeText(t->shapeA), shapeText(t->shapeB), bool(t->shapeA), bool(t->shapeB))};
             if (t->valuesCompared)
                 row << QString::number(t->differing) << number(t->maxAbsDiff)
-                    << (hasIndex(*t) ? indexText(t->maxAbsDiffIndex) : QStringLiteral("-")) << number(t->meanAbsDiff)
+                    << (hasMaxIndex(*t) ? indexText(t->maxAbsDiffIndex) : QStringLiteral("-")) << number(t->meanAbsDiff)
                     << quotient(*t, t->relL2) << quotient(*t, t->cosine) << QString::number(t->nonfiniteMismatch);
             else
                 row << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-")
@@ -343,7 +196,7 @@ int runDiff(Context &ctx)
         return DiffTrouble;
     }
     if (ctx.parser.isSet(QStringLiteral("json")))
-        ctx.out(jsonReport(*a, *b, options, *compared));
+        ctx.out(QString::fromUtf8(comparisonJson(a->path(), b->path(), options, *compared)));
     else
         ctx.out(textReport(*compared, ctx.parser.isSet(QStringLiteral("all"))));
     return compared->equalWithinTolerance() ? DiffSame : DiffDifferent;

@@ -4,6 +4,7 @@
 #include "jobcontext.h"
 #include "safetensorsmodel.h"
 #include "streamreader.h"
+#include "tensorstats.h"
 #include "tensorfilter.h"
 
 #include <QRegularExpression>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -585,6 +587,27 @@ Result<WeightComparison> compareWeights(const SafetensorsModel &a, const Safeten
             ++ib;
     }
 
+    // Metadata, key by key.
+    const std::map<std::string, std::string> metaA(a.metadata().begin(), a.metadata().end());
+    const std::map<std::string, std::string> metaB(b.metadata().begin(), b.metadata().end());
+    for (const auto &[key, value] : metaA) {
+        const auto other = metaB.find(key);
+        if (other == metaB.end())
+            result.metadata.push_back({key, value, std::nullopt});
+        else if (other->second != value)
+            result.metadata.push_back({key, value, other->second});
+    }
+    for (const auto &[key, value] : metaB)
+        if (!metaA.count(key))
+            result.metadata.push_back({key, std::nullopt, value});
+    std::sort(result.metadata.begin(), result.metadata.end(),
+              [](const MetadataChange &x, const MetadataChange &y) { return x.key < y.key; });
+    for (const Pair &pair : pairs)
+        if (!pair.sameDtype())
+            result.tensors[pair.row].status = CompareStatus::Retyped;
+    if (options.onProgress)
+        options.onProgress(result, {});
+
     // Ranges over the pool: several per large tensor, and many small tensors side by side.
     if (!pool)
         pool = computePool();
@@ -618,58 +641,157 @@ Result<WeightComparison> compareWeights(const SafetensorsModel &a, const Safeten
     const auto run = [&](std::vector<WorkItem *> &batch) {
         QtConcurrent::blockingMap(pool, batch, [rtol, atol, job](WorkItem *item) { runItem(*item, rtol, atol, job); });
     };
+    // Waves of consecutive pairs, so that a view sees rows fill while the job runs. A wave is
+    // large enough (hundreds of MiB, or thousands of ranges) that waiting for its last range
+    // costs little next to it; a large tensor is a wave of its own, split over the pool.
+    constexpr std::size_t kWaveItems = 4096;
     std::vector<WorkItem *> batch;
-    for (auto &item : items)
-        batch.push_back(&item);
-    run(batch);
-
-    // A tensor that differs in one range needs the numbers of its equal ranges too, which the
-    // byte comparison skipped: those ranges run again, decoded (not counted as progress).
-    batch.clear();
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-        const auto &ids = itemsOf[i];
-        const bool anyDiffers = std::any_of(ids.begin(), ids.end(), [&](std::size_t id) { return !items[id].result.allEqual; });
-        if (!anyDiffers)
-            continue;
-        for (std::size_t id : ids) {
-            if (items[id].result.allEqual && items[id].result.error.isEmpty() && !items[id].result.canceled) {
-                items[id].detect = false;
-                items[id].progress = false;
-                items[id].result = Partial();
+    std::vector<std::size_t> waveRows;
+    for (std::size_t first = 0; first < pairs.size();) {
+        std::size_t last = first;
+        std::uint64_t waveBytes = 0;
+        batch.clear();
+        while (last < pairs.size() && (last == first || (waveBytes < options.waveBytes && batch.size() < kWaveItems))) {
+            waveBytes += bytesOf(pairs[last].dtypeA, pairs[last].elements) + bytesOf(pairs[last].dtypeB, pairs[last].elements);
+            for (std::size_t id : itemsOf[last])
                 batch.push_back(&items[id]);
+            ++last;
+        }
+        if (!(job && job->isCanceled()))
+            run(batch);
+
+        // A tensor that differs in one range needs the numbers of its equal ranges too, which
+        // the byte comparison skipped: those ranges run again, decoded (not counted as progress).
+        batch.clear();
+        for (std::size_t i = first; i < last; ++i) {
+            const auto &ids = itemsOf[i];
+            const bool anyDiffers = std::any_of(ids.begin(), ids.end(), [&](std::size_t id) { return !items[id].result.allEqual; });
+            if (!anyDiffers)
+                continue;
+            for (std::size_t id : ids) {
+                if (items[id].result.allEqual && items[id].result.error.isEmpty() && !items[id].result.canceled) {
+                    items[id].detect = false;
+                    items[id].progress = false;
+                    items[id].result = Partial();
+                    batch.push_back(&items[id]);
+                }
             }
         }
-    }
-    if (!batch.empty() && !(job && job->isCanceled()))
-        run(batch);
+        if (!batch.empty() && !(job && job->isCanceled()))
+            run(batch);
 
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-        Partial total;
-        for (std::size_t id : itemsOf[i])
-            total.merge(items[id].result);
-        if (!total.error.isEmpty())
-            return makeError(QStringLiteral("tensor %1: %2").arg(quoteName(result.tensors[pairs[i].row].name), total.error));
-        if (total.canceled || (job && job->isCanceled()))
-            return makeError(QStringLiteral("comparison cancelled"));
-        finish(result.tensors[pairs[i].row], pairs[i], total, pairShapes[i]);
+        waveRows.clear();
+        for (std::size_t i = first; i < last; ++i) {
+            Partial total;
+            for (std::size_t id : itemsOf[i])
+                total.merge(items[id].result);
+            if (!total.error.isEmpty())
+                return makeError(QStringLiteral("tensor %1: %2").arg(quoteName(result.tensors[pairs[i].row].name), total.error));
+            if (total.canceled || (job && job->isCanceled()))
+                return makeError(QStringLiteral("comparison cancelled"));
+            finish(result.tensors[pairs[i].row], pairs[i], total, pairShapes[i]);
+            waveRows.push_back(pairs[i].row);
+        }
+        if (options.onProgress)
+            options.onProgress(result, waveRows);
+        first = last;
     }
-
-    // Metadata, key by key.
-    const std::map<std::string, std::string> metaA(a.metadata().begin(), a.metadata().end());
-    const std::map<std::string, std::string> metaB(b.metadata().begin(), b.metadata().end());
-    for (const auto &[key, value] : metaA) {
-        const auto other = metaB.find(key);
-        if (other == metaB.end())
-            result.metadata.push_back({key, value, std::nullopt});
-        else if (other->second != value)
-            result.metadata.push_back({key, value, other->second});
-    }
-    for (const auto &[key, value] : metaB)
-        if (!metaA.count(key))
-            result.metadata.push_back({key, std::nullopt, value});
-    std::sort(result.metadata.begin(), result.metadata.end(),
-              [](const MetadataChange &x, const MetadataChange &y) { return x.key < y.key; });
+    if (job && job->isCanceled())
+        return makeError(QStringLiteral("comparison cancelled"));
     return result;
+}
+
+Result<TensorStats> differenceStats(const SafetensorsModel &a, const ModelTensor &ta, const SafetensorsModel &b,
+                                    const ModelTensor &tb, JobContext *job)
+{
+    if (ta.info->shape != tb.info->shape)
+        return makeError(QStringLiteral("tensors %1 and %2 have different shapes")
+                                 .arg(quoteName(ta.info->name), quoteName(tb.info->name)));
+    const Dtype dtypeA = ta.info->dtype;
+    const Dtype dtypeB = tb.info->dtype;
+    const bool pairs = dtypeA == Dtype::C64 || dtypeB == Dtype::C64;
+    const std::size_t vp = pairs ? 2 : 1;
+    const std::uint64_t elements = ta.info->elementCount();
+    const int bits = std::max(dtypeBits(dtypeA), dtypeBits(dtypeB));
+    const std::uint64_t chunk = std::max<std::uint64_t>(
+            kBlockElements, std::uint64_t(StreamReader::kChunkBytes) * 8 / std::uint64_t(bits) / kBlockElements * kBlockElements);
+    const StreamReader readerA = a.reader(ta);
+    const StreamReader readerB = b.reader(tb);
+    const Decoder decodeA(dtypeA, pairs);
+    const Decoder decodeB(dtypeB, pairs);
+    std::vector<std::byte> bufA(std::size_t(bytesOf(dtypeA, std::min(chunk, elements))));
+    std::vector<std::byte> bufB(std::size_t(bytesOf(dtypeB, std::min(chunk, elements))));
+    std::vector<double> xa(std::size_t(kBlockElements * vp));
+    std::vector<double> xb(std::size_t(kBlockElements * vp));
+    if (job)
+        job->addTotal(2 * (bytesOf(dtypeA, elements) + bytesOf(dtypeB, elements)));
+
+    // Calls visit(d) for every finite difference, and counts the other positions.
+    const auto pass = [&](const auto &visit, std::uint64_t *nonfinite) -> Status {
+        for (std::uint64_t at = 0; at < elements;) {
+            if (job && job->isCanceled())
+                return makeError(QStringLiteral("cancelled"));
+            const std::uint64_t n = std::min(chunk, elements - at);
+            const std::uint64_t lenA = bytesOf(dtypeA, n);
+            const std::uint64_t lenB = bytesOf(dtypeB, n);
+            auto read = readerA.readInto(bytesOf(dtypeA, at), std::span<std::byte>(bufA.data(), std::size_t(lenA)));
+            if (read)
+                read = readerB.readInto(bytesOf(dtypeB, at), std::span<std::byte>(bufB.data(), std::size_t(lenB)));
+            if (!read)
+                return read;
+            for (std::uint64_t e = 0; e < n; e += kBlockElements) {
+                const std::size_t m = std::size_t(std::min(kBlockElements, n - e));
+                decodeA.decode(bufA.data(), e, m, xa.data());
+                decodeB.decode(bufB.data(), e, m, xb.data());
+                for (std::size_t i = 0; i < m * vp; ++i) {
+                    if (std::isfinite(xa[i]) && std::isfinite(xb[i]))
+                        visit(xa[i] - xb[i]);
+                    else if (nonfinite)
+                        ++*nonfinite;
+                }
+            }
+            if (job)
+                job->advance(lenA + lenB);
+            at += n;
+        }
+        return {};
+    };
+
+    TensorStats s;
+    s.values = elements * vp;
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    CompensatedSum sum;
+    const Status first = pass(
+            [&](double d) {
+                lo = std::min(lo, d);
+                hi = std::max(hi, d);
+                sum.add(d);
+                ++s.finite;
+                s.zeros += d == 0 ? 1 : 0;
+            },
+            &s.nan);
+    if (!first)
+        return makeError(first.errorString());
+    if (s.finite == 0)
+        return s;
+    s.min = lo;
+    s.max = hi;
+    s.mean = sum.value() / double(s.finite);
+    CompensatedSum squares;
+    const double mean = s.mean;
+    const Status second = pass(
+            [&](double d) {
+                squares.add((d - mean) * (d - mean));
+                const double f = hi > lo ? (d - lo) / (hi - lo) * TensorStats::kBins : 0;
+                ++s.histogram[std::size_t(std::clamp(int(f), 0, TensorStats::kBins - 1))];
+            },
+            nullptr);
+    if (!second)
+        return makeError(second.errorString());
+    s.std = std::sqrt(squares.value() / double(s.finite));
+    s.histogramExact = true;
+    return s;
 }
 
 } // namespace tantra

@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,8 @@ inline constexpr int kCompareStatusCount = int(CompareStatus::Removed) + 1;
 // The word the CLI, the JSON report and the app use ("identical", "close", …).
 const char *compareStatusName(CompareStatus status);
 
+struct WeightComparison;
+
 struct CompareOptions
 {
     // numpy.allclose: |a - b| <= atol + rtol * |b|, for every finite pair.
@@ -46,6 +50,13 @@ struct CompareOptions
     QString filter;
     // For tests: a tensor is split over the pool in ranges of at least this many bytes.
     std::uint64_t minRangeBytes = std::uint64_t(64) << 20;
+    // For tests: tensors are compared in waves of consecutive pairs of about this many bytes.
+    std::uint64_t waveBytes = std::uint64_t(256) << 20;
+    // Called on the calling thread for a view that fills as the job runs: once with the
+    // structure and the metadata (every row; a row with values to compare has valuesCompared
+    // false, and status Identical when its dtype is the same), then after each wave with the
+    // rows whose values were just compared. `soFar` is valid only during the call.
+    std::function<void(const WeightComparison &soFar, std::span<const std::size_t> comparedRows)> onProgress;
 };
 
 // One tensor of A or B or both. Value fields are set when valuesCompared (same shape in both).
@@ -106,5 +117,16 @@ struct WeightComparison
 Result<WeightComparison> compareWeights(const SafetensorsModel &a, const SafetensorsModel &b,
                                         const CompareOptions &options = {}, JobContext *job = nullptr,
                                         QThreadPool *pool = nullptr);
+
+struct TensorStats;
+struct ModelTensor;
+
+// Statistics of a - b over the positions where both values are finite (C64: per part), for
+// the comparison's histogram: `finite` counts those positions, `nan` the others, `zeros` the
+// equal ones; the histogram spans [min, max] exactly. Two streamed passes over both tensors
+// (min and max first), holding two chunks in memory. The tensors must have one shape. Fails
+// with "cancelled" when the job is, and with the reader's error on a read error.
+Result<TensorStats> differenceStats(const SafetensorsModel &a, const ModelTensor &ta, const SafetensorsModel &b,
+                                    const ModelTensor &tb, JobContext *job = nullptr);
 
 } // namespace tantra

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace tantra::cli {
+namespace tantra {
 
 // Writes JSON text laid out as QJsonDocument::Indented does, but holds what QJsonValue cannot:
 // integers up to 2^64-1, written exactly. QJsonValue keeps a number as a double or a qint64, so
@@ -45,4 +45,4 @@ private:
     bool m_afterKey = false;
 };
 
-} // namespace tantra::cli
+} // namespace tantra

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-namespace tantra::cli {
+namespace tantra {
 
 void JsonWriter::indent(std::size_t depth)
 {
@@ -136,4 +136,4 @@ void JsonWriter::string(const QString &text)
     m_out += '"';
 }
 
-} // namespace tantra::cli
+} // namespace tantra
