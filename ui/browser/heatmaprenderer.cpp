@@ -66,14 +66,18 @@ QRgb HeatmapRenderer::colorAt(double t)
     return qRgb(mix(0), mix(1), mix(2));
 }
 
-HeatmapImage HeatmapRenderer::render(Dtype dtype, const std::byte *data, const TensorSlice::Layout &layout, int maxSide,
-                                     const std::function<bool()> &isCanceled)
+namespace {
+
+// The block means of `valueAt(element)` over the slice, coloured; see HeatmapImage.
+template<typename ValueAt>
+HeatmapImage renderValues(const ValueAt &valueAt, const TensorSlice::Layout &layout, int maxSide,
+                          const std::function<bool()> &isCanceled)
 {
     HeatmapImage out;
     out.sourceRows = layout.rows;
     out.sourceCols = layout.cols;
-    const QSize size = imageSize(layout, maxSide);
-    if (size.isEmpty() || !data)
+    const QSize size = HeatmapRenderer::imageSize(layout, maxSide);
+    if (size.isEmpty())
         return out;
     const int w = size.width();
     const int h = size.height();
@@ -99,7 +103,7 @@ HeatmapImage HeatmapRenderer::render(Dtype dtype, const std::byte *data, const T
                 const std::uint64_t r = r0 + (r1 - r0) * (2 * i + 1) / (2 * sy);
                 for (std::uint64_t j = 0; j < sx; ++j) {
                     const std::uint64_t c = c0 + (c1 - c0) * (2 * j + 1) / (2 * sx);
-                    const double v = decodeValue(dtype, data, layout.element(r, c));
+                    const double v = valueAt(layout.element(r, c));
                     if (std::isfinite(v)) {
                         sum += v;
                         ++n;
@@ -122,9 +126,38 @@ HeatmapImage HeatmapRenderer::render(Dtype dtype, const std::byte *data, const T
     for (int y = 0; y < h; ++y) {
         auto *line = reinterpret_cast<QRgb *>(out.image.scanLine(y));
         for (int x = 0; x < w; ++x)
-            line[x] = colorAt(double(out.values[std::size_t(y) * std::size_t(w) + std::size_t(x)]) / out.limit);
+            line[x] = HeatmapRenderer::colorAt(double(out.values[std::size_t(y) * std::size_t(w) + std::size_t(x)]) / out.limit);
     }
     return out;
+}
+
+HeatmapImage emptyImage(const TensorSlice::Layout &layout)
+{
+    HeatmapImage out;
+    out.sourceRows = layout.rows;
+    out.sourceCols = layout.cols;
+    return out;
+}
+
+} // namespace
+
+HeatmapImage HeatmapRenderer::render(Dtype dtype, const std::byte *data, const TensorSlice::Layout &layout, int maxSide,
+                                     const std::function<bool()> &isCanceled)
+{
+    if (!data)
+        return emptyImage(layout);
+    return renderValues([&](std::uint64_t e) { return decodeValue(dtype, data, e); }, layout, maxSide, isCanceled);
+}
+
+HeatmapImage HeatmapRenderer::renderDifference(Dtype dtypeA, const std::byte *dataA, Dtype dtypeB, const std::byte *dataB,
+                                               const TensorSlice::Layout &layout, int maxSide,
+                                               const std::function<bool()> &isCanceled)
+{
+    if (!dataA || !dataB)
+        return emptyImage(layout);
+    // A non-finite side leaves the sample out (NaN), as the comparison's numbers do.
+    return renderValues([&](std::uint64_t e) { return std::fabs(decodeValue(dtypeA, dataA, e) - decodeValue(dtypeB, dataB, e)); },
+                        layout, maxSide, isCanceled);
 }
 
 } // namespace tantra

@@ -46,6 +46,11 @@ public:
     // `isCanceled` is polled once per image row.
     static HeatmapImage render(Dtype dtype, const std::byte *data, const TensorSlice::Layout &layout,
                                int maxSide = kMaxSide, const std::function<bool()> &isCanceled = {});
+    // |a - b| of two tensors of one shape, element by element (the compare view's heatmap):
+    // white where they agree, red where they differ most, grey where a side is not finite.
+    static HeatmapImage renderDifference(Dtype dtypeA, const std::byte *dataA, Dtype dtypeB, const std::byte *dataB,
+                                         const TensorSlice::Layout &layout, int maxSide = kMaxSide,
+                                         const std::function<bool()> &isCanceled = {});
     // t in [-1, 1].
     static QRgb colorAt(double t);
     static QRgb nanColor() { return qRgb(128, 128, 128); }

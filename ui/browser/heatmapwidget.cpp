@@ -39,6 +39,17 @@ bool HeatmapWidget::isRendering() const
 
 void HeatmapWidget::setTensor(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor)
 {
+    setDifference(std::move(model), tensor, nullptr, nullptr);
+}
+
+void HeatmapWidget::setDifference(std::shared_ptr<const SafetensorsModel> modelA, const ModelTensor *a,
+                                  std::shared_ptr<const SafetensorsModel> modelB, const ModelTensor *b)
+{
+    auto model = std::move(modelA);
+    const ModelTensor *tensor = a;
+    const bool difference = modelB && b && a && b->info->shape == a->info->shape;
+    m_modelB = difference ? std::move(modelB) : nullptr;
+    m_tensorB = difference ? b : nullptr;
     m_jobs->cancelAll();
     m_model = tensor ? std::move(model) : nullptr;
     m_tensor = m_model ? tensor : nullptr;
@@ -91,8 +102,14 @@ void HeatmapWidget::render()
     }
     const TensorSlice::Layout layout = m_slice.layout(shape);
     const Dtype dtype = m_tensor->info->dtype;
-    if (HeatmapRenderer::sampleCount(layout) <= HeatmapRenderer::kSyncSamples) {
-        setHeatmap(HeatmapRenderer::render(dtype, m_model->data(*m_tensor).data(), layout));
+    // A difference costs two decodes per sample: it goes to the pool at half the size.
+    const std::uint64_t syncSamples = m_tensorB ? HeatmapRenderer::kSyncSamples / 2 : HeatmapRenderer::kSyncSamples;
+    if (HeatmapRenderer::sampleCount(layout) <= syncSamples) {
+        if (m_tensorB)
+            setHeatmap(HeatmapRenderer::renderDifference(dtype, m_model->data(*m_tensor).data(), m_tensorB->info->dtype,
+                                                         m_modelB->data(*m_tensorB).data(), layout));
+        else
+            setHeatmap(HeatmapRenderer::render(dtype, m_model->data(*m_tensor).data(), layout));
         return;
     }
     m_message = tr("Rendering\u2026");
@@ -100,16 +117,22 @@ void HeatmapWidget::render()
     // The job holds the model, so the mapping stays valid even if this widget goes first.
     const QFuture<HeatmapImage> future = m_jobs->run(
             QString(),
-            [model = m_model, tensor = m_tensor, layout](JobContext &job) {
+            [model = m_model, tensor = m_tensor, modelB = m_modelB, tensorB = m_tensorB, layout](JobContext &job) {
+                const auto canceled = [&job] { return job.isCanceled(); };
+                if (tensorB)
+                    return HeatmapRenderer::renderDifference(tensor->info->dtype, model->data(*tensor).data(), tensorB->info->dtype,
+                                                             modelB->data(*tensorB).data(), layout, HeatmapRenderer::kMaxSide,
+                                                             canceled);
                 return HeatmapRenderer::render(tensor->info->dtype, model->data(*tensor).data(), layout, HeatmapRenderer::kMaxSide,
-                                               [&job] { return job.isCanceled(); });
+                                               canceled);
             },
             this,
             [this](const HeatmapImage &image) {
                 if (!image.canceled)
                     setHeatmap(image);
             });
-    Q_EMIT jobStarted(QFuture<void>(future), tr("Heatmap of %1").arg(TensorText::name(m_tensor->info->name)));
+    Q_EMIT jobStarted(QFuture<void>(future), m_tensorB ? tr("Difference heatmap of %1").arg(TensorText::name(m_tensor->info->name))
+                                                       : tr("Heatmap of %1").arg(TensorText::name(m_tensor->info->name)));
 }
 
 void HeatmapWidget::setHeatmap(HeatmapImage heatmap)
@@ -167,6 +190,8 @@ void HeatmapWidget::paintEvent(QPaintEvent *)
                            .arg(m_heatmap.image.height())
                            .arg(m_heatmap.image.width());
     }
+    if (m_tensorB)
+        caption += tr(", |A − B|");
     if (m_tensor && dtypeIsComplex(m_tensor->info->dtype))
         caption += tr(", real part");
     p.drawText(QRect(kMargin, kMargin / 2, width() - 2 * kMargin, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
@@ -175,11 +200,13 @@ void HeatmapWidget::paintEvent(QPaintEvent *)
     p.drawText(QRect(kMargin, kMargin / 2 + fm.height(), width() - 2 * kMargin, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
                tr("rows: dim %1 \u2193   columns: dim %2 \u2192").arg(m_slice.rowDim).arg(m_slice.colDim));
 
-    // Colour bar from -limit (bottom) to +limit (top).
+    // Colour bar from -limit (bottom) to +limit (top); a difference is never negative, so
+    // its bar runs from 0 to the limit.
     const QRect legend = legendRect();
+    const bool difference = m_tensorB != nullptr;
     QImage bar(1, 256, QImage::Format_RGB32);
     for (int y = 0; y < 256; ++y)
-        bar.setPixel(0, y, HeatmapRenderer::colorAt(1.0 - 2.0 * y / 255.0));
+        bar.setPixel(0, y, HeatmapRenderer::colorAt(difference ? 1.0 - y / 255.0 : 1.0 - 2.0 * y / 255.0));
     p.drawImage(legend, bar);
     p.drawRect(legend.adjusted(0, 0, -1, -1));
     const auto label = [&](double v, int y) {
@@ -188,8 +215,8 @@ void HeatmapWidget::paintEvent(QPaintEvent *)
     };
     p.setPen(palette().color(QPalette::Text));
     label(m_heatmap.limit, legend.top() + fm.height() / 2);
-    label(0, legend.center().y());
-    label(-m_heatmap.limit, legend.bottom() - fm.height() / 2);
+    label(difference ? m_heatmap.limit / 2 : 0, legend.center().y());
+    label(difference ? 0 : -m_heatmap.limit, legend.bottom() - fm.height() / 2);
 }
 
 void HeatmapWidget::mouseMoveEvent(QMouseEvent *event)

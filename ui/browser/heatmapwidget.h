@@ -25,6 +25,10 @@ public:
     ~HeatmapWidget() override;
 
     void setTensor(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor);
+    // Shows |a - b| of two tensors of one shape instead (the compare view): white where they
+    // agree, red where they differ most.
+    void setDifference(std::shared_ptr<const SafetensorsModel> modelA, const ModelTensor *a,
+                       std::shared_ptr<const SafetensorsModel> modelB, const ModelTensor *b);
     void setSlice(const TensorSlice &slice);
     const HeatmapImage &heatmap() const { return m_heatmap; }
     bool isRendering() const;
@@ -48,6 +52,9 @@ private:
 
     std::shared_ptr<const SafetensorsModel> m_model;
     const ModelTensor *m_tensor = nullptr;
+    // The other side of a difference heatmap, else null.
+    std::shared_ptr<const SafetensorsModel> m_modelB;
+    const ModelTensor *m_tensorB = nullptr;
     TensorSlice m_slice;
     bool m_dirty = false;
     HeatmapImage m_heatmap;

@@ -34,14 +34,19 @@ void TensorSortFilterProxy::sort(int column, Qt::SortOrder order)
     sourceModel()->sort(column, order);
 }
 
-bool TensorSortFilterProxy::setFilterPattern(const QString &pattern)
+TensorFilter TensorSortFilterProxy::searchFilter(const QString &pattern)
 {
     // A plain word ("proj") finds the names that contain it, as every filter box does; the
     // full-name match of a glob is for patterns that use its wildcards.
     const bool isRegex = pattern.size() >= 2 && pattern.startsWith(QLatin1Char('/')) && pattern.endsWith(QLatin1Char('/'));
     const bool plain = !isRegex && !pattern.isEmpty() && !pattern.contains(QLatin1Char('*')) && !pattern.contains(QLatin1Char('?'))
             && !pattern.contains(QLatin1Char('['));
-    TensorFilter filter(plain ? QLatin1Char('*') + pattern + QLatin1Char('*') : pattern);
+    return TensorFilter(plain ? QLatin1Char('*') + pattern + QLatin1Char('*') : pattern);
+}
+
+bool TensorSortFilterProxy::setFilterPattern(const QString &pattern)
+{
+    TensorFilter filter = searchFilter(pattern);
     if (!filter.isValid()) {
         m_error = filter.errorString();
         return false;

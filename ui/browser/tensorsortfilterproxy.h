@@ -22,6 +22,9 @@ public:
     // would cost two index() calls and a lessThan() per comparison, ~1.7 million times.
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
+    // What a filter box's text means: a glob, a /regex/, or a plain word found anywhere in
+    // the name. Shared with the compare view's filter.
+    static TensorFilter searchFilter(const QString &pattern);
     // Returns false (and keeps the previous filter) when the pattern is an invalid regex.
     bool setFilterPattern(const QString &pattern);
     QString filterPattern() const { return m_pattern; }

@@ -33,6 +33,9 @@ void TensorValueModel::setTensor(std::shared_ptr<const SafetensorsModel> model, 
     beginResetModel();
     m_model = tensor ? std::move(model) : nullptr;
     m_tensor = m_model ? tensor : nullptr;
+    m_refModel = nullptr;
+    m_refTensor = nullptr;
+    m_refData = nullptr;
     m_data = nullptr;
     m_elements = 0;
     m_slice = {};
@@ -44,6 +47,27 @@ void TensorValueModel::setTensor(std::shared_ptr<const SafetensorsModel> model, 
         m_layout = m_slice.layout(m_tensor->info->shape);
     }
     endResetModel();
+}
+
+void TensorValueModel::setReference(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor, const QString &label)
+{
+    const bool usable = model && tensor && m_tensor && tensor->info->shape == m_tensor->info->shape;
+    m_refModel = usable ? std::move(model) : nullptr;
+    m_refTensor = usable ? tensor : nullptr;
+    m_refData = usable ? m_refModel->data(*m_refTensor).data() : nullptr;
+    m_refLabel = label;
+    if (rowCount() > 0 && columnCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1));
+}
+
+bool TensorValueModel::differsFromReference(std::uint64_t element) const
+{
+    if (!m_refData)
+        return false;
+    const double a = decodeValue(m_tensor->info->dtype, m_data, element);
+    const double b = decodeValue(m_refTensor->info->dtype, m_refData, element);
+    // Two NaNs are equal, as in the comparison; the imaginary part of C64 is not looked at.
+    return a != b && !(std::isnan(a) && std::isnan(b));
 }
 
 void TensorValueModel::setSlice(const TensorSlice &slice)
@@ -97,10 +121,23 @@ QVariant TensorValueModel::data(const QModelIndex &index, int role) const
         QStringList position;
         for (std::uint64_t i : m_slice.indexOf(std::uint64_t(index.row()), std::uint64_t(index.column())))
             position.push_back(QString::number(i));
-        return tr("[%1] = %2\nelement %3")
-                .arg(position.join(QStringLiteral(", ")), ValueFormatter::format(dtype, m_data, element))
-                .arg(element);
+        QString tip = tr("[%1] = %2\nelement %3")
+                              .arg(position.join(QStringLiteral(", ")), ValueFormatter::format(dtype, m_data, element))
+                              .arg(element);
+        if (m_refData) {
+            const double a = decodeValue(dtype, m_data, element);
+            const double b = decodeValue(m_refTensor->info->dtype, m_refData, element);
+            tip += tr("\n%1: %2\ndifference: %3")
+                           .arg(m_refLabel.isEmpty() ? tr("other") : m_refLabel,
+                                ValueFormatter::format(m_refTensor->info->dtype, m_refData, element),
+                                ValueFormatter::formatReal(a - b, 6));
+        }
+        return tip;
     }
+    case Qt::BackgroundRole:
+        if (differsFromReference(element))
+            return QBrush(QColor(255, 200, 120, 150));
+        return {};
     case Qt::TextAlignmentRole:
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     case Qt::ForegroundRole: {

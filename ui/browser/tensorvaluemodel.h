@@ -29,6 +29,10 @@ public:
     void setTensor(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor);
     void clear() { setTensor(nullptr, nullptr); }
     const ModelTensor *tensor() const { return m_tensor; }
+    // The compare view's other side: cells whose value differs from the reference's at the
+    // same position are highlighted, and their tooltips give both values and the difference.
+    // Ignored unless the reference has the tensor's shape; null clears it.
+    void setReference(std::shared_ptr<const SafetensorsModel> model, const ModelTensor *tensor, const QString &label = {});
     // Ignored unless valid for the tensor's shape.
     void setSlice(const TensorSlice &slice);
     const TensorSlice &slice() const { return m_slice; }
@@ -45,6 +49,7 @@ public:
 
 private:
     std::uint64_t elementOf(int row, int column) const { return m_layout.element(std::uint64_t(row), std::uint64_t(column)); }
+    bool differsFromReference(std::uint64_t element) const;
 
     std::shared_ptr<const SafetensorsModel> m_model;
     const ModelTensor *m_tensor = nullptr;
@@ -52,6 +57,10 @@ private:
     std::uint64_t m_elements = 0;
     TensorSlice m_slice;
     TensorSlice::Layout m_layout;
+    std::shared_ptr<const SafetensorsModel> m_refModel;
+    const ModelTensor *m_refTensor = nullptr;
+    const std::byte *m_refData = nullptr;
+    QString m_refLabel;
 };
 
 } // namespace tantra

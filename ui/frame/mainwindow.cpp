@@ -2,6 +2,7 @@
 
 #include "aboutdialog.h"
 #include "browserfilewatch.h"
+#include "compareview.h"
 #include "icons.h"
 #include "jobprogresswidget.h"
 #include "modelloader.h"
@@ -19,6 +20,7 @@
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -123,6 +125,11 @@ void MainWindow::createActions()
     openFolder->setToolTip(tr("Open a folder holding a sharded model (Ctrl+Shift+O)"));
     QMenu *recentMenu = m_fileMenu->addMenu(Icons::get(QStringLiteral("recent")), tr("Open &Recent"));
     m_recent = new RecentFiles(recentMenu, this);
+    m_compareAction = m_fileMenu->addAction(Icons::get(QStringLiteral("compare")), tr("Compare &With File…"), this,
+                                            &MainWindow::compareWithFileDialog);
+    m_compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    m_compareAction->setToolTip(tr("Compare the model of this tab with another file, tensor by tensor (Ctrl+Shift+D)"));
+    m_compareAction->setObjectName(QStringLiteral("compareWithFile"));
     m_reloadAction = m_fileMenu->addAction(Icons::get(QStringLiteral("reload")), tr("Re&load"), this, &MainWindow::reloadCurrent);
     m_reloadAction->setShortcut(QKeySequence::Refresh);
     m_reloadAction->setToolTip(tr("Open the current model again from disk (F5)"));
@@ -313,6 +320,7 @@ void MainWindow::onCurrentPageChanged()
     m_stack->setCurrentWidget(hasPages ? static_cast<QWidget *>(m_tabs) : m_welcome);
     TensorBrowser *browser = currentBrowser();
     m_reloadAction->setEnabled(browser);
+    m_compareAction->setEnabled(browser);
     const Page *page = pageOf(m_tabs->currentWidget());
     m_closeAction->setEnabled(page && !page->isPermanent());
     setWindowTitle(hasPages ? m_tabs->tabText(m_tabs->currentIndex()) : QString());
@@ -425,10 +433,78 @@ void MainWindow::dropEvent(QDropEvent *event)
     if (paths.isEmpty())
         return;
     event->acceptProposedAction();
+    // A drop on an open model (not the model itself) asks whether to compare with it.
+    TensorBrowser *browser = currentBrowser();
+    if (browser && paths.size() == 1 && keyFor(paths.first()) != browser->sourcePath()
+        && browser->rect().contains(browser->mapFrom(this, event->position().toPoint()))) {
+        dropOnBrowser(browser, paths.first(), mapToGlobal(event->position().toPoint()));
+        return;
+    }
     for (const QString &path : paths) {
         if (!m_dropHandler || !m_dropHandler(path))
             openPath(path);
     }
+}
+
+void MainWindow::dropOnBrowser(TensorBrowser *browser, const QString &path, const QPoint &globalPos)
+{
+    // Asked, as file managers ask "move or copy": a drop on an open model most often means
+    // "compare with this", but opening or importing it must stay one gesture away.
+    const QString label = m_tabs->tabText(m_tabs->indexOf(browser));
+    QMenu menu(this);
+    menu.setObjectName(QStringLiteral("dropMenu"));
+    QAction *compare = menu.addAction(Icons::get(QStringLiteral("compare")), tr("&Compare %1 with %2").arg(label, QFileInfo(path).fileName()));
+    QAction *open = menu.addAction(Icons::get(QStringLiteral("tensor")), tr("&Open in a New Tab"));
+    QAction *usual = m_dropHandler ? menu.addAction(Icons::get(QStringLiteral("import")), tr("&Import into the Workspace…")) : nullptr;
+    menu.addSeparator();
+    menu.addAction(tr("Cancel"));
+    menu.setDefaultAction(compare);
+    const QAction *chosen = menu.exec(globalPos);
+    if (chosen == compare)
+        openComparison(browser->sourcePath(), label, path, QFileInfo(path).fileName());
+    else if (chosen == open)
+        openPath(path);
+    else if (usual && chosen == usual && !m_dropHandler(path))
+        openPath(path);
+}
+
+CompareView *MainWindow::comparisonFor(const QString &pathA, const QString &pathB) const
+{
+    const QString key = CompareView::keyFor(pathA, pathB);
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto *view = qobject_cast<CompareView *>(m_tabs->widget(i));
+        if (view && view->sourcePath() == key)
+            return view;
+    }
+    return nullptr;
+}
+
+CompareView *MainWindow::openComparison(const QString &pathA, const QString &labelA, const QString &pathB, const QString &labelB)
+{
+    if (CompareView *view = comparisonFor(pathA, pathB)) {
+        m_tabs->setCurrentWidget(view);
+        statusBar()->showMessage(tr("This comparison is already open"), 4000);
+        return view;
+    }
+    auto *view = new CompareView(m_tabs);
+    connect(view, &CompareView::jobStarted, this, &MainWindow::trackJob);
+    connect(view, &CompareView::message, this, [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    view->start(pathA, labelA, pathB, labelB);
+    const int index = addPage(view, Icons::get(QStringLiteral("compare")), view->title());
+    m_tabs->setTabToolTip(index, tr("A: %1\nB: %2").arg(QDir::toNativeSeparators(pathA), QDir::toNativeSeparators(pathB)));
+    return view;
+}
+
+void MainWindow::compareWithFileDialog()
+{
+    TensorBrowser *browser = currentBrowser();
+    if (!browser)
+        return;
+    const QString label = m_tabs->tabText(m_tabs->indexOf(browser));
+    const QString other = QFileDialog::getOpenFileName(this, tr("Compare %1 with").arg(label), QFileInfo(browser->sourcePath()).absolutePath(),
+                                                       tr("Safetensors (*.safetensors *.safetensors.index.json);;All files (*)"));
+    if (!other.isEmpty())
+        openComparison(browser->sourcePath(), label, other, QFileInfo(other).fileName());
 }
 
 void MainWindow::trackJob(const QFuture<void> &future, const QString &description)

@@ -13,6 +13,7 @@ class QToolBar;
 
 namespace tantra {
 
+class CompareView;
 class JobProgressWidget;
 class ModelLoader;
 class Page;
@@ -55,6 +56,7 @@ public:
     void openPath(const QString &path);
     TensorBrowser *browserFor(const QString &path) const;
     TensorBrowser *currentBrowser() const;
+    CompareView *comparisonFor(const QString &pathA, const QString &pathB) const;
 
     // Hooks for the workspace wiring (WorkspaceController), so this frame needs no workspace
     // logic: a dropped path goes to the handler first (true: handled); the close guard may
@@ -65,6 +67,11 @@ public:
     void addPermanentViewAction(QAction *action) { m_permanentViewActions.push_back(action); }
 
 public Q_SLOTS:
+    // Opens a compare page for A and B (files, indexes or shard folders) and starts the
+    // comparison; the same pair already open is brought to the front instead.
+    CompareView *openComparison(const QString &pathA, const QString &labelA, const QString &pathB, const QString &labelB);
+    // Compares the current browser's model with a file the user picks.
+    void compareWithFileDialog();
     void openFileDialog();
     void openFolderDialog();
     void reloadCurrent();
@@ -93,6 +100,8 @@ private:
     void onCurrentPageChanged();
     void rebuildViewMenu();
     void closePage(int index);
+    // A file dropped on a browser page: compare with it, open it, or the usual route.
+    void dropOnBrowser(TensorBrowser *browser, const QString &path, const QPoint &globalPos);
     static QString keyFor(const QString &path);
 
     QStackedWidget *m_stack = nullptr;
@@ -104,6 +113,7 @@ private:
     QMenu *m_helpMenu = nullptr;
     QAction *m_reloadAction = nullptr;
     QAction *m_closeAction = nullptr;
+    QAction *m_compareAction = nullptr;
     QAction *m_findAction = nullptr;
     JobProgressWidget *m_jobs = nullptr;
     ModelLoader *m_loader = nullptr;

@@ -81,6 +81,8 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
                            tr("Create a config for a new model type"));
     m_browse = makeAction(this, tr("Browse &Tensors"), QStringLiteral("tensor"), QKeySequence(tr("Ctrl+Shift+T")),
                           tr("Open the selected weight in the tensor browser"));
+    m_compare = makeAction(this, tr("&Compare"), QStringLiteral("compare"), QKeySequence(tr("Ctrl+D")),
+                           tr("Compare the two selected weights tensor by tensor (one selected: with a file you choose)"));
     m_repair = makeAction(this, tr("Re&pair Workspace…"), QStringLiteral("repair"), QKeySequence(),
                           tr("Clean leftovers of interrupted work and rebuild the registry from the files"));
     m_editConfig = makeAction(this, tr("&Edit Config"), QStringLiteral("config"), QKeySequence(tr("Ctrl+E")),
@@ -101,6 +103,7 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
     connect(m_import, &QAction::triggered, this, &WorkspaceActions::doImport);
     connect(m_newType, &QAction::triggered, this, &WorkspaceActions::doNewModelType);
     connect(m_browse, &QAction::triggered, this, &WorkspaceActions::doBrowse);
+    connect(m_compare, &QAction::triggered, this, &WorkspaceActions::doCompare);
     connect(m_repair, &QAction::triggered, this, &WorkspaceActions::doRepair);
     connect(m_editConfig, &QAction::triggered, this, [this] {
         if (!m_page->currentType().isEmpty())
@@ -123,12 +126,13 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
 
 QList<QAction *> WorkspaceActions::weightActions() const
 {
-    return {m_browse, m_setActive, m_validate, m_verify, m_backup, m_remove};
+    return {m_browse, m_compare, m_setActive, m_validate, m_verify, m_backup, m_remove};
 }
 
 void WorkspaceActions::fillContextMenu(QMenu *menu) const
 {
     menu->addAction(m_browse);
+    menu->addAction(m_compare);
     menu->addAction(m_setActive);
     menu->addSeparator();
     menu->addAction(m_validate);
@@ -159,6 +163,7 @@ void WorkspaceActions::updateEnabled()
     m_remove->setToolTip(selectionHasActive ? tr("The active weight cannot be removed; make another weight active first")
                                             : tr("Delete the selected weights (not the active one)"));
     m_browse->setEnabled(one);
+    m_compare->setEnabled(one || selected.size() == 2);
     m_cleanup->setEnabled(open && !m_page->currentType().isEmpty() && !busy);
     // The tooltip names the weight it would activate, or why there is none.
     QString rollbackTip = tr("Make active again the weight that was active before the current one");
@@ -604,6 +609,38 @@ void WorkspaceActions::doBrowse()
         return;
     }
     Q_EMIT openInBrowser(m_session->manager()->workspace().absolutePath(w->path), w->name, w->modelType);
+}
+
+void WorkspaceActions::doCompare()
+{
+    const QStringList names = m_page->selectedWeights();
+    if (names.isEmpty() || names.size() > 2)
+        return;
+    std::vector<const WeightEntry *> entries;
+    for (const QString &name : names) {
+        const WeightEntry *w = m_session->registry().find(name);
+        if (!w)
+            return;
+        if (auto usable = m_session->manager()->checkWeightFiles(*w); !usable) {
+            report(tr("Compare"), JobOutcome{false, tr("Cannot open %1").arg(w->name), {errorText(usable.error())}});
+            return;
+        }
+        entries.push_back(w);
+    }
+    const Workspace &ws = m_session->manager()->workspace();
+    if (entries.size() == 2) {
+        // Older first: the table then reads as "what changed from A to B".
+        if (entries[1]->created < entries[0]->created)
+            std::swap(entries[0], entries[1]);
+        Q_EMIT compareRequested(ws.absolutePath(entries[0]->path), entries[0]->name, ws.absolutePath(entries[1]->path),
+                                entries[1]->name);
+        return;
+    }
+    const QString other = QFileDialog::getOpenFileName(m_window, tr("Compare %1 with").arg(entries[0]->name), QString(),
+                                                       tr("Safetensors (*.safetensors *.safetensors.index.json);;All files (*)"));
+    if (other.isEmpty())
+        return;
+    Q_EMIT compareRequested(ws.absolutePath(entries[0]->path), entries[0]->name, other, QFileInfo(other).fileName());
 }
 
 void WorkspaceActions::doRepair()

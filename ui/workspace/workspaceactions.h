@@ -51,6 +51,7 @@ public:
     QAction *import() const { return m_import; }
     QAction *newModelType() const { return m_newType; }
     QAction *browseTensors() const { return m_browse; }
+    QAction *compare() const { return m_compare; }
     QAction *repair() const { return m_repair; }
     QAction *editConfig() const { return m_editConfig; }
     QList<QAction *> weightActions() const;
@@ -65,6 +66,8 @@ public:
 Q_SIGNALS:
     // A weight's file to open in the tensor browser.
     void openInBrowser(const QString &path, const QString &title, const QString &modelType);
+    // Compare A with B tensor by tensor (paths and labels for people).
+    void compareRequested(const QString &pathA, const QString &labelA, const QString &pathB, const QString &labelB);
     void editConfigRequested(const QString &modelType);
     void statusMessage(const QString &message);
 
@@ -83,6 +86,7 @@ private:
     void doImport();
     void doNewModelType();
     void doBrowse();
+    void doCompare();
     void doRepair();
     void report(const QString &title, const JobOutcome &outcome);
     // Runs a job that changes the registry; the changing actions stay disabled until it ends.
@@ -105,6 +109,7 @@ private:
     QAction *m_import;
     QAction *m_newType;
     QAction *m_browse;
+    QAction *m_compare;
     QAction *m_repair;
     QAction *m_editConfig;
     std::vector<QFuture<void>> m_changes; // running registry changes

@@ -82,6 +82,7 @@ WorkspaceController::WorkspaceController(MainWindow *window)
     });
     connect(m_actions, &WorkspaceActions::statusMessage, this, [this](const QString &text) { m_window->statusBar()->showMessage(text, 8000); });
     connect(m_actions, &WorkspaceActions::openInBrowser, this, &WorkspaceController::openWeightInBrowser);
+    connect(m_actions, &WorkspaceActions::compareRequested, m_window, &MainWindow::openComparison);
     connect(m_actions, &WorkspaceActions::editConfigRequested, this, &WorkspaceController::openConfigEditor);
     connect(window, &MainWindow::modelOpened, this, &WorkspaceController::applyShapeIssues);
     window->setDropHandler([this](const QString &path) { return handleDrop(path); });
@@ -157,6 +158,7 @@ void WorkspaceController::createMenus()
     rebuildRecentMenu();
 
     weight->addAction(m_actions->browseTensors());
+    weight->addAction(m_actions->compare());
     weight->addAction(m_actions->setActive());
     weight->addAction(m_actions->rollback());
     weight->addSeparator();
@@ -175,6 +177,7 @@ void WorkspaceController::createMenus()
     QToolBar *tools = m_window->mainToolBar();
     tools->addSeparator();
     tools->addAction(m_actions->import());
+    tools->addAction(m_actions->compare());
     tools->addAction(m_actions->setActive());
     tools->addAction(m_actions->validate());
     tools->addAction(m_actions->verify());
