@@ -238,7 +238,21 @@ shot_config_editor() {
     stop
 }
 
-SHOTS=(shot_workspace shot_config_editor shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
+# The demo's mamba_v1 and mamba_v2 compared (Weight › Compare, Ctrl+D): the largest change
+# first, its heatmap of |A - B|.
+shot_compare() {
+    start TANTRA_COLOR_SCHEME=light --demo
+    # The first weights row (mamba_v2, the newest), then mamba_v1 below it.
+    keys "click:${WEIGHTS_ROW_X:-520},${WEIGHTS_ROW_Y:-172}" shift+Down ctrl+d
+    sleep 3
+    # A matrix, for the heatmap: the filter, then its first row.
+    keys ctrl+f "text:out_proj" "click:${COMPARE_ROW_X:-300},${COMPARE_ROW_Y:-209}" alt+t
+    sleep 1.5
+    snap compare
+    stop
+}
+
+SHOTS=(shot_workspace shot_compare shot_config_editor shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
 if [[ -n "${ONLY:-}" ]]; then SHOTS=($ONLY); fi
 echo "screenshots.sh: $APP on $DISPLAY"
 for shot in "${SHOTS[@]}"; do

@@ -144,6 +144,7 @@ private Q_SLOTS:
     void copyAndExport();
     void unreadableSideReportsTheFile();
     void samePairOpensOnce();
+    void cancelFromTheJobsPanel();
     void dropOnOpenModelOffersCompare();
     void workspaceComparesTwoSelectedWeights();
     void hundredThousandRowsSortAndFilter();
@@ -219,6 +220,10 @@ void TestGuiCompare::comparisonFillsTheTable()
     window.addPage(view, QIcon(), view->title());
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
     QVERIFY(sawPending);
+    // The row picked while the rows came is replaced by the top of the final order: the
+    // largest relative change.
+    QCOMPARE(view->table()->currentIndex().row(), 0);
+    QCOMPARE(view->table()->currentIndex().siblingAtColumn(0).data().toString(), QStringLiteral("w.changed"));
     QCOMPARE(changes, 4); // one wave per same-shape pair: changed, close, identical, retyped
     QCOMPARE(view->errorString(), QString());
     QCOMPARE(view->tableModel()->rowCount(), 7);
@@ -410,6 +415,29 @@ void TestGuiCompare::samePairOpensOnce()
     CompareView *reversed = openAndWait(window, m_b, m_a);
     QVERIFY(reversed != first);
     QCOMPARE(window.pages()->count(), 2);
+}
+
+void TestGuiCompare::cancelFromTheJobsPanel()
+{
+    // 32 MiB a side, differing everywhere: tens of milliseconds of work, where the cancel
+    // comes microseconds after the start.
+    std::vector<float> a = ramp(std::size_t(8) << 20);
+    std::vector<float> b = a;
+    for (float &v : b)
+        v += 1;
+    const QString pa = writeModel(m_dir.filePath(QStringLiteral("big_a.safetensors")), {{"w", Dtype::F32, {a.size()}, a}});
+    const QString pb = writeModel(m_dir.filePath(QStringLiteral("big_b.safetensors")), {{"w", Dtype::F32, {b.size()}, b}});
+    MainWindow window;
+    auto *view = new CompareView;
+    QSignalSpy started(view, &CompareView::jobStarted);
+    view->start(pa, QStringLiteral("A"), pb, QStringLiteral("B"));
+    window.addPage(view, QIcon(), view->title());
+    QCOMPARE(started.count(), 1);
+    // What the jobs panel's cancel button does.
+    started.first().first().value<QFuture<void>>().cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(view->wasCanceled(), 10000);
+    QVERIFY(!view->hasResult());
+    QVERIFY(!view->isRunning());
 }
 
 void TestGuiCompare::dropOnOpenModelOffersCompare()

@@ -248,7 +248,9 @@ void HistogramWidget::paintEvent(QPaintEvent *)
     }
     p.setPen(faint);
     p.drawText(QRect(plot.left(), labelTop + fm.height() + 2, plot.width(), fm.height()), Qt::AlignHCenter | Qt::AlignTop,
-               tr("value  (min \u2026 max over %L1 finite values)").arg(qulonglong(s.finite)));
+               tr("%1  (min \u2026 max over %L2 finite values)")
+                       .arg(m_valueName.isEmpty() ? tr("value") : m_valueName)
+                       .arg(qulonglong(s.finite)));
 }
 
 void HistogramWidget::mouseMoveEvent(QMouseEvent *event)

@@ -23,6 +23,9 @@ public:
     void setPlaceholder(const QString &text);
     bool hasStats() const { return m_stats.has_value(); }
 
+    // What the values are, for the value axis ("value", "A − B").
+    void setValueName(const QString &name) { m_valueName = name; update(); }
+
     bool logScale() const { return m_logScale; }
     void setLogScale(bool on);
 
@@ -49,6 +52,7 @@ private:
 
     std::optional<TensorStats> m_stats;
     QString m_placeholder;
+    QString m_valueName;
     bool m_logScale = false;
     int m_hoverBin = -1;
 };

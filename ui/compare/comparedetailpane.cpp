@@ -72,6 +72,9 @@ CompareDetailPane::CompareDetailPane(QWidget *parent)
     m_tabs = new QTabWidget(this);
     m_histogram = new HistogramWidget(m_tabs);
     m_histogram->setObjectName(QStringLiteral("differenceHistogram"));
+    m_histogram->setValueName(tr("A \u2212 B"));
+    // Most positions of a fine-tune differ by 0: on a linear scale that one bar hides the rest.
+    m_histogram->setLogScale(true);
     m_tabs->addTab(m_histogram, Icons::get(QStringLiteral("statistics")), tr("&Histogram of A \u2212 B"));
 
     m_heatmap = new HeatmapWidget(m_tabs);
@@ -113,6 +116,11 @@ CompareDetailPane::CompareDetailPane(QWidget *parent)
     connect(m_slice, &SliceSelector::sliceChanged, m_valuesB, &TensorValueModel::setSlice);
     connect(m_slice, &SliceSelector::sliceChanged, m_heatmap, &HeatmapWidget::setSlice);
     connect(m_heatmap, &HeatmapWidget::jobStarted, this, &CompareDetailPane::jobStarted);
+    // A grid scrolled while its tab was hidden had no size yet: centre the cell once shown.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
+        if (tab == ValuesTab && m_gridA->currentIndex().isValid())
+            m_gridA->scrollTo(m_gridA->currentIndex(), QAbstractItemView::PositionAtCenter);
+    });
     setComparison(nullptr);
 }
 

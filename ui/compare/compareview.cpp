@@ -12,6 +12,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
+#include <QEvent>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -101,6 +102,9 @@ CompareView::CompareView(QWidget *parent)
     m_table->setObjectName(QStringLiteral("compareTable"));
     m_table->setModel(m_proxy);
     m_table->setSortingEnabled(true);
+    // Largest relative change first, as the CLI's report: while values arrive, rows without
+    // one keep the name order; the finished comparison sorts once more.
+    m_table->sortByColumn(CompareTableModel::RelL2Column, Qt::DescendingOrder);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setTabKeyNavigation(false);
@@ -137,6 +141,10 @@ CompareView::CompareView(QWidget *parent)
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &CompareView::updateSummary);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &CompareView::updateSummary);
     connect(m_detail, &CompareDetailPane::jobStarted, this, &CompareView::jobStarted);
+    // A click or a key in the table is the user's choice of row, which the end of the
+    // comparison must not override (rows filtered out move the current row on their own).
+    m_table->installEventFilter(this);
+    m_table->viewport()->installEventFilter(this);
     updateStatusMenu();
     updateSummary();
 }
@@ -147,6 +155,14 @@ CompareView::~CompareView()
     m_jobs->cancelAll();
     delete m_jobs;
     m_jobs = nullptr;
+}
+
+bool CompareView::eventFilter(QObject *watched, QEvent *event)
+{
+    if ((watched == m_table && event->type() == QEvent::KeyPress)
+        || (watched == m_table->viewport() && event->type() == QEvent::MouseButtonPress))
+        m_userPicked = true;
+    return QWidget::eventFilter(watched, event);
 }
 
 QString CompareView::keyFor(const QString &pathA, const QString &pathB)
@@ -184,6 +200,7 @@ void CompareView::start(const QString &pathA, const QString &labelA, const QStri
     m_key = keyFor(pathA, pathB);
     m_finished = false;
     m_canceled = false;
+    m_userPicked = false;
     m_error.clear();
     m_result = {};
     m_compared = 0;
@@ -243,8 +260,9 @@ void CompareView::onStructure(const WeightComparison &structure, std::shared_ptr
     m_model->setComparison(m_result);
     updateStatusMenu();
     updateSummary();
-    if (m_proxy->rowCount() > 0 && !m_table->currentIndex().isValid())
+    if (m_proxy->rowCount() > 0 && !m_table->currentIndex().isValid()) {
         m_table->setCurrentIndex(m_proxy->index(0, 0));
+    }
 }
 
 void CompareView::onRows(const std::vector<std::pair<std::size_t, TensorComparison>> &rows)
@@ -277,6 +295,12 @@ void CompareView::onDone(const Result<WeightComparison> &result)
         const int column = m_table->horizontalHeader()->sortIndicatorSection();
         if (column >= 0 && column < CompareTableModel::ColumnCount)
             m_model->sort(column, m_table->horizontalHeader()->sortIndicatorOrder());
+        // Unless the user picked a row meanwhile, the top one of the final order is shown:
+        // the largest change, by default.
+        if (m_proxy->rowCount() > 0 && !m_userPicked) {
+            m_table->setCurrentIndex(m_proxy->index(0, 0));
+            m_table->scrollToTop();
+        }
         Q_EMIT message(comparisonSummary(m_result));
     }
     updateStatusMenu();

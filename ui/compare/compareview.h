@@ -45,6 +45,7 @@ public:
 
     bool isRunning() const;
     bool hasResult() const { return m_finished; }
+    bool wasCanceled() const { return m_canceled; }
     const WeightComparison &comparison() const { return m_result; }
     QString errorString() const { return m_error; }
     QString title() const;
@@ -69,6 +70,9 @@ Q_SIGNALS:
     // The comparison ended (with a result or an error; not when cancelled).
     void finished();
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void onStructure(const WeightComparison &structure, std::shared_ptr<const SafetensorsModel> a,
                      std::shared_ptr<const SafetensorsModel> b);
@@ -90,6 +94,7 @@ private:
     std::size_t m_toCompare = 0;
     bool m_finished = false;
     bool m_canceled = false;
+    bool m_userPicked = false; // a row was clicked or keyed to in the table
     QString m_error;
 
     QLabel *m_sides;
