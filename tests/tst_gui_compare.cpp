@@ -547,7 +547,7 @@ void TestGuiCompare::hundredThousandRowsSortAndFilter()
     view.resize(800, 600);
     QElapsedTimer timer;
     timer.start();
-    model.setComparison(c);
+    model.setComparison(std::move(c));
     const qint64 fill = timer.restart();
     QCOMPARE(proxy.rowCount(), 66666);
     proxy.sort(CompareTableModel::RelL2Column, Qt::DescendingOrder);
@@ -559,7 +559,7 @@ void TestGuiCompare::hundredThousandRowsSortAndFilter()
     QVERIFY(proxy.setFilterPattern(QStringLiteral("layers.99*")));
     const qint64 filter = timer.restart();
     int expected = 0;
-    for (const auto &t : c.tensors)
+    for (const auto &t : model.comparison().tensors)
         expected += t.name.starts_with("layers.99") && t.status != CompareStatus::Identical ? 1 : 0;
     QCOMPARE(proxy.rowCount(), expected);
     qInfo("100,000 rows: fill %lld ms, sort %lld ms, filter %lld ms (this build)", fill, sort, filter);

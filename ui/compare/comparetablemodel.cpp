@@ -120,27 +120,27 @@ QColor CompareTableModel::statusColor(CompareStatus status)
     return {};
 }
 
-void CompareTableModel::setComparison(const WeightComparison &comparison)
+void CompareTableModel::setComparison(WeightComparison comparison)
 {
     beginResetModel();
-    m_rows = comparison.tensors;
-    m_order.resize(m_rows.size());
-    for (std::size_t i = 0; i < m_rows.size(); ++i)
+    m_comparison = std::move(comparison);
+    m_order.resize(m_comparison.tensors.size());
+    for (std::size_t i = 0; i < m_comparison.tensors.size(); ++i)
         m_order[i] = int(i);
     sortOrder();
     reindex();
     endResetModel();
 }
 
-void CompareTableModel::updateRows(const WeightComparison &comparison, std::span<const std::size_t> rows)
+void CompareTableModel::updateRows(std::vector<std::pair<std::size_t, TensorComparison>> rows)
 {
     int first = INT_MAX;
     int last = -1;
-    for (std::size_t r : rows) {
+    for (auto &[r, t] : rows) {
         const int shown = rowOf(r);
-        if (shown < 0 || r >= comparison.tensors.size())
+        if (shown < 0)
             continue;
-        m_rows[r] = comparison.tensors[r];
+        m_comparison.tensors[r] = std::move(t);
         first = std::min(first, shown);
         last = std::max(last, shown);
     }
@@ -152,7 +152,7 @@ void CompareTableModel::updateRows(const WeightComparison &comparison, std::span
 void CompareTableModel::clear()
 {
     beginResetModel();
-    m_rows.clear();
+    m_comparison = {};
     m_order.clear();
     m_position.clear();
     endResetModel();
@@ -160,7 +160,7 @@ void CompareTableModel::clear()
 
 void CompareTableModel::reindex()
 {
-    m_position.assign(m_rows.size(), -1);
+    m_position.assign(m_comparison.tensors.size(), -1);
     for (std::size_t i = 0; i < m_order.size(); ++i)
         m_position[std::size_t(m_order[i])] = int(i);
 }
@@ -172,7 +172,7 @@ void CompareTableModel::sortOrder()
     const int column = m_sortColumn;
     const bool descending = m_sortOrder == Qt::DescendingOrder;
     std::sort(m_order.begin(), m_order.end(), [&](int a, int b) {
-        const int c = compare(m_rows[std::size_t(a)], m_rows[std::size_t(b)], column);
+        const int c = compare(m_comparison.tensors[std::size_t(a)], m_comparison.tensors[std::size_t(b)], column);
         if (c != 0)
             return descending ? c > 0 : c < 0;
         return a < b;
@@ -181,7 +181,7 @@ void CompareTableModel::sortOrder()
 
 const TensorComparison *CompareTableModel::rowAt(int row) const
 {
-    return row >= 0 && std::size_t(row) < m_order.size() ? &m_rows[std::size_t(m_order[std::size_t(row)])] : nullptr;
+    return row >= 0 && std::size_t(row) < m_order.size() ? &m_comparison.tensors[std::size_t(m_order[std::size_t(row)])] : nullptr;
 }
 
 int CompareTableModel::rowOf(std::size_t comparisonRow) const
@@ -204,7 +204,7 @@ QVariant CompareTableModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const std::size_t comparisonRow = std::size_t(m_order[std::size_t(index.row())]);
-    const TensorComparison &t = m_rows[comparisonRow];
+    const TensorComparison &t = m_comparison.tensors[comparisonRow];
     const bool pending = isPending(t);
     const auto number = [&](const std::optional<double> &v, bool quotient) -> QVariant {
         if (!t.valuesCompared)

@@ -4,7 +4,7 @@
 
 #include <QAbstractTableModel>
 
-#include <span>
+#include <utility>
 #include <vector>
 
 namespace tantra {
@@ -29,11 +29,13 @@ public:
 
     explicit CompareTableModel(QObject *parent = nullptr);
 
-    // Every row, from the structure (values not compared yet) or a finished comparison.
-    void setComparison(const WeightComparison &comparison);
-    // The rows `rows` of the comparison have their values now.
-    void updateRows(const WeightComparison &comparison, std::span<const std::size_t> rows);
+    // Every row, from the structure (values not compared yet) or a finished comparison. Moved
+    // in, not copied: 100,000 rows are that many strings and shapes.
+    void setComparison(WeightComparison comparison);
+    // These rows of the comparison have their values now (index in the comparison, row).
+    void updateRows(std::vector<std::pair<std::size_t, TensorComparison>> rows);
     void clear();
+    const WeightComparison &comparison() const { return m_comparison; }
 
     // The row shown at `row`, or nullptr.
     const TensorComparison *rowAt(int row) const;
@@ -57,7 +59,7 @@ private:
     void sortOrder();
     void reindex();
 
-    std::vector<TensorComparison> m_rows; // in the comparison's order
+    WeightComparison m_comparison; // rows in the comparison's (name) order
     // Sorting moves these indices, not the rows: a row is a few hundred bytes of strings
     // and vectors, an index four.
     std::vector<int> m_order;    // shown row -> comparison row

@@ -179,6 +179,11 @@ QString CompareView::title() const
     return tr("%1 \u2194 %2").arg(m_labelA, m_labelB);
 }
 
+const WeightComparison &CompareView::comparison() const
+{
+    return m_model->comparison();
+}
+
 bool CompareView::focusFilter()
 {
     m_filter->setFocus(Qt::ShortcutFocusReason);
@@ -202,7 +207,6 @@ void CompareView::start(const QString &pathA, const QString &labelA, const QStri
     m_canceled = false;
     m_userPicked = false;
     m_error.clear();
-    m_result = {};
     m_compared = 0;
     m_toCompare = 0;
     m_model->clear();
@@ -230,14 +234,16 @@ void CompareView::start(const QString &pathA, const QString &labelA, const QStri
                 options.onProgress = [this, a, b](const WeightComparison &soFar, std::span<const std::size_t> rows) {
                     if (rows.empty()) {
                         QMetaObject::invokeMethod(
-                                this, [this, structure = soFar, a, b] { onStructure(structure, a, b); }, Qt::QueuedConnection);
+                                this, [this, structure = soFar, a, b]() mutable { onStructure(std::move(structure), a, b); },
+                                Qt::QueuedConnection);
                         return;
                     }
                     std::vector<std::pair<std::size_t, TensorComparison>> done;
                     done.reserve(rows.size());
                     for (std::size_t r : rows)
                         done.emplace_back(r, soFar.tensors[r]);
-                    QMetaObject::invokeMethod(this, [this, done = std::move(done)] { onRows(done); }, Qt::QueuedConnection);
+                    QMetaObject::invokeMethod(
+                            this, [this, done = std::move(done)]() mutable { onRows(std::move(done)); }, Qt::QueuedConnection);
                 };
                 return compareWeights(*a, *b, options, &job);
             },
@@ -249,15 +255,14 @@ void CompareView::start(const QString &pathA, const QString &labelA, const QStri
     Q_EMIT jobStarted(QFuture<void>(future), jobTitle);
 }
 
-void CompareView::onStructure(const WeightComparison &structure, std::shared_ptr<const SafetensorsModel> a,
+void CompareView::onStructure(WeightComparison structure, std::shared_ptr<const SafetensorsModel> a,
                               std::shared_ptr<const SafetensorsModel> b)
 {
-    m_result = structure;
     m_toCompare = 0;
-    for (const auto &t : m_result.tensors)
+    for (const auto &t : structure.tensors)
         m_toCompare += CompareTableModel::isPending(t) ? 1 : 0;
     m_detail->setSides(std::move(a), m_labelA, std::move(b), m_labelB);
-    m_model->setComparison(m_result);
+    m_model->setComparison(std::move(structure));
     updateStatusMenu();
     updateSummary();
     if (m_proxy->rowCount() > 0 && !m_table->currentIndex().isValid()) {
@@ -265,18 +270,10 @@ void CompareView::onStructure(const WeightComparison &structure, std::shared_ptr
     }
 }
 
-void CompareView::onRows(const std::vector<std::pair<std::size_t, TensorComparison>> &rows)
+void CompareView::onRows(std::vector<std::pair<std::size_t, TensorComparison>> rows)
 {
-    std::vector<std::size_t> changed;
-    changed.reserve(rows.size());
-    for (const auto &[r, t] : rows) {
-        if (r >= m_result.tensors.size())
-            continue;
-        m_result.tensors[r] = t;
-        changed.push_back(r);
-    }
-    m_compared += changed.size();
-    m_model->updateRows(m_result, changed);
+    m_compared += rows.size();
+    m_model->updateRows(std::move(rows));
     // The selected row's values may have arrived.
     onCurrentChanged();
     updateStatusMenu();
@@ -290,8 +287,7 @@ void CompareView::onDone(const Result<WeightComparison> &result)
         m_error = result.errorString();
         Q_EMIT message(tr("Comparison failed: %1").arg(m_error));
     } else {
-        m_result = *result;
-        // The rows are all in already; a sorted table sorts again on the final numbers.
+        // The rows are all in the model already (each wave's as it ended); a sorted table sorts again on the final numbers.
         const int column = m_table->horizontalHeader()->sortIndicatorSection();
         if (column >= 0 && column < CompareTableModel::ColumnCount)
             m_model->sort(column, m_table->horizontalHeader()->sortIndicatorOrder());
@@ -301,7 +297,7 @@ void CompareView::onDone(const Result<WeightComparison> &result)
             m_table->setCurrentIndex(m_proxy->index(0, 0));
             m_table->scrollToTop();
         }
-        Q_EMIT message(comparisonSummary(m_result));
+        Q_EMIT message(comparisonSummary(comparison()));
     }
     updateStatusMenu();
     updateSummary();
@@ -315,19 +311,19 @@ void CompareView::updateSummary()
     if (!m_error.isEmpty())
         text = tr("<span style=\"color:#c62828\">Comparison failed: %1</span>").arg(m_error.toHtmlEscaped());
     else if (m_finished)
-        text = comparisonSummary(m_result).toHtmlEscaped()
+        text = comparisonSummary(comparison()).toHtmlEscaped()
                 + tr(" &nbsp;<span style=\"color:gray\">(close: |A \u2212 B| \u2264 %1 + %2\u00B7|B|)</span>")
                           .arg(m_options.atol)
                           .arg(m_options.rtol);
     else if (m_canceled)
         text = tr("Cancelled: %1 of %2 tensors compared.").arg(m_compared).arg(m_toCompare);
-    else if (m_result.tensors.empty())
+    else if (comparison().tensors.empty())
         text = tr("Reading the headers\u2026");
     else
         text = tr("Comparing values\u2026 %1 of %2 tensors done. Structure: %3")
                        .arg(m_compared)
                        .arg(m_toCompare)
-                       .arg(comparisonSummary(m_result).toHtmlEscaped());
+                       .arg(comparisonSummary(comparison()).toHtmlEscaped());
     m_summary->setText(text);
     const int total = m_model->rowCount();
     const int shown = m_proxy->rowCount();
@@ -343,7 +339,7 @@ void CompareView::updateStatusMenu()
         const auto status = CompareStatus(s);
         // A pending row counts as identical until its values say otherwise: not shown here.
         std::uint64_t n = 0;
-        for (const auto &t : m_result.tensors)
+        for (const auto &t : comparison().tensors)
             n += !CompareTableModel::isPending(t) && t.status == status ? 1 : 0;
         QAction *a = menu->addAction(tr("%1 (%2)").arg(QString::fromLatin1(compareStatusName(status))).arg(n));
         a->setCheckable(true);
@@ -402,7 +398,7 @@ QString CompareView::summaryText() const
 {
     if (!m_error.isEmpty())
         return tr("Comparison failed: %1").arg(m_error);
-    return comparisonSummary(m_result);
+    return comparisonSummary(comparison());
 }
 
 QString CompareView::tableAsTsv() const
@@ -423,7 +419,7 @@ QString CompareView::tableAsTsv() const
 
 QByteArray CompareView::jsonReport() const
 {
-    return comparisonJson(m_pathA, m_pathB, m_options, m_result);
+    return comparisonJson(m_pathA, m_pathB, m_options, comparison());
 }
 
 bool CompareView::exportJson(const QString &path, QString *error) const

@@ -46,7 +46,7 @@ public:
     bool isRunning() const;
     bool hasResult() const { return m_finished; }
     bool wasCanceled() const { return m_canceled; }
-    const WeightComparison &comparison() const { return m_result; }
+    const WeightComparison &comparison() const;
     QString errorString() const { return m_error; }
     QString title() const;
     QString summaryText() const;
@@ -74,9 +74,9 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
-    void onStructure(const WeightComparison &structure, std::shared_ptr<const SafetensorsModel> a,
+    void onStructure(WeightComparison structure, std::shared_ptr<const SafetensorsModel> a,
                      std::shared_ptr<const SafetensorsModel> b);
-    void onRows(const std::vector<std::pair<std::size_t, TensorComparison>> &rows);
+    void onRows(std::vector<std::pair<std::size_t, TensorComparison>> rows);
     void onDone(const Result<WeightComparison> &result);
     void updateSummary();
     void updateStatusMenu();
@@ -89,7 +89,6 @@ private:
     QString m_key;
     QString m_pathA, m_pathB, m_labelA, m_labelB;
     CompareOptions m_options;
-    WeightComparison m_result;
     std::size_t m_compared = 0; // rows whose values are in
     std::size_t m_toCompare = 0;
     bool m_finished = false;
