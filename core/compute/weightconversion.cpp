@@ -1,0 +1,364 @@
+#include "weightconversion.h"
+
+#include "computepool.h"
+#include "floatrounding.h"
+#include "jobcontext.h"
+#include "safetensorsfile.h"
+#include "safetensorsmodel.h"
+#include "safetensorswriter.h"
+#include "streamreader.h"
+#include "tensorfilter.h"
+#include "valuedecoder.h"
+
+#include <QSaveFile>
+#include <QThreadPool>
+#include <QtConcurrent/QtConcurrentMap>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace tantra {
+
+namespace {
+
+// Elements per chunk of a converted tensor: 4 MiB of f32 in, a few chunks per thread.
+constexpr std::uint64_t kChunkElements = std::uint64_t(1) << 20;
+constexpr std::uint64_t kBlock = 1024;
+constexpr std::size_t kCopyBytes = std::size_t(4) << 20;
+
+bool convertible(Dtype dtype)
+{
+    return dtypeIsFloat(dtype) && dtype != Dtype::C64;
+}
+
+struct ChunkStats
+{
+    std::uint64_t overflowed = 0;
+    std::uint64_t flushed = 0;
+    double maxAbsError = 0;
+    CompensatedSum err2;
+    CompensatedSum x2;
+
+    void merge(const ChunkStats &o)
+    {
+        overflowed += o.overflowed;
+        flushed += o.flushed;
+        maxAbsError = std::max(maxAbsError, o.maxAbsError);
+        err2.add(o.err2);
+        x2.add(o.x2);
+    }
+};
+
+struct Piece
+{
+    std::uint64_t from = 0; // elements
+    std::uint64_t count = 0;
+    std::vector<std::byte> in;
+    std::vector<std::byte> out;
+    ChunkStats stats;
+    QString error;
+};
+
+void store(std::byte *out, std::uint64_t i, int width, std::uint32_t bits)
+{
+    switch (width) {
+    case 1: out[i] = std::byte(bits); break;
+    case 2: {
+        const auto v = std::uint16_t(bits);
+        std::memcpy(out + i * 2, &v, 2);
+        break;
+    }
+    default: std::memcpy(out + i * 4, &bits, 4); break;
+    }
+}
+
+// F32 -> BF16 with round-to-nearest-even on the bits, as torch does (NaN keeps its sign here).
+inline std::uint16_t f32ToBf16(std::uint32_t b)
+{
+    if ((b & 0x7fffffffu) > 0x7f800000u)
+        return std::uint16_t(((b >> 16) & 0x8000u) | 0x7fc0u);
+    return std::uint16_t((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+
+void convertPiece(Piece &p, const StreamReader &reader, Dtype from, Dtype to, bool saturate)
+{
+    const int inBits = dtypeBits(from);
+    const int outWidth = dtypeBits(to) / 8;
+    const std::uint64_t inBytes = (p.count * std::uint64_t(inBits) + 7) / 8;
+    p.in.resize(std::size_t(inBytes));
+    p.out.resize(std::size_t(p.count) * std::size_t(outWidth));
+    if (auto read = reader.readInto((p.from * std::uint64_t(inBits)) / 8, std::span<std::byte>(p.in.data(), p.in.size())); !read) {
+        p.error = read.errorString();
+        return;
+    }
+    const Decoder decode(from, false);
+    double x[kBlock];
+    for (std::uint64_t e = 0; e < p.count; e += kBlock) {
+        const std::size_t m = std::size_t(std::min(kBlock, p.count - e));
+        decode.decode(p.in.data(), e, m, x);
+        double err2 = 0, x2 = 0;
+        for (std::size_t i = 0; i < m; ++i) {
+            std::uint32_t bits;
+            double y;
+            bool overflowed = false, flushed = false;
+            if (from == Dtype::F32 && to == Dtype::BF16) {
+                std::uint32_t in;
+                std::memcpy(&in, p.in.data() + (e + i) * 4, 4);
+                bits = f32ToBf16(in);
+                y = double(std::bit_cast<float>(bits << 16));
+                overflowed = std::isfinite(x[i]) && std::isinf(y);
+                flushed = x[i] != 0 && y == 0;
+            } else {
+                const RoundingOutcome r = roundToDtype(x[i], to, saturate);
+                bits = r.bits;
+                overflowed = r.overflowed;
+                flushed = r.flushed;
+                const std::byte b[4] = {std::byte(bits), std::byte(bits >> 8), std::byte(bits >> 16), std::byte(bits >> 24)};
+                y = decodeValue(to, b, 0);
+            }
+            store(p.out.data(), e + i, outWidth, bits);
+            p.stats.overflowed += overflowed ? 1 : 0;
+            p.stats.flushed += flushed ? 1 : 0;
+            if (std::isfinite(x[i]) && std::isfinite(y)) {
+                const double d = std::fabs(x[i] - y);
+                p.stats.maxAbsError = std::max(p.stats.maxAbsError, d);
+                err2 += d * d;
+                x2 += x[i] * x[i];
+            }
+        }
+        p.stats.err2.add(err2);
+        p.stats.x2.add(x2);
+    }
+}
+
+bool writeAll(QSaveFile &file, const std::byte *data, std::size_t size)
+{
+    std::size_t done = 0;
+    while (done < size) {
+        const qint64 n = file.write(reinterpret_cast<const char *>(data + done), qint64(size - done));
+        if (n <= 0)
+            return false;
+        done += std::size_t(n);
+    }
+    return true;
+}
+
+bool isSensitive(const TensorInfo &info)
+{
+    return info.shape.size() == 1 || info.name.find("norm") != std::string::npos;
+}
+
+} // namespace
+
+std::uint64_t ConversionReport::convertedCount() const
+{
+    return std::uint64_t(std::count_if(tensors.begin(), tensors.end(), [](const TensorConversion &t) { return t.converted; }));
+}
+
+std::optional<Dtype> conversionTargetFromName(const QString &name)
+{
+    const QString n = name.toLower();
+    if (n == QLatin1String("bf16") || n == QLatin1String("bfloat16"))
+        return Dtype::BF16;
+    if (n == QLatin1String("f16") || n == QLatin1String("fp16") || n == QLatin1String("float16"))
+        return Dtype::F16;
+    if (n == QLatin1String("f32") || n == QLatin1String("fp32") || n == QLatin1String("float32"))
+        return Dtype::F32;
+    if (n == QLatin1String("f8_e4m3") || n == QLatin1String("fp8_e4m3") || n == QLatin1String("e4m3"))
+        return Dtype::F8_E4M3;
+    if (n == QLatin1String("f8_e5m2") || n == QLatin1String("fp8_e5m2") || n == QLatin1String("e5m2"))
+        return Dtype::F8_E5M2;
+    return std::nullopt;
+}
+
+QString conversionTargetName(Dtype target)
+{
+    return QString::fromLatin1(dtypeName(target)).toLower();
+}
+
+Result<std::vector<bool>> selectForConversion(const SafetensorsModel &source, const ConvertOptions &options)
+{
+    std::vector<TensorFilter> includes, excludes;
+    for (const QString &p : options.include) {
+        includes.emplace_back(p);
+        if (!includes.back().isValid())
+            return makeError(QStringLiteral("invalid --include pattern '%1': %2").arg(p, includes.back().errorString()));
+    }
+    for (const QString &p : options.exclude) {
+        excludes.emplace_back(p);
+        if (!excludes.back().isValid())
+            return makeError(QStringLiteral("invalid --exclude pattern '%1': %2").arg(p, excludes.back().errorString()));
+    }
+    const auto &tensors = source.tensors();
+    std::vector<bool> selected(tensors.size(), false);
+    std::vector<bool> includeHitFloat(includes.size(), false);
+    std::vector<std::string> includeHitOther(includes.size());
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        const TensorInfo &info = *tensors[i].info;
+        bool included = includes.empty();
+        for (std::size_t k = 0; k < includes.size(); ++k) {
+            if (!includes[k].matches(info.name))
+                continue;
+            included = true;
+            if (convertible(info.dtype))
+                includeHitFloat[k] = true;
+            else if (includeHitOther[k].empty())
+                includeHitOther[k] = info.name;
+        }
+        const bool excluded = std::any_of(excludes.begin(), excludes.end(), [&](const TensorFilter &f) { return f.matches(info.name); });
+        selected[i] = included && !excluded && convertible(info.dtype) && info.dtype != options.target
+                && !(options.keepSensitive && isSensitive(info));
+    }
+    for (std::size_t k = 0; k < includes.size(); ++k) {
+        if (includeHitFloat[k])
+            continue;
+        if (!includeHitOther[k].empty()) {
+            const auto *t = source.find(includeHitOther[k]);
+            return makeError(source.path(), QStringLiteral("--include '%1' selects no float tensor: %2 is %3, and integer and bool "
+                                                           "tensors are copied unchanged")
+                                                    .arg(options.include[int(k)], quoteName(includeHitOther[k]),
+                                                         QString::fromLatin1(dtypeName(t->info->dtype))));
+        }
+        return makeError(source.path(), QStringLiteral("--include '%1' matches no tensor").arg(options.include[int(k)]));
+    }
+    return selected;
+}
+
+Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QString &outPath, const ConvertOptions &options,
+                                       JobContext *job, QThreadPool *pool)
+{
+    if (!isConversionTarget(options.target))
+        return makeError(QStringLiteral("cannot convert to %1: the targets are bf16, f16, f32, f8_e4m3 and f8_e5m2")
+                                 .arg(QString::fromLatin1(dtypeName(options.target))));
+    auto selected = selectForConversion(source, options);
+    if (!selected)
+        return selected.error();
+    if (!pool)
+        pool = computePool();
+
+    ConversionReport report;
+    report.source = source.path();
+    report.output = outPath;
+    report.target = options.target;
+    const auto &tensors = source.tensors();
+    std::vector<TensorSpec> specs;
+    specs.reserve(tensors.size());
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        const TensorInfo &info = *tensors[i].info;
+        TensorConversion t;
+        t.name = info.name;
+        t.from = info.dtype;
+        t.to = (*selected)[i] ? options.target : info.dtype;
+        t.converted = (*selected)[i];
+        t.elements = info.elementCount();
+        report.tensors.push_back(t);
+        specs.push_back({info.name, t.to, info.shape});
+        report.bytesBefore += info.byteSize();
+    }
+
+    Metadata metadata = source.metadata();
+    const auto setKey = [&](const std::string &key, const std::string &value) {
+        for (auto &[k, v] : metadata)
+            if (k == key) {
+                v = value;
+                return;
+            }
+        metadata.emplace_back(key, value);
+    };
+    QStringList how{QStringLiteral("dtype=%1").arg(conversionTargetName(options.target))};
+    for (const QString &p : options.include)
+        how << QStringLiteral("include=%1").arg(p);
+    for (const QString &p : options.exclude)
+        how << QStringLiteral("exclude=%1").arg(p);
+    if (options.keepSensitive)
+        how << QStringLiteral("keep-sensitive");
+    if (!options.saturate)
+        how << QStringLiteral("no-saturate");
+    setKey("converted_from", source.path().toStdString());
+    setKey("dtype", conversionTargetName(options.target).toStdString());
+    setKey("conversion", how.join(QLatin1Char(' ')).toStdString());
+
+    auto layout = layoutHeader(specs, metadata);
+    if (!layout)
+        return makeError(outPath, layout.errorString());
+    report.bytesAfter = layout->dataSize;
+
+    QSaveFile file(outPath);
+    if (!file.open(QIODevice::WriteOnly))
+        return makeError(outPath, QStringLiteral("cannot write: ") + file.errorString());
+    const auto fail = [&](const QString &message) {
+        file.cancelWriting();
+        return makeError(outPath, message);
+    };
+    if (!writeAll(file, reinterpret_cast<const std::byte *>(layout->bytes.constData()), std::size_t(layout->bytes.size())))
+        return fail(QStringLiteral("write failed: ") + file.errorString());
+    if (job)
+        job->addTotal(report.bytesBefore);
+
+    const std::size_t group = std::size_t(std::max(1, pool->maxThreadCount())) * 2;
+    std::vector<std::byte> copyBuffer;
+    for (std::size_t k = 0; k < layout->tensors.size(); ++k) {
+        const std::size_t i = layout->order[k];
+        const ModelTensor &mt = tensors[i];
+        const TensorInfo &info = *mt.info;
+        const StreamReader reader = source.reader(mt);
+        TensorConversion &row = report.tensors[i];
+        if (!row.converted) {
+            copyBuffer.resize(std::size_t(std::min<std::uint64_t>(kCopyBytes, info.byteSize())));
+            for (std::uint64_t at = 0; at < info.byteSize();) {
+                if (job && job->isCanceled())
+                    return fail(QStringLiteral("conversion cancelled"));
+                const std::size_t n = std::size_t(std::min<std::uint64_t>(kCopyBytes, info.byteSize() - at));
+                if (auto read = reader.readInto(at, std::span<std::byte>(copyBuffer.data(), n)); !read)
+                    return fail(QStringLiteral("tensor %1: %2").arg(quoteName(info.name), read.errorString()));
+                if (!writeAll(file, copyBuffer.data(), n))
+                    return fail(QStringLiteral("write failed: ") + file.errorString());
+                if (job)
+                    job->advance(n);
+                at += n;
+            }
+            continue;
+        }
+        ChunkStats total;
+        // Chunks start on whole bytes of the packed F4/F6 sources: a multiple of 4 elements.
+        for (std::uint64_t at = 0; at < row.elements;) {
+            if (job && job->isCanceled())
+                return fail(QStringLiteral("conversion cancelled"));
+            std::vector<Piece> pieces;
+            for (std::size_t g = 0; g < group && at < row.elements; ++g) {
+                Piece p;
+                p.from = at;
+                p.count = std::min(kChunkElements, row.elements - at);
+                at += p.count;
+                pieces.push_back(std::move(p));
+            }
+            const Dtype from = row.from;
+            const Dtype to = row.to;
+            const bool saturate = options.saturate;
+            QtConcurrent::blockingMap(pool, pieces, [&reader, from, to, saturate](Piece &p) { convertPiece(p, reader, from, to, saturate); });
+            for (Piece &p : pieces) {
+                if (!p.error.isEmpty())
+                    return fail(QStringLiteral("tensor %1: %2").arg(quoteName(info.name), p.error));
+                if (!writeAll(file, p.out.data(), p.out.size()))
+                    return fail(QStringLiteral("write failed: ") + file.errorString());
+                total.merge(p.stats);
+                if (job)
+                    job->advance(p.in.size());
+            }
+        }
+        row.overflowed = total.overflowed;
+        row.flushed = total.flushed;
+        row.maxAbsError = total.maxAbsError;
+        if (total.x2.value() > 0)
+            row.relL2Error = std::sqrt(total.err2.value()) / std::sqrt(total.x2.value());
+    }
+    if (job && job->isCanceled())
+        return fail(QStringLiteral("conversion cancelled"));
+    if (!file.commit())
+        return makeError(outPath, QStringLiteral("could not complete the write: ") + file.errorString());
+    std::sort(report.tensors.begin(), report.tensors.end(), [](const TensorConversion &a, const TensorConversion &b) { return a.name < b.name; });
+    return report;
+}
+
+} // namespace tantra
