@@ -66,6 +66,7 @@ Command createConfigCommand();
 Command inspectCommand();
 Command checksumCommand();
 Command diffCommand();
+Command convertCommand();
 
 QString humanBytes(std::uint64_t bytes);
 

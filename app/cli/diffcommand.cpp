@@ -24,27 +24,6 @@ namespace {
 // finding (1), so that 1 always means "they differ".
 enum DiffExit { DiffSame = 0, DiffDifferent = 1, DiffTrouble = 2 };
 
-// A side is a path (file, index, shard folder) when it exists, else a registered weight name.
-Result<SafetensorsModel> openSide(Context &ctx, const QString &arg)
-{
-    if (QFileInfo::exists(arg))
-        return SafetensorsModel::open(arg);
-    const Workspace ws(ctx.root());
-    if (ws.hasLayout()) {
-        const WeightManager manager(ws);
-        auto data = manager.snapshot();
-        if (!data)
-            return data.error();
-        if (const WeightEntry *entry = data->find(arg)) {
-            if (auto usable = manager.checkWeightFiles(*entry); !usable)
-                return usable.error();
-            return SafetensorsModel::open(ws.absolutePath(entry->path));
-        }
-        return makeError(arg, QStringLiteral("no such file, and no weight of that name is registered in ") + ws.root());
-    }
-    return makeError(arg, QStringLiteral("no such file (nor a weight name: %1 is not a Tantra workspace)").arg(ws.root()));
-}
-
 QString shapeText(const std::optional<std::vector<std::uint64_t>> &shape)
 {
     if (!shape)
@@ -176,12 +155,12 @@ int runDiff(Context &ctx)
         options.renameB.emplace_back(map.left(eq), map.mid(eq + 1));
     }
 
-    auto a = openSide(ctx, ctx.positional[0]);
+    auto a = openWeightArgument(ctx, ctx.positional[0]);
     if (!a) {
         ctx.err(a.errorString());
         return DiffTrouble;
     }
-    auto b = openSide(ctx, ctx.positional[1]);
+    auto b = openWeightArgument(ctx, ctx.positional[1]);
     if (!b) {
         ctx.err(b.errorString());
         return DiffTrouble;

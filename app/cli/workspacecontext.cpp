@@ -25,6 +25,28 @@ std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist)
     return WeightManager(ws);
 }
 
+Result<SafetensorsModel> openWeightArgument(Context &ctx, const QString &arg, std::optional<WeightEntry> *entryOut)
+{
+    if (QFileInfo::exists(arg))
+        return SafetensorsModel::open(arg);
+    const Workspace ws(ctx.root());
+    if (ws.hasLayout()) {
+        const WeightManager manager(ws);
+        auto data = manager.snapshot();
+        if (!data)
+            return data.error();
+        if (const WeightEntry *entry = data->find(arg)) {
+            if (auto usable = manager.checkWeightFiles(*entry); !usable)
+                return usable.error();
+            if (entryOut)
+                *entryOut = *entry;
+            return SafetensorsModel::open(ws.absolutePath(entry->path));
+        }
+        return makeError(arg, QStringLiteral("no such file, and no weight of that name is registered in ") + ws.root());
+    }
+    return makeError(arg, QStringLiteral("no such file (nor a weight name: %1 is not a Tantra workspace)").arg(ws.root()));
+}
+
 void printJson(Context &ctx, const QJsonValue &value)
 {
     const QJsonDocument doc = value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject());

@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "registry.h"
+#include "safetensorsmodel.h"
 #include "weightmanager.h"
 
 #include <QJsonArray>
@@ -13,6 +14,10 @@ namespace tantra::cli {
 
 // Opens the workspace a command works on, or prints why it cannot (exit 2).
 std::optional<WeightManager> openWorkspace(Context &ctx, bool mustExist = true);
+
+// A weight given on the command line: a path (file, index, shard folder) when it exists, else
+// the name of a registered weight of the workspace, whose entry goes to `entry`.
+Result<SafetensorsModel> openWeightArgument(Context &ctx, const QString &arg, std::optional<WeightEntry> *entry = nullptr);
 
 // Prints a JSON document (object or array) on stdout.
 void printJson(Context &ctx, const QJsonValue &value);

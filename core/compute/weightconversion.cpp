@@ -275,7 +275,7 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
         how << QStringLiteral("keep-sensitive");
     if (!options.saturate)
         how << QStringLiteral("no-saturate");
-    setKey("converted_from", source.path().toStdString());
+    setKey("converted_from", (options.sourceName.isEmpty() ? source.path() : options.sourceName).toStdString());
     setKey("dtype", conversionTargetName(options.target).toStdString());
     setKey("conversion", how.join(QLatin1Char(' ')).toStdString());
 

@@ -31,6 +31,9 @@ struct ConvertOptions
     // F8 targets: overflow saturates to the largest finite value; false gives NaN (e4m3fn)
     // or ±Inf (e5m2). See floatrounding.h.
     bool saturate = true;
+    // What the result's converted_from metadata names: a registered weight's name; empty: the
+    // source's path.
+    QString sourceName;
 };
 
 // One tensor of the result. Integer and bool tensors, excluded and kept tensors, and those

@@ -54,6 +54,7 @@ struct ImportRequest
     QString version;       // empty: a UTC timestamp
     bool move = false;     // move instead of copy
     bool activate = false;
+    QString sourceNote;    // the entry's source; empty: "imported from <absolute path>"
 };
 
 struct BackupInfo

@@ -209,7 +209,8 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     entry.path = m_workspace.relativePath(finalPath);
     entry.sharded = sharded;
     entry.created = QDateTime::currentDateTimeUtc();
-    entry.source = QStringLiteral("imported from ") + QFileInfo(sourceFile).absoluteFilePath();
+    entry.source = request.sourceNote.isEmpty() ? QStringLiteral("imported from ") + QFileInfo(sourceFile).absoluteFilePath()
+                                                : request.sourceNote;
     for (const auto &[k, v] : model.metadata())
         entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
     entry.validation.status = ValidationStatus::Passed;

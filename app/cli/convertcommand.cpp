@@ -1,0 +1,222 @@
+#include "cli.h"
+
+#include "floatrounding.h"
+#include "jobcontext.h"
+#include "jsonwriter.h"
+#include "printablename.h"
+#include "safetensorsmodel.h"
+#include "weightconversion.h"
+#include "weightmanager.h"
+#include "workspace.h"
+
+#include "workspacecontext.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QTemporaryDir>
+
+namespace tantra::cli {
+
+namespace {
+
+QString number(double v)
+{
+    return QString::number(v, 'g', 4);
+}
+
+QString textReport(const ConversionReport &r, const QString &registeredAs)
+{
+    QString text = QStringLiteral("%1 of %2 tensors converted to %3: %4 -> %5")
+                           .arg(r.convertedCount())
+                           .arg(r.tensors.size())
+                           .arg(conversionTargetName(r.target), humanBytes(r.bytesBefore), humanBytes(r.bytesAfter));
+    text += registeredAs.isEmpty() ? QStringLiteral(", written to %1\n").arg(r.output) : QStringLiteral(", registered as %1\n").arg(registeredAs);
+    const QStringList header{QStringLiteral("NAME"),       QStringLiteral("FROM"),    QStringLiteral("TO"),
+                             QStringLiteral("ELEMENTS"),   QStringLiteral("OVERFLOWED"), QStringLiteral("FLUSHED"),
+                             QStringLiteral("MAX|ERR|"),   QStringLiteral("REL_L2")};
+    std::vector<QStringList> rows;
+    for (const auto &t : r.tensors) {
+        QStringList row{QString::fromStdString(printableName(t.name, 1000)), QString::fromLatin1(dtypeName(t.from)),
+                        t.converted ? QString::fromLatin1(dtypeName(t.to)) : QStringLiteral("(kept)"), QString::number(t.elements)};
+        if (t.converted)
+            row << QString::number(t.overflowed) << QString::number(t.flushed) << number(t.maxAbsError)
+                << (t.relL2Error ? number(*t.relL2Error) : QStringLiteral("undefined (zero norm)"));
+        else
+            row << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("-");
+        rows.push_back(row);
+    }
+    text += QLatin1Char('\n') + formatTable(header, rows, {3, 4, 5, 6, 7});
+    return text;
+}
+
+QByteArray jsonReport(const ConversionReport &r, const QString &registeredAs)
+{
+    JsonWriter w;
+    w.beginObject();
+    w.key(QStringLiteral("source"));
+    w.value(r.source);
+    w.key(QStringLiteral("output"));
+    w.value(r.output);
+    w.key(QStringLiteral("registered_as"));
+    registeredAs.isEmpty() ? w.null() : w.value(registeredAs);
+    w.key(QStringLiteral("dtype"));
+    w.value(conversionTargetName(r.target));
+    w.key(QStringLiteral("bytes_before"));
+    w.value(r.bytesBefore);
+    w.key(QStringLiteral("bytes_after"));
+    w.value(r.bytesAfter);
+    w.key(QStringLiteral("tensors"));
+    w.beginArray();
+    for (const auto &t : r.tensors) {
+        w.beginObject();
+        w.key(QStringLiteral("name"));
+        w.value(QString::fromStdString(t.name));
+        w.key(QStringLiteral("from"));
+        w.value(QString::fromLatin1(dtypeName(t.from)));
+        w.key(QStringLiteral("to"));
+        w.value(QString::fromLatin1(dtypeName(t.to)));
+        w.key(QStringLiteral("converted"));
+        w.boolean(t.converted);
+        w.key(QStringLiteral("elements"));
+        w.value(t.elements);
+        if (t.converted) {
+            w.key(QStringLiteral("overflowed"));
+            w.value(t.overflowed);
+            w.key(QStringLiteral("flushed"));
+            w.value(t.flushed);
+            w.key(QStringLiteral("max_abs_error"));
+            w.value(t.maxAbsError);
+            w.key(QStringLiteral("rel_l2_error"));
+            t.relL2Error ? w.value(*t.relL2Error) : w.null();
+        }
+        w.endObject();
+    }
+    w.endArray();
+    w.endObject();
+    return w.text();
+}
+
+int runConvert(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("convert: give one source weight (a file, an index, a shard folder or a registered name)"));
+        return ExitUsage;
+    }
+    const QString dtypeArg = ctx.parser.value(QStringLiteral("dtype"));
+    const auto target = conversionTargetFromName(dtypeArg);
+    if (!target) {
+        ctx.err(dtypeArg.isEmpty() ? QStringLiteral("convert: --dtype is required (bf16, f16, f32, f8_e4m3 or f8_e5m2)")
+                                   : QStringLiteral("convert: unknown --dtype '%1': use bf16, f16, f32, f8_e4m3 or f8_e5m2").arg(dtypeArg));
+        return ExitUsage;
+    }
+    const bool toWorkspace = ctx.parser.isSet(QStringLiteral("as"));
+    const bool toFile = ctx.parser.isSet(QStringLiteral("out"));
+    if (toWorkspace == toFile) {
+        ctx.err(QStringLiteral("convert: give either --as VERSION (a new version in the workspace) or --out PATH (a file)"));
+        return ExitUsage;
+    }
+    ConvertOptions options;
+    options.target = *target;
+    options.include = ctx.parser.values(QStringLiteral("include"));
+    options.exclude = ctx.parser.values(QStringLiteral("exclude"));
+    options.keepSensitive = ctx.parser.isSet(QStringLiteral("keep-sensitive"));
+    options.saturate = !ctx.parser.isSet(QStringLiteral("no-saturate"));
+
+    std::optional<WeightEntry> entry;
+    auto source = openWeightArgument(ctx, ctx.positional[0], &entry);
+    if (!source)
+        return fail(ctx, source.error());
+
+    if (entry)
+        options.sourceName = entry->name;
+    JobContext job;
+    QString registeredAs;
+    Result<ConversionReport> report = makeError(QStringLiteral("not run"));
+    if (toFile) {
+        const QString out = ctx.parser.value(QStringLiteral("out"));
+        if (QFileInfo(out).isDir()) {
+            ctx.err(QStringLiteral("convert: --out %1 is a folder; give the file to write").arg(out));
+            return ExitUsage;
+        }
+        if (QFileInfo(out).absoluteFilePath() == QFileInfo(source->path()).absoluteFilePath()) {
+            ctx.err(QStringLiteral("convert: --out %1 is the source itself; write the result elsewhere").arg(out));
+            return ExitUsage;
+        }
+        ctx.attachProgress(job, QStringLiteral("convert"));
+        report = convertWeight(*source, out, options, &job);
+        ctx.endProgress();
+        if (!report)
+            return fail(ctx, report.error());
+    } else {
+        auto manager = openWorkspace(ctx);
+        if (!manager)
+            return ExitUsage;
+        const QString type = ctx.parser.isSet(QStringLiteral("type")) ? ctx.parser.value(QStringLiteral("type"))
+                                                                      : (entry ? entry->modelType : QString());
+        const QString version = ctx.parser.value(QStringLiteral("as"));
+        // Checked before the work: a clash should not cost a conversion of 40 GB.
+        auto data = manager->snapshot();
+        if (!data)
+            return fail(ctx, data.error());
+        if (!type.isEmpty())
+            if (auto free = manager->checkNewVersion(*data, type, version, false); !free)
+                return fail(ctx, free.error());
+        // Written next to the weights (one file system: the import moves it in place).
+        QTemporaryDir scratch(manager->workspace().absolutePath(QStringLiteral("Model/.convert-XXXXXX")));
+        if (!scratch.isValid()) {
+            ctx.err(QStringLiteral("convert: cannot create a scratch folder in %1: %2")
+                            .arg(manager->workspace().absolutePath(QStringLiteral("Model")), scratch.errorString()));
+            return ExitProblem;
+        }
+        const QString partial = scratch.filePath(QStringLiteral("converted.safetensors"));
+        ctx.attachProgress(job, QStringLiteral("convert"));
+        report = convertWeight(*source, partial, options, &job);
+        ctx.endProgress();
+        if (!report)
+            return fail(ctx, report.error());
+        ImportRequest request;
+        request.source = partial;
+        request.modelType = type;
+        request.version = version;
+        request.move = true;
+        request.activate = ctx.parser.isSet(QStringLiteral("activate"));
+        const QString from = entry ? entry->name : QFileInfo(source->path()).fileName();
+        request.sourceNote = QStringLiteral("converted from %1 (%2)").arg(from, conversionTargetName(*target));
+        auto imported = manager->importWeight(request, &job);
+        if (!imported)
+            return fail(ctx, imported.error());
+        registeredAs = imported->name;
+        report->output = manager->workspace().absolutePath(imported->path);
+    }
+    if (ctx.parser.isSet(QStringLiteral("json")))
+        ctx.out(QString::fromUtf8(jsonReport(*report, registeredAs)));
+    else
+        ctx.out(textReport(*report, registeredAs));
+    return ExitOk;
+}
+
+} // namespace
+
+Command convertCommand()
+{
+    return Command{
+        "convert",
+        "SRC",
+        "Convert a weight's float tensors to bf16/f16/f32/f8 (round to nearest even) as a new version or file",
+        [](QCommandLineParser &p) {
+            p.addOption({QStringLiteral("dtype"), QStringLiteral("Target: bf16, f16, f32, f8_e4m3 (e4m3fn) or f8_e5m2."), QStringLiteral("DTYPE")});
+            p.addOption({QStringLiteral("include"), QStringLiteral("Convert only tensors matching GLOB or /REGEX/ (repeatable)."), QStringLiteral("GLOB")});
+            p.addOption({QStringLiteral("exclude"), QStringLiteral("Copy tensors matching GLOB or /REGEX/ unchanged (repeatable)."), QStringLiteral("GLOB")});
+            p.addOption({QStringLiteral("keep-sensitive"), QStringLiteral("Keep 1-D tensors and names containing 'norm' in their dtype.")});
+            p.addOption({QStringLiteral("no-saturate"), QStringLiteral("F8: overflow gives NaN (e4m3fn) or Inf (e5m2) instead of the largest value.")});
+            p.addOption({QStringLiteral("as"), QStringLiteral("Register the result as VERSION of the source's model type."), QStringLiteral("VERSION")});
+            p.addOption({QStringLiteral("type"), QStringLiteral("With --as: the model type (default: the source's, or guessed)."), QStringLiteral("TYPE")});
+            p.addOption({QStringLiteral("activate"), QStringLiteral("With --as: make the result the active weight of its type.")});
+            p.addOption({QStringLiteral("out"), QStringLiteral("Write the result to the file PATH instead (atomically)."), QStringLiteral("PATH")});
+            p.addOption({QStringLiteral("json"), QStringLiteral("Print the report as one JSON object.")});
+        },
+        runConvert,
+    };
+}
+
+} // namespace tantra::cli
