@@ -26,6 +26,8 @@ void runSparseBench(const BenchOptions &options, BenchReport &report);
 void runProcessBench(const BenchOptions &options, BenchReport &report);
 // Whole-process `diff --json` beside numpy (files that differ) and cmp (identical files).
 void runCompareBench(const BenchOptions &options, BenchReport &report);
+// Whole-process `convert --dtype bf16` beside cp of the source file.
+void runConvertBench(const BenchOptions &options, BenchReport &report);
 
 // The child side of runSparseBench: opens `path` in a fresh process and prints
 // "<seconds> <peak RSS KiB> <RSS before open KiB> <tensors>".

@@ -257,6 +257,45 @@ void runCompareBench(const BenchOptions &o, BenchReport &report)
     cleanup();
 }
 
+void runConvertBench(const BenchOptions &o, BenchReport &report)
+{
+    const QString &cli = o.cli;
+    const int runs = std::max(o.runs, 3);
+    std::printf("\n[7] convert --dtype bf16 of a %.2f GiB F32 file in the page cache (best of %d), beside cp of the file\n"
+                "    (the output is half the bytes; both write into the same folder)\n",
+                double(o.size) / double(1 << 30), runs);
+    if (!QFileInfo(cli).isExecutable()) {
+        std::fprintf(stderr, "    %s not found: build the tantra-model-manager target\n", qPrintable(cli));
+        return;
+    }
+    const QString a = o.dir + QStringLiteral("/convert-a.safetensors");
+    const QString copy = o.dir + QStringLiteral("/convert-copy.safetensors");
+    const QString out = o.dir + QStringLiteral("/convert-bf16.safetensors");
+    const QString error = writeWeightsSafetensors(a, Dtype::F32, o.size, 31);
+    if (!error.isEmpty()) {
+        std::fprintf(stderr, "    %s\n", qPrintable(error));
+        QFile::remove(a);
+        return;
+    }
+    std::vector<Contender> contenders{
+            {"cp A COPY", {"cp", str(a), str(copy)}, {}},
+            {"convert A --dtype bf16 --out OUT", {str(cli), "convert", str(a), "--dtype", "bf16", "--out", str(out)}, {}},
+    };
+    if (!o.otherCli.isEmpty())
+        contenders.push_back({"convert (--other-cli)", {str(o.otherCli), "convert", str(a), "--dtype", "bf16", "--out", str(out)}, {}});
+    race(contenders, runs);
+    printRace(contenders, contenders[0].best.seconds);
+    const ProcessRun &cp = contenders[0].best;
+    const ProcessRun &convert = contenders[1].best;
+    const double speed = cp.seconds / convert.seconds;
+    report.add({"Whole process: convert F32 -> BF16", format("%.3f s = %.2fx cp's speed", convert.seconds, speed),
+                format("cp %.3f s", cp.seconds), ">= 0.5x cp", cp.ok && convert.ok && speed >= 0.5});
+    report.add({"Peak RSS of convert", format("%.1f MB", double(convert.peakKiB) * 1024 / 1e6), "", "< 100 MB",
+                convert.ok && double(convert.peakKiB) * 1024 < 100e6});
+    for (const QString &p : {a, copy, out})
+        QFile::remove(p);
+}
+
 void runProcessBench(const BenchOptions &o, BenchReport &report)
 {
     const QString &cli = o.cli;
