@@ -51,7 +51,7 @@ std::vector<Command> commands()
             rollbackCommand(), backupCommand(),    restoreCommand(),     listBackupsCommand(), cleanupCommand(),
             validateCommand(), importCommand(),    removeCommand(),      verifyCommand(),   doctorCommand(),
             historyCommand(), createConfigCommand(), inspectCommand(),   checksumCommand(),
-            diffCommand(),    convertCommand()};
+            diffCommand(),    convertCommand(),    reshardCommand()};
 }
 
 QString usage(const std::vector<Command> &all)

@@ -67,6 +67,7 @@ Command inspectCommand();
 Command checksumCommand();
 Command diffCommand();
 Command convertCommand();
+Command reshardCommand();
 
 QString humanBytes(std::uint64_t bytes);
 

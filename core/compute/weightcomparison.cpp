@@ -490,8 +490,9 @@ Result<WeightComparison> compareWeights(const SafetensorsModel &a, const Safeten
     }
 
     // Metadata, key by key.
-    const std::map<std::string, std::string> metaA(a.metadata().begin(), a.metadata().end());
-    const std::map<std::string, std::string> metaB(b.metadata().begin(), b.metadata().end());
+    // The weights' metadata: a shard set's index metadata (total_size) is about its layout.
+    const std::map<std::string, std::string> metaA(a.weightMetadata().begin(), a.weightMetadata().end());
+    const std::map<std::string, std::string> metaB(b.weightMetadata().begin(), b.weightMetadata().end());
     for (const auto &[key, value] : metaA) {
         const auto other = metaB.find(key);
         if (other == metaB.end())

@@ -283,7 +283,7 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
         report.bytesBefore += info.byteSize();
     }
 
-    Metadata metadata = source.metadata();
+    Metadata metadata = source.weightMetadata();
     const auto setKey = [&](const std::string &key, const std::string &value) {
         for (auto &[k, v] : metadata)
             if (k == key) {

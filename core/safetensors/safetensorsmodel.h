@@ -41,6 +41,13 @@ public:
     const std::vector<ModelTensor> &tensors() const { return m_tensors; }
     // The single file's __metadata__, or the index's metadata for a shard set.
     const std::vector<std::pair<std::string, std::string>> &metadata() const { return m_metadata; }
+    // The weights' own __metadata__: the single file's, or a shard set's first shard's
+    // (transformers writes the same into every shard; the index's is about the set, such as
+    // total_size). What comparing, converting and repacking carry over.
+    const std::vector<std::pair<std::string, std::string>> &weightMetadata() const
+    {
+        return isSharded() && !m_shards.empty() ? m_shards.front()->metadata() : m_metadata;
+    }
 
     const ModelTensor *find(std::string_view name) const;
     std::span<const std::byte> data(const ModelTensor &tensor) const;

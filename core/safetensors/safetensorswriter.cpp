@@ -257,7 +257,7 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
         shards.emplace_back();
 
     ShardSet result;
-    std::string weightMap;
+    std::vector<std::pair<std::string, QString>> weightMap;
     const int n = int(shards.size());
     for (int s = 0; s < n; ++s) {
         const QString name = QStringLiteral("%1-%2-of-%3.safetensors")
@@ -269,21 +269,30 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, con
         if (!status)
             return status.error();
         result.shardPaths << path;
-        for (const auto &t : shards[std::size_t(s)]) {
-            weightMap += weightMap.empty() ? "\n    " : ",\n    ";
-            appendJsonString(weightMap, t.name);
-            weightMap += ": ";
-            appendJsonString(weightMap, name.toStdString());
-        }
+        for (const auto &t : shards[std::size_t(s)])
+            weightMap.emplace_back(t.name, name);
     }
-    std::string index = "{\n  \"metadata\": {\n    \"total_size\": " + std::to_string(total) + "\n  },\n  \"weight_map\": {"
-            + weightMap + "\n  }\n}\n";
     result.indexPath = joinPath(folder, prefix + QStringLiteral(".safetensors.index.json"));
-    QSaveFile file(result.indexPath);
-    if (!file.open(kWriteMode) || !writeAll(file, index.data(), qint64(index.size()))
-        || !file.commit())
-        return makeError(result.indexPath, QStringLiteral("cannot write: ") + file.errorString());
+    if (auto written = writeShardIndex(result.indexPath, weightMap, total); !written)
+        return written.error();
     return result;
+}
+
+Status writeShardIndex(const QString &path, const std::vector<std::pair<std::string, QString>> &weightMap, std::uint64_t totalSize)
+{
+    std::string entries;
+    for (const auto &[tensor, file] : weightMap) {
+        entries += entries.empty() ? "\n    " : ",\n    ";
+        appendJsonString(entries, tensor);
+        entries += ": ";
+        appendJsonString(entries, file.toStdString());
+    }
+    std::string index = "{\n  \"metadata\": {\n    \"total_size\": " + std::to_string(totalSize) + "\n  },\n  \"weight_map\": {"
+            + entries + "\n  }\n}\n";
+    QSaveFile file(path);
+    if (!file.open(kWriteMode) || !writeAll(file, index.data(), qint64(index.size())) || !file.commit())
+        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
+    return {};
 }
 
 } // namespace tantra

@@ -71,6 +71,10 @@ Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix,
                                const std::vector<TensorWrite> &tensors, std::uint64_t maxShardBytes,
                                const Metadata &metadata = {});
 
+// The index of a shard set as transformers writes it: {"metadata": {"total_size": N},
+// "weight_map": {tensor: file, …}} (entries in the order given), atomically.
+Status writeShardIndex(const QString &path, const std::vector<std::pair<std::string, QString>> &weightMap, std::uint64_t totalSize);
+
 // JSON string literal with serde_json's escaping (control characters escaped, UTF-8 kept).
 void appendJsonString(std::string &out, std::string_view text);
 
