@@ -55,7 +55,7 @@ void TestCliConvert::asNewVersion()
     QCOMPARE(entry->source, QStringLiteral("converted from mamba_sample (bf16)"));
     // The active weight stays; the scratch folder is gone.
     QCOMPARE(data->activeOf(QStringLiteral("mamba")), QStringLiteral("mamba_sample"));
-    QCOMPARE(QDir(m_root + QStringLiteral("/Model")).entryList({QStringLiteral(".convert-*")}, QDir::AllEntries | QDir::Hidden), QStringList());
+    QCOMPARE(QDir(m_root + QStringLiteral("/Model")).entryList({QStringLiteral(".derived-*")}, QDir::AllEntries | QDir::Hidden), QStringList());
     auto model = SafetensorsModel::open(manager.workspace().absolutePath(entry->path));
     QVERIFY(model.ok());
     std::map<std::string, std::string> meta(model->metadata().begin(), model->metadata().end());

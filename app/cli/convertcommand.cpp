@@ -13,7 +13,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QTemporaryDir>
 
 namespace tantra::cli {
 
@@ -154,35 +153,19 @@ int runConvert(Context &ctx)
         const QString type = ctx.parser.isSet(QStringLiteral("type")) ? ctx.parser.value(QStringLiteral("type"))
                                                                       : (entry ? entry->modelType : QString());
         const QString version = ctx.parser.value(QStringLiteral("as"));
-        // Checked before the work: a clash should not cost a conversion of 40 GB.
-        auto data = manager->snapshot();
-        if (!data)
-            return fail(ctx, data.error());
-        if (!type.isEmpty())
-            if (auto free = manager->checkNewVersion(*data, type, version, false); !free)
-                return fail(ctx, free.error());
-        // Written next to the weights (one file system: the import moves it in place).
-        QTemporaryDir scratch(manager->workspace().absolutePath(QStringLiteral("Model/.convert-XXXXXX")));
-        if (!scratch.isValid()) {
-            ctx.err(QStringLiteral("convert: cannot create a scratch folder in %1: %2")
-                            .arg(manager->workspace().absolutePath(QStringLiteral("Model")), scratch.errorString()));
-            return ExitProblem;
-        }
-        const QString partial = scratch.filePath(QStringLiteral("converted.safetensors"));
-        ctx.attachProgress(job, QStringLiteral("convert"));
-        report = convertWeight(*source, partial, options, &job);
-        ctx.endProgress();
-        if (!report)
-            return fail(ctx, report.error());
-        ImportRequest request;
-        request.source = partial;
-        request.modelType = type;
-        request.version = version;
-        request.move = true;
-        request.activate = ctx.parser.isSet(QStringLiteral("activate"));
         const QString from = entry ? entry->name : QFileInfo(source->path()).fileName();
-        request.sourceNote = QStringLiteral("converted from %1 (%2)").arg(from, conversionTargetName(*target));
-        auto imported = manager->importWeight(request, &job);
+        auto imported = manager->addDerivedVersion(
+                type, version, false, ctx.parser.isSet(QStringLiteral("activate")),
+                QStringLiteral("converted from %1 (%2)").arg(from, conversionTargetName(*target)),
+                [&](const QString &path) -> Status {
+                    ctx.attachProgress(job, QStringLiteral("convert"));
+                    report = convertWeight(*source, path, options, &job);
+                    ctx.endProgress();
+                    if (!report)
+                        return report.error();
+                    return {};
+                },
+                &job);
         if (!imported)
             return fail(ctx, imported.error());
         registeredAs = imported->name;

@@ -11,7 +11,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QTemporaryDir>
 
 namespace tantra::cli {
 
@@ -75,32 +74,17 @@ int runReshard(Context &ctx)
         const QString type = ctx.parser.isSet(QStringLiteral("type")) ? ctx.parser.value(QStringLiteral("type"))
                                                                       : (entry ? entry->modelType : QString());
         const QString version = ctx.parser.value(QStringLiteral("as"));
-        auto data = manager->snapshot();
-        if (!data)
-            return fail(ctx, data.error());
-        if (!type.isEmpty())
-            if (auto free = manager->checkNewVersion(*data, type, version, !single); !free)
-                return fail(ctx, free.error());
-        QTemporaryDir scratch(manager->workspace().absolutePath(QStringLiteral("Model/.reshard-XXXXXX")));
-        if (!scratch.isValid()) {
-            ctx.err(QStringLiteral("reshard: cannot create a scratch folder in %1: %2")
-                            .arg(manager->workspace().absolutePath(QStringLiteral("Model")), scratch.errorString()));
-            return ExitProblem;
-        }
-        const QString target = single ? scratch.filePath(QStringLiteral("merged.safetensors")) : scratch.filePath(QStringLiteral("shards"));
-        result = write(target);
-        if (!result)
-            return fail(ctx, result.error());
-        ImportRequest request;
-        request.source = target;
-        request.modelType = type;
-        request.version = version;
-        request.move = true;
-        request.activate = ctx.parser.isSet(QStringLiteral("activate"));
         const QString from = entry ? entry->name : QFileInfo(source->path()).fileName();
-        request.sourceNote = single ? QStringLiteral("merged from %1").arg(from)
+        const QString note = single ? QStringLiteral("merged from %1").arg(from)
                                     : QStringLiteral("resharded from %1 (%2 per shard)").arg(from, ctx.parser.value(QStringLiteral("max-shard-size")));
-        auto imported = manager->importWeight(request, &job);
+        auto imported = manager->addDerivedVersion(type, version, !single, ctx.parser.isSet(QStringLiteral("activate")), note,
+                                                   [&](const QString &path) -> Status {
+                                                       result = write(path);
+                                                       if (!result)
+                                                           return result.error();
+                                                       return {};
+                                                   },
+                                                   &job);
         if (!imported)
             return fail(ctx, imported.error());
         registeredAs = imported->name;

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -152,6 +153,14 @@ public:
     // identity, whatever its model_type and version say).
     Result<ValidationReport> validateWeightNamed(const QString &name, bool deep, JobContext *job = nullptr);
     Result<WeightEntry> importWeight(const ImportRequest &request, JobContext *job = nullptr);
+    // A new version made from another weight (converted, resharded): `produce` writes it at the
+    // path it is given, a file or (`sharded`) a folder in a scratch folder under Model/, on the
+    // weights' file system; it is then imported by moving it into place (hashed, validated)
+    // with `sourceNote` as its source. The version is checked before `produce` runs, so a
+    // name clash costs no work; the scratch folder goes either way. `type` empty: guessed.
+    Result<WeightEntry> addDerivedVersion(const QString &type, const QString &version, bool sharded, bool activate,
+                                          const QString &sourceNote, const std::function<Status(const QString &path)> &produce,
+                                          JobContext *job = nullptr);
     // Whether `version` of `type` can take a new weight in `data`: a valid name, not registered
     // (Remedy::ChooseAnotherVersion), no stray file at its place (Remedy::RepairOrChooseVersion).
     // The checks importWeight makes, for a dialog to make before it closes.

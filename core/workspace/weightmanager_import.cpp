@@ -8,6 +8,7 @@
 #include "weightfiles.h"
 
 #include <QDir>
+#include <QTemporaryDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QStorageInfo>
@@ -283,6 +284,34 @@ QString WeightManager::freeVersion(const RegistryData &data, const QString &type
             return candidate;
     }
     return wanted;
+}
+
+Result<WeightEntry> WeightManager::addDerivedVersion(const QString &type, const QString &version, bool sharded, bool activate,
+                                                   const QString &sourceNote,
+                                                   const std::function<Status(const QString &path)> &produce, JobContext *job)
+{
+    if (!type.isEmpty()) {
+        auto data = m_registry.load();
+        if (!data)
+            return data.error();
+        if (auto free = checkNewVersion(*data, type, version, sharded); !free)
+            return free.error();
+    }
+    QTemporaryDir scratch(m_workspace.absolutePath(QStringLiteral("Model/.derived-XXXXXX")));
+    if (!scratch.isValid())
+        return makeError(m_workspace.absolutePath(QStringLiteral("Model")),
+                         QStringLiteral("cannot create a scratch folder: ") + scratch.errorString());
+    const QString path = scratch.filePath(sharded ? QStringLiteral("shards") : QStringLiteral("weight.safetensors"));
+    if (auto produced = produce(path); !produced)
+        return produced.error();
+    ImportRequest request;
+    request.source = path;
+    request.modelType = type;
+    request.version = version;
+    request.move = true;
+    request.activate = activate;
+    request.sourceNote = sourceNote;
+    return importWeight(request, job);
 }
 
 } // namespace tantra
