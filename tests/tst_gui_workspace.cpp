@@ -327,6 +327,7 @@ private Q_SLOTS:
         delete mime;
     }
 
+    // A dropped file that is no weight gets the reason, not the import form.
     void dropOfANonWeightIsRefusedWithAReason()
     {
         MainWindow window;
@@ -334,16 +335,34 @@ private Q_SLOTS:
         QVERIFY(controller.openWorkspace(m_root, false));
         const QString junk = test::writeBytes(m_dir.filePath(QStringLiteral("notes.safetensors")), QByteArray("hello, not weights"));
         QString shown;
+        bool formShown = true;
         whenDialogOpens([&](QWidget *dialog) {
             auto *import = qobject_cast<ImportDialog *>(dialog);
             QVERIFY(import);
             QTRY_VERIFY(import->isAnalysed());
-            shown = import->summaryLabel()->text();
+            shown = import->statusLabel()->text();
+            formShown = import->form()->isVisible();
             import->reject();
         });
-        QVERIFY(!controller.actions()->importPath(junk)); // refused: nothing was imported
+        auto *mime = new QMimeData;
+        mime->setUrls({QUrl::fromLocalFile(junk)});
+        QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QDropEvent drop(QPointF(50, 50), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
+        delete mime;
+        QVERIFY(!formShown);
         QVERIFY2(shown.contains(QStringLiteral("cannot be imported")), qPrintable(shown));
         QVERIFY2(shown.contains(QStringLiteral("notes.safetensors")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("not a safetensors file")), qPrintable(shown));
+        // The action says it refused the path.
+        whenDialogOpens([](QWidget *dialog) {
+            auto *import = qobject_cast<ImportDialog *>(dialog);
+            QVERIFY(import);
+            QTRY_VERIFY(import->isAnalysed());
+            import->reject();
+        });
+        QVERIFY(!controller.actions()->importPath(junk));
     }
 
     // Removing an entry whose file another entry still uses keeps the file; the status said

@@ -54,6 +54,12 @@ struct ImportRequest
     QString version;       // empty: a UTC timestamp
     bool move = false;     // move instead of copy
     bool activate = false;
+    // For a file that fits no config. createType: first write Config/<modelType>.yaml with
+    // rules made from the file's tensors (ConfigManager::createModelConfigFromTensors);
+    // removed again when the import fails. unvalidated: import it under modelType even though
+    // it does not fit, recorded as a failed validation marked unvalidatedImport.
+    bool createType = false;
+    bool unvalidated = false;
 };
 
 struct BackupInfo
@@ -182,6 +188,8 @@ public:
     QString finalPathFor(const QString &type, const QString &version, bool sharded) const;
 
 private:
+    // importWeight without createType.
+    Result<WeightEntry> importIntoType(const ImportRequest &request, JobContext *job);
     // Moves a finished weight from its partial name to its final one and registers it, both
     // under the registry lock, so two processes can never claim one name.
     Result<WeightEntry> commitWeight(WeightEntry entry, const QString &partial, bool activate);
