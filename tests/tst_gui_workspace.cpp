@@ -327,6 +327,30 @@ private Q_SLOTS:
         delete mime;
     }
 
+    // A new, empty model type says how weights get there; a type with weights does not.
+    void emptyTypeSaysHowToAddWeights()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("emptytype"));
+        test::makeWorkspace(root);
+        WeightManager manager{Workspace(root)};
+        QVERIFY(manager.configs().createModelConfig(QStringLiteral("fresh"), QString(), {}));
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(root, false));
+        window.show();
+        WorkspacePage *p = page(controller);
+        p->selectType(QStringLiteral("fresh"));
+        QTRY_VERIFY(p->emptyHint()->isVisible());
+        QCOMPARE(p->emptyHint()->text(), QStringLiteral("No weights yet: drag a .safetensors file here or use Import\u2026 (Ctrl+I)."));
+        QCOMPARE(p->emptyHint()->geometry(), p->weightsView()->viewport()->rect());
+        p->selectType(QStringLiteral("mamba"));
+        QTRY_VERIFY(!p->emptyHint()->isVisible());
+        // A filter that matches nothing is said by "0 of N match", not by this hint.
+        p->filterEdit()->setText(QStringLiteral("no such weight"));
+        QVERIFY(!p->emptyHint()->isVisible());
+        QVERIFY(p->filterStatus()->isVisible());
+    }
+
     // A dropped file that is no weight gets the reason, not the import form.
     void dropOfANonWeightIsRefusedWithAReason()
     {
