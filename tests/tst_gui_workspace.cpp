@@ -14,6 +14,7 @@
 #include "tensorbrowser.h"
 #include "testutil.h"
 #include "weightmanager.h"
+#include "weightdetailsview.h"
 #include "weighttablemodel.h"
 #include "welcomepage.h"
 #include "workspaceactions.h"
@@ -43,10 +44,13 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTabWidget>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -325,6 +329,42 @@ private Q_SLOTS:
         page(controller)->selectType(QStringLiteral("ocr_native"));
         QTRY_VERIFY(controller.page()->weightModel()->rowOf(QStringLiteral("ocr_native_v7")) >= 0);
         delete mime;
+    }
+
+    // At 800x600 the weights table keeps most of the page (the type list and the details
+    // give up room), and the details name files relative to the workspace, whole in a tooltip.
+    void smallWindowKeepsTheTableAndRelativePaths()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        window.resize(800, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        WorkspacePage *p = page(controller);
+        p->selectType(QStringLiteral("mamba"));
+        QTRY_VERIFY(p->weightsView()->isVisible());
+        const int table = p->weightsView()->width();
+        const int whole = p->splitter()->width();
+        QVERIFY2(table * 100 >= whole * 45, qPrintable(QStringLiteral("table %1 of %2 px").arg(table).arg(whole)));
+        QVERIFY2(p->typesView()->width() >= 180, qPrintable(QString::number(p->typesView()->width())));
+
+        p->selectWeight(QStringLiteral("mamba_sample"));
+        auto *details = p->findChild<WeightDetailsView *>();
+        QVERIFY(details);
+        const QString text = details->toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("Model/weights/mamba_sample.safetensors")), qPrintable(text));
+        QVERIFY2(!text.contains(m_root), qPrintable(text));
+        const QTextCursor found = details->document()->find(QStringLiteral("mamba_sample.safetensors"));
+        QVERIFY(!found.isNull());
+        QTextCursor inside = found;
+        inside.setPosition(found.selectionStart() + 2);
+        const QString tip = details->toolTipAt(details->cursorRect(inside).center());
+        QCOMPARE(tip, QDir::toNativeSeparators(m_root + QStringLiteral("/Model/weights/mamba_sample.safetensors")));
+
+        // The validation verdict is whole in its tooltip, however narrow its column.
+        const QModelIndex verdict = p->weightModel()->index(p->weightModel()->rowOf(QStringLiteral("mamba_sample")), WeightTableModel::ValidationColumn);
+        QVERIFY2(verdict.data(Qt::ToolTipRole).toString().startsWith(verdict.data().toString()), qPrintable(verdict.data(Qt::ToolTipRole).toString()));
     }
 
     // A new, empty model type says how weights get there; a type with weights does not.

@@ -180,8 +180,9 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
                       "against the config as it is now.")
                     .arg(w.modelType, validationText(asRecorded));
         }
-        if (column == ValidationColumn && !w.validation.issues.isEmpty())
-            return w.validation.issues.mid(0, 10).join(QLatin1Char('\n'));
+        // The whole verdict, in case a narrow window cuts the column.
+        if (column == ValidationColumn)
+            return QStringList(QStringList{validationText(r)} + w.validation.issues.mid(0, 10)).join(QLatin1Char('\n'));
         if (column == ChecksumColumn)
             return tr("SHA-256 %1").arg(w.sha256);
         if (column == CreatedColumn && w.restored.isValid())

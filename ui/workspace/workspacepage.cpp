@@ -117,10 +117,14 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_splitter->addWidget(left);
     m_splitter->addWidget(centre);
     m_splitter->addWidget(m_details);
-    m_splitter->setStretchFactor(0, 0);
-    m_splitter->setStretchFactor(1, 3);
+    // The weights table is what the page is for: in a small window (800x600) the type list and
+    // the details give up room too, rather than leave the table a third of the width.
+    m_splitter->setStretchFactor(0, 1);
+    m_splitter->setStretchFactor(1, 4);
     m_splitter->setStretchFactor(2, 2);
-    m_splitter->setSizes({260, 700, 420});
+    m_types->setMinimumWidth(180); // "active: mamba_multimodal_v2" elided, still readable
+    m_details->setMinimumWidth(160);
+    m_splitter->setSizes({240, 720, 400});
     m_splitter->setObjectName(QStringLiteral("workspaceSplitter"));
 
     auto *layout = new QVBoxLayout(this);
