@@ -168,7 +168,8 @@ public:
     // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
     // Records `at` as verified_at of the weights whose checksum matched in `results`, so a
-    // reopened workspace still knows (the GUI's Verify Checksums; `verify` itself only reads).
+    // reopened workspace still knows (the GUI's Verify Checksums and the CLI's `verify` call it;
+    // `verify` itself only reads).
     // An entry removed or re-registered with another checksum meanwhile is left alone.
     Status recordVerified(const std::vector<VerifyResult> &results, const QDateTime &at);
     Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);
