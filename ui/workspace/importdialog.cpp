@@ -19,6 +19,7 @@
 #include <QSignalBlocker>
 #include <QStyle>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <map>
@@ -239,25 +240,20 @@ void ImportDialog::suggestVersion()
 void ImportDialog::fitToContents()
 {
     // The layouts learn of rows shown or hidden, and of text that needs more lines, by posted
-    // events. Laid out twice, once for the widths (the wrapped labels' heights follow them) and
-    // once for the heights, before the dialog takes the height it needs: a fixed height had
-    // left an empty band, a height measured too early cut off the last line of a note.
-    for (int pass = 0; pass < 2; ++pass) {
-        m_form->layout()->invalidate();
-        layout()->activate();
-    }
-    const int w = qMax(width(), minimumWidth());
-    resize(w, layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(w) : sizeHint().height());
-    // The form measures a wrapped label at a width a little off its own: add what a label
-    // still lacks at the width it got.
-    layout()->activate();
-    int lacking = 0;
-    for (QLabel *label : {m_status, m_summary, m_newTypeNote, m_fitNote, m_versionNote}) {
-        if (label->isVisible())
-            lacking += qMax(0, label->heightForWidth(label->width()) - label->height());
-    }
-    if (lacking > 0)
-        resize(w, height() + lacking);
+    // events, and a wrapped label knows its height only once it has its width. So: lay out,
+    // take the height the rows need, and once more after the events have been delivered (the
+    // labels then have their widths). A fixed height had left an empty band; a height
+    // measured once cut off the last line of a note or left a gap.
+    const auto fit = [this] {
+        for (int pass = 0; pass < 2; ++pass) {
+            m_form->layout()->invalidate();
+            layout()->activate();
+        }
+        const int w = qMax(width(), minimumWidth());
+        resize(w, layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(w) : sizeHint().height());
+    };
+    fit();
+    QTimer::singleShot(0, this, fit);
 }
 
 int ImportDialog::newTypeIndex() const
@@ -426,6 +422,15 @@ void ImportDialog::updateImportButton()
     import->setEnabled(m_analysed && m_analysis.error.isEmpty() && typeOk && versionOk);
     import->setToolTip(!typeOk ? (newType ? typeProblem : tr("The file does not fit this type's config"))
                                : !versionOk ? tr("Choose a version that is not taken") : QString());
+    // Rows came or went (another type chosen, a note shown): the dialog follows, so neither a
+    // gap nor a squeeze is left. Not on every keystroke, which would undo the user's resizing.
+    int shownRows = 0;
+    for (int row = 0; row < m_typeForm->rowCount(); ++row)
+        shownRows |= m_typeForm->isRowVisible(row) ? 1 << row : 0;
+    if (m_form->isVisible() && shownRows != m_shownRows) {
+        m_shownRows = shownRows;
+        fitToContents();
+    }
 }
 
 void ImportDialog::tryAccept()

@@ -115,6 +115,7 @@ private:
     RegistryData m_known;
     QStringList m_knownTypes;
     QString m_stem; // the file's name without extensions, for suggestions
+    int m_shownRows = 0; // which rows of the form are shown, one bit each, as last fitted
     QString m_suggestion;
 };
 

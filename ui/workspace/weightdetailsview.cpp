@@ -100,6 +100,10 @@ void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &reg
         html += QStringLiteral("<p><b>%1</b> %2%3</p>")
                         .arg(w.validation.status == ValidationStatus::Passed ? tr("passed") : tr("failed"), when(w.validation.checkedAt),
                              w.validation.deep ? tr(" — deep (checksum, NaN/Inf)") : QString());
+        if (w.validation.unvalidatedImport)
+            html += tr("<p><b>Unvalidated:</b> imported although it does not fit the %1 config. Fix the config or the file, "
+                       "then validate it.</p>")
+                            .arg(esc(w.modelType));
         if (validationOutdated)
             html += tr("<p><b>Outdated:</b> the config of %1 changed after this validation. Validate again to check the "
                        "weight against the config as it is now.</p>")
