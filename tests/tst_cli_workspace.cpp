@@ -492,9 +492,39 @@ private Q_SLOTS:
                  isoUtc(registryOf(f.root).history.at(QStringLiteral("mamba")).back().at));
 
         flipLastByte(f.root + QStringLiteral("/Model/weights/ocr_native_sample.safetensors"));
+        // A field another tool wrote into an entry, to be kept when verify records its result.
+        {
+            QFile file(f.root + QStringLiteral("/Model/weight_config.json"));
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            QJsonObject root = QJsonDocument::fromJson(file.readAll()).object();
+            file.close();
+            QJsonObject weights = root.value(QStringLiteral("weights")).toObject();
+            QJsonObject sample = weights.value(QStringLiteral("mamba_sample")).toObject();
+            sample.insert(QStringLiteral("team_note"), QStringLiteral("keep me"));
+            weights.insert(QStringLiteral("mamba_sample"), sample);
+            root.insert(QStringLiteral("weights"), weights);
+            QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            file.write(QJsonDocument(root).toJson());
+        }
+        const QDateTime beforeVerify = QDateTime::currentDateTimeUtc().addMSecs(-1);
         const QStringList verifyArgs{QStringLiteral("verify"), QStringLiteral("--json")};
         const auto verifyRun = test::runCli(verifyArgs, f.root);
         QCOMPARE(verifyRun.exitCode, 1);
+        QCOMPARE(verifyRun.err, QString());
+        // Recorded as the GUI records it: the weights that matched get verified_at, the changed
+        // one does not, and the other tool's field survives the rewrite.
+        {
+            const RegistryData after = registryOf(f.root);
+            const QDateTime now = QDateTime::currentDateTimeUtc().addMSecs(1);
+            for (const auto &[name, w] : after.weights) {
+                if (name == QLatin1String("ocr_native_sample")) {
+                    QVERIFY2(!w.verifiedAt.isValid(), qPrintable(name));
+                } else {
+                    QVERIFY2(w.verifiedAt >= beforeVerify && w.verifiedAt <= now, qPrintable(name + QLatin1Char(' ') + isoUtc(w.verifiedAt)));
+                }
+            }
+            QCOMPARE(after.find(QStringLiteral("mamba_sample"))->json.value(QStringLiteral("team_note")).toString(), QStringLiteral("keep me"));
+        }
         const QJsonArray verify = parseJson(verifyRun.out).array();
         QCOMPARE(verify.size(), 4);
         for (const QJsonValue &v : verify) {
@@ -591,6 +621,10 @@ void TestCliWorkspace::addRows()
         QStringLiteral("import {root}/Model/weights/mamba_extra.safetensors"), 0,
         {QStringLiteral("out^^Imported {root}/Model/weights/mamba_extra\\.safetensors as mamba_extra \\("), QStringLiteral("exists={root}/Model/weights/mamba_extra.safetensors")});
     row("import, timestamp version", {}, QStringLiteral("import {src}"), 0, {QStringLiteral("out^ as mamba_\\d{8}-\\d{6} \\(")});
+    row("import --unvalidated: a weight that does not fit", {}, QStringLiteral("import {bad} --type mamba --version b --unvalidated"), 0,
+        {QStringLiteral("out^^Imported {bad} as mamba_b \\("), QStringLiteral("exists={root}/Model/weights/mamba_b.safetensors")});
+    row("import --new-type: a type made from the weight", {}, QStringLiteral("import {bad} --type badtype --version b --new-type"), 0,
+        {QStringLiteral("out^^Imported {bad} as badtype_b \\("), QStringLiteral("exists={root}/Config/badtype.yaml")});
     row("remove", {QStringLiteral("import {src} --version v1")}, QStringLiteral("remove mamba_v1"), 0,
         {QStringLiteral("out=Removed mamba_v1\n"), QStringLiteral("gone={root}/Model/weights/mamba_v1.safetensors")});
     row("validate", {}, QStringLiteral("validate mamba"), 0, {QStringLiteral("out=PASS mamba_sample: 42 tensors, 42 expected by the config\n")});
@@ -598,7 +632,8 @@ void TestCliWorkspace::addRows()
         {QStringLiteral("out^^PASS ocr_native_sample: \\d+ tensors, \\d+ expected by the config, checksum and NaN/Inf checked\n$")});
     row("validate --all", {}, QStringLiteral("validate --all"), 0,
         {QStringLiteral("out^^PASS mamba_multimodal_sample: [^\n]+\nPASS mamba_sample: [^\n]+\nPASS ocr_native_sample: [^\n]+\n$")});
-    row("verify", {}, QStringLiteral("verify"), 0, {QStringLiteral("out=OK       mamba_multimodal_sample\nOK       mamba_sample\nOK       ocr_native_sample\n"), QStringLiteral("unchanged")});
+    // Not "unchanged": verify records verified_at in the registry.
+    row("verify", {}, QStringLiteral("verify"), 0, {QStringLiteral("out=OK       mamba_multimodal_sample\nOK       mamba_sample\nOK       ocr_native_sample\n"), QStringLiteral("err=")});
     row("verify TYPE", {}, QStringLiteral("verify mamba"), 0, {QStringLiteral("out=OK       mamba_sample\n")});
     row("verify NAME", {}, QStringLiteral("verify ocr_native_sample"), 0, {QStringLiteral("out=OK       ocr_native_sample\n")});
     row("backup", {}, QStringLiteral("backup mamba_sample"), 0, {QStringLiteral("out^^Backed up mamba_sample to {root}/Model/backups/mamba_sample-\\d{8}-\\d{6}\\.zip\n$")});
@@ -803,6 +838,9 @@ void TestCliWorkspace::addRows()
     usage("history without a type", QStringLiteral("history"), QStringLiteral("history: give one model type\n"));
     usage("config without a type", QStringLiteral("config"), QStringLiteral("config: give one model type\n"));
     usage("import without a path", QStringLiteral("import"), QStringLiteral("import: give one PATH (a .safetensors file, an index, or a shard folder)\n"));
+    usage("import --new-type without --type", QStringLiteral("import x.safetensors --new-type"), QStringLiteral("import: --new-type needs --type\n"));
+    usage("import --new-type --unvalidated", QStringLiteral("import x.safetensors --type t --new-type --unvalidated"),
+          QStringLiteral("import: --new-type makes a type the file fits; --unvalidated is for a type it does not fit: give one of them\n"));
     usage("rollback without a type", QStringLiteral("rollback"), QStringLiteral("rollback: give one model type\n"));
     usage("backup without a name", QStringLiteral("backup"), QStringLiteral("backup: give one weight name\n"));
     usage("restore without an archive", QStringLiteral("restore"), QStringLiteral("restore: give one backup archive\n"));

@@ -14,6 +14,7 @@
 #include "tensorbrowser.h"
 #include "testutil.h"
 #include "weightmanager.h"
+#include "weightdetailsview.h"
 #include "weighttablemodel.h"
 #include "welcomepage.h"
 #include "workspaceactions.h"
@@ -43,10 +44,13 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTabWidget>
+#include <QTextCursor>
+#include <QTextDocument>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -327,6 +331,67 @@ private Q_SLOTS:
         delete mime;
     }
 
+    // At 800x600 the weights table keeps most of the page (the type list and the details
+    // give up room), and the details name files relative to the workspace, whole in a tooltip.
+    void smallWindowKeepsTheTableAndRelativePaths()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        window.resize(800, 600);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        WorkspacePage *p = page(controller);
+        p->selectType(QStringLiteral("mamba"));
+        QTRY_VERIFY(p->weightsView()->isVisible());
+        const int table = p->weightsView()->width();
+        const int whole = p->splitter()->width();
+        QVERIFY2(table * 100 >= whole * 45, qPrintable(QStringLiteral("table %1 of %2 px").arg(table).arg(whole)));
+        QVERIFY2(p->typesView()->width() >= 180, qPrintable(QString::number(p->typesView()->width())));
+
+        p->selectWeight(QStringLiteral("mamba_sample"));
+        auto *details = p->findChild<WeightDetailsView *>();
+        QVERIFY(details);
+        const QString text = details->toPlainText();
+        QVERIFY2(text.contains(QStringLiteral("Model/weights/mamba_sample.safetensors")), qPrintable(text));
+        QVERIFY2(!text.contains(m_root), qPrintable(text));
+        const QTextCursor found = details->document()->find(QStringLiteral("mamba_sample.safetensors"));
+        QVERIFY(!found.isNull());
+        QTextCursor inside = found;
+        inside.setPosition(found.selectionStart() + 2);
+        const QString tip = details->toolTipAt(details->cursorRect(inside).center());
+        QCOMPARE(tip, QDir::toNativeSeparators(m_root + QStringLiteral("/Model/weights/mamba_sample.safetensors")));
+
+        // The validation verdict is whole in its tooltip, however narrow its column.
+        const QModelIndex verdict = p->weightModel()->index(p->weightModel()->rowOf(QStringLiteral("mamba_sample")), WeightTableModel::ValidationColumn);
+        QVERIFY2(verdict.data(Qt::ToolTipRole).toString().startsWith(verdict.data().toString()), qPrintable(verdict.data(Qt::ToolTipRole).toString()));
+    }
+
+    // A new, empty model type says how weights get there; a type with weights does not.
+    void emptyTypeSaysHowToAddWeights()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("emptytype"));
+        test::makeWorkspace(root);
+        WeightManager manager{Workspace(root)};
+        QVERIFY(manager.configs().createModelConfig(QStringLiteral("fresh"), QString(), {}));
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(root, false));
+        window.show();
+        WorkspacePage *p = page(controller);
+        p->selectType(QStringLiteral("fresh"));
+        QTRY_VERIFY(p->emptyHint()->isVisible());
+        QCOMPARE(p->emptyHint()->text(), QStringLiteral("No weights yet: drag a .safetensors file here or use Import\u2026 (Ctrl+I)."));
+        QCOMPARE(p->emptyHint()->geometry(), p->weightsView()->viewport()->rect());
+        p->selectType(QStringLiteral("mamba"));
+        QTRY_VERIFY(!p->emptyHint()->isVisible());
+        // A filter that matches nothing is said by "0 of N match", not by this hint.
+        p->filterEdit()->setText(QStringLiteral("no such weight"));
+        QVERIFY(!p->emptyHint()->isVisible());
+        QVERIFY(p->filterStatus()->isVisible());
+    }
+
+    // A dropped file that is no weight gets the reason, not the import form.
     void dropOfANonWeightIsRefusedWithAReason()
     {
         MainWindow window;
@@ -334,16 +399,34 @@ private Q_SLOTS:
         QVERIFY(controller.openWorkspace(m_root, false));
         const QString junk = test::writeBytes(m_dir.filePath(QStringLiteral("notes.safetensors")), QByteArray("hello, not weights"));
         QString shown;
+        bool formShown = true;
         whenDialogOpens([&](QWidget *dialog) {
             auto *import = qobject_cast<ImportDialog *>(dialog);
             QVERIFY(import);
             QTRY_VERIFY(import->isAnalysed());
-            shown = import->summaryLabel()->text();
+            shown = import->statusLabel()->text();
+            formShown = import->form()->isVisible();
             import->reject();
         });
-        QVERIFY(!controller.actions()->importPath(junk)); // refused: nothing was imported
+        auto *mime = new QMimeData;
+        mime->setUrls({QUrl::fromLocalFile(junk)});
+        QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QDropEvent drop(QPointF(50, 50), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
+        delete mime;
+        QVERIFY(!formShown);
         QVERIFY2(shown.contains(QStringLiteral("cannot be imported")), qPrintable(shown));
         QVERIFY2(shown.contains(QStringLiteral("notes.safetensors")), qPrintable(shown));
+        QVERIFY2(shown.contains(QStringLiteral("not a safetensors file")), qPrintable(shown));
+        // The action says it refused the path.
+        whenDialogOpens([](QWidget *dialog) {
+            auto *import = qobject_cast<ImportDialog *>(dialog);
+            QVERIFY(import);
+            QTRY_VERIFY(import->isAnalysed());
+            import->reject();
+        });
+        QVERIFY(!controller.actions()->importPath(junk));
     }
 
     // Removing an entry whose file another entry still uses keeps the file; the status said

@@ -975,7 +975,8 @@ private Q_SLOTS:
         request.source = source;
         auto guessed = m.importWeight(request);
         QVERIFY(!guessed.ok());
-        const QString expected = source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.\n"
+        const QString expected = source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config, "
+                                                         "--type TYPE --unvalidated to import it as it is, or --type NEW --new-type to create a model type from it.\n"
                                                          "1 config could not be read, so their types were not tried:\n  %1:%2:9: ")
                                               .arg(config)
                                               .arg(line);
@@ -983,6 +984,67 @@ private Q_SLOTS:
         QVERIFY2(guessed.errorString().contains(QStringLiteral("extra.loop[0] contains itself through a YAML alias")), qPrintable(guessed.errorString()));
         const auto after = test::treeSnapshot(root);
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    }
+
+    // A file of no known type becomes a type of its own: the config made from its tensors
+    // accepts it (layers folded into one rule), and is removed again when the import fails,
+    // so a second try does not find the type "already there".
+    void importAsNewModelType()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        std::vector<TensorSpec> specs{{"embed.weight", Dtype::F32, {10, 8}}, {"steps", Dtype::I64, {}}};
+        for (int i = 0; i < 12; ++i)
+            specs.push_back({"blocks." + std::to_string(i) + ".w", Dtype::BF16, {8, 8}});
+        specs.push_back({"blocks.3.extra", Dtype::F32, {2}});
+        const QString source = scratch() + QStringLiteral("/tiny_r1.safetensors");
+        QVERIFY(writeSparseSafetensors(source, specs));
+
+        ImportRequest request;
+        request.source = source;
+        request.modelType = QStringLiteral("tiny");
+        request.version = QStringLiteral("bad version");
+        request.createType = true;
+        auto refused = m.importWeight(request);
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.errorString().contains(QStringLiteral("version")), qPrintable(refused.errorString()));
+        QVERIFY(!QFileInfo::exists(m.configs().configPath(QStringLiteral("tiny"))));
+
+        request.version = QStringLiteral("r1");
+        auto entry = m.importWeight(request);
+        QVERIFY2(entry, qPrintable(test::errorOf(entry)));
+        QCOMPARE(entry->validation.status, ValidationStatus::Passed);
+        auto config = m.configs().getConfig(QStringLiteral("tiny"));
+        QVERIFY2(config, qPrintable(test::errorOf(config)));
+        QCOMPARE(config->architecture, (QVariantMap{{QStringLiteral("n_blocks"), 12}}));
+        QStringList patterns;
+        for (const ShapeRule &rule : config->tensors)
+            patterns << rule.pattern + QLatin1Char(' ') + rule.shape.join(QLatin1Char(',')) + QLatin1Char(' ') + rule.dtypes.join(QLatin1Char(','));
+        QCOMPARE(patterns, (QStringList{QStringLiteral("blocks.{i}.w 8,8 F32,BF16,F16"), QStringLiteral("blocks.3.extra 2 F32,BF16,F16"),
+                                        QStringLiteral("embed.weight 10,8 F32,BF16,F16"), QStringLiteral("steps  I64")}));
+
+        // The type exists now: creating it again is refused and leaves it as it is.
+        request.version = QStringLiteral("r2");
+        auto again = m.importWeight(request);
+        QVERIFY(!again.ok());
+        QVERIFY2(again.errorString().contains(QStringLiteral("model type 'tiny' already exists")), qPrintable(again.errorString()));
+        QVERIFY(m.configs().getConfig(QStringLiteral("tiny")));
+    }
+
+    // Names a rule cannot spell are refused with the tensor named; nothing is written.
+    void newModelTypeRefusesUnspellableNames()
+    {
+        const QString root = freshWorkspace();
+        WeightManager m{Workspace(root)};
+        const QString source = scratch() + QStringLiteral("/odd.safetensors");
+        QVERIFY(writeSparseSafetensors(source, {{"a{b}", Dtype::F32, {2}}}));
+        ImportRequest request;
+        request.source = source;
+        request.modelType = QStringLiteral("odd");
+        request.createType = true;
+        auto refused = m.importWeight(request);
+        QCOMPARE(test::errorOf(refused), QStringLiteral("odd.safetensors: tensor 'a{b}' has '{' or '}' in its name, which a shape rule cannot spell"));
+        QVERIFY(!QFileInfo::exists(m.configs().configPath(QStringLiteral("odd"))));
     }
 
     void importShardSet_data()

@@ -92,6 +92,11 @@ int runVerify(Context &ctx)
     ctx.endProgress();
     if (!results)
         return fail(ctx, results.error());
+    // Recorded like the GUI's Verify Checksums, so either one sees what the other verified. A
+    // workspace that cannot be written (a read-only copy) is still verified: the failure to
+    // record it is said, not turned into a failed verification.
+    if (auto recorded = manager->recordVerified(*results, QDateTime::currentDateTimeUtc()); !recorded)
+        ctx.err(QStringLiteral("verify: the result was not recorded in the registry: ") + recorded.errorString());
     bool allOk = true;
     QJsonArray array;
     for (const auto &r : *results) {

@@ -13,6 +13,8 @@ QString checkState(const WeightEntry &w)
 {
     if (w.validation.status == ValidationStatus::NotValidated)
         return QStringLiteral("not checked");
+    if (w.validation.unvalidatedImport)
+        return QStringLiteral("unvalidated (imported without fitting)");
     return validationStatusName(w.validation.status) + (w.validation.deep ? QStringLiteral(" (deep)") : QString());
 }
 
@@ -173,6 +175,16 @@ int runImport(Context &ctx)
     request.version = ctx.parser.value(QStringLiteral("version"));
     request.move = ctx.parser.isSet(QStringLiteral("move"));
     request.activate = ctx.parser.isSet(QStringLiteral("activate"));
+    request.createType = ctx.parser.isSet(QStringLiteral("new-type"));
+    request.unvalidated = ctx.parser.isSet(QStringLiteral("unvalidated"));
+    if ((request.createType || request.unvalidated) && request.modelType.isEmpty()) {
+        ctx.err(QStringLiteral("import: --%1 needs --type").arg(request.createType ? QStringLiteral("new-type") : QStringLiteral("unvalidated")));
+        return ExitUsage;
+    }
+    if (request.createType && request.unvalidated) {
+        ctx.err(QStringLiteral("import: --new-type makes a type the file fits; --unvalidated is for a type it does not fit: give one of them"));
+        return ExitUsage;
+    }
     JobContext job;
     ctx.attachProgress(job, QStringLiteral("import"));
     auto entry = manager->importWeight(request, &job);
@@ -232,6 +244,8 @@ Command importCommand()
                 p.addOption({QStringLiteral("version"), QStringLiteral("Version (default: a UTC timestamp)."), QStringLiteral("VERSION")});
                 p.addOption({QStringLiteral("move"), QStringLiteral("Move the file instead of copying it.")});
                 p.addOption({QStringLiteral("activate"), QStringLiteral("Make it the active weight of its type.")});
+                p.addOption({QStringLiteral("new-type"), QStringLiteral("Create the model type --type with rules made from the file's tensors, then import it.")});
+                p.addOption({QStringLiteral("unvalidated"), QStringLiteral("Import it under --type even if it does not fit that config (recorded as failed validation).")});
             },
             runImport};
 }

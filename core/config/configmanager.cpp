@@ -1,5 +1,6 @@
 #include "configmanager.h"
 
+#include "configfromtensors.h"
 #include "configparser.h"
 #include "regularfile.h"
 
@@ -419,6 +420,28 @@ Result<ModelConfig> ConfigManager::createModelConfig(const QString &type, const 
     if (QFileInfo::exists(path))
         return makeError(QStringLiteral("model type %1 already exists (%2)").arg(quoted(type), path));
     if (auto written = writeAtomically(path, bytes); !written)
+        return written.error();
+    return config;
+}
+
+Result<ModelConfig> ConfigManager::createModelConfigFromTensors(const QString &type, const std::vector<TensorShape> &tensors,
+                                                               const QString &origin)
+{
+    if (!isValidModelTypeName(type))
+        return makeError(invalidNameMessage(type));
+    const QString path = configPath(type);
+    if (QFileInfo::exists(path))
+        return makeError(QStringLiteral("model type %1 already exists (%2)").arg(quoted(type), path));
+    auto yaml = configFromTensors(type, tensors, origin);
+    if (!yaml)
+        return yaml.error();
+    auto config = parseConfig(*yaml, path);
+    if (!config)
+        return config.error();
+    // The point of the config is that the file fits it; a rule made wrong must not be written.
+    if (const ShapeReport fit = validateShapes(*config, tensors); !fit.ok())
+        return makeError(path, QStringLiteral("the config made from %1 does not accept it (%2); this is a bug").arg(origin, fit.findings()));
+    if (auto written = writeAtomically(path, *yaml); !written)
         return written.error();
     return config;
 }

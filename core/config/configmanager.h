@@ -1,6 +1,7 @@
 #pragma once
 
 #include "modelconfig.h"
+#include "shapevalidator.h"
 #include "result.h"
 
 #include <QByteArray>
@@ -45,6 +46,11 @@ public:
     // name an existing key, so a typo does not add an unused dimension. Refuses an existing
     // type and invalid names; writes nothing unless the result parses.
     Result<ModelConfig> createModelConfig(const QString &type, const QString &fromType, const QStringList &overrides);
+    // Writes Config/<type>.yaml with rules made from a weight's tensors (configFromTensors), for
+    // a file that fits no config. Refuses an existing type and invalid names; writes nothing
+    // unless the result parses and accepts every one of the tensors.
+    Result<ModelConfig> createModelConfigFromTensors(const QString &type, const std::vector<TensorShape> &tensors,
+                                                     const QString &origin);
 
     // For the GUI config editor: parses `yaml` as Config/<type>.yaml and, if valid, replaces
     // the file atomically (creating it when new).

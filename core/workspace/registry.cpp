@@ -275,6 +275,10 @@ QJsonObject Registry::entryToJson(const WeightEntry &w)
             v.remove(QStringLiteral("checked_at"));
         v[QStringLiteral("deep")] = w.validation.deep;
         v[QStringLiteral("issues")] = QJsonArray::fromStringList(w.validation.issues);
+        if (w.validation.unvalidatedImport)
+            v[QStringLiteral("unvalidated_import")] = true;
+        else
+            v.remove(QStringLiteral("unvalidated_import"));
         o[QStringLiteral("validation")] = v;
     } else {
         o.remove(QStringLiteral("validation"));
@@ -395,6 +399,12 @@ Result<WeightEntry> Registry::entryFromJson(const QString &name, const QJsonValu
             return r.error();
         }
         v.deep = deep.toBool();
+        const QJsonValue unvalidated = v.json.value(QStringLiteral("unvalidated_import"));
+        if (!unvalidated.isUndefined() && !unvalidated.isBool()) {
+            r.expected(jsonPath(vWhere, QStringLiteral("unvalidated_import")), QStringLiteral("true or false"), unvalidated);
+            return r.error();
+        }
+        v.unvalidatedImport = unvalidated.toBool();
         for (qsizetype i = 0; i < issues.size(); ++i) {
             if (!issues.at(i).isString()) {
                 r.expected(jsonPath(vWhere, QStringLiteral("issues")) + QStringLiteral("[%1]").arg(i), QStringLiteral("a string"), issues.at(i));

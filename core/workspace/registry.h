@@ -40,6 +40,10 @@ struct ValidationRecord
     QDateTime checkedAt;
     bool deep = false;
     QStringList issues;
+    // Imported although it did not fit its type's config (the user chose to): the status is
+    // Failed with the mismatches as issues, and the GUI marks the weight "unvalidated" until
+    // the next validation replaces this record.
+    bool unvalidatedImport = false;
     QJsonObject json = {}; // as read, see WeightFile::json
 };
 

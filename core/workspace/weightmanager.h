@@ -56,6 +56,12 @@ struct ImportRequest
     bool move = false;     // move instead of copy
     bool activate = false;
     QString sourceNote;    // the entry's source; empty: "imported from <absolute path>"
+    // For a file that fits no config. createType: first write Config/<modelType>.yaml with
+    // rules made from the file's tensors (ConfigManager::createModelConfigFromTensors);
+    // removed again when the import fails. unvalidated: import it under modelType even though
+    // it does not fit, recorded as a failed validation marked unvalidatedImport.
+    bool createType = false;
+    bool unvalidated = false;
 };
 
 struct BackupInfo
@@ -172,7 +178,8 @@ public:
     // Re-hashes weights (all, a type's, or one by name) against the registry, in parallel.
     Result<std::vector<VerifyResult>> verify(const QString &typeOrName, JobContext *job = nullptr) const;
     // Records `at` as verified_at of the weights whose checksum matched in `results`, so a
-    // reopened workspace still knows (the GUI's Verify Checksums; `verify` itself only reads).
+    // reopened workspace still knows (the GUI's Verify Checksums and the CLI's `verify` call it;
+    // `verify` itself only reads).
     // An entry removed or re-registered with another checksum meanwhile is left alone.
     Status recordVerified(const std::vector<VerifyResult> &results, const QDateTime &at);
     Result<DoctorReport> doctor(bool rebuild, JobContext *job = nullptr);
@@ -192,6 +199,8 @@ public:
     QString finalPathFor(const QString &type, const QString &version, bool sharded) const;
 
 private:
+    // importWeight without createType.
+    Result<WeightEntry> importIntoType(const ImportRequest &request, JobContext *job);
     // Moves a finished weight from its partial name to its final one and registers it, both
     // under the registry lock, so two processes can never claim one name.
     Result<WeightEntry> commitWeight(WeightEntry entry, const QString &partial, bool activate);

@@ -34,6 +34,29 @@ QString describeIssues(const ShapeReport &report, int limit)
 
 Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, JobContext *job)
 {
+    if (!request.createType)
+        return importIntoType(request, job);
+    if (request.modelType.isEmpty())
+        return makeError(QStringLiteral("name the new model type to create from %1").arg(request.source));
+    auto opened = SafetensorsModel::open(request.source);
+    if (!opened)
+        return opened.error();
+    const QFileInfo source(request.source);
+    const QString origin = opened->isSharded() && source.isDir() ? source.fileName() + QLatin1Char('/') : source.fileName();
+    auto created = m_configs.createModelConfigFromTensors(request.modelType, tensorShapesOf(*opened), origin);
+    if (!created)
+        return created.error();
+    ImportRequest into = request;
+    into.createType = false;
+    auto imported = importIntoType(into, job);
+    // A type made for this weight alone is no use without it; a second try creates it again.
+    if (!imported)
+        QFile::remove(created->filePath);
+    return imported;
+}
+
+Result<WeightEntry> WeightManager::importIntoType(const ImportRequest &request, JobContext *job)
+{
     auto opened = SafetensorsModel::open(request.source);
     if (!opened)
         return opened.error();
@@ -57,7 +80,8 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
             return makeError(m_workspace.configDir(), QStringLiteral("no model configs to guess the type from; pass --type (or run setup)") + unreadable);
         const auto guesses = guessModelType(configs, shapes);
         if (guesses.empty() || !guesses.front().report.ok()) {
-            QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config.");
+            QString message = request.source + QStringLiteral(": matches no model type's shape rules; pass --type TYPE to import it anyway as that type after fixing the config, "
+                                                              "--type TYPE --unvalidated to import it as it is, or --type NEW --new-type to create a model type from it.");
             message += unreadable;
             if (!guesses.empty())
                 message += QStringLiteral("\nClosest: '%1' (%2)\n").arg(guesses.front().type, guesses.front().report.findings())
@@ -72,7 +96,7 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
     if (!config)
         return config.error();
     const ShapeReport report = validateShapes(*config, shapes);
-    if (!report.ok())
+    if (!report.ok() && !request.unvalidated)
         return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.findings())
                          + describeIssues(report, 20));
 
@@ -214,8 +238,14 @@ Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, Jo
                                                 : request.sourceNote;
     for (const auto &[k, v] : model.metadata())
         entry.metadata.emplace_back(QString::fromStdString(k), QString::fromStdString(v));
-    entry.validation.status = ValidationStatus::Passed;
+    entry.validation.status = report.ok() ? ValidationStatus::Passed : ValidationStatus::Failed;
     entry.validation.checkedAt = entry.created;
+    if (!report.ok()) {
+        // As validate records them, so the weights table and `show` tell the same story.
+        entry.validation.unvalidatedImport = true;
+        for (const auto &issue : report.issues)
+            entry.validation.issues << m_workspace.absolutePath(entry.path) + QStringLiteral(": ") + issue.message;
+    }
     auto committed = commitWeight(entry, partial, request.activate);
     // Imports started in the same second choose the same timestamp version and only one can
     // commit it (the others failed with "already registered", found by concurrent CLI imports).

@@ -48,6 +48,7 @@ Result<ValidationReport> WeightManager::validateEntry(const WeightEntry &entry, 
                 it->second.validation.checkedAt = QDateTime::currentDateTimeUtc();
                 it->second.validation.deep = deep;
                 it->second.validation.issues = report.issues;
+                it->second.validation.unvalidatedImport = false; // a real validation replaces the import's mark
             }
             return {};
         });

@@ -2,7 +2,11 @@
 
 #include "registry.h"
 
+#include <QDir>
+#include <QHelpEvent>
 #include <QLocale>
+#include <QTextCursor>
+#include <QToolTip>
 
 namespace tantra {
 
@@ -16,6 +20,22 @@ QString esc(const QString &s)
 QString row(const QString &key, const QString &value)
 {
     return QStringLiteral("<tr><td style='padding-right:12px; opacity:0.7'>%1</td><td>%2</td></tr>").arg(esc(key), value);
+}
+
+// A path as the workspace names it ("Model/weights/x.safetensors"), with the whole path in
+// its tooltip: absolute paths wrapped over many lines of a narrow pane.
+QString pathHtml(const QString &relative, const QString &root)
+{
+    const QString absolute = QDir::toNativeSeparators(QDir(root).absoluteFilePath(relative));
+    return QStringLiteral("<span title=\"%1\">%2</span>").arg(esc(absolute), esc(QDir::toNativeSeparators(relative)));
+}
+
+// Text that names files under `root` by their absolute path, with those paths made relative.
+QString withRelativePaths(const QString &text, const QString &root)
+{
+    const QString prefix = QDir::cleanPath(root) + QLatin1Char('/');
+    QString out = text;
+    return out.replace(prefix, QString());
 }
 
 QString when(const QDateTime &t)
@@ -32,6 +52,26 @@ WeightDetailsView::WeightDetailsView(QWidget *parent) : QTextBrowser(parent)
     showNothing(tr("Select a weight to see its details."));
 }
 
+bool WeightDetailsView::event(QEvent *event)
+{
+    // QTextBrowser does not show the title="" of rich text; the paths keep their full form there.
+    if (event->type() == QEvent::ToolTip) {
+        auto *help = static_cast<QHelpEvent *>(event);
+        const QString tip = toolTipAt(viewport()->mapFrom(this, help->pos()));
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), tip, this);
+        return true;
+    }
+    return QTextBrowser::event(event);
+}
+
+QString WeightDetailsView::toolTipAt(const QPoint &viewportPos) const
+{
+    return cursorForPosition(viewportPos).charFormat().toolTip();
+}
+
 void WeightDetailsView::showNothing(const QString &hint)
 {
     setHtml(QStringLiteral("<p style='opacity:0.6'>%1</p>").arg(esc(hint)));
@@ -43,14 +83,14 @@ void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &reg
     QString html = QStringLiteral("<h3>%1%2</h3><table>").arg(esc(w.name), active ? tr(" <small>(active)</small>") : QString());
     html += row(tr("Model type"), esc(w.modelType));
     html += row(tr("Version"), esc(w.version));
-    html += row(tr("File"), esc(root + QLatin1Char('/') + w.path));
+    html += row(tr("File"), pathHtml(w.path, root));
     html += row(tr("Format"), w.sharded ? tr("shard set (%n file(s))", nullptr, int(w.files.size())) : tr("single file"));
     html += row(tr("Size"), esc(QLocale().formattedDataSize(qint64(w.size))) + tr(" (%1 bytes)").arg(w.size));
     html += row(tr("SHA-256"), QStringLiteral("<code>%1</code>").arg(esc(w.sha256)));
     html += row(tr("Created"), when(w.created));
     if (w.restored.isValid())
         html += row(tr("Restored"), when(w.restored));
-    html += row(tr("Source"), esc(w.source));
+    html += row(tr("Source"), esc(withRelativePaths(w.source, root)));
     html += QStringLiteral("</table>");
 
     html += tr("<h4>Last validation</h4>");
@@ -60,6 +100,10 @@ void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &reg
         html += QStringLiteral("<p><b>%1</b> %2%3</p>")
                         .arg(w.validation.status == ValidationStatus::Passed ? tr("passed") : tr("failed"), when(w.validation.checkedAt),
                              w.validation.deep ? tr(" — deep (checksum, NaN/Inf)") : QString());
+        if (w.validation.unvalidatedImport)
+            html += tr("<p><b>Unvalidated:</b> imported although it does not fit the %1 config. Fix the config or the file, "
+                       "then validate it.</p>")
+                            .arg(esc(w.modelType));
         if (validationOutdated)
             html += tr("<p><b>Outdated:</b> the config of %1 changed after this validation. Validate again to check the "
                        "weight against the config as it is now.</p>")
@@ -67,7 +111,7 @@ void WeightDetailsView::showWeight(const WeightEntry &w, const RegistryData &reg
         if (!w.validation.issues.isEmpty()) {
             html += QStringLiteral("<ul>");
             for (const QString &issue : w.validation.issues)
-                html += QStringLiteral("<li><code>%1</code></li>").arg(esc(issue));
+                html += QStringLiteral("<li><code>%1</code></li>").arg(esc(withRelativePaths(issue, root)));
             html += QStringLiteral("</ul>");
         }
     }

@@ -116,6 +116,9 @@ QString WeightTableModel::validationText(const Row &row)
     const ValidationRecord &v = row.entry.validation;
     if (v.status == ValidationStatus::NotValidated)
         return tr("not validated");
+    // Before "outdated": the weight never fitted, whatever has changed since.
+    if (v.unvalidatedImport)
+        return tr("unvalidated: %n mismatch(es)", nullptr, int(v.issues.size()));
     if (row.validationOutdated)
         return tr("outdated: config changed");
     return v.status == ValidationStatus::Passed ? (v.deep ? tr("passed (deep)") : tr("passed"))
@@ -159,10 +162,17 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
             return Icons::get(QStringLiteral("active"));
         if (column == ChecksumColumn && (r.checksum == ChecksumState::Changed || r.checksum == ChecksumState::Missing))
             return Icons::get(QStringLiteral("warning"));
-        if (column == ValidationColumn && w.validation.status == ValidationStatus::Failed && !r.validationOutdated)
+        if (column == ValidationColumn && w.validation.status == ValidationStatus::Failed
+            && (!r.validationOutdated || w.validation.unvalidatedImport))
             return Icons::get(QStringLiteral("warning"));
     }
     if (role == Qt::ToolTipRole) {
+        if (column == ValidationColumn && w.validation.unvalidatedImport) {
+            QString tip = tr("Imported although it does not fit the %1 config. Fix the config or the file, then validate it.").arg(w.modelType);
+            if (r.validationOutdated)
+                tip += QLatin1Char(' ') + tr("The config has changed since the import.");
+            return QString(tip + QLatin1Char('\n') + w.validation.issues.mid(0, 10).join(QLatin1Char('\n')));
+        }
         if (column == ValidationColumn && r.validationOutdated) {
             Row asRecorded = r;
             asRecorded.validationOutdated = false;
@@ -170,8 +180,9 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
                       "against the config as it is now.")
                     .arg(w.modelType, validationText(asRecorded));
         }
-        if (column == ValidationColumn && !w.validation.issues.isEmpty())
-            return w.validation.issues.mid(0, 10).join(QLatin1Char('\n'));
+        // The whole verdict, in case a narrow window cuts the column.
+        if (column == ValidationColumn)
+            return QStringList(QStringList{validationText(r)} + w.validation.issues.mid(0, 10)).join(QLatin1Char('\n'));
         if (column == ChecksumColumn)
             return tr("SHA-256 %1").arg(w.sha256);
         if (column == CreatedColumn && w.restored.isValid())

@@ -555,7 +555,12 @@ bool WorkspaceActions::importPath(const QString &path)
                 auto entry = manager.importWeight(request, &job);
                 if (!entry)
                     return JobOutcome{false, QObject::tr("Import failed"), {errorText(entry.error())}};
-                return JobOutcome{true, QObject::tr("Imported %1 as %2").arg(QFileInfo(request.source).fileName(), entry->name), {}};
+                const QString file = QFileInfo(request.source).fileName();
+                if (request.createType)
+                    return JobOutcome{true, QObject::tr("Imported %1 as %2, of the new model type %3").arg(file, entry->name, request.modelType), {}};
+                if (entry->validation.unvalidatedImport)
+                    return JobOutcome{true, QObject::tr("Imported %1 as %2, marked unvalidated: it does not fit the %3 config").arg(file, entry->name, request.modelType), {}};
+                return JobOutcome{true, QObject::tr("Imported %1 as %2").arg(file, entry->name), {}};
             },
             [this, request](const JobOutcome &o) {
                 report(tr("Import"), o);

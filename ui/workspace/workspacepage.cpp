@@ -6,6 +6,7 @@
 #include "weighttablemodel.h"
 #include "workspacesession.h"
 
+#include <QEvent>
 #include <QHeaderView>
 #include <QLabel>
 #include <QHBoxLayout>
@@ -32,6 +33,7 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
       m_banner(new QLabel),
       m_typeTitle(new QLabel),
       m_filterStatus(new QLabel),
+      m_emptyHint(new QLabel),
       m_details(new WeightDetailsView),
       m_splitter(new QSplitter(Qt::Horizontal))
 {
@@ -71,6 +73,17 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_weights->horizontalHeader()->setStretchLastSection(true);
     m_weights->horizontalHeader()->setMinimumSectionSize(60);
 
+    // A new type's table is empty: say how weights get there, where they would appear.
+    m_emptyHint->setParent(m_weights->viewport());
+    m_emptyHint->setObjectName(QStringLiteral("weightsEmptyHint"));
+    m_emptyHint->setText(tr("No weights yet: drag a .safetensors file here or use Import\u2026 (Ctrl+I)."));
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setEnabled(false); // drawn in the disabled text colour, like a placeholder
+    m_emptyHint->setMargin(12);
+    m_emptyHint->hide();
+    m_weights->viewport()->installEventFilter(this);
+
     m_filter->setPlaceholderText(tr("Filter weights by name"));
     m_filter->setClearButtonEnabled(true);
     m_filter->setObjectName(QStringLiteral("weightFilter"));
@@ -104,10 +117,14 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_splitter->addWidget(left);
     m_splitter->addWidget(centre);
     m_splitter->addWidget(m_details);
-    m_splitter->setStretchFactor(0, 0);
-    m_splitter->setStretchFactor(1, 3);
+    // The weights table is what the page is for: in a small window (800x600) the type list and
+    // the details give up room too, rather than leave the table a third of the width.
+    m_splitter->setStretchFactor(0, 1);
+    m_splitter->setStretchFactor(1, 4);
     m_splitter->setStretchFactor(2, 2);
-    m_splitter->setSizes({260, 700, 420});
+    m_types->setMinimumWidth(180); // "active: mamba_multimodal_v2" elided, still readable
+    m_details->setMinimumWidth(160);
+    m_splitter->setSizes({240, 720, 400});
     m_splitter->setObjectName(QStringLiteral("workspaceSplitter"));
 
     auto *layout = new QVBoxLayout(this);
@@ -235,8 +252,17 @@ void WorkspacePage::refreshWeights()
     updateDetails();
 }
 
+bool WorkspacePage::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_weights->viewport() && event->type() == QEvent::Resize)
+        m_emptyHint->setGeometry(m_weights->viewport()->rect());
+    return QWidget::eventFilter(watched, event);
+}
+
 void WorkspacePage::updateFilterStatus()
 {
+    m_emptyHint->setVisible(!currentType().isEmpty() && m_weightModel->rowCount() == 0);
+    m_emptyHint->setGeometry(m_weights->viewport()->rect());
     const bool filtering = !m_filter->text().isEmpty();
     m_filterStatus->setVisible(filtering);
     if (filtering)

@@ -41,6 +41,8 @@ public:
     QLineEdit *filterEdit() const { return m_filter; }
     // "2 of 5 weights match" while a filter is typed; hidden otherwise.
     QLabel *filterStatus() const { return m_filterStatus; }
+    // Over the empty weights table of a type: how to add weights.
+    QLabel *emptyHint() const { return m_emptyHint; }
     QToolButton *newTypeButton() const { return m_newType; }
     QSplitter *splitter() const { return m_splitter; }
     WeightTableModel *weightModel() const { return m_weightModel; }
@@ -51,6 +53,9 @@ Q_SIGNALS:
     // Double-click or Enter on a weight.
     void weightActivated(const QString &name);
     void contextMenuRequested(const QPoint &globalPos);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void refresh();
@@ -69,6 +74,7 @@ private:
     QLabel *m_banner;
     QLabel *m_typeTitle;
     QLabel *m_filterStatus;
+    QLabel *m_emptyHint;
     QString m_shownType; // the type whose weights the table shows; the filter belongs to it
     WeightDetailsView *m_details;
     QSplitter *m_splitter;
