@@ -24,77 +24,11 @@ using namespace tantra;
 
 namespace {
 
-// ---------------- a pickle written by hand, opcode by opcode
-
-QByteArray le(std::uint64_t v, int n)
-{
-    QByteArray out;
-    for (int i = 0; i < n; ++i)
-        out.append(char((v >> (8 * i)) & 0xff));
-    return out;
-}
-
-QByteArray str(const QByteArray &s)
-{
-    return 'X' + le(std::uint64_t(s.size()), 4) + s;
-}
-
-QByteArray integer(std::int64_t v)
-{
-    if (v >= 0 && v < (std::int64_t(1) << 31))
-        return 'J' + le(std::uint64_t(v), 4);
-    return QByteArray("\x8a\x08", 2) + le(std::uint64_t(v), 8);
-}
-
-QByteArray global(const QByteArray &module, const QByteArray &name)
-{
-    return 'c' + module + '\n' + name + '\n';
-}
-
-QByteArray intTuple(const std::vector<std::int64_t> &values)
-{
-    QByteArray out = "(";
-    for (auto v : values)
-        out += integer(v);
-    return out + 't';
-}
-
-// What torch.save writes for {name: tensor} over a float32 storage "0" of `numel` elements.
-QByteArray tensorDictPickle(std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t> &shape,
-                            const std::vector<std::int64_t> &stride, const QByteArray &name = "w")
-{
-    QByteArray p("\x80\x02}", 3);
-    p += str(name);
-    p += global("torch._utils", "_rebuild_tensor_v2");
-    p += "((" + str("storage") + global("torch", "FloatStorage") + str("0") + str("cpu") + integer(numel) + "tQ";
-    p += integer(offset) + intTuple(shape) + intTuple(stride) + '\x89';
-    p += global("collections", "OrderedDict") + ")R";
-    p += "tRs.";
-    return p;
-}
-
-// {"w": tensor, "payload": module.name(argument)}: what the corpus's hostile files do.
-QByteArray callingPickle(const QByteArray &module, const QByteArray &name, const QByteArray &argument)
-{
-    QByteArray p("\x80\x02}(", 4);
-    p += str("payload") + global(module, name) + str(argument) + "\x85R";
-    return p + "u.";
-}
-
-QByteArray zipCheckpoint(const QByteArray &pickle, const QByteArray &storage0)
-{
-    std::vector<test::ZipMember> members{{"archive/data.pkl", pickle}, {"archive/version", "3\n"}};
-    if (!storage0.isNull())
-        members.push_back({"archive/data/0", storage0});
-    return test::storedZip(members);
-}
-
-QByteArray floats(std::initializer_list<float> values)
-{
-    QByteArray out(qsizetype(values.size() * sizeof(float)), Qt::Uninitialized);
-    std::memcpy(out.data(), values.begin(), std::size_t(out.size()));
-    return out;
-}
+using namespace tantra::test::pickle;
+using test::floatBytes;
+using test::torchCallingPickle;
+using test::torchTensorDictPickle;
+using test::torchZip;
 
 std::string runPickle(const QByteArray &bytes, PickleInterpreter::Limits limits = {})
 {
@@ -274,13 +208,13 @@ void TestTorchReader::hostileNeverRuns()
     QByteArray argument = "touch " + QFile::encodeName(marker);
     if (name == "exec")
         argument = "open('" + QFile::encodeName(marker) + "', 'w')";
-    const QByteArray pickle = callingPickle(module, name, argument);
+    const QByteArray pickle = torchCallingPickle(module, name, argument);
     QByteArray file;
     if (legacy) {
         file = QByteArray("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15) + QByteArray("\x80\x02M\xe9\x03.", 6)
                + QByteArray("\x80\x02}.", 4) + pickle + QByteArray("\x80\x02].", 4);
     } else {
-        file = zipCheckpoint(pickle, {});
+        file = torchZip(pickle, {});
     }
     const QString path = test::writeBytes(tmp.filePath(QStringLiteral("hostile.pt")), file);
     const auto read = readTorchCheckpoint(path);
@@ -331,15 +265,15 @@ void TestTorchReader::malformedPickle_data()
     row("BUILD on an int", QByteArray("K\x01}b.", 5), "the pickle is malformed at byte 3: BUILD on a int");
     row("persistent id not a storage", QByteArray("(X\x06\x00\x00\x00moduletQ.", 15),
         "the pickle is malformed at byte 13: a persistent id of kind 'module' (only storages are read)");
-    row("tensor past its storage", tensorDictPickle(4, 0, {2, 3}, {3, 1}),
+    row("tensor past its storage", torchTensorDictPickle(4, 0, {2, 3}, {3, 1}),
         "the pickle is malformed at byte 155: a tensor reaches element 5 of storage '0', which has 4");
-    row("tensor offset past its storage", tensorDictPickle(4, 4, {1}, {1}),
+    row("tensor offset past its storage", torchTensorDictPickle(4, 4, {1}, {1}),
         "the pickle is malformed at byte 145: a tensor reaches element 4 of storage '0', which has 4");
-    row("tensor size overflow", tensorDictPickle(4, 0, {std::int64_t(1) << 62, 8}, {8, 1}),
+    row("tensor size overflow", torchTensorDictPickle(4, 0, {std::int64_t(1) << 62, 8}, {8, 1}),
         "the pickle is malformed at byte 160: the tensor's size and stride overflow");
-    row("negative size", tensorDictPickle(4, 0, {-1}, {1}),
+    row("negative size", torchTensorDictPickle(4, 0, {-1}, {1}),
         "the pickle is malformed at byte 150: the tensor's size has a negative entry");
-    row("size and stride differ", tensorDictPickle(4, 0, {2, 2}, {1}),
+    row("size and stride differ", torchTensorDictPickle(4, 0, {2, 2}, {1}),
         "the pickle is malformed at byte 150: the tensor's size and stride have different lengths");
 }
 
@@ -377,16 +311,16 @@ void TestTorchReader::stridedTensors_data()
     QTest::addColumn<QByteArray>("bytes");
     // Storage: 0 1 2 3 4 5 6 7 (float32).
     QTest::newRow("whole") << std::int64_t(0) << std::vector<std::int64_t>{2, 4} << std::vector<std::int64_t>{4, 1}
-                           << floats({0, 1, 2, 3, 4, 5, 6, 7});
+                           << floatBytes({0, 1, 2, 3, 4, 5, 6, 7});
     QTest::newRow("transposed") << std::int64_t(0) << std::vector<std::int64_t>{4, 2} << std::vector<std::int64_t>{1, 4}
-                                << floats({0, 4, 1, 5, 2, 6, 3, 7});
-    QTest::newRow("offset slice") << std::int64_t(5) << std::vector<std::int64_t>{3} << std::vector<std::int64_t>{1} << floats({5, 6, 7});
+                                << floatBytes({0, 4, 1, 5, 2, 6, 3, 7});
+    QTest::newRow("offset slice") << std::int64_t(5) << std::vector<std::int64_t>{3} << std::vector<std::int64_t>{1} << floatBytes({5, 6, 7});
     QTest::newRow("every other column") << std::int64_t(1) << std::vector<std::int64_t>{2, 2} << std::vector<std::int64_t>{4, 2}
-                                        << floats({1, 3, 5, 7});
-    QTest::newRow("0-dim") << std::int64_t(6) << std::vector<std::int64_t>{} << std::vector<std::int64_t>{} << floats({6});
+                                        << floatBytes({1, 3, 5, 7});
+    QTest::newRow("0-dim") << std::int64_t(6) << std::vector<std::int64_t>{} << std::vector<std::int64_t>{} << floatBytes({6});
     QTest::newRow("empty") << std::int64_t(0) << std::vector<std::int64_t>{0, 3} << std::vector<std::int64_t>{3, 1} << QByteArray();
     QTest::newRow("broadcast (stride 0)") << std::int64_t(2) << std::vector<std::int64_t>{3} << std::vector<std::int64_t>{0}
-                                          << floats({2, 2, 2});
+                                          << floatBytes({2, 2, 2});
 }
 
 void TestTorchReader::stridedTensors()
@@ -397,7 +331,7 @@ void TestTorchReader::stridedTensors()
     QFETCH(QByteArray, bytes);
     QTemporaryDir tmp;
     const QString path = test::writeBytes(tmp.filePath(QStringLiteral("w.pt")),
-                                          zipCheckpoint(tensorDictPickle(8, offset, shape, stride), floats({0, 1, 2, 3, 4, 5, 6, 7})));
+                                          torchZip(torchTensorDictPickle(8, offset, shape, stride), floatBytes({0, 1, 2, 3, 4, 5, 6, 7})));
     const auto read = readTorchCheckpoint(path);
     QVERIFY2(read.ok(), qPrintable(test::errorOf(read)));
     QCOMPARE(read->tensors().size(), std::size_t(1));
@@ -410,13 +344,13 @@ void TestTorchReader::malformedArchive_data()
 {
     QTest::addColumn<QByteArray>("file");
     QTest::addColumn<QString>("error");
-    const QByteArray pickle = tensorDictPickle(8, 0, {8}, {1});
+    const QByteArray pickle = torchTensorDictPickle(8, 0, {8}, {1});
     QTest::newRow("not a checkpoint") << QByteArray("hello, world") << QStringLiteral("not a PyTorch checkpoint (neither a zip archive nor the legacy pickle format)");
     QTest::newRow("empty file") << QByteArray() << QStringLiteral("not a PyTorch checkpoint (neither a zip archive nor the legacy pickle format)");
     QTest::newRow("zip without data.pkl") << test::storedZip({{"archive/version", "3\n"}})
                                           << QStringLiteral("a zip archive without a <name>/data.pkl record; not a PyTorch checkpoint");
-    QTest::newRow("missing storage record") << zipCheckpoint(pickle, {}) << QStringLiteral("storage '0' has no record archive/data/0");
-    QTest::newRow("short storage record") << zipCheckpoint(pickle, floats({1, 2}))
+    QTest::newRow("missing storage record") << torchZip(pickle, {}) << QStringLiteral("storage '0' has no record archive/data/0");
+    QTest::newRow("short storage record") << torchZip(pickle, floatBytes({1, 2}))
                                           << QStringLiteral("record archive/data/0 holds 8 bytes, less than its 8 elements need, or lies past the end of the file");
     QTest::newRow("data.pkl size lies") << test::storedZip({{"archive/data.pkl", pickle, pickle.size() + 100}})
                                         << QStringLiteral("archive/data.pkl is damaged (its size or checksum does not match the archive's directory)");
@@ -424,7 +358,7 @@ void TestTorchReader::malformedArchive_data()
                                             << QStringLiteral("archive/data.pkl is damaged (its size or checksum does not match the archive's directory)");
     QTest::newRow("two pickles") << test::storedZip({{"a/data.pkl", pickle}, {"b/data.pkl", pickle}})
                                  << QStringLiteral("the archive holds two pickles (a/data.pkl and b/data.pkl)");
-    QTest::newRow("top level is a list") << zipCheckpoint(QByteArray("\x80\x02].", 4), {})
+    QTest::newRow("top level is a list") << torchZip(QByteArray("\x80\x02].", 4), {})
                                          << QStringLiteral("the checkpoint holds a list, not a dict of tensors");
     QTest::newRow("legacy bad magic") << QByteArray("\x80\x02\x8a\x02\x01\x02.", 7)
                                       << QStringLiteral("not a PyTorch checkpoint (no torch.save magic number)");
