@@ -323,4 +323,80 @@ QByteArray storedZip(const std::vector<ZipMember> &members)
     return out;
 }
 
+namespace pickle {
+
+QByteArray le(std::uint64_t v, int n)
+{
+    QByteArray out;
+    for (int i = 0; i < n; ++i)
+        out.append(char((v >> (8 * i)) & 0xff));
+    return out;
+}
+
+QByteArray str(const QByteArray &s)
+{
+    return 'X' + le(std::uint64_t(s.size()), 4) + s;
+}
+
+QByteArray integer(std::int64_t v)
+{
+    if (v >= 0 && v < (std::int64_t(1) << 31))
+        return 'J' + le(std::uint64_t(v), 4);
+    return QByteArray("\x8a\x08", 2) + le(std::uint64_t(v), 8);
+}
+
+QByteArray global(const QByteArray &module, const QByteArray &name)
+{
+    return 'c' + module + '\n' + name + '\n';
+}
+
+QByteArray intTuple(const std::vector<std::int64_t> &values)
+{
+    QByteArray out = "(";
+    for (auto v : values)
+        out += integer(v);
+    return out + 't';
+}
+
+} // namespace pickle
+
+using namespace pickle;
+
+// What torch.save writes for {name: tensor} over a float32 storage "0" of `numel` elements.
+QByteArray torchTensorDictPickle(std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t> &shape,
+                                 const std::vector<std::int64_t> &stride, const QByteArray &name)
+{
+    QByteArray p("\x80\x02}", 3);
+    p += str(name);
+    p += global("torch._utils", "_rebuild_tensor_v2");
+    p += "((" + str("storage") + global("torch", "FloatStorage") + str("0") + str("cpu") + integer(numel) + "tQ";
+    p += integer(offset) + intTuple(shape) + intTuple(stride) + '\x89';
+    p += global("collections", "OrderedDict") + ")R";
+    p += "tRs.";
+    return p;
+}
+
+// {"payload": module.name(argument)}: what the corpus's hostile files do.
+QByteArray torchCallingPickle(const QByteArray &module, const QByteArray &name, const QByteArray &argument)
+{
+    QByteArray p("\x80\x02}(", 4);
+    p += str("payload") + global(module, name) + str(argument) + "\x85R";
+    return p + "u.";
+}
+
+QByteArray torchZip(const QByteArray &pickle, const QByteArray &storage0)
+{
+    std::vector<ZipMember> members{{"archive/data.pkl", pickle}, {"archive/version", "3\n"}};
+    if (!storage0.isNull())
+        members.push_back({"archive/data/0", storage0});
+    return storedZip(members);
+}
+
+QByteArray floatBytes(std::initializer_list<float> values)
+{
+    QByteArray out(qsizetype(values.size() * sizeof(float)), Qt::Uninitialized);
+    std::memcpy(out.data(), values.begin(), std::size_t(out.size()));
+    return out;
+}
+
 } // namespace tantra::test

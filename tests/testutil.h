@@ -119,6 +119,27 @@ quint32 crc32Of(const QByteArray &bytes);
 // tool writes it; nothing is checked, so names like "../evil" go in as given.
 QByteArray storedZip(const std::vector<ZipMember> &members);
 
+// ---------------- PyTorch checkpoints written opcode by opcode (tst_torchreader, tst_cli_torch)
+
+namespace pickle {
+QByteArray le(std::uint64_t v, int n);                        // n-byte little-endian
+QByteArray str(const QByteArray &s);                          // BINUNICODE
+QByteArray integer(std::int64_t v);                           // BININT or LONG1
+QByteArray global(const QByteArray &module, const QByteArray &name); // GLOBAL
+QByteArray intTuple(const std::vector<std::int64_t> &values); // MARK ints TUPLE
+} // namespace pickle
+
+// What torch.save writes for {name: tensor} over a float32 storage "0" of `numel` elements.
+QByteArray torchTensorDictPickle(std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t> &shape,
+                                 const std::vector<std::int64_t> &stride, const QByteArray &name = "w");
+// {"payload": module.name(argument)}: what the corpus's hostile files do, with a command of
+// the caller's choosing (one that would leave a marker file).
+QByteArray torchCallingPickle(const QByteArray &module, const QByteArray &name, const QByteArray &argument);
+// The zip format: archive/data.pkl, archive/version and, unless null, archive/data/0.
+QByteArray torchZip(const QByteArray &pickle, const QByteArray &storage0);
+// Float32 values as little-endian bytes.
+QByteArray floatBytes(std::initializer_list<float> values);
+
 } // namespace tantra::test
 
 // Lets QCOMPARE print std::string values (names, metadata) when they differ.

@@ -404,10 +404,10 @@ void TestCliInspect::wrongUsage_data()
                                      << "tantra-model-manager: unknown command 'frobnicate'";
     QTest::newRow("inspect without a path")
             << QStringList{QStringLiteral("inspect")}
-            << "inspect: give exactly one PATH (a .safetensors file, an index, or a folder with an index)";
+            << "inspect: give exactly one PATH (a .safetensors file, an index, a folder with an index, or a PyTorch .bin/.pt/.pth)";
     QTest::newRow("inspect with two paths")
             << QStringList{QStringLiteral("inspect"), QStringLiteral("a"), QStringLiteral("b")}
-            << "inspect: give exactly one PATH (a .safetensors file, an index, or a folder with an index)";
+            << "inspect: give exactly one PATH (a .safetensors file, an index, a folder with an index, or a PyTorch .bin/.pt/.pth)";
     QTest::newRow("unknown option") << QStringList{QStringLiteral("inspect"), QStringLiteral("--bogus"), QStringLiteral("x")}
                                     << "tantra-model-manager inspect: Unknown option 'bogus'.";
     QTest::newRow("--filter without a value") << QStringList{QStringLiteral("inspect"), QStringLiteral("x"), QStringLiteral("--filter")}

@@ -858,7 +858,7 @@ void TestCliWorkspace::addRows()
     usage("doctor with an argument", QStringLiteral("doctor now please"), QStringLiteral("doctor: takes no arguments, not 'now please'\n"));
     usage("list-models with an argument", QStringLiteral("list-models mamba"), QStringLiteral("list-models: takes no arguments, not 'mamba'\n"));
     usage("list-backups with an argument", QStringLiteral("list-backups mamba"), QStringLiteral("list-backups: takes no arguments, not 'mamba'\n"));
-    usage("inspect without a path", QStringLiteral("inspect"), QStringLiteral("inspect: give exactly one PATH (a .safetensors file, an index, or a folder with an index)\n"));
+    usage("inspect without a path", QStringLiteral("inspect"), QStringLiteral("inspect: give exactly one PATH (a .safetensors file, an index, a folder with an index, or a PyTorch .bin/.pt/.pth)\n"));
     usage("checksum without files", QStringLiteral("checksum"), QStringLiteral("checksum: give one or more files\n"));
     usage("not a workspace", QStringLiteral("--root {empty} list-weights"),
           QStringLiteral("{empty}: not a Tantra workspace (no Model/weights or Config); run 'tantra-model-manager setup' there first\n"), {QStringLiteral("mkdir:{empty}")});

@@ -1,4 +1,6 @@
 #include "cli.h"
+#include "inspectformat.h"
+#include "inspecttorch.h"
 
 #include "englishplurals.h"
 #include "jobcontext.h"
@@ -6,6 +8,7 @@
 #include "safetensorsmodel.h"
 #include "tensorfilter.h"
 #include "tensorstats.h"
+#include "torchcheckpoint.h"
 
 #include "jsonwriter.h"
 
@@ -20,23 +23,10 @@ namespace tantra::cli {
 
 namespace {
 
-QString shapeText(const std::vector<std::uint64_t> &shape)
-{
-    QStringList dims;
-    for (auto d : shape)
-        dims << QString::number(d);
-    return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
-QString statText(double v)
-{
-    return std::isfinite(v) ? QString::number(v, 'g', 6) : QStringLiteral("-");
-}
-
 int runInspect(Context &ctx)
 {
     if (ctx.positional.size() != 1) {
-        ctx.err(QStringLiteral("inspect: give exactly one PATH (a .safetensors file, an index, or a folder with an index)"));
+        ctx.err(QStringLiteral("inspect: give exactly one PATH (a .safetensors file, an index, a folder with an index, or a PyTorch .bin/.pt/.pth)"));
         return ExitUsage;
     }
     const bool json = ctx.parser.isSet(QStringLiteral("json"));
@@ -44,6 +34,13 @@ int runInspect(Context &ctx)
     const TensorFilter filter(ctx.parser.value(QStringLiteral("filter")));
     if (!filter.isValid()) {
         ctx.err(QStringLiteral("inspect: invalid --filter regular expression: ") + filter.errorString());
+        return ExitUsage;
+    }
+
+    if (isTorchCheckpointName(ctx.positional.first()))
+        return runInspectTorch(ctx, ctx.positional.first(), filter, json, withStats);
+    if (ctx.parser.isSet(QStringLiteral("key"))) {
+        ctx.err(QStringLiteral("inspect: --key applies to PyTorch checkpoints only"));
         return ExitUsage;
     }
 
@@ -122,27 +119,8 @@ int runInspect(Context &ctx)
             for (auto d : info.shape)
                 w.value(d);
             w.endArray();
-            if (withStats) {
-                const TensorStats &s = stats[i];
-                w.key(QStringLiteral("stats"));
-                w.beginObject();
-                const std::pair<const char *, double> reals[] = {{"max", s.max}, {"mean", s.mean}, {"min", s.min}};
-                for (const auto &[name, v] : reals) {
-                    w.key(QLatin1String(name));
-                    w.value(v);
-                }
-                w.key(QStringLiteral("nan"));
-                w.value(s.nan);
-                w.key(QStringLiteral("neg_inf"));
-                w.value(s.negInf);
-                w.key(QStringLiteral("pos_inf"));
-                w.value(s.posInf);
-                w.key(QStringLiteral("std"));
-                w.value(s.std);
-                w.key(QStringLiteral("zeros"));
-                w.value(s.zeros);
-                w.endObject();
-            }
+            if (withStats)
+                writeStatsJson(w, stats[i]);
             w.endObject();
         }
         w.endArray();
@@ -156,8 +134,7 @@ int runInspect(Context &ctx)
     if (model.isSharded())
         header << QStringLiteral("FILE");
     if (withStats)
-        header << QStringLiteral("MIN") << QStringLiteral("MAX") << QStringLiteral("MEAN") << QStringLiteral("STD")
-               << QStringLiteral("NAN") << QStringLiteral("+INF") << QStringLiteral("-INF") << QStringLiteral("ZEROS");
+        header << statsHeader();
     std::vector<QStringList> rows;
     rows.reserve(selected.size());
     for (std::size_t i = 0; i < selected.size(); ++i) {
@@ -166,33 +143,11 @@ int runInspect(Context &ctx)
                         shapeText(info.shape), QString::number(info.byteSize())};
         if (model.isSharded())
             row << QFileInfo(model.shardOf(*selected[i]).path()).fileName();
-        if (withStats) {
-            const TensorStats &s = stats[i];
-            row << statText(s.min) << statText(s.max) << statText(s.mean) << statText(s.std) << QString::number(s.nan)
-                << QString::number(s.posInf) << QString::number(s.negInf) << QString::number(s.zeros);
-        }
+        if (withStats)
+            row << statsCells(stats[i]);
         rows.push_back(row);
     }
-    std::vector<qsizetype> width(std::size_t(header.size()));
-    for (qsizetype c = 0; c < header.size(); ++c)
-        width[std::size_t(c)] = header[c].size();
-    for (const auto &row : rows)
-        for (qsizetype c = 0; c < row.size(); ++c)
-            width[std::size_t(c)] = std::max(width[std::size_t(c)], row[c].size());
-    const auto line = [&](const QStringList &cells) {
-        QString text;
-        for (qsizetype c = 0; c < cells.size(); ++c) {
-            const bool numeric = c == 3 || c >= (model.isSharded() ? 5 : 4);
-            const int w = int(width[std::size_t(c)]);
-            text += numeric ? cells[c].rightJustified(w) : cells[c].leftJustified(c + 1 == cells.size() ? 0 : w);
-            if (c + 1 < cells.size())
-                text += QStringLiteral("  ");
-        }
-        return text;
-    };
-    QString text = line(header) + QLatin1Char('\n');
-    for (const auto &row : rows)
-        text += line(row) + QLatin1Char('\n');
+    QString text = formatTable(header, rows, [&](qsizetype c) { return c == 3 || c >= (model.isSharded() ? 5 : 4); });
     text += QStringLiteral("\n%1 shown of %2; %3 of tensor data in %4, %5 on disk\n")
                     .arg(plural("%n tensor(s)", qint64(selected.size())))
                     .arg(model.tensors().size())
@@ -216,11 +171,12 @@ Command inspectCommand()
     return Command{
         "inspect",
         "PATH",
-        "Show the tensors and metadata of a .safetensors file or shard set",
+        "Show the tensors and metadata of a .safetensors file or shard set, or of a PyTorch checkpoint (read without running it)",
         [](QCommandLineParser &p) {
             p.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object instead of a table.")});
             p.addOption({QStringLiteral("stats"), QStringLiteral("Compute min, max, mean, std and NaN/Inf/zero counts (reads all data).")});
             p.addOption({QStringLiteral("filter"), QStringLiteral("Only tensors whose name matches GLOB (or /REGEX/)."), QStringLiteral("GLOB")});
+            p.addOption({QStringLiteral("key"), QStringLiteral("PyTorch checkpoints: the dotted path of the state dict inside it (default: the top level, or state_dict, model, model_state_dict, module)."), QStringLiteral("PATH")});
         },
         runInspect,
     };

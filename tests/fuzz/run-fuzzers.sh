@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target for SECONDS/2 each and fails on the first crash, leak, timeout,
+# Runs every libFuzzer target for SECONDS/3 each and fails on the first crash, leak, timeout,
 # sanitizer report or broken invariant.
 #   tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS
 # BUILD_DIR is a build of the `fuzz` preset. Seeds are built from tests/fuzz/seeds in a
@@ -15,7 +15,7 @@ fi
 build=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-per_target=$((seconds / 2))
+per_target=$((seconds / 3))
 ((per_target >= 1)) || per_target=1
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tantra-fuzz.XXXXXX")
@@ -33,7 +33,7 @@ le64() {
 
 # Header seeds are written as plain JSON; make each a whole file: length prefix, JSON, and as
 # many data bytes as the largest data offset asks for.
-mkdir -p "$work/header" "$work/index"
+mkdir -p "$work/header" "$work/index" "$work/pickle"
 for json in "$here"/seeds/header/*.json; do
     size=$(stat -c %s "$json")
     data=$(grep -o '"data_offsets":\[[0-9]*,[0-9]*\]' "$json" | sed 's/.*,\([0-9]*\)\]/\1/' | sort -n | tail -1 || true)
@@ -41,6 +41,7 @@ for json in "$here"/seeds/header/*.json; do
     { le64 "$size"; cat "$json"; head -c "${data:-0}" /dev/urandom; } > "$out"
 done
 cp "$here"/seeds/index/*.json "$work/index/"
+cp "$here"/seeds/pickle/*.pkl "$work/pickle/"
 
 header_extra=()
 if [[ -n "${TANTRA_CORPUS_DIR:-}" ]]; then
@@ -50,6 +51,18 @@ if [[ -n "${TANTRA_CORPUS_DIR:-}" ]]; then
     while IFS= read -r -d '' f; do
         cp "$f" "$work/index/corpus-$(basename "$(dirname "$f")")-$(basename "$f")"
     done < <(find "$TANTRA_CORPUS_DIR" -name '*.index.json' -print0)
+    # The real checkpoints' pickles: data.pkl out of each zip, the legacy stream whole.
+    if [[ -d "$TANTRA_CORPUS_DIR/pytorch" ]]; then
+        n=0
+        while IFS= read -r -d '' f; do
+            n=$((n + 1))
+            if unzip -Z1 "$f" >/dev/null 2>&1; then
+                unzip -p "$f" '*/data.pkl' > "$work/pickle/corpus-$n.pkl" 2>/dev/null || true
+            else
+                head -c 65536 "$f" > "$work/pickle/corpus-$n.pkl"
+            fi
+        done < <(find "$TANTRA_CORPUS_DIR/pytorch" \( -name '*.pt' -o -name '*.bin' -o -name '*.pth' \) -print0)
+    fi
 fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
@@ -81,4 +94,5 @@ run() {
 
 run fuzz_header header.dict "$work/header" ${header_extra[@]+"${header_extra[@]}"}
 run fuzz_index index.dict "$work/index"
+run fuzz_pickle pickle.dict "$work/pickle"
 exit $status
