@@ -40,6 +40,7 @@
 #include <QMimeData>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QScrollBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -325,9 +326,12 @@ private Q_SLOTS:
         WeightManager manager{Workspace(m_root)};
         QTRY_VERIFY_WITH_TIMEOUT(manager.snapshot()->find(QStringLiteral("ocr_native_v7")) != nullptr, 10000);
         QTRY_VERIFY(!controller.jobs()->isBusy());
-        // It shows up in the page without a manual refresh.
-        page(controller)->selectType(QStringLiteral("ocr_native"));
-        QTRY_VERIFY(controller.page()->weightModel()->rowOf(QStringLiteral("ocr_native_v7")) >= 0);
+        // It shows up in the page without a manual refresh, on its type's page, selected.
+        WorkspacePage *p = page(controller);
+        QTRY_COMPARE(p->currentType(), QStringLiteral("ocr_native"));
+        QTRY_VERIFY(p->weightModel()->rowOf(QStringLiteral("ocr_native_v7")) >= 0);
+        QTRY_COMPARE(p->selectedWeights(), QStringList{QStringLiteral("ocr_native_v7")});
+        QCOMPARE(p->weightsView()->currentIndex().data(WeightTableModel::NameRole).toString(), QStringLiteral("ocr_native_v7"));
         delete mime;
     }
 
@@ -362,9 +366,61 @@ private Q_SLOTS:
         const QString tip = details->toolTipAt(details->cursorRect(inside).center());
         QCOMPARE(tip, QDir::toNativeSeparators(m_root + QStringLiteral("/Model/weights/mamba_sample.safetensors")));
 
+        // Every column is in view without scrolling sideways: the name gives up room (elided,
+        // whole in its tooltip), not the Validation column.
+        QHeaderView *header = p->weightsView()->horizontalHeader();
+        for (int c : {WeightTableModel::ActiveColumn, WeightTableModel::NameColumn, WeightTableModel::ValidationColumn})
+            QVERIFY2(!header->isSectionHidden(c), qPrintable(QString::number(c)));
+        // What gives way is shown in the details pane instead (the version ends the name).
+        QVERIFY(header->isSectionHidden(WeightTableModel::VersionColumn));
+        QVERIFY(text.contains(QStringLiteral("Created")) && text.contains(QStringLiteral("SHA-256")));
+        const int lastRight = header->sectionViewportPosition(WeightTableModel::ValidationColumn)
+                              + header->sectionSize(WeightTableModel::ValidationColumn);
+        QVERIFY2(lastRight <= p->weightsView()->viewport()->width(),
+                 qPrintable(QStringLiteral("Validation ends at %1 px of %2").arg(lastRight).arg(p->weightsView()->viewport()->width())));
+        QVERIFY(!p->weightsView()->horizontalScrollBar()->isVisible());
+        const QModelIndex name = p->weightModel()->index(p->weightModel()->rowOf(QStringLiteral("mamba_sample")), WeightTableModel::NameColumn);
+        QVERIFY(name.data(Qt::ToolTipRole).toString().startsWith(QStringLiteral("mamba_sample\n")));
+
         // The validation verdict is whole in its tooltip, however narrow its column.
         const QModelIndex verdict = p->weightModel()->index(p->weightModel()->rowOf(QStringLiteral("mamba_sample")), WeightTableModel::ValidationColumn);
         QVERIFY2(verdict.data(Qt::ToolTipRole).toString().startsWith(verdict.data().toString()), qPrintable(verdict.data(Qt::ToolTipRole).toString()));
+    }
+
+    // Columns give way in a fixed order as the window narrows (the version first, as it ends
+    // the name) and come back when it widens; Active, Name and Validation never go.
+    void columnsGiveWayAndComeBack()
+    {
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(m_root, false));
+        window.resize(1440, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        WorkspacePage *p = page(controller);
+        p->selectType(QStringLiteral("mamba"));
+        QHeaderView *header = p->weightsView()->horizontalHeader();
+        const auto hidden = [&] {
+            QList<int> columns;
+            for (int c = 0; c < WeightTableModel::ColumnCount; ++c) {
+                if (header->isSectionHidden(c))
+                    columns << c;
+            }
+            return columns;
+        };
+        QTRY_COMPARE(hidden(), QList<int>());
+        window.resize(800, 600);
+        QTRY_VERIFY(hidden().contains(WeightTableModel::VersionColumn));
+        const QList<int> narrow = hidden();
+        const QList<int> order{WeightTableModel::VersionColumn, WeightTableModel::ChecksumColumn, WeightTableModel::CreatedColumn,
+                               WeightTableModel::SizeColumn};
+        QCOMPARE(narrow, [&] {
+            QList<int> prefix = order.mid(0, narrow.size());
+            std::sort(prefix.begin(), prefix.end());
+            return prefix;
+        }());
+        window.resize(1440, 900);
+        QTRY_COMPARE(hidden(), QList<int>());
     }
 
     // A new, empty model type says how weights get there; a type with weights does not.
@@ -599,6 +655,7 @@ private Q_SLOTS:
         const int total = page->weightModel()->rowCount();
         QVERIFY(total >= 1);
         QVERIFY(!page->filterStatus()->isVisible());
+        QCoreApplication::processEvents(); // the header lays out its stretched section lazily
         QList<int> widths;
         for (int c = 0; c < WeightTableModel::ColumnCount - 1; ++c)
             widths << header->sectionSize(c);
@@ -610,6 +667,7 @@ private Q_SLOTS:
         page->filterEdit()->clear();
         QVERIFY(!page->filterStatus()->isVisible());
         QCOMPARE(weights->model()->rowCount(), total);
+        QCoreApplication::processEvents();
         QList<int> after;
         for (int c = 0; c < WeightTableModel::ColumnCount - 1; ++c)
             after << header->sectionSize(c);

@@ -104,17 +104,8 @@ Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString
     return result;
 }
 
-Result<RepackResult> reshard(const SafetensorsModel &source, const QString &folder, std::uint64_t maxShardBytes, JobContext *job,
-                             const QString &prefix)
+std::vector<std::vector<std::size_t>> planShards(const SafetensorsModel &source, std::uint64_t maxShardBytes)
 {
-    if (maxShardBytes == 0)
-        return makeError(QStringLiteral("the largest shard size must be more than 0 bytes"));
-    if (!QDir().mkpath(folder))
-        return makeError(folder, QStringLiteral("cannot create the folder"));
-    const QStringList existing = QDir(folder).entryList({QStringLiteral("*.safetensors"), QStringLiteral("*.safetensors.index.json")}, QDir::Files);
-    if (!existing.isEmpty())
-        return makeError(folder, QStringLiteral("holds safetensors files already (%1); give an empty or new folder").arg(existing.first()));
-
     // Name order, so that a shard holds neighbouring layers, as transformers packs them.
     const auto &tensors = source.tensors();
     std::vector<std::size_t> order(tensors.size());
@@ -134,6 +125,22 @@ Result<RepackResult> reshard(const SafetensorsModel &source, const QString &fold
     }
     if (shards.empty())
         shards.emplace_back();
+    return shards;
+}
+
+Result<RepackResult> reshard(const SafetensorsModel &source, const QString &folder, std::uint64_t maxShardBytes, JobContext *job,
+                             const QString &prefix)
+{
+    if (maxShardBytes == 0)
+        return makeError(QStringLiteral("the largest shard size must be more than 0 bytes"));
+    if (!QDir().mkpath(folder))
+        return makeError(folder, QStringLiteral("cannot create the folder"));
+    const QStringList existing = QDir(folder).entryList({QStringLiteral("*.safetensors"), QStringLiteral("*.safetensors.index.json")}, QDir::Files);
+    if (!existing.isEmpty())
+        return makeError(folder, QStringLiteral("holds safetensors files already (%1); give an empty or new folder").arg(existing.first()));
+
+    const auto &tensors = source.tensors();
+    const std::vector<std::vector<std::size_t>> shards = planShards(source, maxShardBytes);
 
     RepackResult result;
     result.totalSize = dataSize(source);

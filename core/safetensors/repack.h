@@ -6,6 +6,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <vector>
 #include <optional>
 
 namespace tantra {
@@ -32,6 +33,10 @@ Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString
 // commit point). Streamed like mergeIntoFile; fails if `folder` holds safetensors files already.
 Result<RepackResult> reshard(const SafetensorsModel &source, const QString &folder, std::uint64_t maxShardBytes,
                              JobContext *job = nullptr, const QString &prefix = QStringLiteral("model"));
+
+// Which tensors (indices into source.tensors()) each shard of `reshard` holds: name order,
+// at most `maxShardBytes` of tensor data per shard, a larger tensor alone. At least one shard.
+std::vector<std::vector<std::size_t>> planShards(const SafetensorsModel &source, std::uint64_t maxShardBytes);
 
 // "5GB", "500MB", "200KB", "1.5GiB", "123" (bytes) → bytes; decimal units as transformers'
 // max_shard_size, binary with "i". Empty when the text is not a size.

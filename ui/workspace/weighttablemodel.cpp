@@ -187,6 +187,9 @@ QVariant WeightTableModel::data(const QModelIndex &index, int role) const
             return tr("SHA-256 %1").arg(w.sha256);
         if (column == CreatedColumn && w.restored.isValid())
             return tr("Restored from a backup on %1").arg(QLocale().toString(w.restored.toLocalTime(), QLocale::ShortFormat));
+        // The name may be elided in a narrow window: the tooltip has it whole.
+        if (column == NameColumn)
+            return QString(w.name + QLatin1Char('\n') + w.path);
         return QString(w.path);
     }
     if (role == Qt::TextAlignmentRole && column == SizeColumn)

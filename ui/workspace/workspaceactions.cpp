@@ -2,11 +2,15 @@
 
 #include "backuparchive.h"
 #include "cleanupdialog.h"
+#include "convertdialog.h"
 #include "errortext.h"
 #include "icons.h"
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "newmodeltypedialog.h"
+#include "repack.h"
+#include "reshardingdialog.h"
+#include "safetensorsmodel.h"
 #include "validationresultsdialog.h"
 #include "weighttablemodel.h"
 #include "workspacepage.h"
@@ -24,6 +28,7 @@
 #include <QToolButton>
 
 #include <algorithm>
+#include <memory>
 
 namespace tantra {
 
@@ -83,6 +88,10 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
                           tr("Open the selected weight in the tensor browser"));
     m_compare = makeAction(this, tr("&Compare"), QStringLiteral("compare"), QKeySequence(tr("Ctrl+D")),
                            tr("Compare the two selected weights tensor by tensor (one selected: with a file you choose)"));
+    m_convert = makeAction(this, tr("Con&vert…"), QStringLiteral("convert"), QKeySequence(tr("Ctrl+Shift+V")),
+                           tr("Make a new version of the selected weight in another dtype (BF16, F16, F32, FP8), with a report of what it cost"));
+    m_reshard = makeAction(this, tr("Re&shard…"), QStringLiteral("reshard"), QKeySequence(),
+                           tr("Make a new version of the selected weight split into shards of a size, or merged into one file"));
     m_repair = makeAction(this, tr("Re&pair Workspace…"), QStringLiteral("repair"), QKeySequence(),
                           tr("Clean leftovers of interrupted work and rebuild the registry from the files"));
     m_editConfig = makeAction(this, tr("&Edit Config"), QStringLiteral("config"), QKeySequence(tr("Ctrl+E")),
@@ -104,6 +113,8 @@ WorkspaceActions::WorkspaceActions(WorkspaceSession *session, WorkspacePage *pag
     connect(m_newType, &QAction::triggered, this, &WorkspaceActions::doNewModelType);
     connect(m_browse, &QAction::triggered, this, &WorkspaceActions::doBrowse);
     connect(m_compare, &QAction::triggered, this, &WorkspaceActions::doCompare);
+    connect(m_convert, &QAction::triggered, this, &WorkspaceActions::doConvert);
+    connect(m_reshard, &QAction::triggered, this, &WorkspaceActions::doReshard);
     connect(m_repair, &QAction::triggered, this, &WorkspaceActions::doRepair);
     connect(m_editConfig, &QAction::triggered, this, [this] {
         if (!m_page->currentType().isEmpty())
@@ -135,6 +146,9 @@ void WorkspaceActions::fillContextMenu(QMenu *menu) const
     menu->addAction(m_compare);
     menu->addAction(m_setActive);
     menu->addSeparator();
+    menu->addAction(m_convert);
+    menu->addAction(m_reshard);
+    menu->addSeparator();
     menu->addAction(m_validate);
     menu->addAction(m_verify);
     menu->addAction(m_backup);
@@ -164,6 +178,8 @@ void WorkspaceActions::updateEnabled()
                                             : tr("Delete the selected weights (not the active one)"));
     m_browse->setEnabled(one);
     m_compare->setEnabled(one || selected.size() == 2);
+    m_convert->setEnabled(one && !busy);
+    m_reshard->setEnabled(one && !busy);
     m_cleanup->setEnabled(open && !m_page->currentType().isEmpty() && !busy);
     // The tooltip names the weight it would activate, or why there is none.
     QString rollbackTip = tr("Make active again the weight that was active before the current one");
@@ -338,17 +354,25 @@ void WorkspaceActions::restoreArchive(const QString &archive)
             return;
     }
     const Workspace ws = m_session->manager()->workspace();
+    auto restoredAs = std::make_shared<std::pair<QString, QString>>(); // type, name
     runChange(
             tr("Restoring %1").arg(entry.name),
-            [ws, archive, version](JobContext &job) {
+            [ws, archive, version, restoredAs](JobContext &job) {
                 WeightManager manager(ws);
                 manager.setJobContext(&job);
                 auto restored = manager.restoreBackup(archive, version, &job);
                 if (!restored)
                     return JobOutcome{false, QObject::tr("Restore failed"), {errorText(restored.error())}};
+                *restoredAs = {restored->modelType, restored->name};
                 return JobOutcome{true, QObject::tr("Restored %1 (checksums verified)").arg(restored->name), {}};
             },
-            [this](const JobOutcome &o) { report(tr("Restore"), o); });
+            [this, restoredAs](const JobOutcome &o) {
+                report(tr("Restore"), o);
+                if (o.ok) {
+                    m_page->selectType(restoredAs->first);
+                    m_page->selectWeight(restoredAs->second);
+                }
+            });
 }
 
 void WorkspaceActions::doValidate(bool all)
@@ -547,14 +571,17 @@ bool WorkspaceActions::importPath(const QString &path)
         return false;
     const ImportRequest request = dialog.request();
     const Workspace ws = m_session->manager()->workspace();
+    // The worker names the new weight; the GUI thread reads it only after the job finished.
+    auto imported = std::make_shared<QString>();
     runChange(
             tr("Importing %1").arg(QFileInfo(path).fileName()),
-            [ws, request](JobContext &job) {
+            [ws, request, imported](JobContext &job) {
                 WeightManager manager(ws);
                 manager.setJobContext(&job);
                 auto entry = manager.importWeight(request, &job);
                 if (!entry)
                     return JobOutcome{false, QObject::tr("Import failed"), {errorText(entry.error())}};
+                *imported = entry->name;
                 const QString file = QFileInfo(request.source).fileName();
                 if (request.createType)
                     return JobOutcome{true, QObject::tr("Imported %1 as %2, of the new model type %3").arg(file, entry->name, request.modelType), {}};
@@ -562,10 +589,12 @@ bool WorkspaceActions::importPath(const QString &path)
                     return JobOutcome{true, QObject::tr("Imported %1 as %2, marked unvalidated: it does not fit the %3 config").arg(file, entry->name, request.modelType), {}};
                 return JobOutcome{true, QObject::tr("Imported %1 as %2").arg(file, entry->name), {}};
             },
-            [this, request](const JobOutcome &o) {
+            [this, request, imported](const JobOutcome &o) {
                 report(tr("Import"), o);
                 if (o.ok) {
+                    // What the user just added is what they look at next: its row, its details.
                     m_page->selectType(request.modelType);
+                    m_page->selectWeight(*imported);
                 }
             });
     return true;
@@ -614,6 +643,134 @@ void WorkspaceActions::doBrowse()
         return;
     }
     Q_EMIT openInBrowser(m_session->manager()->workspace().absolutePath(w->path), w->name, w->modelType);
+}
+
+std::shared_ptr<const SafetensorsModel> WorkspaceActions::openSelected(const QString &title, WeightEntry *entry)
+{
+    const QStringList names = m_page->selectedWeights();
+    if (names.size() != 1)
+        return {};
+    const WeightEntry *w = m_session->registry().find(names.first());
+    if (!w)
+        return {};
+    // Stat calls and the header: no tensor data is read here, whatever the file's size.
+    if (auto usable = m_session->manager()->checkWeightFiles(*w); !usable) {
+        report(title, JobOutcome{false, tr("Cannot open %1").arg(w->name), {errorText(usable.error())}});
+        return {};
+    }
+    auto model = SafetensorsModel::open(m_session->manager()->workspace().absolutePath(w->path));
+    if (!model) {
+        report(title, JobOutcome{false, tr("Cannot open %1").arg(w->name), {errorText(model.error())}});
+        return {};
+    }
+    *entry = *w;
+    return std::make_shared<const SafetensorsModel>(std::move(*model));
+}
+
+void WorkspaceActions::doConvert()
+{
+    if (isBusy())
+        return;
+    WeightEntry source;
+    auto model = openSelected(tr("Convert"), &source);
+    if (!model)
+        return;
+    ConvertDialog dialog(m_session->manager(), m_session->registry(), source, model, m_window);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const ConvertOptions options = dialog.options();
+    const QString version = dialog.version();
+    const bool activate = dialog.activate();
+    const Workspace ws = m_session->manager()->workspace();
+    struct Done
+    {
+        ConversionReport report;
+        WeightEntry entry;
+    };
+    auto done = std::make_shared<Done>();
+    runChange(
+            tr("Converting %1 to %2").arg(source.name, QLatin1String(dtypeName(options.target))),
+            [ws, source, model, options, version, activate, done](JobContext &job) {
+                WeightManager manager(ws);
+                manager.setJobContext(&job);
+                auto entry = manager.addDerivedVersion(
+                        source.modelType, version, false, activate,
+                        QStringLiteral("converted from %1 (%2)").arg(source.name, conversionTargetName(options.target)),
+                        [&](const QString &path) -> Status {
+                            auto converted = convertWeight(*model, path, options, &job);
+                            if (!converted)
+                                return converted.error();
+                            done->report = std::move(*converted);
+                            return {};
+                        },
+                        &job);
+                if (!entry)
+                    return JobOutcome{false, QObject::tr("Conversion of %1 failed").arg(source.name), {errorText(entry.error())}};
+                done->entry = *entry;
+                done->report.output = ws.absolutePath(entry->path);
+                return JobOutcome{true, QObject::tr("Converted %1 to %2 as %3").arg(source.name, QLatin1String(dtypeName(options.target)), entry->name), {}};
+            },
+            [this, done, source](const JobOutcome &o) {
+                report(tr("Convert"), o);
+                if (!o.ok)
+                    return;
+                m_page->selectType(done->entry.modelType);
+                m_page->selectWeight(done->entry.name);
+                Q_EMIT conversionFinished(done->report, source.name, done->entry.name);
+            });
+}
+
+void WorkspaceActions::doReshard()
+{
+    if (isBusy())
+        return;
+    WeightEntry source;
+    auto model = openSelected(tr("Reshard"), &source);
+    if (!model)
+        return;
+    ReshardingDialog dialog(m_session->manager(), m_session->registry(), source, model, m_window);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const bool single = dialog.single();
+    const std::uint64_t maxBytes = dialog.maxShardBytes();
+    const QString sizeText = dialog.sizeText();
+    const QString version = dialog.version();
+    const bool activate = dialog.activate();
+    const Workspace ws = m_session->manager()->workspace();
+    auto made = std::make_shared<std::pair<WeightEntry, qsizetype>>(); // the entry, its file count
+    runChange(
+            single ? tr("Merging %1 into one file").arg(source.name) : tr("Resharding %1").arg(source.name),
+            [ws, source, model, single, maxBytes, sizeText, version, activate, made](JobContext &job) {
+                WeightManager manager(ws);
+                manager.setJobContext(&job);
+                // The same notes as the CLI's reshard writes into the registry's source field.
+                const QString note = single ? QStringLiteral("merged from %1").arg(source.name)
+                                            : QStringLiteral("resharded from %1 (%2 per shard)").arg(source.name, sizeText);
+                auto entry = manager.addDerivedVersion(
+                        source.modelType, version, !single, activate, note,
+                        [&](const QString &path) -> Status {
+                            auto written = single ? mergeIntoFile(*model, path, &job) : tantra::reshard(*model, path, maxBytes, &job);
+                            if (!written)
+                                return written.error();
+                            made->second = written->files.size();
+                            return {};
+                        },
+                        &job);
+                if (!entry)
+                    return JobOutcome{false, QObject::tr("Resharding %1 failed").arg(source.name), {errorText(entry.error())}};
+                made->first = *entry;
+                return JobOutcome{true,
+                                  single ? QObject::tr("Merged %1 into one file as %2").arg(source.name, entry->name)
+                                         : QObject::tr("Resharded %1 into %n shard(s) as %2", nullptr, int(made->second)).arg(source.name, entry->name),
+                                  {}};
+            },
+            [this, made](const JobOutcome &o) {
+                report(tr("Reshard"), o);
+                if (!o.ok)
+                    return;
+                m_page->selectType(made->first.modelType);
+                m_page->selectWeight(made->first.name);
+            });
 }
 
 void WorkspaceActions::doCompare()

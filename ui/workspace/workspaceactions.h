@@ -1,10 +1,13 @@
 #pragma once
 
+#include "weightconversion.h"
+
 #include <QFuture>
 #include <QObject>
 #include <QStringList>
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 class QAction;
@@ -14,6 +17,8 @@ class QWidget;
 namespace tantra {
 
 class JobRunner;
+class SafetensorsModel;
+struct WeightEntry;
 class WorkspacePage;
 class WorkspaceSession;
 
@@ -52,6 +57,8 @@ public:
     QAction *newModelType() const { return m_newType; }
     QAction *browseTensors() const { return m_browse; }
     QAction *compare() const { return m_compare; }
+    QAction *convert() const { return m_convert; }
+    QAction *reshard() const { return m_reshard; }
     QAction *repair() const { return m_repair; }
     QAction *editConfig() const { return m_editConfig; }
     QList<QAction *> weightActions() const;
@@ -70,6 +77,8 @@ Q_SIGNALS:
     void compareRequested(const QString &pathA, const QString &labelA, const QString &pathB, const QString &labelB);
     void editConfigRequested(const QString &modelType);
     void statusMessage(const QString &message);
+    // A conversion registered its result: what it cost, tensor by tensor, for a report tab.
+    void conversionFinished(const ConversionReport &report, const QString &sourceLabel, const QString &resultLabel);
 
 public Q_SLOTS:
     void updateEnabled();
@@ -87,8 +96,12 @@ private:
     void doNewModelType();
     void doBrowse();
     void doCompare();
+    void doConvert();
+    void doReshard();
     void doRepair();
     void report(const QString &title, const JobOutcome &outcome);
+    // The one selected weight's entry and its header, or null after saying why not.
+    std::shared_ptr<const SafetensorsModel> openSelected(const QString &title, WeightEntry *entry);
     // Runs a job that changes the registry; the changing actions stay disabled until it ends.
     template<typename Work>
     void runChange(const QString &title, Work work, std::function<void(const JobOutcome &)> onDone);
@@ -110,6 +123,8 @@ private:
     QAction *m_newType;
     QAction *m_browse;
     QAction *m_compare;
+    QAction *m_convert;
+    QAction *m_reshard;
     QAction *m_repair;
     QAction *m_editConfig;
     std::vector<QFuture<void>> m_changes; // running registry changes

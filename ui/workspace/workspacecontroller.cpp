@@ -1,6 +1,7 @@
 #include "workspacecontroller.h"
 
 #include "configeditor.h"
+#include "conversionreportview.h"
 #include "configmanager.h"
 #include "errortext.h"
 #include "icons.h"
@@ -84,6 +85,14 @@ WorkspaceController::WorkspaceController(MainWindow *window)
     connect(m_actions, &WorkspaceActions::openInBrowser, this, &WorkspaceController::openWeightInBrowser);
     connect(m_actions, &WorkspaceActions::compareRequested, m_window, &MainWindow::openComparison);
     connect(m_actions, &WorkspaceActions::editConfigRequested, this, &WorkspaceController::openConfigEditor);
+    connect(m_actions, &WorkspaceActions::conversionFinished, this,
+            [this](const ConversionReport &report, const QString &sourceLabel, const QString &resultLabel) {
+                auto *view = new ConversionReportView(report, sourceLabel, resultLabel);
+                view->setObjectName(QStringLiteral("conversionReport"));
+                connect(view, &ConversionReportView::compareRequested, m_window, &MainWindow::openComparison);
+                const int index = m_window->addPage(view, Icons::get(QStringLiteral("convert")), view->title());
+                m_window->pages()->setTabToolTip(index, view->summary());
+            });
     connect(window, &MainWindow::modelOpened, this, &WorkspaceController::applyShapeIssues);
     window->setDropHandler([this](const QString &path) { return handleDrop(path); });
     window->setCloseGuard([this] {
@@ -161,6 +170,9 @@ void WorkspaceController::createMenus()
     weight->addAction(m_actions->compare());
     weight->addAction(m_actions->setActive());
     weight->addAction(m_actions->rollback());
+    weight->addSeparator();
+    weight->addAction(m_actions->convert());
+    weight->addAction(m_actions->reshard());
     weight->addSeparator();
     weight->addAction(m_actions->validate());
     weight->addAction(m_actions->verify());

@@ -67,10 +67,13 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
     m_weights->verticalHeader()->hide();
     m_weights->setAlternatingRowColors(true);
     m_weights->setWordWrap(false);
-    // A few dozen weights per type at most: fitting columns to their contents is cheap and
-    // keeps names whole; the last column takes what is left.
+    // A few dozen weights per type at most: fitting columns to their contents is cheap. The
+    // name takes what is left, so in a small window (800x600) it is the name that elides (in
+    // the middle, whole in its tooltip) rather than Validation sliding behind a scroll bar.
     m_weights->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_weights->horizontalHeader()->setStretchLastSection(true);
+    m_weights->horizontalHeader()->setSectionResizeMode(WeightTableModel::NameColumn, QHeaderView::Stretch);
+    m_weights->horizontalHeader()->setStretchLastSection(false);
+    m_weights->setTextElideMode(Qt::ElideMiddle);
     m_weights->horizontalHeader()->setMinimumSectionSize(60);
 
     // A new type's table is empty: say how weights get there, where they would appear.
@@ -136,6 +139,7 @@ WorkspacePage::WorkspacePage(WorkspaceSession *session, QWidget *parent)
         // Rows that come back must get their width back too: columns sized while the table
         // was empty stayed as narrow as their headers ("acti…").
         m_weights->resizeColumnsToContents();
+        fitColumns();
         updateFilterStatus();
     });
     connect(m_types->selectionModel(), &QItemSelectionModel::currentChanged, this, [this] {
@@ -229,6 +233,7 @@ void WorkspacePage::refreshWeights()
         m_filter->clear();
     }
     updateFilterStatus();
+    fitColumns();
     for (const QString &name : selected) {
         const int row = m_weightModel->rowOf(name);
         if (row >= 0) {
@@ -252,10 +257,38 @@ void WorkspacePage::refreshWeights()
     updateDetails();
 }
 
+void WorkspacePage::fitColumns()
+{
+    // In a narrow window (800x600) the verdict columns stay in view and whole, and what gives
+    // way is what is said elsewhere: the version ends the name, and the details pane shows the
+    // checksum, the dates and the size of the selected weight.
+    static constexpr int giveWay[] = {WeightTableModel::VersionColumn, WeightTableModel::ChecksumColumn, WeightTableModel::CreatedColumn,
+                                      WeightTableModel::SizeColumn};
+    QHeaderView *header = m_weights->horizontalHeader();
+    const QAbstractItemView *view = m_weights; // sizeHintForColumn is public there
+    const auto wanted = [&](int column) { return std::max(header->sectionSizeHint(column), view->sizeHintForColumn(column)); };
+    // A name elided to this is still told apart from its neighbours (the tooltip has it whole).
+    int needed = std::min(wanted(WeightTableModel::NameColumn), 200);
+    for (int c = 0; c < WeightTableModel::ColumnCount; ++c) {
+        if (c != WeightTableModel::NameColumn)
+            needed += wanted(c);
+    }
+    const int available = m_weights->viewport()->width();
+    for (int column : giveWay) {
+        const bool hide = needed > available;
+        if (hide)
+            needed -= wanted(column);
+        if (header->isSectionHidden(column) != hide)
+            header->setSectionHidden(column, hide);
+    }
+}
+
 bool WorkspacePage::eventFilter(QObject *watched, QEvent *event)
 {
-    if (watched == m_weights->viewport() && event->type() == QEvent::Resize)
+    if (watched == m_weights->viewport() && event->type() == QEvent::Resize) {
         m_emptyHint->setGeometry(m_weights->viewport()->rect());
+        fitColumns();
+    }
     return QWidget::eventFilter(watched, event);
 }
 

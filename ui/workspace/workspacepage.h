@@ -62,6 +62,9 @@ private:
     void refreshWeights();
     void updateDetails();
     void updateFilterStatus();
+    // Hides the columns the table has no room for, least needed first, and shows them again
+    // when it has.
+    void fitColumns();
 
     WorkspaceSession *m_session;
     ModelTypeListModel *m_typeModel;
