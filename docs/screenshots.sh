@@ -252,7 +252,22 @@ shot_compare() {
     stop
 }
 
-SHOTS=(shot_workspace shot_compare shot_config_editor shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
+# Weight › Convert… (Ctrl+Shift+V) of the demo's mamba_v2 to F16 with the sensitive tensors
+# kept (the demo's mamba config allows F32, BF16 and F16): the dialog, then the report tab.
+shot_convert() {
+    start TANTRA_COLOR_SCHEME=light --demo
+    keys "click:${WEIGHTS_ROW_X:-520},${WEIGHTS_ROW_Y:-172}" ctrl+shift+v
+    sleep 1.5
+    # The dtype combo has the focus: the second entry, then the keep-sensitive box (Tab x3).
+    keys Down Tab Tab Tab space
+    snap convert-dialog
+    keys Return
+    sleep 4
+    snap convert-report
+    stop
+}
+
+SHOTS=(shot_workspace shot_compare shot_convert shot_config_editor shot_browser shot_dark shot_metadata_histogram shot_values shot_heatmap shot_sharded shot_welcome shot_about)
 if [[ -n "${ONLY:-}" ]]; then SHOTS=($ONLY); fi
 echo "screenshots.sh: $APP on $DISPLAY"
 for shot in "${SHOTS[@]}"; do

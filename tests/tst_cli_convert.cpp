@@ -121,6 +121,10 @@ void TestCliConvert::errors_data()
             << QStringList{QStringLiteral("mamba_sample"), QStringLiteral("--dtype"), QStringLiteral("f16"), QStringLiteral("--include"),
                            QStringLiteral("nothing_matches*"), QStringLiteral("--out"), out}
             << 1 << QStringLiteral("--include 'nothing_matches*' matches no tensor");
+    // The mamba config allows F32, BF16 and F16: refused before anything is written.
+    QTest::newRow("dtype the config does not allow")
+            << QStringList{QStringLiteral("mamba_sample"), QStringLiteral("--dtype"), QStringLiteral("f8_e4m3"), QStringLiteral("--as"), QStringLiteral("fp8")}
+            << 1 << QStringLiteral("mamba_fp8: would not fit the 'mamba' config (0 of 42 required tensors match; 42 dtypes not allowed):");
 }
 
 void TestCliConvert::errors()
@@ -133,6 +137,9 @@ void TestCliConvert::errors()
     QVERIFY2(run.err.contains(error), qPrintable(run.err));
     QCOMPARE(run.out, QString());
     QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("never.safetensors"))));
+    // Nothing registered, no scratch folder left in the workspace.
+    QVERIFY(!QFile::exists(m_root + QStringLiteral("/Model/weights/mamba_fp8.safetensors")));
+    QCOMPARE(QDir(m_root + QStringLiteral("/Model")).entryList({QStringLiteral(".derived-*")}, QDir::Dirs | QDir::Hidden), QStringList());
 }
 
 QTEST_GUILESS_MAIN(TestCliConvert)

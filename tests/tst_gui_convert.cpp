@@ -116,6 +116,15 @@ private Q_SLOTS:
         QCOMPARE(dialog.versionEdit()->text(), QStringLiteral("sample_f8_e4m3"));
         QVERIFY(dialog.saturateCheck()->isEnabled());
         QCOMPARE(dialog.options().target, Dtype::F8_E4M3);
+        // ... which the mamba config does not allow: refused here, saying what to change.
+        QVERIFY(!dialog.buttons()->button(QDialogButtonBox::Ok)->isEnabled());
+        QVERIFY2(dialog.selectionLabel()->text().contains(QStringLiteral("The result would not fit the mamba config")),
+                 qPrintable(dialog.selectionLabel()->text()));
+        QVERIFY2(dialog.selectionLabel()->text().contains(QStringLiteral("Allow F8_E4M3 in the config")), qPrintable(dialog.selectionLabel()->text()));
+        // F16 is allowed.
+        dialog.dtypeCombo()->setCurrentIndex(dialog.dtypeCombo()->findData(QStringLiteral("f16")));
+        QVERIFY(dialog.buttons()->button(QDialogButtonBox::Ok)->isEnabled());
+        QVERIFY(!dialog.saturateCheck()->isEnabled());
 
         // Excluding everything converts nothing: nothing to run.
         dialog.excludeEdit()->setText(QStringLiteral("*"));
@@ -138,6 +147,7 @@ private Q_SLOTS:
         dialog.includeEdit()->clear();
 
         // A taken version: the dialog stays, says so and names a free one.
+        QCOMPARE(dialog.versionEdit()->text(), QStringLiteral("sample_f16"));
         dialog.versionEdit()->setText(QStringLiteral("sample"));
         Q_EMIT dialog.versionEdit()->textEdited(QStringLiteral("sample"));
         dialog.show();
@@ -146,7 +156,7 @@ private Q_SLOTS:
         QVERIFY(dialog.versionNote()->isVisible());
         QVERIFY2(dialog.versionNote()->text().contains(QStringLiteral("mamba_sample already exists")), qPrintable(dialog.versionNote()->text()));
         // The user's own version is not overwritten by a later dtype change.
-        dialog.dtypeCombo()->setCurrentIndex(dialog.dtypeCombo()->findData(QStringLiteral("f16")));
+        dialog.dtypeCombo()->setCurrentIndex(dialog.dtypeCombo()->findData(QStringLiteral("bf16")));
         QCOMPARE(dialog.versionEdit()->text(), QStringLiteral("sample"));
         dialog.versionEdit()->setText(QStringLiteral("half"));
         dialog.accept();

@@ -154,6 +154,15 @@ int runConvert(Context &ctx)
                                                                       : (entry ? entry->modelType : QString());
         const QString version = ctx.parser.value(QStringLiteral("as"));
         const QString from = entry ? entry->name : QFileInfo(source->path()).fileName();
+        // Before any byte is written: a dtype the type's config does not allow fails now, not
+        // after converting the whole model.
+        if (!type.isEmpty()) {
+            auto selected = selectForConversion(*source, options);
+            if (!selected)
+                return fail(ctx, selected.error());
+            if (auto fits = manager->checkFitsConfig(type, type + QLatin1Char('_') + version, convertedShapes(*source, *selected, *target)); !fits)
+                return fail(ctx, fits.error());
+        }
         auto imported = manager->addDerivedVersion(
                 type, version, false, ctx.parser.isSet(QStringLiteral("activate")),
                 QStringLiteral("converted from %1 (%2)").arg(from, conversionTargetName(*target)),

@@ -203,6 +203,16 @@ QString conversionTargetName(Dtype target)
     return QString::fromLatin1(dtypeName(target)).toLower();
 }
 
+std::vector<TensorShape> convertedShapes(const SafetensorsModel &source, const std::vector<bool> &selected, Dtype target)
+{
+    std::vector<TensorShape> shapes = tensorShapesOf(source);
+    for (std::size_t i = 0; i < shapes.size() && i < selected.size(); ++i) {
+        if (selected[i])
+            shapes[i].dtype = target;
+    }
+    return shapes;
+}
+
 Result<std::vector<bool>> selectForConversion(const SafetensorsModel &source, const ConvertOptions &options)
 {
     std::vector<TensorFilter> includes, excludes;

@@ -2,6 +2,7 @@
 
 #include "dtype.h"
 #include "result.h"
+#include "shapevalidator.h"
 
 #include <QString>
 #include <QStringList>
@@ -72,6 +73,9 @@ QString conversionTargetName(Dtype target);
 // selects no float tensor or an invalid pattern gets. For a dialog's live count, and the
 // first step of convertWeight.
 Result<std::vector<bool>> selectForConversion(const SafetensorsModel &source, const ConvertOptions &options);
+
+// The names, dtypes and shapes the conversion would write, for a config check before writing.
+std::vector<TensorShape> convertedShapes(const SafetensorsModel &source, const std::vector<bool> &selected, Dtype target);
 
 // Writes `source` converted into the single file `outPath`, atomically (QSaveFile: an error
 // or a cancel leaves nothing at outPath). Streams tensor by tensor, chunk by chunk, from the

@@ -171,6 +171,11 @@ public:
     // (Remedy::ChooseAnotherVersion), no stray file at its place (Remedy::RepairOrChooseVersion).
     // The checks importWeight makes, for a dialog to make before it closes.
     Status checkNewVersion(const RegistryData &data, const QString &type, const QString &version, bool sharded) const;
+    // Whether tensors of these names, dtypes and shapes would fit `type`'s config: what a
+    // derived version (converted, resharded) is checked with before any byte is written, so
+    // that an FP8 conversion for a config that allows no FP8 fails at once, naming the rule.
+    // `what` names the weight to be in the message.
+    Status checkFitsConfig(const QString &type, const QString &what, const std::vector<TensorShape> &shapes) const;
     // The first version from `wanted` on that is neither registered nor has a file at its place:
     // a short trailing number counts up ("v1" → "v2", "3" → "4"), anything else (a timestamp)
     // gets "-2", "-3", … appended.

@@ -341,7 +341,25 @@ Result<WeightEntry> WeightManager::addDerivedVersion(const QString &type, const 
     request.move = true;
     request.activate = activate;
     request.sourceNote = sourceNote;
-    return importWeight(request, job);
+    auto imported = importWeight(request, job);
+    if (!imported && imported.error().path.startsWith(scratch.path())) {
+        // The scratch file is gone with this call: name what the user asked for instead.
+        Error error = imported.error();
+        error.path = type.isEmpty() ? version : type + QLatin1Char('_') + version;
+        return error;
+    }
+    return imported;
+}
+
+Status WeightManager::checkFitsConfig(const QString &type, const QString &what, const std::vector<TensorShape> &shapes) const
+{
+    auto config = m_configs.getConfig(type);
+    if (!config)
+        return config.error();
+    const ShapeReport report = validateShapes(*config, shapes);
+    if (report.ok())
+        return {};
+    return makeError(what, QStringLiteral("would not fit the '%1' config (%2):\n").arg(type, report.findings()) + describeIssues(report, 20));
 }
 
 } // namespace tantra

@@ -1,5 +1,6 @@
 #include "convertdialog.h"
 
+#include "modelconfig.h"
 #include "safetensorsmodel.h"
 #include "weightmanager.h"
 
@@ -32,6 +33,9 @@ ConvertDialog::ConvertDialog(WeightManager *manager, RegistryData known, WeightE
       m_versionNote(new QLabel), m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel))
 {
     setWindowTitle(tr("Convert %1").arg(m_source.name));
+    // Read once (a small YAML file); a broken config leaves the check to the job, which names it.
+    if (auto config = m_manager->configs().getConfig(m_source.modelType); config)
+        m_config = std::make_shared<const ModelConfig>(std::move(*config));
     setObjectName(QStringLiteral("convertDialog"));
     const struct
     {
@@ -135,6 +139,21 @@ void ConvertDialog::updateSelection()
         message.replace(QStringLiteral("--include"), tr("include pattern")).replace(QStringLiteral("--exclude"), tr("exclude pattern"));
         m_selection->setText(QStringLiteral("<span style='color:#c0392b'>%1</span>").arg(message.toHtmlEscaped()));
         return;
+    }
+    // A result the type's config would refuse is refused here, before any work: say which
+    // rule and what to change.
+    if (m_config) {
+        const ShapeReport report = validateShapes(*m_config, convertedShapes(*m_model, *selected, o.target));
+        if (!report.ok()) {
+            m_selectionOk = false;
+            m_buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
+            QString text = tr("The result would not fit the %1 config: %2.").arg(m_source.modelType, report.issues.front().message);
+            if (report.count(ShapeIssue::Kind::DtypeNotAllowed) > 0)
+                text += QLatin1Char(' ') + tr("Allow %1 in the config (Workspace › Edit Config), keep those tensors with Exclude, or choose another dtype.")
+                                                   .arg(QLatin1String(dtypeName(o.target)));
+            m_selection->setText(QStringLiteral("<span style='color:#c0392b'>%1</span>").arg(text.toHtmlEscaped()));
+            return;
+        }
     }
     const auto &tensors = m_model->tensors();
     std::uint64_t before = 0;

@@ -15,6 +15,7 @@ class QLineEdit;
 
 namespace tantra {
 
+struct ModelConfig;
 class SafetensorsModel;
 class WeightManager;
 
@@ -55,6 +56,7 @@ private:
     RegistryData m_known;
     WeightEntry m_source;
     std::shared_ptr<const SafetensorsModel> m_model;
+    std::shared_ptr<const ModelConfig> m_config; // null when it cannot be read
     QComboBox *m_dtype;
     QLineEdit *m_include;
     QLineEdit *m_exclude;

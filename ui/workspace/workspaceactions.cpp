@@ -693,6 +693,13 @@ void WorkspaceActions::doConvert()
             [ws, source, model, options, version, activate, done](JobContext &job) {
                 WeightManager manager(ws);
                 manager.setJobContext(&job);
+                // The dialog checked the config; it may have changed since.
+                if (auto selected = selectForConversion(*model, options); selected) {
+                    if (auto fits = manager.checkFitsConfig(source.modelType, source.modelType + QLatin1Char('_') + version,
+                                                            convertedShapes(*model, *selected, options.target));
+                        !fits)
+                        return JobOutcome{false, QObject::tr("Conversion of %1 not started").arg(source.name), {errorText(fits.error())}};
+                }
                 auto entry = manager.addDerivedVersion(
                         source.modelType, version, false, activate,
                         QStringLiteral("converted from %1 (%2)").arg(source.name, conversionTargetName(options.target)),
