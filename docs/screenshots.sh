@@ -13,8 +13,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT="$ROOT/docs/screenshots"
 CORPUS=${TANTRA_CORPUS_DIR:-$(cd "$ROOT/.." && pwd)/shared/corpus}
-WIDTH=1440
-HEIGHT=900
+WIDTH=${SHOT_WIDTH:-1440}
+HEIGHT=${SHOT_HEIGHT:-900}
 
 if [[ $# -ge 1 ]]; then
     BUILD=$1
