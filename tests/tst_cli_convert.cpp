@@ -124,7 +124,10 @@ void TestCliConvert::errors_data()
     // The mamba config allows F32, BF16 and F16: refused before anything is written.
     QTest::newRow("dtype the config does not allow")
             << QStringList{QStringLiteral("mamba_sample"), QStringLiteral("--dtype"), QStringLiteral("f8_e4m3"), QStringLiteral("--as"), QStringLiteral("fp8")}
-            << 1 << QStringLiteral("mamba_fp8: would not fit the 'mamba' config (0 of 42 required tensors match; 42 dtypes not allowed):");
+            << 1
+            << QStringLiteral("mamba_fp8: would not fit the 'mamba' config (0 of 42 required tensors match; 42 dtypes not allowed):\n"
+                              "  42 tensors: dtype F8_E4M3 not allowed (allowed: F32, BF16, F16): backbone.embedding.weight, "
+                              "backbone.layers.0.mixer.A_log, backbone.layers.0.mixer.D, \u2026 and 39 more\n");
 }
 
 void TestCliConvert::errors()

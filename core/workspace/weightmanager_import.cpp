@@ -13,19 +13,46 @@
 #include <QFileInfo>
 #include <QStorageInfo>
 
+#include <map>
+
 namespace tantra {
 
 namespace {
 
 QString describeIssues(const ShapeReport &report, int limit)
 {
-    QStringList lines;
+    // One dtype refused for many tensors (a whole model converted to FP8) is one problem, not
+    // 42 lines of it: say it once, with the first few names.
+    std::map<std::pair<QString, QString>, std::vector<const ShapeIssue *>> sameDtype;
     for (const auto &issue : report.issues) {
+        if (issue.kind == ShapeIssue::Kind::DtypeNotAllowed)
+            sameDtype[{issue.actual, issue.expected}].push_back(&issue);
+    }
+    QStringList lines;
+    std::size_t described = 0;
+    for (const auto &issue : report.issues) {
+        const auto group = issue.kind == ShapeIssue::Kind::DtypeNotAllowed ? sameDtype.find({issue.actual, issue.expected}) : sameDtype.end();
+        const bool grouped = group != sameDtype.end() && group->second.size() >= 3;
+        if (grouped && group->second.front() != &issue)
+            continue;
         if (lines.size() == limit) {
-            lines << QStringLiteral("… and %1 more").arg(report.issues.size() - std::size_t(limit));
+            lines << QStringLiteral("… and %1 more").arg(report.issues.size() - described);
             break;
         }
-        lines << QStringLiteral("  ") + issue.message;
+        if (grouped) {
+            const auto &members = group->second;
+            QStringList names;
+            for (std::size_t i = 0; i < std::min<std::size_t>(members.size(), 3); ++i)
+                names << members[i]->tensor;
+            lines << QStringLiteral("  %1 tensors: dtype %2 not allowed (allowed: %3): %4%5")
+                             .arg(members.size())
+                             .arg(issue.actual, issue.expected, names.join(QStringLiteral(", ")),
+                                  members.size() > 3 ? QStringLiteral(", … and %1 more").arg(members.size() - 3) : QString());
+            described += members.size();
+        } else {
+            lines << QStringLiteral("  ") + issue.message;
+            ++described;
+        }
     }
     return lines.join(QLatin1Char('\n'));
 }
