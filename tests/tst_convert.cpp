@@ -94,6 +94,8 @@ private Q_SLOTS:
     void f8AgainstBruteForce_data();
     void f8AgainstBruteForce();
     void convertFile();
+    void fastPathsMatchRoundToDtype_data();
+    void fastPathsMatchRoundToDtype();
     void selectionErrors_data();
     void selectionErrors();
     void cancelLeavesNothing();
@@ -351,6 +353,73 @@ void TestConvert::convertFile()
     QCOMPARE(meta["dtype"], std::string("f16"));
     QCOMPARE(meta["converted_from"], src.toStdString());
     QCOMPARE(meta["conversion"], std::string("dtype=f16 keep-sensitive"));
+}
+
+void TestConvert::fastPathsMatchRoundToDtype_data()
+{
+    QTest::addColumn<Dtype>("target");
+    QTest::newRow("bf16") << Dtype::BF16;
+    QTest::newRow("f16") << Dtype::F16;
+    QTest::newRow("f8_e4m3 (general path)") << Dtype::F8_E4M3;
+}
+
+// F32 -> BF16 and F32 -> F16 have loops of their own (vectorised, F16C); the file they write
+// and the report must be what roundToDtype, value by value, gives: random bit patterns (every
+// class: NaNs with payloads, ±Inf, subnormals, overflow, ties), an odd count for the tails.
+void TestConvert::fastPathsMatchRoundToDtype()
+{
+    QFETCH(Dtype, target);
+    std::mt19937 random(7);
+    std::vector<float> w(3 * (1u << 20) + 13);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        std::uint32_t b = random();
+        // Half of them near F16's and BF16's interesting ranges rather than anywhere.
+        if (i % 2 == 0)
+            b = (b & 0x807fffffu) | (std::uint32_t(100 + (b >> 23) % 60) << 23);
+        w[i] = std::bit_cast<float>(b);
+    }
+    const QByteArray wb = floatsBytes(w);
+    const QString src = m_dir.filePath(QStringLiteral("random.safetensors"));
+    QVERIFY(writeSafetensors(src, {{"w", Dtype::F32, {w.size()}, test::bytesOf(wb)}}, {}).ok());
+    auto source = SafetensorsModel::open(src);
+    QVERIFY(source.ok());
+    ConvertOptions options;
+    options.target = target;
+    const QString out = m_dir.filePath(QStringLiteral("random-out.safetensors"));
+    const auto report = convertWeight(*source, out, options);
+    QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
+    auto result = SafetensorsModel::open(out);
+    QVERIFY2(result.ok(), qPrintable(test::errorOf(result)));
+    const auto data = result->data(*result->find("w"));
+    const int width = dtypeBits(target) / 8;
+    std::uint64_t overflowed = 0, flushed = 0;
+    double maxError = 0, e2 = 0, x2 = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        std::uint32_t got = 0;
+        std::memcpy(&got, data.data() + i * std::size_t(width), std::size_t(width));
+        const RoundingOutcome want = roundToDtype(double(w[i]), target);
+        if (got != want.bits)
+            QFAIL(qPrintable(QStringLiteral("f32 %1: wrote %2, roundToDtype %3")
+                                     .arg(std::bit_cast<std::uint32_t>(w[i]), 8, 16, QLatin1Char('0'))
+                                     .arg(got, 4, 16, QLatin1Char('0'))
+                                     .arg(want.bits, 4, 16, QLatin1Char('0'))));
+        overflowed += want.overflowed ? 1 : 0;
+        flushed += want.flushed ? 1 : 0;
+        const double y = valueOf(target, got);
+        if (std::isfinite(double(w[i])) && std::isfinite(y)) {
+            const double d = std::fabs(double(w[i]) - y);
+            maxError = std::max(maxError, d);
+            e2 += d * d;
+            x2 += double(w[i]) * double(w[i]);
+        }
+    }
+    const TensorConversion &t = report->tensors[0];
+    QCOMPARE(t.overflowed, overflowed);
+    QCOMPARE(t.flushed, flushed);
+    QCOMPARE(t.maxAbsError, maxError);
+    QVERIFY(t.relL2Error);
+    QVERIFY2(std::fabs(*t.relL2Error - std::sqrt(e2 / x2)) <= 1e-9 * std::sqrt(e2 / x2),
+             qPrintable(QStringLiteral("%1 vs %2").arg(*t.relL2Error, 0, 'g', 17).arg(std::sqrt(e2 / x2), 0, 'g', 17)));
 }
 
 void TestConvert::selectionErrors_data()
