@@ -45,10 +45,18 @@ std::uint32_t maxMantissaField(const Format &f)
     return f.ieee ? all : all - 1; // e4m3fn: mantissa 111 with exponent 1111 is NaN
 }
 
+// 2^k for k in double's normal range [-1022, 1023], from its bits: std::ldexp is a library
+// call that took half of an FP8 conversion's time. Multiplying by it is exact wherever ldexp
+// would have been (no overflow, no result below the normals).
+double pow2(int k)
+{
+    return std::bit_cast<double>(std::uint64_t(k + 1023) << 52);
+}
+
 double largest(const Format &f)
 {
     const int e = maxExponentField(f) - bias(f);
-    return std::ldexp(1.0 + double(maxMantissaField(f)) / double(std::uint32_t(1) << f.mantissaBits), e);
+    return (1.0 + double(maxMantissaField(f)) / double(std::uint32_t(1) << f.mantissaBits)) * pow2(e);
 }
 
 std::uint32_t signBit(const Format &f)
@@ -118,8 +126,10 @@ RoundingOutcome roundToDtype(double x, Dtype target, bool saturate)
     const int quantumExponent = e - f.mantissaBits;
     // a / 2^q is exact (a power-of-two scaling of a double that stays normal here); nearbyint
     // rounds it to an integer ties-to-even under the default rounding mode.
-    const double n = std::nearbyint(std::ldexp(a, -quantumExponent));
-    const double rounded = std::ldexp(n, quantumExponent);
+    // Both factors stay within [-1022, 1023]: e is at most 1023 (a double) and at least the
+    // target's smallest normal exponent, the mantissa at most 23 bits.
+    const double n = std::nearbyint(a * pow2(-quantumExponent));
+    const double rounded = n * pow2(quantumExponent);
     if (rounded > largest(f)) {
         out.bits = overflow();
         return out;
@@ -136,10 +146,10 @@ RoundingOutcome roundToDtype(double x, Dtype target, bool saturate)
     std::uint32_t mantissa;
     if (re < minNormalExponent) {
         exponentField = 0;
-        mantissa = std::uint32_t(std::ldexp(rounded, f.mantissaBits - minNormalExponent));
+        mantissa = std::uint32_t(rounded * pow2(f.mantissaBits - minNormalExponent));
     } else {
         exponentField = std::uint32_t(re + bias(f));
-        mantissa = std::uint32_t(std::ldexp(rounded, f.mantissaBits - re)) - (std::uint32_t(1) << f.mantissaBits);
+        mantissa = std::uint32_t(rounded * pow2(f.mantissaBits - re)) - (std::uint32_t(1) << f.mantissaBits);
     }
     out.bits = sign | (exponentField << f.mantissaBits) | mantissa;
     return out;
