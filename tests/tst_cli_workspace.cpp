@@ -837,7 +837,7 @@ void TestCliWorkspace::addRows()
     usage("remove without a name", QStringLiteral("remove"), QStringLiteral("remove: give one weight name\n"));
     usage("history without a type", QStringLiteral("history"), QStringLiteral("history: give one model type\n"));
     usage("config without a type", QStringLiteral("config"), QStringLiteral("config: give one model type\n"));
-    usage("import without a path", QStringLiteral("import"), QStringLiteral("import: give one PATH (a .safetensors file, an index, or a shard folder)\n"));
+    usage("import without a path", QStringLiteral("import"), QStringLiteral("import: give one PATH (a .safetensors file, an index, a shard folder, or a PyTorch checkpoint)\n"));
     usage("import --new-type without --type", QStringLiteral("import x.safetensors --new-type"), QStringLiteral("import: --new-type needs --type\n"));
     usage("import --new-type --unvalidated", QStringLiteral("import x.safetensors --type t --new-type --unvalidated"),
           QStringLiteral("import: --new-type makes a type the file fits; --unvalidated is for a type it does not fit: give one of them\n"));

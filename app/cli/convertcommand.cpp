@@ -1,10 +1,12 @@
 #include "cli.h"
+#include "converttorch.h"
 
 #include "floatrounding.h"
 #include "jobcontext.h"
 #include "jsonwriter.h"
 #include "printablename.h"
 #include "safetensorsmodel.h"
+#include "torchcheckpoint.h"
 #include "weightconversion.h"
 #include "weightmanager.h"
 #include "workspace.h"
@@ -23,7 +25,9 @@ QString number(double v)
     return QString::number(v, 'g', 4);
 }
 
-QString textReport(const ConversionReport &r, const QString &registeredAs)
+} // namespace
+
+QString conversionTextReport(const ConversionReport &r, const QString &registeredAs)
 {
     QString text = QStringLiteral("%1 of %2 tensors converted to %3: %4 -> %5")
                            .arg(r.convertedCount())
@@ -48,7 +52,7 @@ QString textReport(const ConversionReport &r, const QString &registeredAs)
     return text;
 }
 
-QByteArray jsonReport(const ConversionReport &r, const QString &registeredAs)
+QByteArray conversionJsonReport(const ConversionReport &r, const QString &registeredAs)
 {
     JsonWriter w;
     w.beginObject();
@@ -95,10 +99,18 @@ QByteArray jsonReport(const ConversionReport &r, const QString &registeredAs)
     return w.text();
 }
 
+namespace {
+
 int runConvert(Context &ctx)
 {
     if (ctx.positional.size() != 1) {
-        ctx.err(QStringLiteral("convert: give one source weight (a file, an index, a shard folder or a registered name)"));
+        ctx.err(QStringLiteral("convert: give one source weight (a file, an index, a shard folder, a registered name or a PyTorch checkpoint)"));
+        return ExitUsage;
+    }
+    if (const QFileInfo info(ctx.positional[0]); info.exists() && !info.isDir() && isTorchCheckpointName(ctx.positional[0]))
+        return runConvertTorch(ctx, ctx.positional[0]);
+    if (ctx.parser.isSet(QStringLiteral("key"))) {
+        ctx.err(QStringLiteral("convert: --key applies to PyTorch checkpoints only"));
         return ExitUsage;
     }
     const QString dtypeArg = ctx.parser.value(QStringLiteral("dtype"));
@@ -181,9 +193,9 @@ int runConvert(Context &ctx)
         report->output = manager->workspace().absolutePath(imported->path);
     }
     if (ctx.parser.isSet(QStringLiteral("json")))
-        ctx.out(QString::fromUtf8(jsonReport(*report, registeredAs)));
+        ctx.out(QString::fromUtf8(conversionJsonReport(*report, registeredAs)));
     else
-        ctx.out(textReport(*report, registeredAs));
+        ctx.out(conversionTextReport(*report, registeredAs));
     return ExitOk;
 }
 
@@ -194,9 +206,10 @@ Command convertCommand()
     return Command{
         "convert",
         "SRC",
-        "Convert a weight's float tensors to bf16/f16/f32/f8 (round to nearest even) as a new version or file",
+        "Convert a weight's float tensors to bf16/f16/f32/f8 (round to nearest even), or a PyTorch checkpoint to safetensors, as a new version or file",
         [](QCommandLineParser &p) {
-            p.addOption({QStringLiteral("dtype"), QStringLiteral("Target: bf16, f16, f32, f8_e4m3 (e4m3fn) or f8_e5m2."), QStringLiteral("DTYPE")});
+            p.addOption({QStringLiteral("dtype"), QStringLiteral("Target: bf16, f16, f32, f8_e4m3 (e4m3fn) or f8_e5m2 (optional for a PyTorch checkpoint)."), QStringLiteral("DTYPE")});
+            p.addOption({QStringLiteral("key"), QStringLiteral("PyTorch checkpoints: the dotted key path of the state dict (model.encoder)."), QStringLiteral("PATH")});
             p.addOption({QStringLiteral("include"), QStringLiteral("Convert only tensors matching GLOB or /REGEX/ (repeatable)."), QStringLiteral("GLOB")});
             p.addOption({QStringLiteral("exclude"), QStringLiteral("Copy tensors matching GLOB or /REGEX/ unchanged (repeatable)."), QStringLiteral("GLOB")});
             p.addOption({QStringLiteral("keep-sensitive"), QStringLiteral("Keep 1-D tensors and names containing 'norm' in their dtype.")});

@@ -2,6 +2,9 @@
 #include "workspacecontext.h"
 
 #include "jobcontext.h"
+#include "torchcheckpoint.h"
+
+#include <QFileInfo>
 
 namespace tantra::cli {
 
@@ -163,7 +166,7 @@ int runHistory(Context &ctx)
 int runImport(Context &ctx)
 {
     if (ctx.positional.size() != 1) {
-        ctx.err(QStringLiteral("import: give one PATH (a .safetensors file, an index, or a shard folder)"));
+        ctx.err(QStringLiteral("import: give one PATH (a .safetensors file, an index, a shard folder, or a PyTorch checkpoint)"));
         return ExitUsage;
     }
     auto manager = openWorkspace(ctx);
@@ -177,6 +180,17 @@ int runImport(Context &ctx)
     request.activate = ctx.parser.isSet(QStringLiteral("activate"));
     request.createType = ctx.parser.isSet(QStringLiteral("new-type"));
     request.unvalidated = ctx.parser.isSet(QStringLiteral("unvalidated"));
+    request.torchKey = ctx.parser.value(QStringLiteral("key"));
+    const bool torch = isTorchCheckpointName(request.source) && !QFileInfo(request.source).isDir();
+    if (!request.torchKey.isEmpty() && !torch) {
+        ctx.err(QStringLiteral("import: --key applies to PyTorch checkpoints only"));
+        return ExitUsage;
+    }
+    // The checkpoint stays where it is: what is moved in is its conversion.
+    if (request.move && torch) {
+        ctx.err(QStringLiteral("import: --move does not apply to a PyTorch checkpoint (it is converted; the checkpoint is left as it is)"));
+        return ExitUsage;
+    }
     if ((request.createType || request.unvalidated) && request.modelType.isEmpty()) {
         ctx.err(QStringLiteral("import: --%1 needs --type").arg(request.createType ? QStringLiteral("new-type") : QStringLiteral("unvalidated")));
         return ExitUsage;
@@ -237,7 +251,7 @@ Command historyCommand()
 
 Command importCommand()
 {
-    return {"import", "PATH", "Copy (or move) a weight into the workspace, hash, validate and register it",
+    return {"import", "PATH", "Copy (or move) a weight into the workspace, hash, validate and register it (a PyTorch checkpoint is converted to safetensors)",
             [](QCommandLineParser &p) {
                 p.addOption(kJson);
                 p.addOption({QStringLiteral("type"), QStringLiteral("Model type (default: guessed from the configs' shape rules)."), QStringLiteral("TYPE")});
@@ -246,6 +260,7 @@ Command importCommand()
                 p.addOption({QStringLiteral("activate"), QStringLiteral("Make it the active weight of its type.")});
                 p.addOption({QStringLiteral("new-type"), QStringLiteral("Create the model type --type with rules made from the file's tensors, then import it.")});
                 p.addOption({QStringLiteral("unvalidated"), QStringLiteral("Import it under --type even if it does not fit that config (recorded as failed validation).")});
+                p.addOption({QStringLiteral("key"), QStringLiteral("PyTorch checkpoints: the dotted key path of the state dict (model.encoder)."), QStringLiteral("PATH")});
             },
             runImport};
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <set>
 
 namespace tantra {
@@ -212,6 +213,60 @@ Status writeSafetensors(const QString &path, const std::vector<TensorWrite> &ten
     if (!layout)
         return makeError(path, layout.errorString());
     return writeFile(path, tensors, *layout, job);
+}
+
+Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata,
+                                const TensorProducer &produce, JobContext *job)
+{
+    auto layout = layoutHeader(tensors, metadata);
+    if (!layout)
+        return makeError(path, layout.errorString());
+    QSaveFile file(path);
+    if (!file.open(kWriteMode))
+        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
+    if (!writeAll(file, layout->bytes.constData(), layout->bytes.size()))
+        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
+    if (job)
+        job->addTotal(layout->dataSize);
+    for (std::size_t k = 0; k < layout->tensors.size(); ++k) {
+        const TensorInfo &info = layout->tensors[k];
+        const std::uint64_t needed = info.byteSize();
+        std::uint64_t written = 0;
+        // The sink's own errors, kept apart from the producer's: a write error names the
+        // output, a read error (returned by the producer) names its source.
+        std::optional<Error> sinkError;
+        const TensorSink sink = [&](std::span<const std::byte> piece) -> Status {
+            if (job && job->isCanceled())
+                sinkError = makeError(path, QStringLiteral("cancelled; nothing was written"));
+            else if (piece.size() > needed - written)
+                sinkError = makeError(path, QStringLiteral("tensor %1: more than the %2 bytes its shape and dtype need were given")
+                                                    .arg(quoteName(info.name))
+                                                    .arg(needed));
+            else if (!writeAll(file, reinterpret_cast<const char *>(piece.data()), qint64(piece.size())))
+                sinkError = makeError(path, QStringLiteral("write failed: ") + file.errorString());
+            if (sinkError)
+                return *sinkError;
+            written += piece.size();
+            if (job)
+                job->advance(piece.size());
+            return {};
+        };
+        Status produced = produce(layout->order[k], sink);
+        if (sinkError || !produced) {
+            file.cancelWriting();
+            return sinkError ? Status(*sinkError) : produced;
+        }
+        if (written != needed) {
+            file.cancelWriting();
+            return makeError(path, QStringLiteral("tensor %1: shape and dtype need %2 bytes, but %3 were given")
+                                           .arg(quoteName(info.name))
+                                           .arg(needed)
+                                           .arg(written));
+        }
+    }
+    if (!file.commit())
+        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
+    return {};
 }
 
 Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata)

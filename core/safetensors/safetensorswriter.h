@@ -8,6 +8,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -52,6 +53,18 @@ Result<HeaderLayout> layoutHeader(const std::vector<TensorSpec> &tensors, const 
 // `path` only once complete, so no half-written file ever carries the final name.
 Status writeSafetensors(const QString &path, const std::vector<TensorWrite> &tensors,
                         const Metadata &metadata = {}, JobContext *job = nullptr);
+
+// Passes a tensor's bytes on, piece by piece, in order; an error stops the write.
+using TensorSink = std::function<Status(std::span<const std::byte> piece)>;
+// Produces tensor `index` (into the specs given) by calling `sink` with its bytes in order.
+using TensorProducer = std::function<Status(std::size_t index, const TensorSink &sink)>;
+
+// writeSafetensors for tensors that are not in memory: each is asked for in the file's data
+// order and written as its pieces arrive, so memory holds a piece, never the file. Atomic the
+// same way; a producer that gives more or fewer bytes than its spec needs fails the write.
+// Progress counts bytes written (the total is added first); cancel is checked per piece.
+Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata,
+                                const TensorProducer &produce, JobContext *job = nullptr);
 
 // Writes the header and sets the file's length without writing data: the data section is a
 // hole of zeros. For tests and benchmarks of real-size models without their gigabytes.

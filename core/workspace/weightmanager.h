@@ -50,7 +50,9 @@ struct ValidationReport
 
 struct ImportRequest
 {
-    QString source;        // a .safetensors file, an index, or a shard folder
+    // A .safetensors file, an index, or a shard folder; or a PyTorch checkpoint (.bin, .pt,
+    // .pth, .ckpt, pytorch_model.bin.index.json), converted to safetensors first.
+    QString source;
     QString modelType;     // empty: guessed from the configs' shape rules
     QString version;       // empty: a UTC timestamp
     bool move = false;     // move instead of copy
@@ -62,6 +64,8 @@ struct ImportRequest
     // it does not fit, recorded as a failed validation marked unvalidatedImport.
     bool createType = false;
     bool unvalidated = false;
+    // PyTorch checkpoints: where the state dict is (TorchReadOptions::key; --key).
+    QString torchKey;
 };
 
 struct BackupInfo
@@ -159,6 +163,12 @@ public:
     // identity, whatever its model_type and version say).
     Result<ValidationReport> validateWeightNamed(const QString &name, bool deep, JobContext *job = nullptr);
     Result<WeightEntry> importWeight(const ImportRequest &request, JobContext *job = nullptr);
+    // importWeight of a PyTorch checkpoint (importWeight sends one here): the checkpoint is
+    // read without running it (a hostile pickle is refused before anything in the workspace
+    // is touched), converted in a scratch folder under Model/ and that file imported by moving
+    // it, with "converted from PyTorch checkpoint <file>" as its source unless sourceNote says
+    // otherwise. The checkpoint itself is never moved (`move` is ignored).
+    Result<WeightEntry> importTorchCheckpoint(const ImportRequest &request, JobContext *job = nullptr);
     // A new version made from another weight (converted, resharded): `produce` writes it at the
     // path it is given, a file or (`sharded`) a folder in a scratch folder under Model/, on the
     // weights' file system; it is then imported by moving it into place (hashed, validated)

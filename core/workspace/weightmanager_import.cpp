@@ -5,6 +5,7 @@
 #include "jobcontext.h"
 #include "pathjoin.h"
 #include "shapevalidator.h"
+#include "torchcheckpoint.h"
 #include "weightfiles.h"
 
 #include <QDir>
@@ -61,6 +62,8 @@ QString describeIssues(const ShapeReport &report, int limit)
 
 Result<WeightEntry> WeightManager::importWeight(const ImportRequest &request, JobContext *job)
 {
+    if (isTorchCheckpointName(request.source) && !QFileInfo(request.source).isDir())
+        return importTorchCheckpoint(request, job);
     if (!request.createType)
         return importIntoType(request, job);
     if (request.modelType.isEmpty())

@@ -2,6 +2,7 @@
 
 #include "errortext.h"
 #include "jobrunner.h"
+#include "torchcheckpoint.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -28,6 +29,8 @@ namespace tantra {
 
 ImportAnalysis ImportDialog::analyse(const QString &source, const std::vector<ModelConfig> &configs)
 {
+    if (isTorchCheckpointName(source) && !QFileInfo(source).isDir())
+        return analyseTorch(source, configs);
     ImportAnalysis a;
     auto model = SafetensorsModel::open(source);
     if (!model) {
@@ -46,6 +49,51 @@ ImportAnalysis ImportDialog::analyse(const QString &source, const std::vector<Mo
     a.dtypes = parts.join(QStringLiteral(", "));
     a.guesses = guessModelType(configs, tensorShapesOf(*model));
     return a;
+}
+
+ImportAnalysis ImportDialog::analyseTorch(const QString &source, const std::vector<ModelConfig> &configs)
+{
+    ImportAnalysis a;
+    a.torch = true;
+    auto checkpoint = readTorchCheckpoint(source);
+    if (!checkpoint) {
+        a.error = errorText(checkpoint.error());
+        return a;
+    }
+    a.tensors = int(checkpoint->tensors().size());
+    if (a.tensors == 0) {
+        a.error = tr("%1 holds no tensors at the top or under state_dict, model, model_state_dict or module; "
+                     "import it with the command line's import --key, which names the dict that holds its weights")
+                          .arg(QFileInfo(source).fileName());
+        return a;
+    }
+    a.bytes = checkpoint->tensorBytes();
+    a.sharded = checkpoint->format() == TorchCheckpoint::Format::Sharded;
+    a.torchNotes = checkpoint->notes();
+    std::map<QString, int> counts;
+    std::vector<TensorShape> shapes;
+    for (const TorchTensor &t : checkpoint->tensors()) {
+        ++counts[QString::fromLatin1(dtypeName(t.dtype))];
+        shapes.push_back(TensorShape{t.name.toStdString(), t.dtype, t.shape});
+    }
+    QStringList parts;
+    for (const auto &[dtype, n] : counts)
+        parts << QStringLiteral("%1 ×%2").arg(dtype).arg(n);
+    a.dtypes = parts.join(QStringLiteral(", "));
+    a.guesses = guessModelType(configs, shapes);
+    return a;
+}
+
+void ImportDialog::showTorchNote(const ImportAnalysis &analysis)
+{
+    QString note = tr("<br><b>A PyTorch checkpoint:</b> read without running its pickle, and converted to safetensors as it "
+                      "is imported. The checkpoint itself is left where it is.");
+    for (const QString &line : analysis.torchNotes)
+        note += QStringLiteral("<br>") + line.toHtmlEscaped();
+    m_summary->setText(m_summary->text() + note);
+    m_copy->setChecked(true);
+    m_move->setEnabled(false);
+    m_move->setToolTip(tr("A checkpoint is converted, not moved"));
 }
 
 namespace {
@@ -325,6 +373,8 @@ void ImportDialog::showAnalysis(const ImportAnalysis &analysis)
         m_summary->setText(m_summary->text() + tr("<br><b>%n config(s) could not be read, so their types are not offered:</b><br>%1", nullptr,
                                                   int(m_brokenConfigs.size()))
                                                    .arg(m_brokenConfigs.join(QStringLiteral("\n")).toHtmlEscaped().replace(QStringLiteral("\n"), QStringLiteral("<br>"))));
+    if (analysis.torch)
+        showTorchNote(analysis);
     m_showMismatches->setVisible(!analysis.guesses.empty());
     updateMismatches();
     m_type->setFocus();

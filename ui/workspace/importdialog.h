@@ -28,6 +28,8 @@ struct ImportAnalysis
     QString dtypes;          // "F32 ×10, BF16 ×5"
     bool sharded = false;
     std::vector<TypeGuess> guesses; // best first
+    bool torch = false;      // a PyTorch checkpoint, converted as it is imported
+    QStringList torchNotes;  // what its reader left aside (TorchCheckpoint::notes)
 };
 
 // Shows what is being imported (tensor count, size, dtypes), the model type guessed from the
@@ -66,8 +68,13 @@ public:
     QString suggestedVersion() const { return m_suggestion; }
 
     static ImportAnalysis analyse(const QString &source, const std::vector<ModelConfig> &configs);
+    // analyse() of a PyTorch checkpoint: read without running it, so a hostile pickle comes
+    // back as the error naming what it calls.
+    static ImportAnalysis analyseTorch(const QString &source, const std::vector<ModelConfig> &configs);
 
 private:
+    // For a checkpoint: says it is converted and never moved (the move option is disabled).
+    void showTorchNote(const ImportAnalysis &analysis);
     void showAnalysis(const ImportAnalysis &analysis);
     void updateMismatches();
     // A "<type>_<version>" file name gives the version for that type.

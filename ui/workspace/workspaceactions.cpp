@@ -546,7 +546,7 @@ void WorkspaceActions::doImport()
     if (isBusy())
         return;
     const QString path = QFileDialog::getOpenFileName(m_window, tr("Import weight"), QString(),
-                                                      tr("Weights (*.safetensors *.safetensors.index.json);;Backups (*.zip);;All files (*)"));
+                                                      tr("Weights (*.safetensors *.safetensors.index.json);;PyTorch checkpoints (*.bin *.pt *.pth *.ckpt);;Backups (*.zip);;All files (*)"));
     if (!path.isEmpty())
         importPath(path);
 }

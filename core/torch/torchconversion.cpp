@@ -1,0 +1,93 @@
+#include "torchconversion.h"
+
+#include "jobcontext.h"
+#include "safetensorsfile.h"
+#include "safetensorswriter.h"
+#include "streamreader.h"
+#include "torchcheckpoint.h"
+
+#include <QFileInfo>
+#include <QHash>
+
+namespace tantra {
+
+QString torchSourceNote(const QString &checkpointPath)
+{
+    return QStringLiteral("converted from PyTorch checkpoint %1").arg(QFileInfo(checkpointPath).fileName());
+}
+
+QString safetensorsNameFor(const QString &checkpointPath)
+{
+    QString name = QFileInfo(checkpointPath).fileName();
+    if (name.endsWith(QLatin1String(".index.json")))
+        name.chop(int(qstrlen(".index.json")));
+    const qsizetype dot = name.lastIndexOf(QLatin1Char('.'));
+    if (dot > 0)
+        name.truncate(dot);
+    return (name.isEmpty() ? QStringLiteral("model") : name) + QStringLiteral(".safetensors");
+}
+
+Result<TorchConversion> convertTorchCheckpoint(const TorchCheckpoint &checkpoint, const QString &outPath, JobContext *job,
+                                               const QString &sourceName)
+{
+    const auto &tensors = checkpoint.tensors();
+    if (tensors.empty()) {
+        QString problem = QStringLiteral("holds no tensors to convert");
+        if (!checkpoint.notes().isEmpty())
+            problem += QStringLiteral(" (%1)").arg(checkpoint.notes().join(QStringLiteral("; ")));
+        return makeError(checkpoint.path(), problem);
+    }
+    std::vector<TensorSpec> specs;
+    specs.reserve(tensors.size());
+    for (const TorchTensor &t : tensors)
+        specs.push_back(TensorSpec{t.name.toStdString(), t.dtype, t.shape});
+
+    Metadata metadata{{"format", "pt"},
+                      {"converted_from", (sourceName.isEmpty() ? QFileInfo(checkpoint.path()).fileName() : sourceName).toStdString()}};
+    if (!checkpoint.stateDictKey().isEmpty())
+        metadata.emplace_back("state_dict_key", checkpoint.stateDictKey().toStdString());
+
+    // One descriptor per storage file (a shard set has several), opened on first use.
+    QHash<QString, StreamReader> readers;
+    const auto produce = [&](std::size_t index, const TensorSink &sink) -> Status {
+        const TorchTensor &t = tensors[index];
+        if (t.elementCount() == 0)
+            return {};
+        if (!t.isContiguous()) {
+            auto bytes = checkpoint.contiguousBytes(index);
+            if (!bytes)
+                return bytes.error();
+            return sink(std::as_bytes(std::span<const char>(bytes->constData(), std::size_t(bytes->size()))));
+        }
+        const TorchCheckpoint::Storage &s = checkpoint.storages().at(t.storage);
+        const std::uint64_t es = std::uint64_t(dtypeBits(t.dtype) / 8);
+        const std::uint64_t begin = t.storageOffset * es;
+        const std::uint64_t length = t.byteSize();
+        if (begin > s.size || length > s.size - begin)
+            return makeError(s.file, QStringLiteral("tensor %1 reaches past its storage").arg(t.name));
+        auto reader = readers.find(s.file);
+        if (reader == readers.end()) {
+            auto opened = StreamReader::open(s.file);
+            if (!opened)
+                return opened.error();
+            reader = readers.insert(s.file, std::move(*opened));
+        }
+        if (s.offset + begin + length > reader->size())
+            return makeError(s.file, QStringLiteral("the file ends inside tensor %1 (was it truncated?)").arg(t.name));
+        Status written;
+        const Status read = reader->read(s.offset + begin, length, std::size_t(es), nullptr,
+                                         [&](std::span<const std::byte> chunk) {
+                                             written = sink(chunk);
+                                             return written.ok();
+                                         },
+                                         false);
+        if (!written)
+            return written;
+        return read;
+    };
+    if (auto status = writeSafetensorsStreamed(outPath, specs, metadata, produce, job); !status)
+        return status.error();
+    return TorchConversion{outPath, tensors.size(), checkpoint.tensorBytes()};
+}
+
+} // namespace tantra

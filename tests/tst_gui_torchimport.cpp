@@ -1,0 +1,176 @@
+// PyTorch checkpoints dropped on the main window: a checkpoint goes through the import dialog
+// (read without running it, the move option off) into a background job that converts and
+// registers it; a hostile one gets the refusal, naming what it calls, instead of the form,
+// and leaves the workspace as it was with its command not run.
+#include "importdialog.h"
+#include "jobrunner.h"
+#include "mainwindow.h"
+#include "testutil.h"
+#include "weightmanager.h"
+#include "workspaceactions.h"
+#include "workspacecontroller.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace tantra;
+
+namespace {
+
+// Closes a dialog left open by a failed check, so a failure reports instead of hanging in exec().
+struct RejectOnExit
+{
+    QWidget *dialog;
+    ~RejectOnExit()
+    {
+        if (auto *d = qobject_cast<QDialog *>(dialog); d && d->isVisible())
+            d->reject();
+    }
+};
+
+// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise).
+void whenDialogOpens(std::function<void(QWidget *)> onDialog)
+{
+    auto *timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
+        if (QWidget *modal = QApplication::activeModalWidget()) {
+            timer->stop();
+            timer->deleteLater();
+            RejectOnExit guard{modal};
+            onDialog(modal);
+        }
+    });
+    timer->start();
+}
+
+void dropOn(MainWindow &window, const QString &path)
+{
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    // As a real drag does: enter first (Qt delivers the drop only to an accepted target).
+    QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &enter);
+    QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &drop);
+}
+
+} // namespace
+
+class TestGuiTorchImport : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QSettings().clear();
+        QVERIFY(m_dir.isValid());
+    }
+
+    void dropImportsACheckpoint()
+    {
+        const QString root = m_dir.filePath(QStringLiteral("ws-ok"));
+        test::makeWorkspace(root);
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(root, false));
+        // w: 2x4 float32 seen transposed as 4x2, fitting no shipped type: a new type is made.
+        const QString source = test::writeBytes(m_dir.filePath(QStringLiteral("tiny_v5.pt")),
+                                                test::torchZip(test::torchTensorDictPickle(8, 0, {4, 2}, {1, 4}),
+                                                               test::floatBytes({0, 1, 2, 3, 4, 5, 6, 7})));
+        bool dialogSeen = false;
+        whenDialogOpens([&](QWidget *dialog) {
+            auto *import = qobject_cast<ImportDialog *>(dialog);
+            QVERIFY2(import, dialog->metaObject()->className());
+            QTRY_VERIFY(import->isAnalysed());
+            dialogSeen = true;
+            QVERIFY(import->form()->isVisible());
+            const QString summary = import->summaryLabel()->text();
+            QVERIFY2(summary.startsWith(QStringLiteral("1 tensor, ")), qPrintable(summary));
+            QVERIFY2(summary.contains(QStringLiteral("<b>A PyTorch checkpoint:</b> read without running its pickle")), qPrintable(summary));
+            QRadioButton *move = nullptr;
+            const auto radios = import->findChildren<QRadioButton *>();
+            for (QRadioButton *r : radios)
+                if (r->text().contains(QStringLiteral("Move")))
+                    move = r;
+            QVERIFY(move && !move->isEnabled() && !move->isChecked());
+            QCOMPARE(import->typeCombo()->currentIndex(), import->newTypeIndex());
+            QCOMPARE(import->newTypeEdit()->text(), QStringLiteral("tiny"));
+            QCOMPARE(import->versionEdit()->text(), QStringLiteral("v5"));
+            import->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        });
+        dropOn(window, source);
+        QVERIFY(dialogSeen);
+        WeightManager manager{Workspace(root)};
+        QTRY_VERIFY_WITH_TIMEOUT(manager.snapshot()->find(QStringLiteral("tiny_v5")) != nullptr, 10000);
+        QTRY_VERIFY(!controller.jobs()->isBusy());
+        const WeightEntry *entry = manager.snapshot()->find(QStringLiteral("tiny_v5"));
+        QVERIFY(entry);
+        QCOMPARE(entry->source, QStringLiteral("converted from PyTorch checkpoint tiny_v5.pt"));
+        QVERIFY(QFileInfo::exists(source));
+    }
+
+    void dropOfAHostileCheckpointSaysWhy_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow(".bin") << QStringLiteral("pytorch_model.bin");
+        QTest::newRow(".pth") << QStringLiteral("checkpoint.pth");
+    }
+
+    void dropOfAHostileCheckpointSaysWhy()
+    {
+        QFETCH(QString, name);
+        const QString root = m_dir.filePath(QStringLiteral("ws-hostile-") + name);
+        test::makeWorkspace(root);
+        MainWindow window;
+        WorkspaceController controller(&window);
+        QVERIFY(controller.openWorkspace(root, false));
+        QTemporaryDir tmp;
+        const QString marker = tmp.filePath(QStringLiteral("pwned"));
+        const QString source = test::writeBytes(tmp.filePath(name), test::torchZip(test::torchCallingPickle("posix", "system", "touch " + QFile::encodeName(marker)), {}));
+        const auto before = test::treeSnapshot(root);
+        QString shown;
+        QString title;
+        bool formShown = true;
+        whenDialogOpens([&](QWidget *dialog) {
+            auto *import = qobject_cast<ImportDialog *>(dialog);
+            QVERIFY(import);
+            QTRY_VERIFY(import->isAnalysed());
+            shown = import->statusLabel()->text();
+            title = import->windowTitle();
+            formShown = import->form()->isVisible();
+            import->reject();
+        });
+        dropOn(window, source);
+        QVERIFY(!formShown);
+        QCOMPARE(title, QStringLiteral("Cannot import ") + name);
+        QVERIFY2(shown.startsWith(QStringLiteral("<b>This file cannot be imported:</b><br>") + source
+                                  + QStringLiteral(": refusing to load: the pickle calls posix.system")),
+                 qPrintable(shown));
+        QTRY_VERIFY(!controller.jobs()->isBusy());
+        const auto after = test::treeSnapshot(root);
+        QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+        QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+QTEST_MAIN(TestGuiTorchImport)
+
+#include "tst_gui_torchimport.moc"
