@@ -5,6 +5,7 @@
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "mainwindow.h"
+#include "modelloader.h"
 #include "testutil.h"
 #include "weightmanager.h"
 #include "workspaceactions.h"
@@ -21,6 +22,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -164,6 +166,32 @@ private Q_SLOTS:
         QTRY_VERIFY(!controller.jobs()->isBusy());
         const auto after = test::treeSnapshot(root);
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+        QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
+    }
+
+    // Without a workspace a dropped file is opened for browsing: a checkpoint is not shown but
+    // read, so a hostile one is named as such and a good one is pointed to the import.
+    void browserSaysWhatACheckpointIs()
+    {
+        QTemporaryDir tmp;
+        const QString marker = tmp.filePath(QStringLiteral("pwned"));
+        const QString hostile = test::writeBytes(tmp.filePath(QStringLiteral("evil.pt")),
+                                                 test::torchZip(test::torchCallingPickle("posix", "system", "touch " + QFile::encodeName(marker)), {}));
+        const QString good = test::writeBytes(tmp.filePath(QStringLiteral("good.bin")),
+                                              test::torchZip(test::torchTensorDictPickle(8, 0, {8}, {1}), test::floatBytes({0, 1, 2, 3, 4, 5, 6, 7})));
+        ModelLoader loader;
+        QSignalSpy failed(&loader, &ModelLoader::failed);
+        QSignalSpy loaded(&loader, &ModelLoader::loaded);
+        loader.open(hostile);
+        QTRY_COMPARE(failed.count(), 1);
+        QVERIFY2(failed.at(0).at(1).toString().startsWith(hostile + QStringLiteral(": refusing to load: the pickle calls posix.system")),
+                 qPrintable(failed.at(0).at(1).toString()));
+        loader.open(good);
+        QTRY_COMPARE(failed.count(), 2);
+        QCOMPARE(failed.at(1).at(1).toString(),
+                 good + QStringLiteral(": a PyTorch checkpoint (1 tensor). The tensor browser opens safetensors files: import it into a "
+                                       "workspace (Workspace \u25b8 Import\u2026, or drop it on an open workspace) to convert it."));
+        QCOMPARE(loaded.count(), 0);
         QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
     }
 
