@@ -169,6 +169,35 @@ private Q_SLOTS:
         QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
     }
 
+    // A shard set of checkpoints becomes one file: the dialog says so, and checks the version
+    // against that file's place, not a shard folder's.
+    void shardSetOfCheckpoints()
+    {
+        const QString corpus = test::corpusDir();
+        if (corpus.isEmpty())
+            QSKIP("TANTRA_CORPUS_DIR is not set: set it to ../shared/corpus to run the PyTorch corpus tests");
+        const QString root = m_dir.filePath(QStringLiteral("ws-shards"));
+        test::makeWorkspace(root);
+        WeightManager manager{Workspace(root)};
+        const QString source = QDir(corpus).filePath(QStringLiteral("pytorch/sharded/pytorch_model.bin.index.json"));
+        ImportDialog dialog(&manager, source);
+        dialog.show();
+        QTRY_VERIFY(dialog.isAnalysed());
+        QVERIFY(dialog.form()->isVisible());
+        const QString summary = dialog.summaryLabel()->text();
+        QVERIFY2(summary.contains(QStringLiteral("A shard set of checkpoints: it becomes one safetensors file.")), qPrintable(summary));
+        QVERIFY2(!summary.contains(QStringLiteral("(shard set)")), qPrintable(summary));
+        QCOMPARE(dialog.typeCombo()->currentIndex(), dialog.newTypeIndex());
+        dialog.newTypeEdit()->setText(QStringLiteral("hfshards"));
+        dialog.versionEdit()->setText(QStringLiteral("v1"));
+        dialog.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const auto entry = manager.importWeight(dialog.request());
+        QVERIFY2(entry.ok(), qPrintable(test::errorOf(entry)));
+        QVERIFY(!entry->sharded);
+        QCOMPARE(entry->source, QStringLiteral("converted from PyTorch checkpoint pytorch_model.bin.index.json"));
+    }
+
     // Without a workspace a dropped file is opened for browsing: a checkpoint is not shown but
     // read, so a hostile one is named as such and a good one is pointed to the import.
     void browserSaysWhatACheckpointIs()
