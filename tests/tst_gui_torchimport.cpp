@@ -5,6 +5,7 @@
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "mainwindow.h"
+#include "modelloader.h"
 #include "testutil.h"
 #include "weightmanager.h"
 #include "workspaceactions.h"
@@ -21,6 +22,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -164,6 +166,61 @@ private Q_SLOTS:
         QTRY_VERIFY(!controller.jobs()->isBusy());
         const auto after = test::treeSnapshot(root);
         QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+        QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
+    }
+
+    // A shard set of checkpoints becomes one file: the dialog says so, and checks the version
+    // against that file's place, not a shard folder's.
+    void shardSetOfCheckpoints()
+    {
+        const QString corpus = test::corpusDir();
+        if (corpus.isEmpty())
+            QSKIP("TANTRA_CORPUS_DIR is not set: set it to ../shared/corpus to run the PyTorch corpus tests");
+        const QString root = m_dir.filePath(QStringLiteral("ws-shards"));
+        test::makeWorkspace(root);
+        WeightManager manager{Workspace(root)};
+        const QString source = QDir(corpus).filePath(QStringLiteral("pytorch/sharded/pytorch_model.bin.index.json"));
+        ImportDialog dialog(&manager, source);
+        dialog.show();
+        QTRY_VERIFY(dialog.isAnalysed());
+        QVERIFY(dialog.form()->isVisible());
+        const QString summary = dialog.summaryLabel()->text();
+        QVERIFY2(summary.contains(QStringLiteral("A shard set of checkpoints: it becomes one safetensors file.")), qPrintable(summary));
+        QVERIFY2(!summary.contains(QStringLiteral("(shard set)")), qPrintable(summary));
+        QCOMPARE(dialog.typeCombo()->currentIndex(), dialog.newTypeIndex());
+        dialog.newTypeEdit()->setText(QStringLiteral("hfshards"));
+        dialog.versionEdit()->setText(QStringLiteral("v1"));
+        dialog.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const auto entry = manager.importWeight(dialog.request());
+        QVERIFY2(entry.ok(), qPrintable(test::errorOf(entry)));
+        QVERIFY(!entry->sharded);
+        QCOMPARE(entry->source, QStringLiteral("converted from PyTorch checkpoint pytorch_model.bin.index.json"));
+    }
+
+    // Without a workspace a dropped file is opened for browsing: a checkpoint is not shown but
+    // read, so a hostile one is named as such and a good one is pointed to the import.
+    void browserSaysWhatACheckpointIs()
+    {
+        QTemporaryDir tmp;
+        const QString marker = tmp.filePath(QStringLiteral("pwned"));
+        const QString hostile = test::writeBytes(tmp.filePath(QStringLiteral("evil.pt")),
+                                                 test::torchZip(test::torchCallingPickle("posix", "system", "touch " + QFile::encodeName(marker)), {}));
+        const QString good = test::writeBytes(tmp.filePath(QStringLiteral("good.bin")),
+                                              test::torchZip(test::torchTensorDictPickle(8, 0, {8}, {1}), test::floatBytes({0, 1, 2, 3, 4, 5, 6, 7})));
+        ModelLoader loader;
+        QSignalSpy failed(&loader, &ModelLoader::failed);
+        QSignalSpy loaded(&loader, &ModelLoader::loaded);
+        loader.open(hostile);
+        QTRY_COMPARE(failed.count(), 1);
+        QVERIFY2(failed.at(0).at(1).toString().startsWith(hostile + QStringLiteral(": refusing to load: the pickle calls posix.system")),
+                 qPrintable(failed.at(0).at(1).toString()));
+        loader.open(good);
+        QTRY_COMPARE(failed.count(), 2);
+        QCOMPARE(failed.at(1).at(1).toString(),
+                 good + QStringLiteral(": a PyTorch checkpoint (1 tensor). The tensor browser opens safetensors files: import it into a "
+                                       "workspace (Workspace \u25b8 Import\u2026, or drop it on an open workspace) to convert it."));
+        QCOMPARE(loaded.count(), 0);
         QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
     }
 

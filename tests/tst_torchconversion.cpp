@@ -206,10 +206,15 @@ void TestTorchConversion::streamedWriterErrors_data()
 {
     QTest::addColumn<int>("give"); // bytes the producer gives for a tensor that needs 8
     QTest::addColumn<bool>("failRead");
-    QTest::addColumn<QString>("error"); // {OUT} stands for the output path
-    QTest::newRow("too few") << 4 << false << QStringLiteral("{OUT}: tensor 'b': shape and dtype need 8 bytes, but 4 were given");
-    QTest::newRow("too many") << 12 << false << QStringLiteral("{OUT}: tensor 'b': more than the 8 bytes its shape and dtype need were given");
-    QTest::newRow("read error") << 8 << true << QStringLiteral("source.bin: the file ends inside tensor b");
+    QTest::addColumn<bool>("copy"); // as a copied range (of at least 8 bytes) of a file holding `give` bytes
+    QTest::addColumn<QString>("error"); // {OUT} stands for the output path, {SRC} for the copied file
+    QTest::newRow("too few") << 4 << false << false << QStringLiteral("{OUT}: tensor 'b': shape and dtype need 8 bytes, but 4 were given");
+    QTest::newRow("too many") << 12 << false << false << QStringLiteral("{OUT}: tensor 'b': more than the 8 bytes its shape and dtype need were given");
+    QTest::newRow("read error") << 8 << true << false << QStringLiteral("source.bin: the file ends inside tensor b");
+    QTest::newRow("copied range past the file's end") << 4 << false << true
+                                                      << QStringLiteral("{SRC}: the file ends inside tensor 'b' (was it truncated?)");
+    QTest::newRow("copied range too long") << 12 << false << true
+                                           << QStringLiteral("{OUT}: tensor 'b': more than the 8 bytes its shape and dtype need were given");
 }
 
 // The file stays absent whatever the producer does wrong, and the message says who was wrong.
@@ -217,9 +222,14 @@ void TestTorchConversion::streamedWriterErrors()
 {
     QFETCH(int, give);
     QFETCH(bool, failRead);
+    QFETCH(bool, copy);
     QFETCH(QString, error);
     QTemporaryDir tmp;
+    QTemporaryDir sourceDir;
     const QString out = tmp.filePath(QStringLiteral("out.safetensors"));
+    const QString src = test::writeBytes(sourceDir.filePath(QStringLiteral("src.bin")), QByteArray(give, '\x02'));
+    QFile source(src);
+    QVERIFY(source.open(QIODevice::ReadOnly));
     const std::vector<TensorSpec> specs{{"a", Dtype::F32, {2}}, {"b", Dtype::F32, {2}}};
     const QByteArray bytes(16, '\x01');
     const auto produce = [&](std::size_t index, const TensorSink &sink) -> Status {
@@ -227,9 +237,12 @@ void TestTorchConversion::streamedWriterErrors()
             return sink(test::bytesOf(bytes.left(8)));
         if (failRead)
             return makeError(QStringLiteral("source.bin"), QStringLiteral("the file ends inside tensor b"));
+        if (copy)
+            return sink.copyRange(source.handle(), src, 0, std::uint64_t(std::max(give, 8))); // 8 of a 4-byte file: past its end
         return sink(test::bytesOf(bytes.left(give)));
     };
-    QCOMPARE(test::errorOf(writeSafetensorsStreamed(out, specs, {}, produce)), QString(error).replace(QStringLiteral("{OUT}"), out));
+    QCOMPARE(test::errorOf(writeSafetensorsStreamed(out, specs, {}, produce)),
+             QString(error).replace(QStringLiteral("{OUT}"), out).replace(QStringLiteral("{SRC}"), src));
     QVERIFY(!QFileInfo::exists(out));
     QCOMPARE(QDir(tmp.path()).entryList(QDir::Files | QDir::Hidden), QStringList());
 }

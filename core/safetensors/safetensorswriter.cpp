@@ -1,6 +1,7 @@
 #include "safetensorswriter.h"
 
 #include "jobcontext.h"
+#include "mappedfile.h"
 #include "pathjoin.h"
 #include "safetensorsfile.h"
 
@@ -12,6 +13,10 @@
 #include <numeric>
 #include <optional>
 #include <set>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace tantra {
 
@@ -215,6 +220,116 @@ Status writeSafetensors(const QString &path, const std::vector<TensorWrite> &ten
     return writeFile(path, tensors, *layout, job);
 }
 
+namespace {
+
+// The sink of one tensor: counts what it is given against what the tensor needs, and keeps
+// its own errors apart from the producer's (a write error names the output; a read error,
+// returned by the producer, names its source).
+class CountingSink : public TensorSink
+{
+public:
+    CountingSink(QSaveFile &file, const QString &path, const TensorInfo &info, JobContext *job)
+        : m_file(file), m_path(path), m_info(info), m_needed(info.byteSize()), m_job(job)
+    {
+    }
+
+    Status operator()(std::span<const std::byte> piece) const override
+    {
+        if (auto ok = admit(piece.size()); !ok)
+            return ok;
+        if (!writeAll(m_file, reinterpret_cast<const char *>(piece.data()), qint64(piece.size())))
+            return fail(makeError(m_path, QStringLiteral("write failed: ") + m_file.errorString()));
+        advance(piece.size());
+        return {};
+    }
+
+    Status copyRange(int fd, const QString &source, std::uint64_t offset, std::uint64_t length) const override
+    {
+        if (length > m_needed - m_written)
+            return admit(length);
+        constexpr std::uint64_t kStep = std::uint64_t(64) << 20;
+        loff_t in = loff_t(offset);
+        const int out = m_file.handle();
+        bool copied = false;
+        while (length > 0) {
+            if (auto ok = admit(0); !ok)
+                return ok;
+            const ssize_t n = ::copy_file_range(fd, &in, out, nullptr, std::size_t(std::min(length, kStep)), 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && !copied && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+                return copyByReading(fd, source, std::uint64_t(in), length);
+            if (n < 0)
+                return fail(makeError(m_path, QStringLiteral("write failed: ") + systemErrorString(errno)));
+            if (n == 0)
+                return makeError(source, QStringLiteral("the file ends inside tensor %1 (was it truncated?)").arg(quoteName(m_info.name)));
+            copied = true;
+            length -= std::uint64_t(n);
+            advance(std::uint64_t(n));
+            // The kernel moved the descriptor's offset behind QSaveFile's back: tell it, so its
+            // next write() does not seek back to where it thinks it is.
+            if (!m_file.seek(qint64(::lseek(out, 0, SEEK_CUR))))
+                return fail(makeError(m_path, QStringLiteral("write failed: ") + m_file.errorString()));
+        }
+        return {};
+    }
+
+    std::uint64_t written() const { return m_written; }
+    const std::optional<Error> &error() const { return m_error; }
+
+private:
+    Status admit(std::uint64_t size) const
+    {
+        if (m_job && m_job->isCanceled())
+            return fail(makeError(m_path, QStringLiteral("cancelled; nothing was written")));
+        if (size > m_needed - m_written)
+            return fail(makeError(m_path, QStringLiteral("tensor %1: more than the %2 bytes its shape and dtype need were given")
+                                                  .arg(quoteName(m_info.name))
+                                                  .arg(m_needed)));
+        return {};
+    }
+    void advance(std::uint64_t size) const
+    {
+        m_written += size;
+        if (m_job)
+            m_job->advance(size);
+    }
+    Status fail(Error error) const
+    {
+        m_error = error;
+        return error;
+    }
+    Status copyByReading(int fd, const QString &source, std::uint64_t offset, std::uint64_t length) const
+    {
+        std::vector<std::byte> buffer(std::size_t(std::min<std::uint64_t>(length, std::uint64_t(1) << 20)));
+        while (length > 0) {
+            const std::size_t want = std::size_t(std::min<std::uint64_t>(length, buffer.size()));
+            const ssize_t n = ::pread(fd, buffer.data(), want, off_t(offset));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return makeError(source, QStringLiteral("read failed: ") + systemErrorString(errno));
+            if (n == 0)
+                return makeError(source, QStringLiteral("the file ends inside tensor %1 (was it truncated?)").arg(quoteName(m_info.name)));
+            if (auto ok = (*this)(std::span<const std::byte>(buffer.data(), std::size_t(n))); !ok)
+                return ok;
+            offset += std::uint64_t(n);
+            length -= std::uint64_t(n);
+        }
+        return {};
+    }
+
+    QSaveFile &m_file;
+    const QString &m_path;
+    const TensorInfo &m_info;
+    const std::uint64_t m_needed;
+    JobContext *m_job;
+    mutable std::uint64_t m_written = 0;
+    mutable std::optional<Error> m_error;
+};
+
+} // namespace
+
 Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata,
                                 const TensorProducer &produce, JobContext *job)
 {
@@ -230,38 +345,18 @@ Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpe
         job->addTotal(layout->dataSize);
     for (std::size_t k = 0; k < layout->tensors.size(); ++k) {
         const TensorInfo &info = layout->tensors[k];
-        const std::uint64_t needed = info.byteSize();
-        std::uint64_t written = 0;
-        // The sink's own errors, kept apart from the producer's: a write error names the
-        // output, a read error (returned by the producer) names its source.
-        std::optional<Error> sinkError;
-        const TensorSink sink = [&](std::span<const std::byte> piece) -> Status {
-            if (job && job->isCanceled())
-                sinkError = makeError(path, QStringLiteral("cancelled; nothing was written"));
-            else if (piece.size() > needed - written)
-                sinkError = makeError(path, QStringLiteral("tensor %1: more than the %2 bytes its shape and dtype need were given")
-                                                    .arg(quoteName(info.name))
-                                                    .arg(needed));
-            else if (!writeAll(file, reinterpret_cast<const char *>(piece.data()), qint64(piece.size())))
-                sinkError = makeError(path, QStringLiteral("write failed: ") + file.errorString());
-            if (sinkError)
-                return *sinkError;
-            written += piece.size();
-            if (job)
-                job->advance(piece.size());
-            return {};
-        };
+        const CountingSink sink(file, path, info, job);
         Status produced = produce(layout->order[k], sink);
-        if (sinkError || !produced) {
+        if (sink.error() || !produced) {
             file.cancelWriting();
-            return sinkError ? Status(*sinkError) : produced;
+            return sink.error() ? Status(*sink.error()) : produced;
         }
-        if (written != needed) {
+        if (sink.written() != info.byteSize()) {
             file.cancelWriting();
             return makeError(path, QStringLiteral("tensor %1: shape and dtype need %2 bytes, but %3 were given")
                                            .arg(quoteName(info.name))
-                                           .arg(needed)
-                                           .arg(written));
+                                           .arg(info.byteSize())
+                                           .arg(sink.written()));
         }
     }
     if (!file.commit())

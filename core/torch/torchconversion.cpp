@@ -3,11 +3,17 @@
 #include "jobcontext.h"
 #include "safetensorsfile.h"
 #include "safetensorswriter.h"
-#include "streamreader.h"
+#include "mappedfile.h"
+#include "regularfile.h"
 #include "torchcheckpoint.h"
 
 #include <QFileInfo>
 #include <QHash>
+#include <QScopeGuard>
+
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tantra {
 
@@ -48,7 +54,16 @@ Result<TorchConversion> convertTorchCheckpoint(const TorchCheckpoint &checkpoint
         metadata.emplace_back("state_dict_key", checkpoint.stateDictKey().toStdString());
 
     // One descriptor per storage file (a shard set has several), opened on first use.
-    QHash<QString, StreamReader> readers;
+    struct Source
+    {
+        int fd = -1;
+        std::uint64_t size = 0;
+    };
+    QHash<QString, Source> sources;
+    const auto closeAll = qScopeGuard([&] {
+        for (const Source &source : std::as_const(sources))
+            ::close(source.fd);
+    });
     const auto produce = [&](std::size_t index, const TensorSink &sink) -> Status {
         const TorchTensor &t = tensors[index];
         if (t.elementCount() == 0)
@@ -65,25 +80,22 @@ Result<TorchConversion> convertTorchCheckpoint(const TorchCheckpoint &checkpoint
         const std::uint64_t length = t.byteSize();
         if (begin > s.size || length > s.size - begin)
             return makeError(s.file, QStringLiteral("tensor %1 reaches past its storage").arg(t.name));
-        auto reader = readers.find(s.file);
-        if (reader == readers.end()) {
-            auto opened = StreamReader::open(s.file);
-            if (!opened)
-                return opened.error();
-            reader = readers.insert(s.file, std::move(*opened));
+        auto source = sources.find(s.file);
+        if (source == sources.end()) {
+            auto fd = openRegularFile(s.file);
+            if (!fd)
+                return fd.error();
+            struct stat st;
+            if (::fstat(*fd, &st) != 0) {
+                const int error = errno;
+                ::close(*fd);
+                return makeError(s.file, QStringLiteral("cannot read file status: ") + systemErrorString(error));
+            }
+            source = sources.insert(s.file, Source{*fd, std::uint64_t(st.st_size)});
         }
-        if (s.offset + begin + length > reader->size())
+        if (s.offset + begin + length > source->size)
             return makeError(s.file, QStringLiteral("the file ends inside tensor %1 (was it truncated?)").arg(t.name));
-        Status written;
-        const Status read = reader->read(s.offset + begin, length, std::size_t(es), nullptr,
-                                         [&](std::span<const std::byte> chunk) {
-                                             written = sink(chunk);
-                                             return written.ok();
-                                         },
-                                         false);
-        if (!written)
-            return written;
-        return read;
+        return sink.copyRange(source->fd, s.file, s.offset + begin, length);
     };
     if (auto status = writeSafetensorsStreamed(outPath, specs, metadata, produce, job); !status)
         return status.error();

@@ -21,7 +21,8 @@ struct TorchConversion
 
 // Writes the tensors of `checkpoint` as the safetensors file `outPath`, atomically (the core's
 // streamed writer: an error or a cancel leaves nothing at outPath). Contiguous tensors are
-// streamed from their storage in 1 MiB preads, so memory does not grow with the file; a
+// copied from their storage by the kernel (TensorSink::copyRange), so memory does not grow
+// with the file; a
 // strided view (transposed, sliced with a step) is gathered in row-major order from the part
 // of its storage it spans, which is read whole. Tied tensors (one storage, two names) are
 // written under both names. __metadata__ gets format "pt" (as Hugging Face's conversion

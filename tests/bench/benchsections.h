@@ -28,6 +28,8 @@ void runProcessBench(const BenchOptions &options, BenchReport &report);
 void runCompareBench(const BenchOptions &options, BenchReport &report);
 // Whole-process `convert --dtype bf16` beside cp of the source file.
 void runConvertBench(const BenchOptions &options, BenchReport &report);
+// Whole-process `convert pytorch_model.bin --out` (a checkpoint torch.save wrote) beside cp.
+void runTorchConvertBench(const BenchOptions &options, BenchReport &report);
 
 // The child side of runSparseBench: opens `path` in a fresh process and prints
 // "<seconds> <peak RSS KiB> <RSS before open KiB> <tensors>".

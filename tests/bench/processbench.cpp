@@ -296,6 +296,63 @@ void runConvertBench(const BenchOptions &o, BenchReport &report)
         QFile::remove(p);
 }
 
+// 16 float32 tensors of size/16 bytes each, saved by torch.save (the zip format) as a state
+// dict: what a Hugging Face pytorch_model.bin holds. Values are not random: only the layout
+// and the byte count matter to a conversion, and filling 1 GiB with random numbers takes
+// Python longer than the benchmark itself.
+const char kTorchSave[] = R"(import sys
+import torch
+per = int(sys.argv[2]) // 16 // 4
+sd = {f"layers.{i}.weight": torch.full((per // 1024, 1024), float(i)) for i in range(16)}
+torch.save(sd, sys.argv[1])
+)";
+
+void runTorchConvertBench(const BenchOptions &o, BenchReport &report)
+{
+    const QString &cli = o.cli;
+    const int runs = std::max(o.runs, 3);
+    std::printf("\n[8] convert of a %.2f GiB float32 pytorch_model.bin (torch.save) to safetensors in the page cache (best of %d), "
+                "beside cp of the file\n",
+                double(o.size) / double(1 << 30), runs);
+    if (!QFileInfo(cli).isExecutable()) {
+        std::fprintf(stderr, "    %s not found: build the tantra-model-manager target\n", qPrintable(cli));
+        return;
+    }
+    const QString bin = o.dir + QStringLiteral("/pytorch_model.bin");
+    const QString copy = o.dir + QStringLiteral("/pytorch_model-copy.bin");
+    const QString out = o.dir + QStringLiteral("/model.safetensors");
+    const ProcessRun made = runOnce({"/usr/bin/python3", "-c", kTorchSave, str(bin), std::to_string(o.size)});
+    if (!made.ok || !QFileInfo::exists(bin)) {
+        std::fprintf(stderr, "    /usr/bin/python3 with torch could not write the checkpoint (apt-get install python3-torch): skipped\n");
+        QFile::remove(bin);
+        return;
+    }
+    std::printf("    written by torch.save in %.1f s: %lld bytes\n", made.seconds, static_cast<long long>(QFileInfo(bin).size()));
+    // The writer's QSaveFile flushes the result to disk (fdatasync) before it renames it into
+    // place; cp does not. The third row is cp with the same flush, for a like-for-like figure.
+    std::vector<Contender> contenders{
+            {"cp BIN COPY", {"cp", str(bin), str(copy)}, {}},
+            {"convert BIN --out OUT", {str(cli), "convert", str(bin), "--out", str(out)}, {}},
+            {"cp BIN COPY && sync -d COPY", {"sh", "-c", "cp \"$0\" \"$1\" && sync -d \"$1\"", str(bin), str(copy)}, {}},
+    };
+    if (!o.otherCli.isEmpty())
+        contenders.push_back({"convert (--other-cli)", {str(o.otherCli), "convert", str(bin), "--out", str(out)}, {}});
+    race(contenders, runs);
+    printRace(contenders, contenders[0].best.seconds);
+    const ProcessRun &cp = contenders[0].best;
+    const ProcessRun &convert = contenders[1].best;
+    const double speed = cp.seconds / convert.seconds;
+    report.add({"Whole process: convert pytorch_model.bin", format("%.3f s = %.2fx cp's speed", convert.seconds, speed),
+                format("cp %.3f s", cp.seconds), ">= 0.5x cp", cp.ok && convert.ok && speed >= 0.5});
+    const ProcessRun &cpSync = contenders[2].best;
+    report.add({"convert pytorch_model.bin vs cp + fdatasync", format("%.2fx the speed of cp && sync -d", cpSync.seconds / convert.seconds),
+                format("cp && sync -d %.3f s", cpSync.seconds), ">= 0.5x", cpSync.ok && convert.ok && cpSync.seconds / convert.seconds >= 0.5});
+    report.add({"Peak RSS of convert pytorch_model.bin", format("%.1f MB", double(convert.peakKiB) * 1024 / 1e6), "", "< 100 MB",
+                convert.ok && double(convert.peakKiB) * 1024 < 100e6});
+    for (const QString &p : {bin, copy, out})
+        QFile::remove(p);
+}
+
 void runProcessBench(const BenchOptions &o, BenchReport &report)
 {
     const QString &cli = o.cli;

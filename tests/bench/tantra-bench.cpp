@@ -101,6 +101,8 @@ int main(int argc, char **argv)
     const QCommandLineOption onlyCompare(QStringLiteral("only-compare"), QStringLiteral("Run only the diff against numpy and cmp."));
     const QCommandLineOption skipConvert(QStringLiteral("skip-convert"), QStringLiteral("Skip the whole-process convert against cp."));
     const QCommandLineOption onlyConvert(QStringLiteral("only-convert"), QStringLiteral("Run only the convert against cp."));
+    const QCommandLineOption skipTorch(QStringLiteral("skip-torch"), QStringLiteral("Skip the PyTorch checkpoint convert against cp."));
+    const QCommandLineOption onlyTorch(QStringLiteral("only-torch"), QStringLiteral("Run only the PyTorch checkpoint convert against cp."));
     const QCommandLineOption cliOption(QStringLiteral("cli"),
                                        QStringLiteral("The tantra-model-manager to run as a whole process (default: beside this program)."),
                                        QStringLiteral("path"));
@@ -110,7 +112,7 @@ int main(int argc, char **argv)
     QCommandLineOption childOption(QStringLiteral("open-child"), QStringLiteral("Internal: open one file and report."),
                                    QStringLiteral("path"));
     childOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, skipProcess, skipCompare, onlyCompare, skipConvert, onlyConvert, cliOption, otherCliOption, childOption});
+    parser.addOptions({sizeOption, runsOption, dirOption, skipSha, skipStats, skipHeader, skipSparse, skipProcess, skipCompare, onlyCompare, skipConvert, onlyConvert, skipTorch, onlyTorch, cliOption, otherCliOption, childOption});
     parser.process(app);
 
     if (parser.isSet(childOption))
@@ -160,7 +162,7 @@ int main(int argc, char **argv)
                     100 * std::clamp(others / (elapsed * double(cpus)), 0.0, 1.0), cpus);
     };
     BenchReport report;
-    const bool all = !parser.isSet(onlyCompare) && !parser.isSet(onlyConvert);
+    const bool all = !parser.isSet(onlyCompare) && !parser.isSet(onlyConvert) && !parser.isSet(onlyTorch);
     if (all && !parser.isSet(skipSha))
         section(runShaBench, report);
     if (all && !parser.isSet(skipStats))
@@ -171,10 +173,12 @@ int main(int argc, char **argv)
         section(runSparseBench, report);
     if (all && !parser.isSet(skipProcess))
         section(runProcessBench, report);
-    if (!parser.isSet(skipCompare) && !parser.isSet(onlyConvert))
+    if (!parser.isSet(skipCompare) && !parser.isSet(onlyConvert) && !parser.isSet(onlyTorch))
         section(runCompareBench, report);
-    if (!parser.isSet(skipConvert) && !parser.isSet(onlyCompare))
+    if (!parser.isSet(skipConvert) && !parser.isSet(onlyCompare) && !parser.isSet(onlyTorch))
         section(runConvertBench, report);
+    if (!parser.isSet(skipTorch) && !parser.isSet(onlyCompare) && !parser.isSet(onlyConvert))
+        section(runTorchConvertBench, report);
     report.print();
     std::printf("%d target(s) missed\n", report.missed());
     return 0;

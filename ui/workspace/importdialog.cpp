@@ -68,8 +68,12 @@ ImportAnalysis ImportDialog::analyseTorch(const QString &source, const std::vect
         return a;
     }
     a.bytes = checkpoint->tensorBytes();
-    a.sharded = checkpoint->format() == TorchCheckpoint::Format::Sharded;
+    // Whatever the checkpoint's form, what is imported is the one safetensors file made from
+    // it, and the version checks look for that file.
+    a.sharded = false;
     a.torchNotes = checkpoint->notes();
+    if (checkpoint->format() == TorchCheckpoint::Format::Sharded)
+        a.torchNotes.prepend(tr("A shard set of checkpoints: it becomes one safetensors file."));
     std::map<QString, int> counts;
     std::vector<TensorShape> shapes;
     for (const TorchTensor &t : checkpoint->tensors()) {
