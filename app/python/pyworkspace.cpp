@@ -163,6 +163,9 @@ QString PyWeightManager::saveWeights(const py::handle &stateDict, const QString 
     QString produced;
     Result<WeightEntry> entry = [&]() -> Result<WeightEntry> {
         py::gil_scoped_release release;
+        // As WeightManager::saveWeights: a workspace with configs but no Model/ yet gets it.
+        if (auto layout = m_manager.workspace().createLayout(); !layout)
+            return layout.error();
         if (version.isEmpty()) {
             auto data = m_manager.snapshot();
             if (!data)

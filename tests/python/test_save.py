@@ -136,3 +136,12 @@ def test_configs_and_cleanup(workspace):
     kept = (names - {"mamba_sample"}).pop()
     archive = manager.backup_weight(kept)
     assert os.path.exists(archive)
+
+
+def test_saving_into_a_workspace_without_its_folders_creates_them(tmp_path):
+    root = tmp_path / "fresh"
+    (root / "Config").mkdir(parents=True)
+    (root / "Config" / "one.yaml").write_text("model_type: one\narchitecture:\n  n: 4\ntensors:\n  - name: w\n    shape: [n]\n")
+    path = tw.save_model_weights({"w": np.arange(4, dtype=np.float32)}, "one", version="v1", activate=True, root=str(root))
+    assert path == os.path.join(str(root), "Model", "weights", "one_v1.safetensors")
+    np.testing.assert_array_equal(tw.load_model_weights("one", root=str(root))["w"], np.arange(4, dtype=np.float32))
