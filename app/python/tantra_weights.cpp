@@ -37,7 +37,11 @@ void findShippedConfigs()
     if (!dladdr(reinterpret_cast<const void *>(&findShippedConfigs), &self) || !self.dli_fname)
         return;
     const QString here = QFileInfo(QString::fromLocal8Bit(self.dli_fname)).absolutePath();
+    // The build tree: build/<preset>/python beside share/. Installed: <prefix>/lib/python3/
+    // dist-packages, three levels under <prefix>/share (CPack's prefix may differ from the
+    // configured one, so that comes last).
     const QStringList candidates{here + QStringLiteral("/../share/tantra-weight-manager/Config"),
+                                 here + QStringLiteral("/../../../share/tantra-weight-manager/Config"),
                                  QStringLiteral(TANTRA_INSTALLED_CONFIG_DIR)};
     for (const QString &candidate : candidates) {
         if (QFileInfo(candidate).isDir()) {
