@@ -28,6 +28,12 @@ tantra-model-manager --root "$ws" setup
 tantra-model-manager --root "$ws" validate mamba --version sample --deep
 tantra-model-manager --root "$ws" list-weights
 QT_QPA_PLATFORM=offscreen tantra-weights --smoke-test --workspace "$ws"
+# The Python module from dist-packages, on the same workspace (Debian's python3, not a shim).
+/usr/bin/python3 -c 'import sys, tantra_weights as tw; w = tw.load_model_weights("mamba", root=sys.argv[1]); print(tw.__file__, len(w), "tensors")' "$ws"
+# …and its own setup, which must find the installed default configs.
+pyws=$(mktemp -d)
+/usr/bin/python3 -c 'import sys, tantra_weights as tw; print(tw.WeightManager(sys.argv[1]).setup()["samples"])' "$pyws"
+rm -rf "$pyws"
 man -w tantra-model-manager
 man -w tantra-weights
 test -f /usr/share/bash-completion/completions/tantra-model-manager

@@ -2,7 +2,8 @@
 # Installs everything needed to build, test and run Tantra Weight Manager on Debian 12,
 # from Debian's own packages. Idempotent. Runs apt-get through sudo unless already root.
 #   packaging/install-deps.sh          build + runtime + tests
-#   packaging/install-deps.sh --ci     also clang/libFuzzer, Xvfb and packaging validators
+#   packaging/install-deps.sh --ci     also clang/libFuzzer, Xvfb, packaging validators and PyTorch
+#                                      (the Python module's torch tests skip without it)
 set -euo pipefail
 
 packages=(
@@ -10,10 +11,12 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 qt6-qpa-plugins
     libyaml-cpp-dev libquazip1-qt6-dev libssl-dev openssl
     libgl-dev libxkbcommon-dev
+    pybind11-dev python3-dev python3-numpy python3-pytest
 )
 if [[ "${1:-}" == "--ci" ]]; then
     packages+=(clang libclang-rt-14-dev xvfb xauth imagemagick
-               desktop-file-utils appstream-util man-db dpkg-dev fakeroot)
+               desktop-file-utils appstream-util man-db dpkg-dev fakeroot
+               python3-torch)
 fi
 
 sudo=()

@@ -2,11 +2,16 @@
 // the problem and a Remedy; validation and checksum statuses are enums, and their words
 // exist only where JSON is read and written.
 #include "registry.h"
+#include "safetensorsmodel.h"
 #include "testutil.h"
 #include "weightmanager.h"
 
+#include <QDir>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLockFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace tantra;
@@ -104,6 +109,84 @@ private Q_SLOTS:
                                                        : QStringLiteral("weights.mamba_v1.validation.status: expected a string, found ") + found;
         QCOMPARE(parsed.error().problem, expected);
         QCOMPARE(validationStatusFromName(QString::fromUtf8(value).remove(QLatin1Char('"'))), std::nullopt);
+    }
+
+    // The kind is tagged where the failure is decided, for faces that map failures onto types of
+    // their own (the Python module's exception classes); what is not tagged stays Other.
+    void errorKind_data()
+    {
+        QTest::addColumn<QString>("failure");
+        QTest::addColumn<ErrorKind>("kind");
+        QTest::newRow("version not registered") << QStringLiteral("findVersion") << ErrorKind::NotFound;
+        QTest::newRow("type without an active weight") << QStringLiteral("findActive") << ErrorKind::NotFound;
+        QTest::newRow("set-active of an unknown name") << QStringLiteral("setActive") << ErrorKind::NotFound;
+        QTest::newRow("remove of an unknown name") << QStringLiteral("remove") << ErrorKind::NotFound;
+        QTest::newRow("backup of an unknown name") << QStringLiteral("backup") << ErrorKind::NotFound;
+        QTest::newRow("validate of an unknown name") << QStringLiteral("validateNamed") << ErrorKind::NotFound;
+        QTest::newRow("unknown model type") << QStringLiteral("unknownConfig") << ErrorKind::Config;
+        QTest::newRow("config that does not parse") << QStringLiteral("brokenConfig") << ErrorKind::Config;
+        QTest::newRow("import of an unknown type") << QStringLiteral("importUnknownType") << ErrorKind::Config;
+        QTest::newRow("header that breaks the format") << QStringLiteral("brokenHeader") << ErrorKind::InvalidWeight;
+        QTest::newRow("import that does not fit") << QStringLiteral("importMisfit") << ErrorKind::InvalidWeight;
+        QTest::newRow("registry locked by another holder") << QStringLiteral("locked") << ErrorKind::Locked;
+        QTest::newRow("invalid version name") << QStringLiteral("badName") << ErrorKind::Other;
+        QTest::newRow("missing file") << QStringLiteral("missingFile") << ErrorKind::Other;
+    }
+    void errorKind()
+    {
+        QFETCH(QString, failure);
+        QFETCH(ErrorKind, kind);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString root = dir.filePath(QStringLiteral("ws"));
+        test::makeWorkspace(root);
+        WeightManager manager{Workspace(root)};
+        const QString missing = QStringLiteral("mamba_nope");
+        Error error;
+        if (failure == QLatin1String("findVersion"))
+            error = manager.findWeight(QStringLiteral("mamba"), QStringLiteral("nope")).error();
+        else if (failure == QLatin1String("findActive"))
+            error = manager.findWeight(QStringLiteral("other"), QString()).error();
+        else if (failure == QLatin1String("setActive"))
+            error = manager.setActiveWeight(missing).error();
+        else if (failure == QLatin1String("remove"))
+            error = manager.removeWeight(missing).error();
+        else if (failure == QLatin1String("backup"))
+            error = manager.backupWeight(missing).error();
+        else if (failure == QLatin1String("validateNamed"))
+            error = manager.validateWeightNamed(missing, false).error();
+        else if (failure == QLatin1String("unknownConfig"))
+            error = manager.configs().getConfig(QStringLiteral("nope")).error();
+        else if (failure == QLatin1String("brokenConfig")) {
+            QFile yaml(QDir(root).filePath(QStringLiteral("Config/broken.yaml")));
+            QVERIFY(yaml.open(QIODevice::WriteOnly));
+            yaml.write("model_type: broken\narchitecture: [1, 2\n");
+            yaml.close();
+            error = manager.configs().getConfig(QStringLiteral("broken")).error();
+        } else if (failure == QLatin1String("importUnknownType") || failure == QLatin1String("importMisfit")) {
+            ImportRequest request;
+            request.source = test::writeSample(dir.filePath(QStringLiteral("short.safetensors")), QStringLiteral("mamba"), 7, true);
+            request.modelType = failure == QLatin1String("importMisfit") ? QStringLiteral("mamba") : QStringLiteral("nope");
+            request.version = QStringLiteral("v9");
+            error = manager.importWeight(request).error();
+        } else if (failure == QLatin1String("brokenHeader")) {
+            const QString path = dir.filePath(QStringLiteral("broken.safetensors"));
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(QByteArray(8, '\xff') + QByteArray("{}"));
+            file.close();
+            error = SafetensorsModel::open(path).error();
+        } else if (failure == QLatin1String("locked")) {
+            QLockFile held(manager.registry().path() + QStringLiteral(".lock"));
+            QVERIFY(held.tryLock(0));
+            error = manager.registry().update([](RegistryData &) { return Status(); }, 300).error();
+        } else if (failure == QLatin1String("badName")) {
+            error = manager.saveWeights({}, QStringLiteral("mamba"), QStringLiteral("../x"), false).error();
+        } else if (failure == QLatin1String("missingFile")) {
+            error = SafetensorsModel::open(dir.filePath(QStringLiteral("absent.safetensors"))).error();
+        }
+        QVERIFY2(!error.problem.isEmpty(), qPrintable(failure));
+        QCOMPARE(error.kind, kind);
     }
 
     void validationWords()

@@ -25,6 +25,17 @@ enum class Remedy {
     NoRepair,
 };
 
+// Which kind of failure, as a value, for an interface that maps failures onto types of its own
+// (the Python module raises WeightNotFound, InvalidWeight, ConfigError, WorkspaceLocked).
+// Tagged where the failure is decided; everything else is Other, never guessed from the text.
+enum class ErrorKind {
+    Other,
+    NotFound,      // no such weight registered, or a type with no active weight
+    InvalidWeight, // a file that breaks the format, or a weight that does not fit its config
+    Config,        // a model-type config that is unknown or does not parse
+    Locked,        // another process holds the registry lock
+};
+
 // What went wrong: the file at fault, the problem in words for the user, and what to do about
 // it. Interfaces show message() and word the remedy themselves; no caller takes a message
 // apart to find the pieces again.
@@ -34,6 +45,7 @@ struct Error
     QString problem; // what is wrong with it (the rule broken, the JSON path, the system's reason)
     Remedy remedy = Remedy::None;
     QString subject = {}; // what the remedy applies to (a weight name) when it needs one
+    ErrorKind kind = ErrorKind::Other;
 
     // "PATH: PROBLEM", or the problem alone; the remedy is left to the interface.
     QString message() const { return path.isEmpty() ? problem : path + QStringLiteral(": ") + problem; }
@@ -93,6 +105,12 @@ inline Error makeError(QString message)
 inline Error makeError(QString path, QString problem, Remedy remedy = Remedy::None, QString subject = {})
 {
     return Error{std::move(path), std::move(problem), remedy, std::move(subject)};
+}
+
+inline Error withKind(Error error, ErrorKind kind)
+{
+    error.kind = kind;
+    return error;
 }
 
 } // namespace tantra

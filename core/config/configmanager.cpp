@@ -307,6 +307,14 @@ bool ConfigManager::hasType(const QString &type) const
 
 Result<ModelConfig> ConfigManager::getConfig(const QString &type) const
 {
+    auto config = readConfig(type);
+    if (!config)
+        return withKind(config.error(), ErrorKind::Config);
+    return config;
+}
+
+Result<ModelConfig> ConfigManager::readConfig(const QString &type) const
+{
     if (!isValidModelTypeName(type))
         return makeError(invalidNameMessage(type));
     const QString path = configPath(type);

@@ -72,6 +72,8 @@ public:
     static QString defaultConfigDir();
 
 private:
+    Result<ModelConfig> readConfig(const QString &type) const; // getConfig, untagged
+
     QString m_dir;
 };
 

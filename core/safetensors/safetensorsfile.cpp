@@ -51,9 +51,9 @@ Result<std::shared_ptr<const SafetensorsFile>> SafetensorsFile::open(const QStri
         if (probe) {
             const std::string foreign = recogniseForeignFile(std::as_bytes(std::span(probe->constData(), std::size_t(probe->size()))));
             if (!foreign.empty())
-                return makeError(path, QString::fromStdString(foreign));
+                return withKind(makeError(path, QString::fromStdString(foreign)), ErrorKind::InvalidWeight);
         }
-        return makeError(formatHeaderError(path, *error));
+        return withKind(makeError(formatHeaderError(path, *error)), ErrorKind::InvalidWeight);
     }
 
     std::shared_ptr<SafetensorsFile> file(new SafetensorsFile);

@@ -25,8 +25,9 @@ Result<ModelRuntime> ModelRuntime::create(const WeightManager &manager, const QS
         QStringList lines;
         for (const auto &issue : report.issues)
             lines << QStringLiteral("  ") + issue.message;
-        return makeError(model->path(), QStringLiteral("does not fit %1 (%2):\n").arg(config->filePath, report.summary())
-                         + lines.join(QLatin1Char('\n')));
+        return withKind(makeError(model->path(), QStringLiteral("does not fit %1 (%2):\n").arg(config->filePath, report.summary())
+                                      + lines.join(QLatin1Char('\n'))),
+                        ErrorKind::InvalidWeight);
     }
 
     ModelRuntime runtime;

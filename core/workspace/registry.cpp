@@ -646,10 +646,11 @@ Status acquire(QLockFile &lock, const QString &path, int lockTimeoutMs, const Jo
         QString app;
         lock.getLockInfo(&pid, &host, &app);
         if (lock.error() == QLockFile::LockFailedError)
-            return makeError(path, QStringLiteral("the registry is locked by %1 (pid %2 on %3); try again when it has finished")
-                                              .arg(app.isEmpty() ? QStringLiteral("another process") : app)
-                                              .arg(pid)
-                                              .arg(host));
+            return withKind(makeError(path, QStringLiteral("the registry is locked by %1 (pid %2 on %3); try again when it has finished")
+                                                       .arg(app.isEmpty() ? QStringLiteral("another process") : app)
+                                                       .arg(pid)
+                                                       .arg(host)),
+                            ErrorKind::Locked);
         return makeError(path, QStringLiteral("cannot create the registry lock %1: %2").arg(lockPath, lockCreationFailure(lockPath)));
     }
     return {};

@@ -94,16 +94,17 @@ Result<WeightEntry> WeightManager::findWeight(const QString &type, const QString
         name = data->activeOf(type);
         if (name.isEmpty()) {
             const bool known = !data->weightsOf(type).empty();
-            return makeError(m_registry.path(), QStringLiteral("model type '%1' has no active weight%2")
-                                                         .arg(type, known ? QStringLiteral("; choose one with 'set-active NAME'")
-                                                                          : QStringLiteral(" (no weights registered for it)")));
+            return withKind(makeError(m_registry.path(), QStringLiteral("model type '%1' has no active weight%2")
+                                                                  .arg(type, known ? QStringLiteral("; choose one with 'set-active NAME'")
+                                                                                   : QStringLiteral(" (no weights registered for it)"))),
+                            ErrorKind::NotFound);
         }
     } else {
         name = weightName(type, version);
     }
     const WeightEntry *w = data->find(name);
     if (!w)
-        return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
+        return withKind(makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name)), ErrorKind::NotFound);
     return *w;
 }
 
@@ -266,7 +267,7 @@ Status WeightManager::setActiveWeight(const QString &name)
     return m_registry.update([&](RegistryData &data) -> Status {
         const WeightEntry *w = data.find(name);
         if (!w)
-            return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
+            return withKind(makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name)), ErrorKind::NotFound);
         const QString path = m_workspace.absolutePath(w->path);
         if (!QFileInfo::exists(path))
             return makeError(path, QStringLiteral("the file of '%1' is missing; it cannot be made active").arg(name));
@@ -340,7 +341,7 @@ Result<RemovedWeight> WeightManager::removeWeight(const QString &name)
     auto status = m_registry.update([&](RegistryData &data) -> Status {
         const WeightEntry *w = data.find(name);
         if (!w)
-            return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
+            return withKind(makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name)), ErrorKind::NotFound);
         // Names the registry like every other refusal here (the message had no file).
         if (const QStringList types = activeFor(data, name); !types.isEmpty())
             return makeError(m_registry.path(), QStringLiteral("'%1' is the active weight of '%2'; make another weight active first")

@@ -40,7 +40,7 @@ Result<QString> WeightManager::backupWeight(const QString &name, JobContext *job
         return data.error();
     const WeightEntry *entry = data->find(name);
     if (!entry)
-        return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
+        return withKind(makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name)), ErrorKind::NotFound);
     const QString path = m_workspace.absolutePath(entry->path);
     if (auto inside = m_workspace.checkInside(path); !inside)
         return inside.error();

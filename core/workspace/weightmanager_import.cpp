@@ -127,8 +127,9 @@ Result<WeightEntry> WeightManager::importIntoType(const ImportRequest &request, 
         return config.error();
     const ShapeReport report = validateShapes(*config, shapes);
     if (!report.ok() && !request.unvalidated)
-        return makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.findings())
-                         + describeIssues(report, 20));
+        return withKind(makeError(request.source, QStringLiteral("does not fit the '%1' config (%2):\n").arg(type, report.findings())
+                                      + describeIssues(report, 20)),
+                        ErrorKind::InvalidWeight);
 
     auto data = m_registry.load();
     if (!data)

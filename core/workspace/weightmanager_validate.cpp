@@ -26,7 +26,7 @@ Result<ValidationReport> WeightManager::validateWeightNamed(const QString &name,
         return data.error();
     const WeightEntry *w = data->find(name);
     if (!w)
-        return makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name));
+        return withKind(makeError(m_registry.path(), QStringLiteral("no weight named '%1' is registered").arg(name)), ErrorKind::NotFound);
     return validateEntry(*w, deep, job);
 }
 

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "safetensorsmodel.h"
+#include "safetensorswriter.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace tantra::python {
+
+enum class Framework { Numpy, Torch };
+Framework frameworkFromPy(const std::string &name);
+
+// The owner of views into a mapping: a capsule holding a shared_ptr to whatever keeps the
+// mapping alive (the SafetensorsFile, or a ModelRuntime holding the model). Every array made
+// over the mapping has it as its base, so the mapping lives while any array does.
+pybind11::capsule mappingOwner(std::shared_ptr<const void> keepAlive);
+
+// A read-only numpy array over `data`, zero-copy. Types numpy has: themselves; bf16 as uint16
+// and the 8-bit floats as uint8 (same shape, raw codes); the packed 4/6-bit floats as their
+// raw bytes (1-D uint8).
+pybind11::array tensorView(const TensorInfo &info, std::span<const std::byte> data, const pybind11::handle &owner);
+// The same memory as a torch tensor (bf16 as torch.bfloat16). Raises TypeError for a type the
+// installed torch has no dtype for.
+pybind11::object torchView(const pybind11::array &view, const TensorInfo &info);
+
+// Every tensor of `model` (name → array or tensor), in file order.
+pybind11::dict modelTensors(const SafetensorsModel &model, Framework framework);
+
+// A state dict's tensors ready for the writer. `arrays` holds the contiguous little-endian
+// numpy arrays whose memory `tensors` points into; keep it (and the GIL for its destruction)
+// while the writer runs.
+struct TensorsToWrite
+{
+    std::vector<pybind11::object> arrays;
+    std::vector<TensorWrite> tensors;
+};
+// `stateDict`: a mapping of name → numpy array, array-like or CPU torch tensor. `dtypes`
+// (optional mapping name → safetensors dtype name, e.g. "BF16") re-tags raw arrays of the same
+// element size, such as bf16 loaded as uint16.
+TensorsToWrite tensorsFromPy(const pybind11::handle &stateDict, const pybind11::handle &dtypes);
+Metadata metadataFromPy(const pybind11::handle &metadata);
+
+} // namespace tantra::python
