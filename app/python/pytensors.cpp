@@ -3,7 +3,15 @@
 #include "dtype.h"
 
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 #include <string>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace py = pybind11;
 using namespace py::literals;
@@ -65,7 +73,7 @@ py::capsule mappingOwner(std::shared_ptr<const void> keepAlive)
                        });
 }
 
-py::array tensorView(const TensorInfo &info, std::span<const std::byte> data, const py::handle &owner)
+py::array tensorView(const TensorInfo &info, std::span<const std::byte> data, const py::handle &owner, bool writable)
 {
     const py::dtype type = py::reinterpret_steal<py::dtype>(py::dtype::from_args(py::str(numpyTypeOf(info.dtype))).release());
     std::vector<py::ssize_t> shape;
@@ -80,7 +88,8 @@ py::array tensorView(const TensorInfo &info, std::span<const std::byte> data, co
     const void *ptr = data.data() ? static_cast<const void *>(data.data()) : &empty;
     py::array array(type, shape, ptr, owner);
     // The mapping is read-only: writing through the array must raise, not crash.
-    py::detail::array_proxy(array.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    if (!writable)
+        py::detail::array_proxy(array.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
     return array;
 }
 
@@ -116,38 +125,79 @@ py::object torchView(const py::array &view, const TensorInfo &info)
                          + " has no dtype for; load it with framework='numpy'");
 }
 
+PrivateMapping::~PrivateMapping()
+{
+    if (base)
+        ::munmap(base, size);
+}
+
+std::shared_ptr<PrivateMapping> privateMapping(const SafetensorsFile &file)
+{
+    const std::size_t size = std::size_t(file.mapping().size());
+    const std::string path = file.path().toStdString();
+    // The descriptor the checked mapping was made from: the same file, even if another
+    // process has renamed a new one into its place since (a file opened again by path could
+    // be shorter, and touching a page past its end is SIGBUS).
+    int fd = file.mapping().fd();
+    bool own = false;
+    if (fd < 0) {
+        fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            throw std::runtime_error(path + ": cannot open for a private mapping: " + std::strerror(errno));
+        own = true;
+        struct stat st;
+        if (::fstat(fd, &st) != 0 || std::uint64_t(st.st_size) != file.mapping().size()) {
+            ::close(fd);
+            throw std::runtime_error(path + ": the file changed while it was being loaded; load it again");
+        }
+    }
+    void *base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    const int mapError = errno;
+    if (own)
+        ::close(fd);
+    if (base == MAP_FAILED)
+        throw std::runtime_error(path + ": cannot map privately: " + std::strerror(mapError));
+    // Opened again by path: the header must be the one checked, or its offsets mean nothing.
+    const auto checked = file.mapping().bytes();
+    if (own && std::memcmp(base, checked.data(), std::min<std::size_t>(size, 1 << 20)) != 0) {
+        ::munmap(base, size);
+        throw std::runtime_error(path + ": the file changed while it was being loaded; load it again");
+    }
+    return std::make_shared<PrivateMapping>(static_cast<std::byte *>(base), size);
+}
+
+std::span<const std::byte> inPrivateMapping(const PrivateMapping &mapping, const SafetensorsFile &file, std::span<const std::byte> data)
+{
+    return {mapping.base + (data.data() - file.mapping().bytes().data()), data.size()};
+}
+
 py::dict modelTensors(const SafetensorsModel &model, Framework framework)
 {
-    std::vector<py::capsule> owners;
-    for (const auto &shard : model.shards())
-        owners.push_back(mappingOwner(shard));
-    py::object warnings;
-    py::object quiet;
-    if (framework == Framework::Torch) {
+    if (framework == Framework::Torch)
         py::module_::import("torch"); // a missing torch is an ImportError before any work
-        // torch warns that it cannot make a tensor read-only; the docs say so once instead.
-        warnings = py::module_::import("warnings");
-        quiet = warnings.attr("catch_warnings")();
-        quiet.attr("__enter__")();
-        warnings.attr("filterwarnings")("ignore", "message"_a = ".*not writable.*");
+    std::vector<py::capsule> owners;
+    std::vector<std::shared_ptr<PrivateMapping>> privates;
+    for (const auto &shard : model.shards()) {
+        if (framework == Framework::Torch) {
+            privates.push_back(privateMapping(*shard));
+            owners.push_back(mappingOwner(privates.back()));
+        } else {
+            owners.push_back(mappingOwner(shard));
+        }
     }
     py::dict tensors;
-    try {
-        for (const ModelTensor &tensor : model.tensors()) {
-            py::array view = tensorView(*tensor.info, model.data(tensor), owners[std::size_t(tensor.shard)]);
-            py::str name(tensor.info->name);
-            if (framework == Framework::Torch)
-                tensors[name] = torchView(view, *tensor.info);
-            else
-                tensors[name] = std::move(view);
+    for (const ModelTensor &tensor : model.tensors()) {
+        std::span<const std::byte> data = model.data(tensor);
+        if (framework == Framework::Torch) {
+            data = inPrivateMapping(*privates[std::size_t(tensor.shard)], model.shardOf(tensor), data);
         }
-    } catch (...) {
-        if (quiet)
-            quiet.attr("__exit__")(py::none(), py::none(), py::none());
-        throw;
+        py::array view = tensorView(*tensor.info, data, owners[std::size_t(tensor.shard)], framework == Framework::Torch);
+        py::str name(tensor.info->name);
+        if (framework == Framework::Torch)
+            tensors[name] = torchView(view, *tensor.info);
+        else
+            tensors[name] = std::move(view);
     }
-    if (quiet)
-        quiet.attr("__exit__")(py::none(), py::none(), py::none());
     return tensors;
 }
 

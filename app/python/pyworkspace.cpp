@@ -98,7 +98,16 @@ public:
             return ModelRuntime::create(manager.core(), type, v);
         }();
         m_runtime = std::make_shared<ModelRuntime>(unwrap(std::move(runtime)));
-        m_owner = mappingOwner(m_runtime);
+        if (m_framework == Framework::Torch) {
+            py::module_::import("torch");
+            auto privates = std::make_shared<std::vector<std::shared_ptr<PrivateMapping>>>();
+            for (const auto &shard : m_runtime->model().shards())
+                privates->push_back(privateMapping(*shard));
+            m_privates = privates;
+            m_owner = mappingOwner(privates);
+        } else {
+            m_owner = mappingOwner(m_runtime);
+        }
     }
 
     py::object tensor(const QString &name) const
@@ -123,6 +132,15 @@ public:
 private:
     py::object view(const BoundTensor &bound) const
     {
+        if (m_framework == Framework::Torch) {
+            const auto &shards = m_runtime->model().shards();
+            for (std::size_t i = 0; i < shards.size(); ++i) {
+                const auto range = shards[i]->mapping().bytes();
+                if (bound.data.data() >= range.data() && bound.data.data() + bound.data.size() <= range.data() + range.size())
+                    return torchView(tensorView(*bound.info, inPrivateMapping(*(*m_privates)[i], *shards[i], bound.data), m_owner, true),
+                                     *bound.info);
+            }
+        }
         py::array array = tensorView(*bound.info, bound.data, m_owner);
         if (m_framework == Framework::Torch)
             return torchView(array, *bound.info);
@@ -130,6 +148,7 @@ private:
     }
 
     Framework m_framework;
+    std::shared_ptr<const std::vector<std::shared_ptr<PrivateMapping>>> m_privates; // torch: the shards' private mappings
     std::shared_ptr<ModelRuntime> m_runtime;
     py::capsule m_owner;
 };

@@ -60,3 +60,36 @@ def test_gpu_tensors_are_refused(workspace):
             type = "cuda"
     with pytest.raises(TypeError, match="'w' is on cuda"):
         tw.save_model_weights({"w": FakeCuda()}, "alltypes", version="g", root=str(workspace))
+
+
+def test_in_place_ops_on_torch_tensors_stay_in_the_process(workspace):
+    # torch has no read-only tensors: they view a private copy-on-write mapping, so an in-place
+    # op copies the page it touches (it used to kill the interpreter with SIGSEGV) and the file
+    # keeps its bytes.
+    path = tw.WeightManager(str(workspace)).get_weight_path("mamba")
+    with open(path, "rb") as f:
+        before = f.read()
+    tensors = tw.load_model_weights("mamba", framework="torch", root=str(workspace))
+    name, tensor = max(tensors.items(), key=lambda item: item[1].numel())
+    original = tensor.clone()
+    assert mapped_file_of(tensor.data_ptr()) == os.path.realpath(path)  # still the file, not a copy
+    tensor.mul_(2).add_(1)
+    assert torch.equal(tensor, original * 2 + 1)
+    with open(path, "rb") as f:
+        assert f.read() == before
+    again = tw.load_model_weights("mamba", framework="torch", root=str(workspace))
+    assert torch.equal(again[name], original)
+    # numpy views stay read-only.
+    arrays = tw.load_model_weights("mamba", root=str(workspace))
+    with pytest.raises(ValueError):
+        arrays[name][...] = 0
+
+    runtime = tw.ModelRuntime(model_type="mamba", framework="torch", root=str(workspace))
+    bound = runtime.tensors
+    some = next(iter(bound))
+    kept = bound[some].clone()
+    bound[some].zero_()
+    assert not torch.equal(bound[some], kept) or not kept.any()
+    assert torch.equal(tw.ModelRuntime(model_type="mamba", framework="torch", root=str(workspace)).tensors[some], kept)
+    with open(path, "rb") as f:
+        assert f.read() == before
