@@ -2,6 +2,7 @@
 // registers the result, the new version selected, and the conversion report tab with its way
 // into the compare view.
 
+#include "guitestutil.h"
 #include "compareview.h"
 #include "conversionreportmodel.h"
 #include "conversionreportview.h"
@@ -37,26 +38,9 @@
 #include <functional>
 
 using namespace tantra;
+using tantra::test::whenDialogOpens;
 
 namespace {
-
-// Runs `onDialog` on the next modal dialog (exec() blocks the test otherwise); a dialog a
-// failed check leaves open is rejected so that the failure reports instead of hanging.
-void whenDialogOpens(std::function<void(QWidget *)> onDialog)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
-        if (QWidget *modal = QApplication::activeModalWidget()) {
-            timer->stop();
-            timer->deleteLater();
-            onDialog(modal);
-            if (auto *d = qobject_cast<QDialog *>(modal); d && d->isVisible())
-                d->reject();
-        }
-    });
-    timer->start();
-}
 
 template<typename Page>
 Page *findPage(MainWindow &window)

@@ -1,6 +1,7 @@
 // The GUI's one way to run background work (JobRunner): stale results are dropped, a dead
 // receiver is never called, destroying the runner cancels; and a registry change waiting for
 // another process's lock never freezes the window.
+#include "guitestutil.h"
 #include "jobrunner.h"
 #include "jobspanel.h"
 #include "mainwindow.h"
@@ -39,6 +40,7 @@
 #include <memory>
 
 using namespace tantra;
+using tantra::test::whenDialogOpens;
 
 namespace {
 
@@ -68,24 +70,6 @@ int holdLock(const QString &lockPath, int ms)
     QThread::msleep(static_cast<unsigned long>(ms));
     lock.unlock();
     return 0;
-}
-
-// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise); the
-// dialog is rejected afterwards if the callback left it open, so a failure cannot hang.
-void whenDialogOpens(std::function<void(QWidget *)> onDialog)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
-        if (QWidget *modal = QApplication::activeModalWidget()) {
-            timer->stop();
-            timer->deleteLater();
-            onDialog(modal);
-            if (auto *dialog = qobject_cast<QDialog *>(modal); dialog && dialog->isVisible())
-                dialog->reject();
-        }
-    });
-    timer->start();
 }
 
 // How long this thread has waited for a CPU, in ms (Linux: /proc/thread-self/schedstat, whose

@@ -2,6 +2,7 @@
 // (read without running it, the move option off) into a background job that converts and
 // registers it; a hostile one gets the refusal, naming what it calls, instead of the form,
 // and leaves the workspace as it was with its command not run.
+#include "guitestutil.h"
 #include "importdialog.h"
 #include "jobrunner.h"
 #include "mainwindow.h"
@@ -29,35 +30,9 @@
 #include <QTimer>
 
 using namespace tantra;
+using tantra::test::whenDialogOpens;
 
 namespace {
-
-// Closes a dialog left open by a failed check, so a failure reports instead of hanging in exec().
-struct RejectOnExit
-{
-    QWidget *dialog;
-    ~RejectOnExit()
-    {
-        if (auto *d = qobject_cast<QDialog *>(dialog); d && d->isVisible())
-            d->reject();
-    }
-};
-
-// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise).
-void whenDialogOpens(std::function<void(QWidget *)> onDialog)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
-        if (QWidget *modal = QApplication::activeModalWidget()) {
-            timer->stop();
-            timer->deleteLater();
-            RejectOnExit guard{modal};
-            onDialog(modal);
-        }
-    });
-    timer->start();
-}
 
 void dropOn(MainWindow &window, const QString &path)
 {

@@ -1,5 +1,6 @@
 // The workspace side of the desktop app: the page, its models, actions, drag-and-drop import,
 // cancellation, and living with other processes that change the workspace.
+#include "guitestutil.h"
 #include "cleanupdialog.h"
 #include "configeditor.h"
 #include "configformpage.h"
@@ -60,39 +61,7 @@
 #include <QToolButton>
 
 using namespace tantra;
-
-namespace {
-
-// Closes a dialog left open by a failed check inside a whenDialogOpens callback, so a
-// failure reports instead of hanging in exec().
-struct RejectOnExit
-{
-    QWidget *dialog;
-    ~RejectOnExit()
-    {
-        if (auto *d = qobject_cast<QDialog *>(dialog); d && d->isVisible())
-            d->reject();
-    }
-};
-
-// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise).
-void whenDialogOpens(std::function<void(QWidget *)> onDialog)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
-        if (QWidget *modal = QApplication::activeModalWidget()) {
-            timer->stop();
-            timer->deleteLater();
-            RejectOnExit guard{modal};
-            onDialog(modal);
-        }
-    });
-    timer->start();
-}
-
-
-} // namespace
+using tantra::test::whenDialogOpens;
 
 class TestGuiWorkspace : public QObject
 {

@@ -3,6 +3,7 @@
 // config. Every way of switching must ask (save, discard, cancel) as quitting does; a cancel
 // keeps the workspace and the edits; a save writes the original workspace's file only; and the
 // other workspace's config is never touched.
+#include "guitestutil.h"
 #include "configeditor.h"
 #include "configformpage.h"
 #include "mainwindow.h"
@@ -39,6 +40,7 @@
 #include <functional>
 
 using namespace tantra;
+using tantra::test::whenDialogOpens;
 
 namespace {
 
@@ -59,33 +61,6 @@ bool writeFile(const QString &path, const QByteArray &bytes)
 QString mambaConfigOf(const QString &root)
 {
     return QDir(root).filePath(QStringLiteral("Config/mamba.yaml"));
-}
-
-// Closes a dialog left open by a failed check, so a failure reports instead of hanging in exec().
-struct RejectOnExit
-{
-    QWidget *dialog;
-    ~RejectOnExit()
-    {
-        if (auto *d = qobject_cast<QDialog *>(dialog); d && d->isVisible())
-            d->reject();
-    }
-};
-
-// Runs `onDialog` on the next modal dialog that opens (exec() blocks the test otherwise).
-void whenDialogOpens(std::function<void(QWidget *)> onDialog)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, [timer, onDialog] {
-        if (QWidget *modal = QApplication::activeModalWidget()) {
-            timer->stop();
-            timer->deleteLater();
-            RejectOnExit guard{modal};
-            onDialog(modal);
-        }
-    });
-    timer->start();
 }
 
 // Rejects any message box that opens while `owner` lives and records its text: a question the
