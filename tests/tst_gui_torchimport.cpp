@@ -95,7 +95,9 @@ private Q_SLOTS:
         WeightManager manager{Workspace(root)};
         QTRY_VERIFY_WITH_TIMEOUT(manager.snapshot()->find(QStringLiteral("tiny_v5")) != nullptr, 10000);
         QTRY_VERIFY(!controller.jobs()->isBusy());
-        const WeightEntry *entry = manager.snapshot()->find(QStringLiteral("tiny_v5"));
+        const auto data = manager.snapshot(); // the entry points into it: keep it alive
+        QVERIFY(data.ok());
+        const WeightEntry *entry = data->find(QStringLiteral("tiny_v5"));
         QVERIFY(entry);
         QCOMPARE(entry->source, QStringLiteral("converted from PyTorch checkpoint tiny_v5.pt"));
         QVERIFY(QFileInfo::exists(source));
