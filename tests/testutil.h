@@ -11,10 +11,13 @@
 #include <QStringList>
 #include <QTest>
 
+#include <csignal>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 namespace tantra::test {
 
@@ -139,6 +142,32 @@ QByteArray torchCallingPickle(const QByteArray &module, const QByteArray &name, 
 QByteArray torchZip(const QByteArray &pickle, const QByteArray &storage0);
 // Float32 values as little-endian bytes.
 QByteArray floatBytes(std::initializer_list<float> values);
+
+// Lowers the file size limit for the scope, so that writes past it fail with EFBIG.
+// (A disk that fills up mid-write; the limit binds root too.)
+class FileSizeLimit
+{
+public:
+    explicit FileSizeLimit(rlim_t bytes)
+    {
+        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+        ::getrlimit(RLIMIT_FSIZE, &m_old);
+        rlimit limit = m_old;
+        limit.rlim_cur = bytes;
+        m_ok = ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+    }
+    ~FileSizeLimit()
+    {
+        ::setrlimit(RLIMIT_FSIZE, &m_old);
+        std::signal(SIGXFSZ, m_oldHandler);
+    }
+    bool ok() const { return m_ok; }
+
+private:
+    rlimit m_old{};
+    void (*m_oldHandler)(int) = nullptr;
+    bool m_ok = false;
+};
 
 } // namespace tantra::test
 

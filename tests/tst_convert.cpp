@@ -11,12 +11,14 @@
 #include "weightconversion.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QFloat16>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -99,6 +101,8 @@ private Q_SLOTS:
     void selectionErrors_data();
     void selectionErrors();
     void cancelLeavesNothing();
+    void fullDiskLeavesTheOldOutput_data();
+    void fullDiskLeavesTheOldOutput();
     void corpusFloatFiles_data();
     void corpusFloatFiles();
 
@@ -473,6 +477,57 @@ void TestConvert::cancelLeavesNothing()
     QCOMPARE(test::errorOf(convertWeight(*source, out, {}, &job)), out + QStringLiteral(": conversion cancelled"));
     QVERIFY(!QFile::exists(out));
     QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("big-out*")}, QDir::Files | QDir::Hidden), QStringList());
+}
+
+void TestConvert::fullDiskLeavesTheOldOutput_data()
+{
+    // RLIMIT_FSIZE as a disk that fills up: in the header, in the converted data, at the
+    // output's last byte (the unbuffered writer must see it there too, not rename a truncated
+    // file into place), and in a tensor that is copied rather than converted.
+    QTest::addColumn<int>("limit"); // negative: that many bytes short of the whole output
+    QTest::addColumn<bool>("copyOnly");
+    QTest::newRow("header") << 20 << false;
+    QTest::newRow("converted data") << 300 * 1024 << false;
+    QTest::newRow("last byte") << -1 << false;
+    QTest::newRow("copied tensor, last byte") << -1 << true;
+}
+
+void TestConvert::fullDiskLeavesTheOldOutput()
+{
+    QFETCH(int, limit);
+    QFETCH(bool, copyOnly);
+    std::vector<float> w(300'000);
+    for (std::size_t i = 0; i < w.size(); ++i)
+        w[i] = float(i) * 0.25f;
+    const QByteArray wb = floatsBytes(w);
+    const QString src = m_dir.filePath(QStringLiteral("full-src.safetensors"));
+    QVERIFY(writeSafetensors(src, {{"w", Dtype::F32, {w.size()}, test::bytesOf(wb)}}).ok());
+    auto source = SafetensorsModel::open(src);
+    QVERIFY(source.ok());
+    QTemporaryDir outDir;
+    const QString out = outDir.filePath(QStringLiteral("out.safetensors"));
+    const QByteArray before = test::randomBytes(64, 5);
+    test::writeBytes(out, before);
+    ConvertOptions options;
+    options.target = Dtype::BF16;
+    if (copyOnly)
+        options.exclude << QStringLiteral("w");
+    if (limit < 0) {
+        // The whole output's size, from a conversion that is allowed to finish.
+        const QString probe = outDir.filePath(QStringLiteral("probe.safetensors"));
+        QVERIFY(convertWeight(*source, probe, options).ok());
+        limit += int(QFileInfo(probe).size());
+        QVERIFY(QFile::remove(probe));
+    }
+    Result<ConversionReport> report = makeError(QStringLiteral("not run"));
+    {
+        test::FileSizeLimit fileSizeLimit{rlim_t(limit)};
+        QVERIFY(fileSizeLimit.ok());
+        report = convertWeight(*source, out, options);
+    }
+    QCOMPARE(test::errorOf(report), out + QStringLiteral(": write failed: ") + QString::fromLocal8Bit(std::strerror(EFBIG)));
+    QCOMPARE(test::readFile(out), before);
+    QCOMPARE(QDir(outDir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("out.safetensors")});
 }
 
 void TestConvert::corpusFloatFiles_data()

@@ -7,12 +7,15 @@
 #include "testutil.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cerrno>
+#include <cstring>
 #include <map>
 
 using namespace tantra;
@@ -25,6 +28,8 @@ private Q_SLOTS:
     void shardsLikeTransformers();
     void roundTripIsByteIdentical();
     void refusesAFolderWithWeights();
+    void fullDiskLeavesNoShards();
+    void fullDiskLeavesTheOldMergedFile();
     void parseSizes_data();
     void parseSizes();
     void cliReshard();
@@ -111,6 +116,39 @@ void TestRepack::refusesAFolderWithWeights()
              folder + QStringLiteral(": holds safetensors files already (model.safetensors.index.json); give an empty or new folder"));
     QCOMPARE(test::errorOf(reshard(*source, m_dir.filePath(QStringLiteral("zero")), 0)),
              QStringLiteral("the largest shard size must be more than 0 bytes"));
+}
+
+void TestRepack::fullDiskLeavesNoShards()
+{
+    // The disk fills up in the third shard: the two written before it go too.
+    auto source = SafetensorsModel::open(m_single);
+    QVERIFY(source.ok());
+    const QString folder = m_dir.filePath(QStringLiteral("full"));
+    Result<RepackResult> result = makeError(QStringLiteral("not run"));
+    {
+        test::FileSizeLimit limit{rlim_t(900)}; // a 1000-byte shard's header and 400 bytes fit; 800 do not
+        QVERIFY(limit.ok());
+        result = reshard(*source, folder, 1000);
+    }
+    QVERIFY(test::errorOf(result).endsWith(QStringLiteral(": write failed: ") + QString::fromLocal8Bit(std::strerror(EFBIG))));
+    QCOMPARE(QDir(folder).entryList(QDir::Files | QDir::Hidden), QStringList());
+}
+
+void TestRepack::fullDiskLeavesTheOldMergedFile()
+{
+    auto source = SafetensorsModel::open(m_single);
+    QVERIFY(source.ok());
+    const QString out = m_dir.filePath(QStringLiteral("merged-full.safetensors"));
+    const QByteArray before = test::randomBytes(50, 3);
+    test::writeBytes(out, before);
+    Result<RepackResult> result = makeError(QStringLiteral("not run"));
+    {
+        test::FileSizeLimit limit{rlim_t(QFileInfo(m_single).size() - 1)}; // short by the last byte
+        QVERIFY(limit.ok());
+        result = mergeIntoFile(*source, out);
+    }
+    QCOMPARE(test::errorOf(result), out + QStringLiteral(": write failed: ") + QString::fromLocal8Bit(std::strerror(EFBIG)));
+    QCOMPARE(test::readFile(out), before);
 }
 
 void TestRepack::parseSizes_data()

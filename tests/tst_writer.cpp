@@ -72,31 +72,6 @@ QStringList filesIn(const QString &folder)
     return QDir(folder).entryList(QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
 }
 
-// Lowers the file size limit for the scope, so that writes past it fail with EFBIG.
-class FileSizeLimit
-{
-public:
-    explicit FileSizeLimit(rlim_t bytes)
-    {
-        m_oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-        ::getrlimit(RLIMIT_FSIZE, &m_old);
-        rlimit limit = m_old;
-        limit.rlim_cur = bytes;
-        m_ok = ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
-    }
-    ~FileSizeLimit()
-    {
-        ::setrlimit(RLIMIT_FSIZE, &m_old);
-        std::signal(SIGXFSZ, m_oldHandler);
-    }
-    bool ok() const { return m_ok; }
-
-private:
-    rlimit m_old{};
-    void (*m_oldHandler)(int) = nullptr;
-    bool m_ok = false;
-};
-
 // Root writes into read-only folders through CAP_DAC_OVERRIDE. Capabilities are per thread on
 // Linux: this drops it from the calling thread's effective set for the scope (kept in the
 // permitted set, so it can be raised again), which makes a read-only folder read-only.
@@ -403,7 +378,7 @@ void TestWriter::failedWriteLeavesOriginal()
     }
     Status status;
     {
-        FileSizeLimit fileSizeLimit(limit);
+        test::FileSizeLimit fileSizeLimit{rlim_t(limit)};
         QVERIFY(fileSizeLimit.ok());
         status = writeSafetensors(path, tensors);
     }

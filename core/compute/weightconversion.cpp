@@ -1,5 +1,6 @@
 #include "weightconversion.h"
 
+#include "atomicfilewriter.h"
 #include "computepool.h"
 #include "floatrounding.h"
 #include "jobcontext.h"
@@ -10,7 +11,6 @@
 #include "tensorfilter.h"
 #include "valuedecoder.h"
 
-#include <QSaveFile>
 #include <QThreadPool>
 #include <QFuture>
 #include <QtConcurrent/QtConcurrentMap>
@@ -27,8 +27,9 @@ namespace tantra {
 
 namespace {
 
-// Elements per chunk of a converted tensor: 4 MiB of f32 in, a few chunks per thread.
-constexpr std::uint64_t kChunkElements = std::uint64_t(1) << 20;
+// Elements per chunk of a converted tensor: 512 KiB of f32 in, so that what a thread reads
+// stays in its L2 cache until it is converted (4 MiB chunks cost 40 MB more RSS, no speed).
+constexpr std::uint64_t kChunkElements = std::uint64_t(1) << 17;
 constexpr std::uint64_t kBlock = 1024;
 constexpr std::size_t kCopyBytes = std::size_t(4) << 20;
 
@@ -78,19 +79,53 @@ void store(std::byte *out, std::uint64_t i, int width, std::uint32_t bits)
     }
 }
 
-// F32 -> BF16 of one block, branch-free so that it vectorises: the format's everyday case
-// gets its own loop, the general one goes through roundToDtype. GCC does not reorder a
-// floating-point sum on its own (no -ffast-math here), which kept this loop scalar: the simd
-// reductions allow exactly that reordering and nothing else (-fopenmp-simd, no OpenMP runtime).
-__attribute__((target_clones("avx2", "default"))) void f32ToBf16Block(const std::byte *in, std::byte *out, std::size_t n,
-                                                                      ChunkStats &stats, double &err2, double &x2)
+// The error statistics of one block of F32 values `in` against their conversion decoded
+// back to float (`decoded`): what both fast paths share. Branch-free so that it vectorises:
+// GCC keeps a floating-point sum in order without -ffast-math, which kept this loop scalar;
+// the simd reductions allow exactly that reordering and nothing else (-fopenmp-simd, no
+// OpenMP runtime). Selections are bit masks, not conditionals, which the vectoriser refused
+// as "control flow in loop".
+// The difference is taken in float because it is exact there: the result is the input
+// rounded to fewer significand bits, so their difference is a multiple of the input's f32
+// ulp smaller than 2^13 of them (BF16, F16, and F16's subnormals alike). Its square and the
+// input's square are exact in double. Counters stay 32-bit within a block (n <= kBlock).
+[[gnu::always_inline]] inline void addBlockErrors(const std::byte *in, const float *decoded, std::size_t n, ChunkStats &stats)
 {
-    std::uint64_t overflowed = 0, flushed = 0;
-    double maxError = stats.maxAbsError, e2 = 0, s2 = 0;
+    std::uint32_t overflowed = 0, flushed = 0;
+    float maxError = 0;
+    double e2 = 0, s2 = 0;
 #pragma omp simd reduction(+ : overflowed, flushed, e2, s2) reduction(max : maxError)
     for (std::size_t i = 0; i < n; ++i) {
-        // Selections as bit masks, not branches: the AVX2 clone's vectoriser gave up on
-        // "control flow in loop" when they were conditionals.
+        std::uint32_t b;
+        std::memcpy(&b, in + i * 4, 4);
+        const auto yb = std::bit_cast<std::uint32_t>(decoded[i]);
+        const std::uint32_t xFinite = std::uint32_t((b & 0x7f800000u) != 0x7f800000u);
+        const std::uint32_t yFinite = std::uint32_t((yb & 0x7f800000u) != 0x7f800000u);
+        overflowed += xFinite & (yFinite ^ 1u);
+        flushed += std::uint32_t((b & 0x7fffffffu) != 0) & std::uint32_t((yb & 0x7fffffffu) == 0);
+        // Where either side is not finite both become 0: no error and no norm counted.
+        const std::uint32_t bothMask = 0u - (xFinite & yFinite);
+        const float x = std::bit_cast<float>(b & bothMask);
+        const float d = std::fabs(x - std::bit_cast<float>(yb & bothMask));
+        maxError = std::max(maxError, d);
+        e2 += double(d) * double(d);
+        s2 += double(x) * double(x);
+    }
+    stats.overflowed += overflowed;
+    stats.flushed += flushed;
+    stats.maxAbsError = std::max(stats.maxAbsError, double(maxError));
+    stats.err2.add(e2);
+    stats.x2.add(s2);
+}
+
+// F32 -> BF16 of one block (n <= kBlock): round to nearest even on the bits, NaN made quiet
+// with its sign, as roundToDtype does.
+__attribute__((target_clones("avx2", "default"))) void f32ToBf16Block(const std::byte *in, std::byte *out, std::size_t n,
+                                                                      ChunkStats &stats)
+{
+    alignas(32) float decoded[kBlock];
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) {
         std::uint32_t b;
         std::memcpy(&b, in + i * 4, 4);
         const std::uint32_t nanMask = 0u - std::uint32_t((b & 0x7fffffffu) > 0x7f800000u);
@@ -98,24 +133,9 @@ __attribute__((target_clones("avx2", "default"))) void f32ToBf16Block(const std:
         const std::uint32_t quiet = ((b >> 16) & 0x8000u) | 0x7fc0u;
         const auto r = std::uint16_t((rounded & ~nanMask) | (quiet & nanMask));
         std::memcpy(out + i * 2, &r, 2);
-        const std::uint32_t xFinite = std::uint32_t((b & 0x7f800000u) != 0x7f800000u);
-        const std::uint32_t yFinite = std::uint32_t((r & 0x7f80u) != 0x7f80u);
-        overflowed += xFinite & (yFinite ^ 1u);
-        flushed += std::uint32_t((b & 0x7fffffffu) != 0) & std::uint32_t((r & 0x7fffu) == 0);
-        // Where either side is not finite both become 0: no error and no norm counted.
-        const std::uint32_t bothMask = 0u - (xFinite & yFinite);
-        const double x = double(std::bit_cast<float>(b & bothMask));
-        const double y = double(std::bit_cast<float>((std::uint32_t(r) << 16) & bothMask));
-        const double d = std::fabs(x - y);
-        maxError = std::max(maxError, d);
-        e2 += d * d;
-        s2 += x * x;
+        decoded[i] = std::bit_cast<float>(std::uint32_t(r) << 16);
     }
-    stats.overflowed += overflowed;
-    stats.flushed += flushed;
-    stats.maxAbsError = maxError;
-    err2 += e2;
-    x2 += s2;
+    addBlockErrors(in, decoded, n, stats);
 }
 
 // Every code of an 8- or 16-bit target decoded once (256 or 65,536 doubles): decoding the
@@ -146,9 +166,7 @@ const std::vector<double> &decodedCodes(Dtype target)
 // F32 -> F16 of one block on F16C: the instruction rounds to nearest even with subnormals
 // and overflow to ±Inf, as numpy's astype(float16) and roundToDtype do; only NaN differs (it
 // keeps the payload), so NaN lanes are rewritten to roundToDtype's quiet NaN with the sign.
-// The statistics are the BF16 block's, over the decoded result.
-__attribute__((target("avx2,f16c"))) void f32ToF16BlockF16c(const std::byte *in, std::byte *out, std::size_t n, ChunkStats &stats,
-                                                            double &err2, double &x2)
+__attribute__((target("avx2,f16c"))) void f32ToF16BlockF16c(const std::byte *in, std::byte *out, std::size_t n, ChunkStats &stats)
 {
     alignas(32) float decoded[kBlock];
     std::size_t i = 0;
@@ -167,9 +185,7 @@ __attribute__((target("avx2,f16c"))) void f32ToF16BlockF16c(const std::byte *in,
         _mm256_store_ps(tail, _mm256_cvtph_ps(h));
         std::memcpy(decoded + i, tail, (n - i) * 4);
     }
-    std::uint64_t overflowed = 0, flushed = 0;
-    double maxError = stats.maxAbsError, e2 = 0, s2 = 0;
-#pragma omp simd reduction(+ : overflowed, flushed, e2, s2) reduction(max : maxError)
+#pragma omp simd
     for (std::size_t k = 0; k < n; ++k) {
         std::uint32_t b;
         std::memcpy(&b, in + k * 4, 4);
@@ -178,23 +194,8 @@ __attribute__((target("avx2,f16c"))) void f32ToF16BlockF16c(const std::byte *in,
         const std::uint32_t nanMask = 0u - std::uint32_t((b & 0x7fffffffu) > 0x7f800000u);
         const auto fixed = std::uint16_t((std::uint32_t(r) & ~nanMask) | ((((b >> 16) & 0x8000u) | 0x7e00u) & nanMask));
         std::memcpy(out + k * 2, &fixed, 2);
-        const std::uint32_t xFinite = std::uint32_t((b & 0x7f800000u) != 0x7f800000u);
-        const std::uint32_t yFinite = std::uint32_t((r & 0x7c00u) != 0x7c00u);
-        overflowed += xFinite & (yFinite ^ 1u);
-        flushed += std::uint32_t((b & 0x7fffffffu) != 0) & std::uint32_t((r & 0x7fffu) == 0);
-        const std::uint32_t bothMask = 0u - (xFinite & yFinite);
-        const double x = double(std::bit_cast<float>(b & bothMask));
-        const double y = double(std::bit_cast<float>(std::bit_cast<std::uint32_t>(decoded[k]) & bothMask));
-        const double d = std::fabs(x - y);
-        maxError = std::max(maxError, d);
-        e2 += d * d;
-        s2 += x * x;
     }
-    stats.overflowed += overflowed;
-    stats.flushed += flushed;
-    stats.maxAbsError = maxError;
-    err2 += e2;
-    x2 += s2;
+    addBlockErrors(in, decoded, n, stats);
 }
 
 bool hasF16c()
@@ -219,10 +220,7 @@ void convertPiece(Piece &p, const StreamReader &reader, Dtype from, Dtype to, bo
     if (from == Dtype::F32 && to == Dtype::BF16) {
         for (std::uint64_t e = 0; e < p.count; e += kBlock) {
             const std::size_t m = std::size_t(std::min(kBlock, p.count - e));
-            double err2 = 0, x2 = 0;
-            f32ToBf16Block(p.in.data() + e * 4, p.out.data() + e * 2, m, p.stats, err2, x2);
-            p.stats.err2.add(err2);
-            p.stats.x2.add(x2);
+            f32ToBf16Block(p.in.data() + e * 4, p.out.data() + e * 2, m, p.stats);
         }
         return;
     }
@@ -230,10 +228,7 @@ void convertPiece(Piece &p, const StreamReader &reader, Dtype from, Dtype to, bo
     if (from == Dtype::F32 && to == Dtype::F16 && hasF16c()) {
         for (std::uint64_t e = 0; e < p.count; e += kBlock) {
             const std::size_t m = std::size_t(std::min(kBlock, p.count - e));
-            double err2 = 0, x2 = 0;
-            f32ToF16BlockF16c(p.in.data() + e * 4, p.out.data() + e * 2, m, p.stats, err2, x2);
-            p.stats.err2.add(err2);
-            p.stats.x2.add(x2);
+            f32ToF16BlockF16c(p.in.data() + e * 4, p.out.data() + e * 2, m, p.stats);
         }
         return;
     }
@@ -270,18 +265,6 @@ void convertPiece(Piece &p, const StreamReader &reader, Dtype from, Dtype to, bo
         p.stats.err2.add(err2);
         p.stats.x2.add(x2);
     }
-}
-
-bool writeAll(QSaveFile &file, const std::byte *data, std::size_t size)
-{
-    std::size_t done = 0;
-    while (done < size) {
-        const qint64 n = file.write(reinterpret_cast<const char *>(data + done), qint64(size - done));
-        if (n <= 0)
-            return false;
-        done += std::size_t(n);
-    }
-    return true;
 }
 
 bool isSensitive(const TensorInfo &info)
@@ -434,19 +417,19 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
         return makeError(outPath, layout.errorString());
     report.bytesAfter = layout->dataSize;
 
-    QSaveFile file(outPath);
-    if (!file.open(QIODevice::WriteOnly))
-        return makeError(outPath, QStringLiteral("cannot write: ") + file.errorString());
+    AtomicFileWriter file(outPath);
+    if (auto opened = file.open(); !opened)
+        return opened.error();
     const auto fail = [&](const QString &message) {
-        file.cancelWriting();
+        file.cancel();
         return makeError(outPath, message);
     };
-    if (!writeAll(file, reinterpret_cast<const std::byte *>(layout->bytes.constData()), std::size_t(layout->bytes.size())))
-        return fail(QStringLiteral("write failed: ") + file.errorString());
+    if (auto written = file.write(layout->bytes.constData(), std::size_t(layout->bytes.size())); !written)
+        return written.error();
     if (job)
         job->addTotal(report.bytesBefore);
 
-    const std::size_t group = std::size_t(std::max(1, pool->maxThreadCount())) * 2;
+    const std::size_t group = std::size_t(std::max(1, pool->maxThreadCount())) * 8;
     std::vector<std::byte> copyBuffer;
     // Reused from group to group and tensor to tensor: fresh buffers would cost a page fault
     // and a memset per 4 KiB, measured at half of a conversion's time.
@@ -467,8 +450,8 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
                 const std::size_t n = std::size_t(std::min<std::uint64_t>(kCopyBytes, info.byteSize() - at));
                 if (auto read = reader.readInto(at, std::span<std::byte>(copyBuffer.data(), n)); !read)
                     return fail(QStringLiteral("tensor %1: %2").arg(quoteName(info.name), read.errorString()));
-                if (!writeAll(file, copyBuffer.data(), n))
-                    return fail(QStringLiteral("write failed: ") + file.errorString());
+                if (auto written = file.write(copyBuffer.data(), n); !written)
+                    return written.error();
                 if (job)
                     job->advance(n);
                 at += n;
@@ -508,14 +491,15 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
                 batches[set].clear();
             for (Piece *piece : batches[done]) {
                 Piece &p = *piece;
-                QString problem;
+                std::optional<Error> problem;
                 if (!p.error.isEmpty())
-                    problem = QStringLiteral("tensor %1: %2").arg(quoteName(info.name), p.error);
-                else if (!writeAll(file, p.out.data(), p.out.size()))
-                    problem = QStringLiteral("write failed: ") + file.errorString();
-                if (!problem.isEmpty()) {
+                    problem = makeError(outPath, QStringLiteral("tensor %1: %2").arg(quoteName(info.name), p.error));
+                else if (auto written = file.write(p.out.data(), p.out.size()); !written)
+                    problem = written.error();
+                if (problem) {
                     running.waitForFinished(); // the other set's pieces are still being filled
-                    return fail(problem);
+                    file.cancel();
+                    return *problem;
                 }
                 total.merge(p.stats);
                 if (job)
@@ -534,8 +518,8 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
     }
     if (job && job->isCanceled())
         return fail(QStringLiteral("conversion cancelled"));
-    if (!file.commit())
-        return makeError(outPath, QStringLiteral("could not complete the write: ") + file.errorString());
+    if (auto committed = file.commit(); !committed)
+        return committed.error();
     std::sort(report.tensors.begin(), report.tensors.end(), [](const TensorConversion &a, const TensorConversion &b) { return a.name < b.name; });
     return report;
 }

@@ -1,5 +1,6 @@
 #include "repack.h"
 
+#include "atomicfilewriter.h"
 #include "jobcontext.h"
 #include "pathjoin.h"
 #include "safetensorsfile.h"
@@ -9,7 +10,6 @@
 
 #include <QDir>
 #include <QRegularExpression>
-#include <QSaveFile>
 
 #include <algorithm>
 #include <cmath>
@@ -19,18 +19,6 @@ namespace tantra {
 namespace {
 
 constexpr std::size_t kCopyBytes = std::size_t(4) << 20;
-
-bool writeAll(QSaveFile &file, const std::byte *data, std::size_t size)
-{
-    std::size_t done = 0;
-    while (done < size) {
-        const qint64 n = file.write(reinterpret_cast<const char *>(data + done), qint64(size - done));
-        if (n <= 0)
-            return false;
-        done += std::size_t(n);
-    }
-    return true;
-}
 
 // Writes the tensors `indices` of `source` into one file at `path`, streamed.
 Status writeFileOf(const SafetensorsModel &source, const std::vector<std::size_t> &indices, const QString &path,
@@ -43,39 +31,30 @@ Status writeFileOf(const SafetensorsModel &source, const std::vector<std::size_t
     auto layout = layoutHeader(specs, source.weightMetadata());
     if (!layout)
         return makeError(path, layout.errorString());
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
-    if (!writeAll(file, reinterpret_cast<const std::byte *>(layout->bytes.constData()), std::size_t(layout->bytes.size())))
-        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
+    AtomicFileWriter file(path);
+    if (auto opened = file.open(); !opened)
+        return opened;
+    if (auto written = file.write(layout->bytes.constData(), std::size_t(layout->bytes.size())); !written)
+        return written;
     for (std::size_t k = 0; k < layout->tensors.size(); ++k) {
         const ModelTensor &t = tensors[indices[layout->order[k]]];
         const StreamReader reader = source.reader(t);
         const std::uint64_t size = t.info->byteSize();
         for (std::uint64_t at = 0; at < size;) {
-            if (job && job->isCanceled()) {
-                file.cancelWriting();
+            if (job && job->isCanceled())
                 return makeError(path, QStringLiteral("cancelled; nothing was written"));
-            }
             const std::size_t n = std::size_t(std::min<std::uint64_t>(kCopyBytes, size - at));
             buffer.resize(std::max(buffer.size(), n));
-            if (auto read = reader.readInto(at, std::span<std::byte>(buffer.data(), n)); !read) {
-                file.cancelWriting();
+            if (auto read = reader.readInto(at, std::span<std::byte>(buffer.data(), n)); !read)
                 return makeError(QStringLiteral("tensor %1: %2").arg(quoteName(t.info->name), read.errorString()));
-            }
-            if (!writeAll(file, buffer.data(), n)) {
-                const QString why = file.errorString();
-                file.cancelWriting();
-                return makeError(path, QStringLiteral("write failed: ") + why);
-            }
+            if (auto written = file.write(buffer.data(), n); !written)
+                return written;
             if (job)
                 job->advance(n);
             at += n;
         }
     }
-    if (!file.commit())
-        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
-    return {};
+    return file.commit();
 }
 
 std::uint64_t dataSize(const SafetensorsModel &source)

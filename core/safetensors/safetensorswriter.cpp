@@ -1,5 +1,6 @@
 #include "safetensorswriter.h"
 
+#include "atomicfilewriter.h"
 #include "jobcontext.h"
 #include "mappedfile.h"
 #include "pathjoin.h"
@@ -7,7 +8,6 @@
 
 #include <QDir>
 #include <QFile>
-#include <QSaveFile>
 
 #include <algorithm>
 #include <numeric>
@@ -140,27 +140,6 @@ Result<HeaderLayout> layoutHeader(const std::vector<TensorSpec> &tensors, const 
 
 namespace {
 
-// Every QSaveFile here is opened unbuffered: Qt 6.4's QSaveFile::commit() ignores a failed
-// flush of its write buffer, so on a full disk a file whose last bytes were still buffered
-// was renamed into place truncated (tst_writer's failedWriteLeavesOriginal). Unbuffered, the
-// failure shows in write() and commit() is never reached. The writes are large anyway.
-constexpr QIODevice::OpenMode kWriteMode = QIODevice::WriteOnly | QIODevice::Unbuffered;
-
-// QFileDevice::write returns a short count without an error string when the disk fills up
-// part-way through; writing the rest makes the system say why ("No space left on device")
-// instead of the message ending in "Unknown error".
-bool writeAll(QFileDevice &file, const char *data, qint64 size)
-{
-    while (size > 0) {
-        const qint64 n = file.write(data, size);
-        if (n <= 0)
-            return false;
-        data += n;
-        size -= n;
-    }
-    return true;
-}
-
 std::vector<TensorSpec> specsOf(const std::vector<TensorWrite> &tensors)
 {
     std::vector<TensorSpec> specs;
@@ -182,31 +161,27 @@ Status writeFile(const QString &path, const std::vector<TensorWrite> &tensors, c
                                             .arg(t.data.size()));
         }
     }
-    QSaveFile file(path);
-    if (!file.open(kWriteMode))
-        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
-    if (!writeAll(file, layout.bytes.constData(), layout.bytes.size()))
-        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
+    AtomicFileWriter file(path);
+    if (auto opened = file.open(); !opened)
+        return opened;
+    if (auto written = file.write(layout.bytes.constData(), std::size_t(layout.bytes.size())); !written)
+        return written;
     if (job)
         job->addTotal(layout.dataSize);
     constexpr std::size_t kSlice = std::size_t(64) << 20;
     for (std::size_t k = 0; k < layout.tensors.size(); ++k) {
         const auto data = tensors[layout.order[k]].data;
         for (std::size_t pos = 0; pos < data.size(); pos += kSlice) {
-            if (job && job->isCanceled()) {
-                file.cancelWriting();
+            if (job && job->isCanceled())
                 return makeError(path, QStringLiteral("cancelled; nothing was written"));
-            }
             const std::size_t n = std::min(kSlice, data.size() - pos);
-            if (!writeAll(file, reinterpret_cast<const char *>(data.data() + pos), qint64(n)))
-                return makeError(path, QStringLiteral("write failed: ") + file.errorString());
+            if (auto written = file.write(data.data() + pos, n); !written)
+                return written;
             if (job)
                 job->advance(n);
         }
     }
-    if (!file.commit())
-        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
-    return {};
+    return file.commit();
 }
 
 } // namespace
@@ -228,7 +203,7 @@ namespace {
 class CountingSink : public TensorSink
 {
 public:
-    CountingSink(QSaveFile &file, const QString &path, const TensorInfo &info, JobContext *job)
+    CountingSink(AtomicFileWriter &file, const QString &path, const TensorInfo &info, JobContext *job)
         : m_file(file), m_path(path), m_info(info), m_needed(info.byteSize()), m_job(job)
     {
     }
@@ -237,8 +212,8 @@ public:
     {
         if (auto ok = admit(piece.size()); !ok)
             return ok;
-        if (!writeAll(m_file, reinterpret_cast<const char *>(piece.data()), qint64(piece.size())))
-            return fail(makeError(m_path, QStringLiteral("write failed: ") + m_file.errorString()));
+        if (auto written = m_file.write(piece.data(), piece.size()); !written)
+            return fail(written.error());
         advance(piece.size());
         return {};
     }
@@ -266,10 +241,8 @@ public:
             copied = true;
             length -= std::uint64_t(n);
             advance(std::uint64_t(n));
-            // The kernel moved the descriptor's offset behind QSaveFile's back: tell it, so its
-            // next write() does not seek back to where it thinks it is.
-            if (!m_file.seek(qint64(::lseek(out, 0, SEEK_CUR))))
-                return fail(makeError(m_path, QStringLiteral("write failed: ") + m_file.errorString()));
+            if (auto moved = m_file.advancedExternally(std::uint64_t(n)); !moved)
+                return fail(moved.error());
         }
         return {};
     }
@@ -319,7 +292,7 @@ private:
         return {};
     }
 
-    QSaveFile &m_file;
+    AtomicFileWriter &m_file;
     const QString &m_path;
     const TensorInfo &m_info;
     const std::uint64_t m_needed;
@@ -336,32 +309,27 @@ Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpe
     auto layout = layoutHeader(tensors, metadata);
     if (!layout)
         return makeError(path, layout.errorString());
-    QSaveFile file(path);
-    if (!file.open(kWriteMode))
-        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
-    if (!writeAll(file, layout->bytes.constData(), layout->bytes.size()))
-        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
+    AtomicFileWriter file(path);
+    if (auto opened = file.open(); !opened)
+        return opened;
+    if (auto written = file.write(layout->bytes.constData(), std::size_t(layout->bytes.size())); !written)
+        return written;
     if (job)
         job->addTotal(layout->dataSize);
     for (std::size_t k = 0; k < layout->tensors.size(); ++k) {
         const TensorInfo &info = layout->tensors[k];
         const CountingSink sink(file, path, info, job);
         Status produced = produce(layout->order[k], sink);
-        if (sink.error() || !produced) {
-            file.cancelWriting();
+        if (sink.error() || !produced)
             return sink.error() ? Status(*sink.error()) : produced;
-        }
         if (sink.written() != info.byteSize()) {
-            file.cancelWriting();
             return makeError(path, QStringLiteral("tensor %1: shape and dtype need %2 bytes, but %3 were given")
                                            .arg(quoteName(info.name))
                                            .arg(info.byteSize())
                                            .arg(sink.written()));
         }
     }
-    if (!file.commit())
-        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
-    return {};
+    return file.commit();
 }
 
 Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata)
@@ -369,16 +337,14 @@ Status writeSparseSafetensors(const QString &path, const std::vector<TensorSpec>
     auto layout = layoutHeader(tensors, metadata);
     if (!layout)
         return makeError(path, layout.errorString());
-    QSaveFile file(path);
-    if (!file.open(kWriteMode))
-        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
-    if (!writeAll(file, layout->bytes.constData(), layout->bytes.size()))
-        return makeError(path, QStringLiteral("write failed: ") + file.errorString());
-    if (!file.resize(qint64(layout->bytes.size()) + qint64(layout->dataSize)))
-        return makeError(path, QStringLiteral("cannot set the file size: ") + file.errorString());
-    if (!file.commit())
-        return makeError(path, QStringLiteral("could not complete the write: ") + file.errorString());
-    return {};
+    AtomicFileWriter file(path);
+    if (auto opened = file.open(); !opened)
+        return opened;
+    if (auto written = file.write(layout->bytes.constData(), std::size_t(layout->bytes.size())); !written)
+        return written;
+    if (auto resized = file.resize(std::uint64_t(layout->bytes.size()) + layout->dataSize); !resized)
+        return resized;
+    return file.commit();
 }
 
 Result<ShardSet> writeShardSet(const QString &folder, const QString &prefix, const std::vector<TensorWrite> &tensors,
@@ -439,10 +405,12 @@ Status writeShardIndex(const QString &path, const std::vector<std::pair<std::str
     }
     std::string index = "{\n  \"metadata\": {\n    \"total_size\": " + std::to_string(totalSize) + "\n  },\n  \"weight_map\": {"
             + entries + "\n  }\n}\n";
-    QSaveFile file(path);
-    if (!file.open(kWriteMode) || !writeAll(file, index.data(), qint64(index.size())) || !file.commit())
-        return makeError(path, QStringLiteral("cannot write: ") + file.errorString());
-    return {};
+    AtomicFileWriter file(path);
+    if (auto opened = file.open(); !opened)
+        return opened;
+    if (auto written = file.write(index.data(), index.size()); !written)
+        return written;
+    return file.commit();
 }
 
 } // namespace tantra
