@@ -154,7 +154,10 @@ int runConvert(Context &ctx)
             return ExitUsage;
         }
         ctx.attachProgress(job, QStringLiteral("convert"));
-        report = convertWeight(*source, out, options, &job);
+        // An export: written atomically, not flushed, as cp writes (see AtomicFileWriter).
+        ConvertOptions exported = options;
+        exported.durability = Durability::NotFlushed;
+        report = convertWeight(*source, out, exported, &job);
         ctx.endProgress();
         if (!report)
             return fail(ctx, report.error());

@@ -29,13 +29,16 @@ struct Outcome
 // scratch folder beside `out` first and convertWeight takes it from there: the dtype
 // conversion (its pool pipeline, rounding, error report and options) works on safetensors
 // files through StreamReader, and one more sequential pass on the same disk costs less than a
-// second implementation of it over checkpoint storages would. The scratch folder goes either way.
-Result<Outcome> convertTo(const TorchCheckpoint &checkpoint, const QString &out, const std::optional<ConvertOptions> &options, JobContext &job)
+// second implementation of it over checkpoint storages would. The scratch folder goes either way,
+// so its file is never flushed; `out` is flushed as `durability` says (Flushed for what the
+// registry will name, NotFlushed for an export).
+Result<Outcome> convertTo(const TorchCheckpoint &checkpoint, const QString &out, const std::optional<ConvertOptions> &options, JobContext &job,
+                          Durability durability)
 {
     const QString name = QFileInfo(checkpoint.path()).fileName();
     Outcome outcome;
     if (!options) {
-        auto written = convertTorchCheckpoint(checkpoint, out, &job, name);
+        auto written = convertTorchCheckpoint(checkpoint, out, &job, name, durability);
         if (!written)
             return written.error();
         outcome.conversion = *written;
@@ -45,7 +48,8 @@ Result<Outcome> convertTo(const TorchCheckpoint &checkpoint, const QString &out,
     QTemporaryDir scratch(QDir(folder).filePath(QStringLiteral(".tantra-convert-XXXXXX")));
     if (!scratch.isValid())
         return makeError(folder, QStringLiteral("cannot create a scratch folder: ") + scratch.errorString());
-    auto written = convertTorchCheckpoint(checkpoint, scratch.filePath(safetensorsNameFor(checkpoint.path())), &job, name);
+    auto written = convertTorchCheckpoint(checkpoint, scratch.filePath(safetensorsNameFor(checkpoint.path())), &job, name,
+                                          Durability::NotFlushed);
     if (!written)
         return written.error();
     outcome.conversion = *written;
@@ -54,6 +58,7 @@ Result<Outcome> convertTo(const TorchCheckpoint &checkpoint, const QString &out,
         return model.error();
     ConvertOptions withName = *options;
     withName.sourceName = name;
+    withName.durability = durability;
     auto report = convertWeight(*model, out, withName, &job);
     if (!report)
         return report.error();
@@ -150,7 +155,7 @@ int runConvertTorch(Context &ctx, const QString &checkpointPath)
     Result<Outcome> outcome = makeError(QStringLiteral("not run"));
     if (toFile) {
         ctx.attachProgress(job, QStringLiteral("convert"));
-        outcome = convertTo(*checkpoint, out, options, job);
+        outcome = convertTo(*checkpoint, out, options, job, Durability::NotFlushed);
         ctx.endProgress();
         if (!outcome)
             return fail(ctx, outcome.error());
@@ -166,7 +171,7 @@ int runConvertTorch(Context &ctx, const QString &checkpointPath)
                 ctx.parser.isSet(QStringLiteral("activate")), note,
                 [&](const QString &path) -> Status {
                     ctx.attachProgress(job, QStringLiteral("convert"));
-                    outcome = convertTo(*checkpoint, path, options, job);
+                    outcome = convertTo(*checkpoint, path, options, job, Durability::Flushed);
                     ctx.endProgress();
                     if (!outcome)
                         return outcome.error();

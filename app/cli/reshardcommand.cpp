@@ -50,9 +50,12 @@ int runReshard(Context &ctx)
         return fail(ctx, source.error());
 
     JobContext job;
-    const auto write = [&](const QString &target) {
+    // --out is an export: written atomically, not flushed, as cp writes (see AtomicFileWriter);
+    // what the registry will name is flushed.
+    const auto write = [&](const QString &target, Durability durability) {
         ctx.attachProgress(job, QStringLiteral("reshard"));
-        auto result = single ? mergeIntoFile(*source, target, &job) : reshard(*source, target, maxBytes, &job);
+        auto result = single ? mergeIntoFile(*source, target, &job, durability)
+                             : reshard(*source, target, maxBytes, &job, QStringLiteral("model"), durability);
         ctx.endProgress();
         return result;
     };
@@ -64,7 +67,7 @@ int runReshard(Context &ctx)
             ctx.err(QStringLiteral("reshard: --out %1 is a folder; --single writes a file").arg(out));
             return ExitUsage;
         }
-        result = write(out);
+        result = write(out, Durability::NotFlushed);
         if (!result)
             return fail(ctx, result.error());
     } else {
@@ -79,7 +82,7 @@ int runReshard(Context &ctx)
                                     : QStringLiteral("resharded from %1 (%2 per shard)").arg(from, ctx.parser.value(QStringLiteral("max-shard-size")));
         auto imported = manager->addDerivedVersion(type, version, !single, ctx.parser.isSet(QStringLiteral("activate")), note,
                                                    [&](const QString &path) -> Status {
-                                                       result = write(path);
+                                                       result = write(path, Durability::Flushed);
                                                        if (!result)
                                                            return result.error();
                                                        return {};

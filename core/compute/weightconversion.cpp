@@ -417,7 +417,7 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
         return makeError(outPath, layout.errorString());
     report.bytesAfter = layout->dataSize;
 
-    AtomicFileWriter file(outPath);
+    AtomicFileWriter file(outPath, options.durability);
     if (auto opened = file.open(); !opened)
         return opened.error();
     const auto fail = [&](const QString &message) {
@@ -429,7 +429,7 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
     if (job)
         job->addTotal(report.bytesBefore);
 
-    const std::size_t group = std::size_t(std::max(1, pool->maxThreadCount())) * 8;
+    const std::size_t group = std::size_t(std::max(1, pool->maxThreadCount())) * 4;
     std::vector<std::byte> copyBuffer;
     // Reused from group to group and tensor to tensor: fresh buffers would cost a page fault
     // and a memset per 4 KiB, measured at half of a conversion's time.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "dtype.h"
+#include "durability.h"
 #include "result.h"
 #include "shapevalidator.h"
 
@@ -35,6 +36,9 @@ struct ConvertOptions
     // What the result's converted_from metadata names: a registered weight's name; empty: the
     // source's path.
     QString sourceName;
+    // Flushed for anything the registry will name; NotFlushed for `--out` exports (see
+    // AtomicFileWriter).
+    Durability durability = Durability::Flushed;
 };
 
 // One tensor of the result. Integer and bool tensors, excluded and kept tensors, and those

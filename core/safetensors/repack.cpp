@@ -22,7 +22,7 @@ constexpr std::size_t kCopyBytes = std::size_t(4) << 20;
 
 // Writes the tensors `indices` of `source` into one file at `path`, streamed.
 Status writeFileOf(const SafetensorsModel &source, const std::vector<std::size_t> &indices, const QString &path,
-                   std::vector<std::byte> &buffer, JobContext *job)
+                   std::vector<std::byte> &buffer, JobContext *job, Durability durability)
 {
     const auto &tensors = source.tensors();
     std::vector<TensorSpec> specs;
@@ -31,7 +31,7 @@ Status writeFileOf(const SafetensorsModel &source, const std::vector<std::size_t
     auto layout = layoutHeader(specs, source.weightMetadata());
     if (!layout)
         return makeError(path, layout.errorString());
-    AtomicFileWriter file(path);
+    AtomicFileWriter file(path, durability);
     if (auto opened = file.open(); !opened)
         return opened;
     if (auto written = file.write(layout->bytes.constData(), std::size_t(layout->bytes.size())); !written)
@@ -67,7 +67,7 @@ std::uint64_t dataSize(const SafetensorsModel &source)
 
 } // namespace
 
-Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString &outPath, JobContext *job)
+Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString &outPath, JobContext *job, Durability durability)
 {
     std::vector<std::size_t> all(source.tensors().size());
     for (std::size_t i = 0; i < all.size(); ++i)
@@ -77,7 +77,7 @@ Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString
     if (job)
         job->addTotal(result.totalSize);
     std::vector<std::byte> buffer;
-    if (auto written = writeFileOf(source, all, outPath, buffer, job); !written)
+    if (auto written = writeFileOf(source, all, outPath, buffer, job, durability); !written)
         return written.error();
     result.files << outPath;
     return result;
@@ -108,7 +108,7 @@ std::vector<std::vector<std::size_t>> planShards(const SafetensorsModel &source,
 }
 
 Result<RepackResult> reshard(const SafetensorsModel &source, const QString &folder, std::uint64_t maxShardBytes, JobContext *job,
-                             const QString &prefix)
+                             const QString &prefix, Durability durability)
 {
     if (maxShardBytes == 0)
         return makeError(QStringLiteral("the largest shard size must be more than 0 bytes"));
@@ -135,7 +135,7 @@ Result<RepackResult> reshard(const SafetensorsModel &source, const QString &fold
     for (int s = 0; s < n; ++s) {
         const QString name = QStringLiteral("%1-%2-of-%3.safetensors").arg(prefix).arg(s + 1, 5, 10, QLatin1Char('0')).arg(n, 5, 10, QLatin1Char('0'));
         const QString path = joinPath(folder, name);
-        if (auto written = writeFileOf(source, shards[std::size_t(s)], path, buffer, job); !written) {
+        if (auto written = writeFileOf(source, shards[std::size_t(s)], path, buffer, job, durability); !written) {
             removeWritten();
             return written.error();
         }

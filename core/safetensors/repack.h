@@ -1,5 +1,6 @@
 #pragma once
 
+#include "durability.h"
 #include "result.h"
 
 #include <QString>
@@ -23,8 +24,9 @@ struct RepackResult
 
 // One file `outPath` with every tensor and the metadata of `source` (a file or a shard set):
 // `reshard --single`. Tensor bytes are streamed from the source's files (StreamReader), never
-// held whole; the write is atomic.
-Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString &outPath, JobContext *job = nullptr);
+// held whole; the write is atomic, and flushed unless `durability` says otherwise.
+Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString &outPath, JobContext *job = nullptr,
+                                   Durability durability = Durability::Flushed);
 
 // A shard set in `folder` as Hugging Face writes one: tensors in name order packed into shards
 // of at most `maxShardBytes` of tensor data (a larger tensor gets a shard of its own), named
@@ -32,7 +34,8 @@ Result<RepackResult> mergeIntoFile(const SafetensorsModel &source, const QString
 // `<prefix>.safetensors.index.json` with metadata.total_size and weight_map, written last (the
 // commit point). Streamed like mergeIntoFile; fails if `folder` holds safetensors files already.
 Result<RepackResult> reshard(const SafetensorsModel &source, const QString &folder, std::uint64_t maxShardBytes,
-                             JobContext *job = nullptr, const QString &prefix = QStringLiteral("model"));
+                             JobContext *job = nullptr, const QString &prefix = QStringLiteral("model"),
+                             Durability durability = Durability::Flushed);
 
 // Which tensors (indices into source.tensors()) each shard of `reshard` holds: name order,
 // at most `maxShardBytes` of tensor data per shard, a larger tensor alone. At least one shard.

@@ -304,12 +304,12 @@ private:
 } // namespace
 
 Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata,
-                                const TensorProducer &produce, JobContext *job)
+                                const TensorProducer &produce, JobContext *job, Durability durability)
 {
     auto layout = layoutHeader(tensors, metadata);
     if (!layout)
         return makeError(path, layout.errorString());
-    AtomicFileWriter file(path);
+    AtomicFileWriter file(path, durability);
     if (auto opened = file.open(); !opened)
         return opened;
     if (auto written = file.write(layout->bytes.constData(), std::size_t(layout->bytes.size())); !written)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "dtype.h"
+#include "durability.h"
 #include "result.h"
 #include "safetensorsheader.h"
 
@@ -77,7 +78,8 @@ using TensorProducer = std::function<Status(std::size_t index, const TensorSink 
 // Progress counts bytes written (the total is added first); cancel is checked per piece and
 // per 64 MiB of a copied range.
 Status writeSafetensorsStreamed(const QString &path, const std::vector<TensorSpec> &tensors, const Metadata &metadata,
-                                const TensorProducer &produce, JobContext *job = nullptr);
+                                const TensorProducer &produce, JobContext *job = nullptr,
+                                Durability durability = Durability::Flushed);
 
 // Writes the header and sets the file's length without writing data: the data section is a
 // hole of zeros. For tests and benchmarks of real-size models without their gigabytes.

@@ -34,7 +34,7 @@ QString safetensorsNameFor(const QString &checkpointPath)
 }
 
 Result<TorchConversion> convertTorchCheckpoint(const TorchCheckpoint &checkpoint, const QString &outPath, JobContext *job,
-                                               const QString &sourceName)
+                                               const QString &sourceName, Durability durability)
 {
     const auto &tensors = checkpoint.tensors();
     if (tensors.empty()) {
@@ -97,7 +97,7 @@ Result<TorchConversion> convertTorchCheckpoint(const TorchCheckpoint &checkpoint
             return makeError(s.file, QStringLiteral("the file ends inside tensor %1 (was it truncated?)").arg(t.name));
         return sink.copyRange(source->fd, s.file, s.offset + begin, length);
     };
-    if (auto status = writeSafetensorsStreamed(outPath, specs, metadata, produce, job); !status)
+    if (auto status = writeSafetensorsStreamed(outPath, specs, metadata, produce, job, durability); !status)
         return status.error();
     return TorchConversion{outPath, tensors.size(), checkpoint.tensorBytes()};
 }

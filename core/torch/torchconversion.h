@@ -1,5 +1,6 @@
 #pragma once
 
+#include "durability.h"
 #include "result.h"
 
 #include <QString>
@@ -30,7 +31,8 @@ struct TorchConversion
 // state dict was not at the top, state_dict_key. A checkpoint without tensors is an error
 // naming what it holds instead. Progress counts bytes written.
 Result<TorchConversion> convertTorchCheckpoint(const TorchCheckpoint &checkpoint, const QString &outPath,
-                                               JobContext *job = nullptr, const QString &sourceName = {});
+                                               JobContext *job = nullptr, const QString &sourceName = {},
+                                               Durability durability = Durability::Flushed);
 
 // "converted from PyTorch checkpoint model.bin": the registry's source of an imported
 // checkpoint, naming the file as given.

@@ -40,6 +40,11 @@ ProcessRun runOnce(const std::vector<std::string> &argv, int expectedExit = 0)
         args.push_back(const_cast<char *>(a.c_str()));
     args.push_back(nullptr);
     ProcessRun run;
+    // Untimed: write out what earlier runs left dirty. Otherwise each run pays for the one
+    // before it (a cp leaves 1 GiB for the kernel to write back, and the next process's
+    // writes and its fdatasync queue behind it: a conversion after cp took 1.17 s, after
+    // cp and sync 0.74-0.85 s).
+    ::sync();
     const double start = now();
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -71,6 +76,9 @@ struct Contender
     std::vector<std::string> argv;
     ProcessRun best;
     int expectedExit = 0; // diff and cmp exit with 1 when the files differ
+    // Removed (untimed) before each run, so that a run writes a new file as a user's would,
+    // instead of paying for the previous run's output (cp truncating 1 GiB took 0.3 s).
+    std::string output = {};
 };
 
 // Every contender once per round, in turn, `runs` rounds; each keeps its fastest run. Taking
@@ -79,6 +87,8 @@ void race(std::vector<Contender> &contenders, int runs)
 {
     for (int round = 0; round < runs; ++round) {
         for (auto &c : contenders) {
+            if (!c.output.empty())
+                ::unlink(c.output.c_str());
             const ProcessRun r = runOnce(c.argv, c.expectedExit);
             if (!r.ok) {
                 std::fprintf(stderr, "    %s failed\n", c.label);
@@ -278,11 +288,11 @@ void runConvertBench(const BenchOptions &o, BenchReport &report)
         return;
     }
     std::vector<Contender> contenders{
-            {"cp A COPY", {"cp", str(a), str(copy)}, {}},
-            {"convert A --dtype bf16 --out OUT", {str(cli), "convert", str(a), "--dtype", "bf16", "--out", str(out)}, {}},
+            {"cp A COPY", {"cp", str(a), str(copy)}, {}, 0, str(copy)},
+            {"convert A --dtype bf16 --out OUT", {str(cli), "convert", str(a), "--dtype", "bf16", "--out", str(out)}, {}, 0, str(out)},
     };
     if (!o.otherCli.isEmpty())
-        contenders.push_back({"convert (--other-cli)", {str(o.otherCli), "convert", str(a), "--dtype", "bf16", "--out", str(out)}, {}});
+        contenders.push_back({"convert (--other-cli)", {str(o.otherCli), "convert", str(a), "--dtype", "bf16", "--out", str(out)}, {}, 0, str(out)});
     race(contenders, runs);
     printRace(contenders, contenders[0].best.seconds);
     const ProcessRun &cp = contenders[0].best;
@@ -331,12 +341,12 @@ void runTorchConvertBench(const BenchOptions &o, BenchReport &report)
     // The writer's QSaveFile flushes the result to disk (fdatasync) before it renames it into
     // place; cp does not. The third row is cp with the same flush, for a like-for-like figure.
     std::vector<Contender> contenders{
-            {"cp BIN COPY", {"cp", str(bin), str(copy)}, {}},
-            {"convert BIN --out OUT", {str(cli), "convert", str(bin), "--out", str(out)}, {}},
-            {"cp BIN COPY && sync -d COPY", {"sh", "-c", "cp \"$0\" \"$1\" && sync -d \"$1\"", str(bin), str(copy)}, {}},
+            {"cp BIN COPY", {"cp", str(bin), str(copy)}, {}, 0, str(copy)},
+            {"convert BIN --out OUT", {str(cli), "convert", str(bin), "--out", str(out)}, {}, 0, str(out)},
+            {"cp BIN COPY && sync -d COPY", {"sh", "-c", "cp \"$0\" \"$1\" && sync -d \"$1\"", str(bin), str(copy)}, {}, 0, str(copy)},
     };
     if (!o.otherCli.isEmpty())
-        contenders.push_back({"convert (--other-cli)", {str(o.otherCli), "convert", str(bin), "--out", str(out)}, {}});
+        contenders.push_back({"convert (--other-cli)", {str(o.otherCli), "convert", str(bin), "--out", str(out)}, {}, 0, str(out)});
     race(contenders, runs);
     printRace(contenders, contenders[0].best.seconds);
     const ProcessRun &cp = contenders[0].best;
