@@ -7,6 +7,7 @@
 #include "jobrunner.h"
 #include "mainwindow.h"
 #include "modelloader.h"
+#include "safetensorsmodel.h"
 #include "testutil.h"
 #include "weightmanager.h"
 #include "workspaceactions.h"
@@ -175,16 +176,18 @@ private Q_SLOTS:
         QCOMPARE(entry->source, QStringLiteral("converted from PyTorch checkpoint pytorch_model.bin.index.json"));
     }
 
-    // Without a workspace a dropped file is opened for browsing: a checkpoint is not shown but
-    // read, so a hostile one is named as such and a good one is pointed to the import.
-    void browserSaysWhatACheckpointIs()
+    // Without a workspace a dropped file is opened for browsing: a checkpoint is read (never
+    // run) and shown through a safetensors copy of its tensors, which goes with the model; a
+    // hostile one is named as such.
+    void browserShowsACheckpoint()
     {
         QTemporaryDir tmp;
         const QString marker = tmp.filePath(QStringLiteral("pwned"));
         const QString hostile = test::writeBytes(tmp.filePath(QStringLiteral("evil.pt")),
                                                  test::torchZip(test::torchCallingPickle("posix", "system", "touch " + QFile::encodeName(marker)), {}));
+        // A transposed 2x4 view of 8 floats: strides (1, 2), so the copy must be made contiguous.
         const QString good = test::writeBytes(tmp.filePath(QStringLiteral("good.bin")),
-                                              test::torchZip(test::torchTensorDictPickle(8, 0, {8}, {1}), test::floatBytes({0, 1, 2, 3, 4, 5, 6, 7})));
+                                              test::torchZip(test::torchTensorDictPickle(8, 0, {2, 4}, {1, 2}), test::floatBytes({0, 1, 2, 3, 4, 5, 6, 7})));
         ModelLoader loader;
         QSignalSpy failed(&loader, &ModelLoader::failed);
         QSignalSpy loaded(&loader, &ModelLoader::loaded);
@@ -193,11 +196,26 @@ private Q_SLOTS:
         QVERIFY2(failed.at(0).at(1).toString().startsWith(hostile + QStringLiteral(": refusing to load: the pickle calls posix.system")),
                  qPrintable(failed.at(0).at(1).toString()));
         loader.open(good);
-        QTRY_COMPARE(failed.count(), 2);
-        QCOMPARE(failed.at(1).at(1).toString(),
-                 good + QStringLiteral(": a PyTorch checkpoint (1 tensor). The tensor browser opens safetensors files: import it into a "
-                                       "workspace (Workspace \u25b8 Import\u2026, or drop it on an open workspace) to convert it."));
-        QCOMPARE(loaded.count(), 0);
+        QTRY_COMPARE(loaded.count(), 1);
+        QCOMPARE(failed.count(), 1);
+        QCOMPARE(loaded.at(0).at(0).toString(), good);
+        QString copyPath;
+        {
+            auto model = loaded.at(0).at(1).value<std::shared_ptr<const SafetensorsModel>>();
+            loaded.clear();
+            QVERIFY(model);
+            QCOMPARE(model->tensors().size(), std::size_t(1));
+            const ModelTensor &t = model->tensors().front();
+            QCOMPARE(t.info->dtype, Dtype::F32);
+            QCOMPARE(t.info->shape, (std::vector<std::uint64_t>{2, 4}));
+            // Element (i, j) of the view is storage[i + 2 j].
+            QCOMPARE(QByteArray(reinterpret_cast<const char *>(model->data(t).data()), 32), test::floatBytes({0, 2, 4, 6, 1, 3, 5, 7}));
+            copyPath = model->path();
+            QVERIFY(!copyPath.startsWith(tmp.path())); // nothing written beside the checkpoint
+            QVERIFY(QFileInfo::exists(copyPath));
+        }
+        QVERIFY2(!QFileInfo::exists(copyPath), "the checkpoint's safetensors copy outlived its model");
+        QVERIFY2(!QFileInfo::exists(QFileInfo(copyPath).absolutePath()), "the scratch folder outlived its model");
         QVERIFY2(!QFileInfo::exists(marker), "the hostile pickle's command ran");
     }
 

@@ -118,7 +118,7 @@ void MainWindow::createActions()
     QAction *openFile = m_fileMenu->addAction(Icons::get(QStringLiteral("open-file")), tr("&Open File\u2026"), this,
                                               &MainWindow::openFileDialog);
     openFile->setShortcut(QKeySequence::Open);
-    openFile->setToolTip(tr("Open a .safetensors file or a *.safetensors.index.json (Ctrl+O)"));
+    openFile->setToolTip(tr("Open a .safetensors file, a *.safetensors.index.json, or a PyTorch checkpoint read-only (Ctrl+O)"));
     QAction *openFolder = m_fileMenu->addAction(Icons::get(QStringLiteral("open-folder")), tr("Open Shard &Folder\u2026"), this,
                                                 &MainWindow::openFolderDialog);
     openFolder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
@@ -371,7 +371,8 @@ void MainWindow::openFileDialog()
 {
     const QString path = QFileDialog::getOpenFileName(
             this, tr("Open Model"), QString(),
-            tr("Safetensors models (*.safetensors *.safetensors.index.json);;All files (*)"));
+            tr("Models (*.safetensors *.safetensors.index.json *.bin *.pt *.pth *.ckpt);;Safetensors models (*.safetensors "
+               "*.safetensors.index.json);;PyTorch checkpoints, read-only (*.bin *.pt *.pth *.ckpt *.bin.index.json);;All files (*)"));
     if (!path.isEmpty())
         openPath(path);
 }
