@@ -99,6 +99,23 @@ QByteArray conversionJsonReport(const ConversionReport &r, const QString &regist
     return w.text();
 }
 
+std::optional<ConvertOptions> convertOptionsOf(Context &ctx)
+{
+    const QString dtypeArg = ctx.parser.value(QStringLiteral("dtype"));
+    const auto target = conversionTargetFromName(dtypeArg);
+    if (!target) {
+        ctx.err(QStringLiteral("convert: unknown --dtype '%1': use bf16, f16, f32, f8_e4m3 or f8_e5m2").arg(dtypeArg));
+        return std::nullopt;
+    }
+    ConvertOptions options;
+    options.target = *target;
+    options.include = ctx.parser.values(QStringLiteral("include"));
+    options.exclude = ctx.parser.values(QStringLiteral("exclude"));
+    options.keepSensitive = ctx.parser.isSet(QStringLiteral("keep-sensitive"));
+    options.saturate = !ctx.parser.isSet(QStringLiteral("no-saturate"));
+    return options;
+}
+
 namespace {
 
 int runConvert(Context &ctx)
@@ -113,25 +130,20 @@ int runConvert(Context &ctx)
         ctx.err(QStringLiteral("convert: --key applies to PyTorch checkpoints only"));
         return ExitUsage;
     }
-    const QString dtypeArg = ctx.parser.value(QStringLiteral("dtype"));
-    const auto target = conversionTargetFromName(dtypeArg);
-    if (!target) {
-        ctx.err(dtypeArg.isEmpty() ? QStringLiteral("convert: --dtype is required (bf16, f16, f32, f8_e4m3 or f8_e5m2)")
-                                   : QStringLiteral("convert: unknown --dtype '%1': use bf16, f16, f32, f8_e4m3 or f8_e5m2").arg(dtypeArg));
+    if (ctx.parser.value(QStringLiteral("dtype")).isEmpty()) {
+        ctx.err(QStringLiteral("convert: --dtype is required (bf16, f16, f32, f8_e4m3 or f8_e5m2)"));
         return ExitUsage;
     }
+    const std::optional<ConvertOptions> parsed = convertOptionsOf(ctx);
+    if (!parsed)
+        return ExitUsage;
     const bool toWorkspace = ctx.parser.isSet(QStringLiteral("as"));
     const bool toFile = ctx.parser.isSet(QStringLiteral("out"));
     if (toWorkspace == toFile) {
         ctx.err(QStringLiteral("convert: give either --as VERSION (a new version in the workspace) or --out PATH (a file)"));
         return ExitUsage;
     }
-    ConvertOptions options;
-    options.target = *target;
-    options.include = ctx.parser.values(QStringLiteral("include"));
-    options.exclude = ctx.parser.values(QStringLiteral("exclude"));
-    options.keepSensitive = ctx.parser.isSet(QStringLiteral("keep-sensitive"));
-    options.saturate = !ctx.parser.isSet(QStringLiteral("no-saturate"));
+    ConvertOptions options = *parsed;
 
     std::optional<WeightEntry> entry;
     auto source = openWeightArgument(ctx, ctx.positional[0], &entry);
@@ -169,31 +181,13 @@ int runConvert(Context &ctx)
                                                                       : (entry ? entry->modelType : QString());
         const QString version = ctx.parser.value(QStringLiteral("as"));
         const QString from = entry ? entry->name : QFileInfo(source->path()).fileName();
-        // Before any byte is written: a dtype the type's config does not allow fails now, not
-        // after converting the whole model.
-        if (!type.isEmpty()) {
-            auto selected = selectForConversion(*source, options);
-            if (!selected)
-                return fail(ctx, selected.error());
-            if (auto fits = manager->checkFitsConfig(type, type + QLatin1Char('_') + version, convertedShapes(*source, *selected, *target)); !fits)
-                return fail(ctx, fits.error());
-        }
-        auto imported = manager->addDerivedVersion(
-                type, version, false, ctx.parser.isSet(QStringLiteral("activate")),
-                QStringLiteral("converted from %1 (%2)").arg(from, conversionTargetName(*target)),
-                [&](const QString &path) -> Status {
-                    ctx.attachProgress(job, QStringLiteral("convert"));
-                    report = convertWeight(*source, path, options, &job);
-                    ctx.endProgress();
-                    if (!report)
-                        return report.error();
-                    return {};
-                },
-                &job);
-        if (!imported)
-            return fail(ctx, imported.error());
-        registeredAs = imported->name;
-        report->output = manager->workspace().absolutePath(imported->path);
+        ctx.attachProgress(job, QStringLiteral("convert"));
+        auto made = manager->convertToVersion(*source, from, type, version, options, ctx.parser.isSet(QStringLiteral("activate")), &job);
+        ctx.endProgress();
+        if (!made)
+            return fail(ctx, made.error());
+        registeredAs = made->entry.name;
+        report = std::move(made->report);
     }
     if (ctx.parser.isSet(QStringLiteral("json")))
         ctx.out(QString::fromUtf8(conversionJsonReport(*report, registeredAs)));

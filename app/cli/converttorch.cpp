@@ -107,19 +107,10 @@ QByteArray jsonOf(const TorchCheckpoint &checkpoint, const Outcome &outcome, con
 int runConvertTorch(Context &ctx, const QString &checkpointPath)
 {
     std::optional<ConvertOptions> options;
-    const QString dtypeArg = ctx.parser.value(QStringLiteral("dtype"));
     if (ctx.parser.isSet(QStringLiteral("dtype"))) {
-        const auto target = conversionTargetFromName(dtypeArg);
-        if (!target) {
-            ctx.err(QStringLiteral("convert: unknown --dtype '%1': use bf16, f16, f32, f8_e4m3 or f8_e5m2").arg(dtypeArg));
+        options = convertOptionsOf(ctx);
+        if (!options)
             return ExitUsage;
-        }
-        options = ConvertOptions{};
-        options->target = *target;
-        options->include = ctx.parser.values(QStringLiteral("include"));
-        options->exclude = ctx.parser.values(QStringLiteral("exclude"));
-        options->keepSensitive = ctx.parser.isSet(QStringLiteral("keep-sensitive"));
-        options->saturate = !ctx.parser.isSet(QStringLiteral("no-saturate"));
     } else {
         for (const char *option : {"include", "exclude", "keep-sensitive", "no-saturate"}) {
             if (ctx.parser.isSet(QLatin1String(option))) {

@@ -5,6 +5,7 @@
 #include "result.h"
 #include "safetensorsmodel.h"
 #include "safetensorswriter.h"
+#include "weightconversion.h"
 #include "workspace.h"
 
 #include <QString>
@@ -177,6 +178,19 @@ public:
     Result<WeightEntry> addDerivedVersion(const QString &type, const QString &version, bool sharded, bool activate,
                                           const QString &sourceNote, const std::function<Status(const QString &path)> &produce,
                                           JobContext *job = nullptr);
+    // `source` converted (convertWeight) into the new version `type`_`version`, as Weight ▸
+    // Convert and `convert --as` make it: the converted shapes are checked against the type's
+    // config before any byte is written (a dtype the config does not allow fails at once, not
+    // after the whole model), then addDerivedVersion with the source "converted from
+    // <sourceName> (<dtype>)". The report's output is the registered file.
+    struct ConvertedVersion
+    {
+        WeightEntry entry;
+        ConversionReport report;
+    };
+    Result<ConvertedVersion> convertToVersion(const SafetensorsModel &source, const QString &sourceName, const QString &type,
+                                              const QString &version, const ConvertOptions &options, bool activate,
+                                              JobContext *job = nullptr);
     // Whether `version` of `type` can take a new weight in `data`: a valid name, not registered
     // (Remedy::ChooseAnotherVersion), no stray file at its place (Remedy::RepairOrChooseVersion).
     // The checks importWeight makes, for a dialog to make before it closes.

@@ -693,29 +693,14 @@ void WorkspaceActions::doConvert()
             [ws, source, model, options, version, activate, done](JobContext &job) {
                 WeightManager manager(ws);
                 manager.setJobContext(&job);
-                // The dialog checked the config; it may have changed since.
-                if (auto selected = selectForConversion(*model, options); selected) {
-                    if (auto fits = manager.checkFitsConfig(source.modelType, source.modelType + QLatin1Char('_') + version,
-                                                            convertedShapes(*model, *selected, options.target));
-                        !fits)
-                        return JobOutcome{false, QObject::tr("Conversion of %1 not started").arg(source.name), {errorText(fits.error())}};
-                }
-                auto entry = manager.addDerivedVersion(
-                        source.modelType, version, false, activate,
-                        QStringLiteral("converted from %1 (%2)").arg(source.name, conversionTargetName(options.target)),
-                        [&](const QString &path) -> Status {
-                            auto converted = convertWeight(*model, path, options, &job);
-                            if (!converted)
-                                return converted.error();
-                            done->report = std::move(*converted);
-                            return {};
-                        },
-                        &job);
-                if (!entry)
-                    return JobOutcome{false, QObject::tr("Conversion of %1 failed").arg(source.name), {errorText(entry.error())}};
-                done->entry = *entry;
-                done->report.output = ws.absolutePath(entry->path);
-                return JobOutcome{true, QObject::tr("Converted %1 to %2 as %3").arg(source.name, QLatin1String(dtypeName(options.target)), entry->name), {}};
+                // The dialog checked the config, which may have changed since: checked again
+                // before any byte is written.
+                auto made = manager.convertToVersion(*model, source.name, source.modelType, version, options, activate, &job);
+                if (!made)
+                    return JobOutcome{false, QObject::tr("Conversion of %1 failed").arg(source.name), {errorText(made.error())}};
+                done->entry = made->entry;
+                done->report = std::move(made->report);
+                return JobOutcome{true, QObject::tr("Converted %1 to %2 as %3").arg(source.name, QLatin1String(dtypeName(options.target)), done->entry.name), {}};
             },
             [this, done, source](const JobOutcome &o) {
                 report(tr("Convert"), o);
