@@ -138,7 +138,8 @@ private Q_SLOTS:
         dialog.accept();
         QVERIFY(dialog.isVisible());
         QVERIFY(dialog.versionNote()->isVisible());
-        QVERIFY2(dialog.versionNote()->text().contains(QStringLiteral("mamba_sample already exists")), qPrintable(dialog.versionNote()->text()));
+        QVERIFY2(dialog.versionNote()->text().contains(QStringLiteral("mamba_sample already exists; sample-2 is free.")),
+                 qPrintable(dialog.versionNote()->text()));
         // The user's own version is not overwritten by a later dtype change.
         dialog.dtypeCombo()->setCurrentIndex(dialog.dtypeCombo()->findData(QStringLiteral("bf16")));
         QCOMPARE(dialog.versionEdit()->text(), QStringLiteral("sample"));

@@ -1,5 +1,6 @@
 #include "convertdialog.h"
 
+#include "errortext.h"
 #include "modelconfig.h"
 #include "safetensorsmodel.h"
 #include "weightmanager.h"
@@ -187,15 +188,7 @@ void ConvertDialog::accept()
 {
     if (!m_selectionOk)
         return;
-    const Status usable = m_manager->checkNewVersion(m_known, m_source.modelType, version(), false);
-    if (!usable) {
-        const Error &error = usable.error();
-        QString note = error.message();
-        const QString free = m_manager->freeVersion(m_known, m_source.modelType, version(), false);
-        if (error.remedy == Remedy::ChooseAnotherVersion)
-            note = tr("%1_%2 already exists; %3 is free.").arg(m_source.modelType, version(), free);
-        else if (error.remedy == Remedy::RepairOrChooseVersion)
-            note = tr("%1 %2 is free.").arg(error.message(), free);
+    if (const QString note = newVersionProblem(*m_manager, m_known, m_source.modelType, version(), false); !note.isEmpty()) {
         m_versionNote->setText(QStringLiteral("<span style='color:#c0392b'>%1</span>").arg(note.toHtmlEscaped()));
         m_versionNote->show();
         m_version->setFocus();

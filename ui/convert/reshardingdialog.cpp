@@ -1,5 +1,6 @@
 #include "reshardingdialog.h"
 
+#include "errortext.h"
 #include "repack.h"
 #include "safetensorsmodel.h"
 #include "weightmanager.h"
@@ -143,13 +144,7 @@ void ReshardingDialog::accept()
 {
     if (!m_planOk)
         return;
-    const Status usable = m_manager->checkNewVersion(m_known, m_source.modelType, version(), !single());
-    if (!usable) {
-        const Error &error = usable.error();
-        const QString free = m_manager->freeVersion(m_known, m_source.modelType, version(), !single());
-        const QString note = error.remedy == Remedy::ChooseAnotherVersion ? tr("%1_%2 already exists; %3 is free.").arg(m_source.modelType, version(), free)
-                             : error.remedy == Remedy::RepairOrChooseVersion ? tr("%1 %2 is free.").arg(error.message(), free)
-                                                                             : error.message();
+    if (const QString note = newVersionProblem(*m_manager, m_known, m_source.modelType, version(), !single()); !note.isEmpty()) {
         m_versionNote->setText(QStringLiteral("<span style='color:#c0392b'>%1</span>").arg(note.toHtmlEscaped()));
         m_versionNote->show();
         m_version->setFocus();

@@ -1,5 +1,7 @@
 #include "errortext.h"
 
+#include "weightmanager.h"
+
 #include <QCoreApplication>
 
 namespace tantra {
@@ -38,6 +40,21 @@ QString errorText(const Error &error)
         return error.message();
     const QString message = error.message();
     return message + (message.endsWith(QLatin1Char('.')) ? QStringLiteral(" ") : QStringLiteral(". ")) + remedy;
+}
+
+QString newVersionProblem(const WeightManager &manager, const RegistryData &known, const QString &type, const QString &version,
+                          bool sharded)
+{
+    const Status usable = manager.checkNewVersion(known, type, version, sharded);
+    if (usable)
+        return {};
+    const Error &error = usable.error();
+    const QString free = manager.freeVersion(known, type, version, sharded);
+    if (error.remedy == Remedy::ChooseAnotherVersion)
+        return QCoreApplication::translate("ErrorText", "%1_%2 already exists; %3 is free.").arg(type, version, free);
+    if (error.remedy == Remedy::RepairOrChooseVersion)
+        return QCoreApplication::translate("ErrorText", "%1 %2 is free.").arg(error.message(), free);
+    return error.message();
 }
 
 } // namespace tantra

@@ -12,4 +12,12 @@ namespace tantra {
 QString remedyText(Remedy remedy, const QString &subject = {});
 QString errorText(const Error &error);
 
+// Why `version` of `type` cannot take a new weight (WeightManager::checkNewVersion), worded
+// for a dialog's version field with the free version to use instead ("mamba_v2 already
+// exists; v3 is free."); empty when it can. The convert and reshard dialogs share it.
+class WeightManager;
+struct RegistryData;
+QString newVersionProblem(const WeightManager &manager, const RegistryData &known, const QString &type, const QString &version,
+                          bool sharded);
+
 } // namespace tantra
