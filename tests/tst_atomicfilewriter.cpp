@@ -64,6 +64,8 @@ private Q_SLOTS:
     void destroyedWithoutCommitLeavesNothing();
     void exportKeepsPermissionsAndFollowsLinks();
     void exportIntoMissingFolder();
+    void specialTargetsRefused_data();
+    void specialTargetsRefused();
 };
 
 void TestAtomicFileWriter::writesAndReplaces_data()
@@ -167,6 +169,43 @@ void TestAtomicFileWriter::exportIntoMissingFolder()
     const QString path = dir.filePath(QStringLiteral("no/such/out.bin"));
     AtomicFileWriter file(path, Durability::NotFlushed);
     QCOMPARE(test::errorOf(file.open()), path + QStringLiteral(": cannot write: ") + QString::fromLocal8Bit(std::strerror(ENOENT)));
+}
+
+void TestAtomicFileWriter::specialTargetsRefused_data()
+{
+    // A rename over a FIFO, a device or a folder replaces it: `--out /dev/null` as root would
+    // have replaced /dev/null itself. Refused in both modes, before anything is created.
+    QTest::addColumn<Durability>("durability");
+    QTest::addColumn<QString>("kind");
+    for (const auto &[name, durability] : {std::pair{"flushed", Durability::Flushed}, std::pair{"not flushed", Durability::NotFlushed}}) {
+        QTest::addRow("%s, FIFO", name) << durability << QStringLiteral("fifo");
+        QTest::addRow("%s, link to /dev/null", name) << durability << QStringLiteral("devnull");
+        QTest::addRow("%s, folder", name) << durability << QStringLiteral("folder");
+    }
+}
+
+void TestAtomicFileWriter::specialTargetsRefused()
+{
+    QFETCH(Durability, durability);
+    QFETCH(QString, kind);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("out"));
+    QString what;
+    if (kind == QLatin1String("fifo")) {
+        QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+        what = QStringLiteral("a FIFO (named pipe)");
+    } else if (kind == QLatin1String("devnull")) {
+        QVERIFY(QFile::link(QStringLiteral("/dev/null"), path));
+        what = QStringLiteral("a character device");
+    } else {
+        QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("out")));
+        what = QStringLiteral("a folder");
+    }
+    const QStringList before = QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
+    AtomicFileWriter file(path, durability);
+    QCOMPARE(test::errorOf(file.open()), path + QStringLiteral(": is %1, not a regular file").arg(what));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot), before);
+    QVERIFY(QFileInfo(QStringLiteral("/dev/null")).exists());
 }
 
 QTEST_GUILESS_MAIN(TestAtomicFileWriter)

@@ -6,11 +6,15 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace tantra;
 
@@ -27,6 +31,7 @@ private Q_SLOTS:
 private:
     QTemporaryDir m_dir;
     QString m_root;
+    QString m_sourceHash;
 };
 
 void TestCliConvert::initTestCase()
@@ -35,6 +40,14 @@ void TestCliConvert::initTestCase()
     m_root = m_dir.filePath(QStringLiteral("ws"));
     const test::CliRun setup = test::runCli({QStringLiteral("--root"), m_root, QStringLiteral("setup")});
     QCOMPARE(setup.exitCode, 0);
+    // Outputs an attacker (or a slip) could name: the source through a link or a hard link,
+    // and a FIFO, which a rename would have replaced.
+    const QString source = m_root + QStringLiteral("/Model/weights/mamba_sample.safetensors");
+    QVERIFY(QFile::exists(source));
+    m_sourceHash = test::sha256Of(source);
+    QVERIFY(QFile::link(source, m_dir.filePath(QStringLiteral("link.safetensors"))));
+    QVERIFY(::link(QFile::encodeName(source).constData(), QFile::encodeName(m_dir.filePath(QStringLiteral("hard.safetensors"))).constData()) == 0);
+    QVERIFY(::mkfifo(QFile::encodeName(m_dir.filePath(QStringLiteral("fifo"))).constData(), 0600) == 0);
 }
 
 void TestCliConvert::asNewVersion()
@@ -121,6 +134,16 @@ void TestCliConvert::errors_data()
             << QStringList{QStringLiteral("mamba_sample"), QStringLiteral("--dtype"), QStringLiteral("f16"), QStringLiteral("--include"),
                            QStringLiteral("nothing_matches*"), QStringLiteral("--out"), out}
             << 1 << QStringLiteral("--include 'nothing_matches*' matches no tensor");
+    const QStringList bf16{QStringLiteral("mamba_sample"), QStringLiteral("--dtype"), QStringLiteral("bf16"), QStringLiteral("--out")};
+    const QString link = m_dir.filePath(QStringLiteral("link.safetensors"));
+    const QString hard = m_dir.filePath(QStringLiteral("hard.safetensors"));
+    const QString fifo = m_dir.filePath(QStringLiteral("fifo"));
+    QTest::newRow("--out is a link to the source") << bf16 + QStringList{link} << 2
+                                                   << QStringLiteral("convert: --out %1 is the source itself; write the result elsewhere").arg(link);
+    QTest::newRow("--out is a hard link to the source") << bf16 + QStringList{hard} << 2
+                                                        << QStringLiteral("convert: --out %1 is the source itself; write the result elsewhere").arg(hard);
+    QTest::newRow("--out is a FIFO") << bf16 + QStringList{fifo} << 1
+                                     << QStringLiteral("%1: is a FIFO (named pipe), not a regular file").arg(fifo);
     // The mamba config allows F32, BF16 and F16: refused before anything is written.
     QTest::newRow("dtype the config does not allow")
             << QStringList{QStringLiteral("mamba_sample"), QStringLiteral("--dtype"), QStringLiteral("f8_e4m3"), QStringLiteral("--as"), QStringLiteral("fp8")}
@@ -143,6 +166,11 @@ void TestCliConvert::errors()
     // Nothing registered, no scratch folder left in the workspace.
     QVERIFY(!QFile::exists(m_root + QStringLiteral("/Model/weights/mamba_fp8.safetensors")));
     QCOMPARE(QDir(m_root + QStringLiteral("/Model")).entryList({QStringLiteral(".derived-*")}, QDir::Dirs | QDir::Hidden), QStringList());
+    // The source, its links and the FIFO are as they were; no temporary file is left.
+    QCOMPARE(test::sha256Of(m_root + QStringLiteral("/Model/weights/mamba_sample.safetensors")), m_sourceHash);
+    QVERIFY(QFileInfo(m_dir.filePath(QStringLiteral("link.safetensors"))).isSymLink());
+    QCOMPARE(test::sha256Of(m_dir.filePath(QStringLiteral("hard.safetensors"))), m_sourceHash);
+    QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("*.part")}, QDir::Files | QDir::Hidden), QStringList());
 }
 
 QTEST_GUILESS_MAIN(TestCliConvert)

@@ -5,6 +5,7 @@
 #include "jobcontext.h"
 #include "jsonwriter.h"
 #include "printablename.h"
+#include "regularfile.h"
 #include "safetensorsmodel.h"
 #include "torchcheckpoint.h"
 #include "weightconversion.h"
@@ -15,6 +16,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+
+#include <algorithm>
 
 namespace tantra::cli {
 
@@ -161,7 +164,9 @@ int runConvert(Context &ctx)
             ctx.err(QStringLiteral("convert: --out %1 is a folder; give the file to write").arg(out));
             return ExitUsage;
         }
-        if (QFileInfo(out).absoluteFilePath() == QFileInfo(source->path()).absoluteFilePath()) {
+        const QStringList sourceFiles = source->files();
+        if (QFileInfo(out).absoluteFilePath() == QFileInfo(source->path()).absoluteFilePath()
+            || std::any_of(sourceFiles.begin(), sourceFiles.end(), [&](const QString &f) { return isSameFile(out, f); })) {
             ctx.err(QStringLiteral("convert: --out %1 is the source itself; write the result elsewhere").arg(out));
             return ExitUsage;
         }

@@ -3,6 +3,7 @@
 #include "englishplurals.h"
 #include "jobcontext.h"
 #include "jsonwriter.h"
+#include "regularfile.h"
 #include "safetensorsmodel.h"
 #include "torchcheckpoint.h"
 #include "torchconversion.h"
@@ -13,6 +14,8 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QTemporaryDir>
+
+#include <algorithm>
 
 namespace tantra::cli {
 
@@ -130,7 +133,7 @@ int runConvertTorch(Context &ctx, const QString &checkpointPath)
         ctx.err(QStringLiteral("convert: --out %1 is a folder; give the file to write").arg(out));
         return ExitUsage;
     }
-    if (toFile && QFileInfo(out).absoluteFilePath() == QFileInfo(checkpointPath).absoluteFilePath()) {
+    if (toFile && (QFileInfo(out).absoluteFilePath() == QFileInfo(checkpointPath).absoluteFilePath() || isSameFile(out, checkpointPath))) {
         ctx.err(QStringLiteral("convert: --out %1 is the source itself; write the result elsewhere").arg(out));
         return ExitUsage;
     }

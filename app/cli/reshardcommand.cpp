@@ -2,6 +2,7 @@
 
 #include "jobcontext.h"
 #include "jsonwriter.h"
+#include "regularfile.h"
 #include "repack.h"
 #include "safetensorsmodel.h"
 #include "weightmanager.h"
@@ -11,6 +12,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+
+#include <algorithm>
 
 namespace tantra::cli {
 
@@ -65,6 +68,11 @@ int runReshard(Context &ctx)
         const QString out = ctx.parser.value(QStringLiteral("out"));
         if (single && QFileInfo(out).isDir()) {
             ctx.err(QStringLiteral("reshard: --out %1 is a folder; --single writes a file").arg(out));
+            return ExitUsage;
+        }
+        const QStringList sourceFiles = source->files();
+        if (single && std::any_of(sourceFiles.begin(), sourceFiles.end(), [&](const QString &f) { return isSameFile(out, f); })) {
+            ctx.err(QStringLiteral("reshard: --out %1 is the source itself; write the result elsewhere").arg(out));
             return ExitUsage;
         }
         result = write(out, Durability::NotFlushed);

@@ -1,5 +1,7 @@
 #include "atomicfilewriter.h"
 
+#include "regularfile.h"
+
 #include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
@@ -51,6 +53,10 @@ int AtomicFileWriter::handle() const
 
 Status AtomicFileWriter::open()
 {
+    // Replacing a FIFO, a device or a folder by renaming a file over it is never what was
+    // meant: `--out /dev/null` run as root would have replaced /dev/null itself.
+    if (auto kind = checkNotSpecialFile(m_path); !kind)
+        return kind;
     if (m_file) {
         if (!m_file->open(QIODevice::WriteOnly | QIODevice::Unbuffered))
             return failure(QStringLiteral("cannot write: "));
