@@ -47,6 +47,23 @@ void addCorpusModelRows(const QString &dir)
         QTest::newRow(qPrintable(model)) << QDir(dir).filePath(model);
 }
 
+QJsonObject torchCorpusExpected(const QString &dir)
+{
+    QFile file(QDir(dir).filePath(QStringLiteral("pytorch/EXPECTED.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+void addTorchCorpusRows(const QString &dir)
+{
+    const QJsonObject expected = torchCorpusExpected(dir);
+    QVERIFY2(!expected.isEmpty(), "pytorch/EXPECTED.json is missing or not a JSON object");
+    QTest::addColumn<QString>("file");
+    for (auto it = expected.begin(); it != expected.end(); ++it)
+        QTest::newRow(qPrintable(it.key())) << it.key();
+}
+
 QJsonObject parseJsonObject(const QString &text)
 {
     QJsonParseError error;

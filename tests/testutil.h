@@ -32,6 +32,12 @@ QString corpusDir();
 QStringList corpusModels(const QString &dir);
 // Adds a "path" column and a row per corpusModels(dir), absolute, for _data functions.
 void addCorpusModelRows(const QString &dir);
+// The corpus's pytorch/EXPECTED.json: per checkpoint file, its tensors (dtype, shape, SHA-256
+// of the contiguous bytes) or "refused" and why. Empty when it cannot be read.
+QJsonObject torchCorpusExpected(const QString &dir);
+// Adds a "file" column and a row per checkpoint of EXPECTED.json, for _data functions; fails
+// the test when the file is missing or not a JSON object.
+void addTorchCorpusRows(const QString &dir);
 
 // Writes raw bytes to a file (for hand-made malformed files). Returns the path.
 QString writeBytes(const QString &path, const QByteArray &bytes);

@@ -27,14 +27,6 @@ using namespace tantra;
 
 namespace {
 
-QJsonObject expectedJson(const QString &dir)
-{
-    QFile file(QDir(dir).filePath(QStringLiteral("pytorch/EXPECTED.json")));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
 QString metadataValue(const SafetensorsFile &file, const char *key)
 {
     for (const auto &[k, v] : file.metadata())
@@ -89,11 +81,7 @@ void TestTorchConversion::corpus_data()
     const QString dir = test::corpusDir();
     if (dir.isEmpty())
         QSKIP("TANTRA_CORPUS_DIR is not set: set it to ../shared/corpus (the folder with pytorch/EXPECTED.json) to run the PyTorch corpus tests");
-    const QJsonObject expected = expectedJson(dir);
-    QVERIFY2(!expected.isEmpty(), "pytorch/EXPECTED.json is missing or not a JSON object");
-    QTest::addColumn<QString>("file");
-    for (auto it = expected.begin(); it != expected.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key();
+    test::addTorchCorpusRows(dir);
 }
 
 // Converted, then read back by the safetensors reader (not the converter's own view of it).
@@ -101,7 +89,7 @@ void TestTorchConversion::corpus()
 {
     QFETCH(QString, file);
     const QString dir = test::corpusDir();
-    const QJsonObject entry = expectedJson(dir).value(file).toObject();
+    const QJsonObject entry = test::torchCorpusExpected(dir).value(file).toObject();
     const QString path = QDir(dir).filePath(QStringLiteral("pytorch/") + file);
     QTemporaryDir tmp;
     const QString out = tmp.filePath(QStringLiteral("out.safetensors"));
@@ -301,7 +289,7 @@ void TestTorchConversion::importCorpus()
 {
     QFETCH(QString, file);
     QFETCH(QString, key);
-    const QJsonObject expected = expectedJson(test::corpusDir()).value(file).toObject().value(QStringLiteral("tensors")).toObject();
+    const QJsonObject expected = test::torchCorpusExpected(test::corpusDir()).value(file).toObject().value(QStringLiteral("tensors")).toObject();
     QVERIFY(!expected.isEmpty());
     QTemporaryDir root;
     test::makeWorkspace(root.path());

@@ -36,14 +36,6 @@ std::string runPickle(const QByteArray &bytes, PickleInterpreter::Limits limits 
     return p.run(test::bytesOf(bytes));
 }
 
-QJsonObject expectedJson(const QString &dir)
-{
-    QFile file(QDir(dir).filePath(QStringLiteral("pytorch/EXPECTED.json")));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
 } // namespace
 
 class TestTorchReader : public QObject
@@ -73,18 +65,14 @@ void TestTorchReader::corpus_data()
     const QString dir = test::corpusDir();
     if (dir.isEmpty())
         QSKIP("TANTRA_CORPUS_DIR is not set: set it to ../shared/corpus (the folder with pytorch/EXPECTED.json) to run the PyTorch corpus tests");
-    const QJsonObject expected = expectedJson(dir);
-    QVERIFY2(!expected.isEmpty(), "pytorch/EXPECTED.json is missing or not a JSON object");
-    QTest::addColumn<QString>("file");
-    for (auto it = expected.begin(); it != expected.end(); ++it)
-        QTest::newRow(qPrintable(it.key())) << it.key();
+    test::addTorchCorpusRows(dir);
 }
 
 void TestTorchReader::corpus()
 {
     QFETCH(QString, file);
     const QString dir = test::corpusDir();
-    const QJsonObject entry = expectedJson(dir).value(file).toObject();
+    const QJsonObject entry = test::torchCorpusExpected(dir).value(file).toObject();
     const QString path = QDir(dir).filePath(QStringLiteral("pytorch/") + file);
     const auto read = readTorchCheckpoint(path);
     if (entry.value(QStringLiteral("expect")).toString() == QLatin1String("refused")) {
