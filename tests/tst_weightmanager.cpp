@@ -1255,17 +1255,27 @@ private Q_SLOTS:
             QVERIFY(f.setFileTime(QDateTime::currentDateTimeUtc().addDays(-7), QFileDevice::FileModificationTime));
         }
         QVERIFY(QFile::rename(oldFile, liveRenamed));
+        // A registry write killed between QSaveFile's link of its temporary file and the rename
+        // leaves "weight_config.json.XXXXXX": removed under the registry lock. Names that only
+        // look alike, and links, are left.
+        const QString model = root + QStringLiteral("/Model/");
+        const QString registryLeftover = model + QStringLiteral("weight_config.json.Ab3xYz");
+        test::writeBytes(registryLeftover, "{}");
+        test::writeBytes(model + QStringLiteral("weight_config.json.backup"), "kept");
+        test::writeBytes(model + QStringLiteral("weight_config.json.A-3xYz"), "kept");
+        QVERIFY(QFile::link(deadFile, model + QStringLiteral("weight_config.json.Linked")));
 
         auto report = m.doctor(false);
         QVERIFY2(report.ok(), qPrintable(test::errorOf(report)));
-        const QStringList fixed{deadBackup + QStringLiteral(": removed the leftover of an interrupted operation"),
+        const QStringList fixed{registryLeftover + QStringLiteral(": removed the leftover of an interrupted registry write"),
+                                deadBackup + QStringLiteral(": removed the leftover of an interrupted operation"),
                                 deadFile + QStringLiteral(": removed the leftover of an interrupted operation"),
                                 deadFolder + QStringLiteral(": removed the leftover of an interrupted operation")};
         QStringList gotFixed = report->fixed;
         gotFixed.sort();
         QStringList wantFixed = fixed;
         wantFixed.sort();
-        QCOMPARE(gotFixed, wantFixed);
+        QCOMPARE(gotFixed.join(QLatin1Char('\n')), wantFixed.join(QLatin1Char('\n')));
         QStringList problems = report->problems;
         problems.sort();
         QStringList want{liveFile + QStringLiteral(": work in progress by pid %1; left alone").arg(alive),
@@ -1280,6 +1290,10 @@ private Q_SLOTS:
         QCOMPARE(test::readFile(liveFile), QByteArray("busy"));
         QCOMPARE(test::readFile(liveRenamed), QByteArray("a user's weight"));
         QVERIFY(QFileInfo::exists(weights + QStringLiteral("mamba_extra.safetensors"))); // reported, never deleted
+        QVERIFY(!QFileInfo::exists(registryLeftover));
+        QCOMPARE(test::readFile(model + QStringLiteral("weight_config.json.backup")), QByteArray("kept"));
+        QCOMPARE(test::readFile(model + QStringLiteral("weight_config.json.A-3xYz")), QByteArray("kept"));
+        QVERIFY(QFileInfo(model + QStringLiteral("weight_config.json.Linked")).isSymLink());
     }
 
     // The doctor's test for a leftover's owner. The files of a reused pid cannot be made in a

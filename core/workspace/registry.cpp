@@ -4,6 +4,7 @@
 #include "mappedfile.h"
 #include "regularfile.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -693,6 +694,33 @@ Status Registry::update(const std::function<Status(RegistryData &)> &change, int
     if (!status)
         return status;
     return writeAtomically(m_path, serialize(*data));
+}
+
+Result<QStringList> Registry::removeLeftoverTemporaries(int lockTimeoutMs) const
+{
+    const QFileInfo registry(m_path);
+    const QDir dir = registry.absoluteDir();
+    // Qt's six random letters and digits; at least one capital or digit, so that a user's
+    // "weight_config.json.backup" is never taken for one (a leftover of all small letters, one
+    // in 180, is left for the user).
+    const QRegularExpression temporary(
+            QStringLiteral("^%1\\.(?=[a-z]*[A-Z0-9])[A-Za-z0-9]{6}$").arg(QRegularExpression::escape(registry.fileName())));
+    const QStringList candidates = dir.entryList({registry.fileName() + QStringLiteral(".??????")}, QDir::Files | QDir::Hidden | QDir::System);
+    QStringList removed;
+    if (std::none_of(candidates.begin(), candidates.end(), [&](const QString &n) { return temporary.match(n).hasMatch(); }))
+        return removed;
+    QLockFile lock(m_path + QStringLiteral(".lock"));
+    if (auto locked = acquire(lock, m_path, lockTimeoutMs, m_job); !locked)
+        return locked.error();
+    for (const QString &name : candidates) {
+        const QFileInfo info(dir.filePath(name));
+        // Regular files only (QDir::Files lists links to them too): never a link's target.
+        if (!temporary.match(name).hasMatch() || info.isSymLink() || !info.isFile())
+            continue;
+        if (QFile::remove(info.absoluteFilePath()))
+            removed << info.absoluteFilePath();
+    }
+    return removed;
 }
 
 Status Registry::replace(const RegistryData &data, int lockTimeoutMs) const

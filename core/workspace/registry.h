@@ -133,6 +133,13 @@ public:
     // `change` fails, nothing is written and its error is returned.
     Status update(const std::function<Status(RegistryData &)> &change, int lockTimeoutMs = 30000) const;
 
+    // QSaveFile writes the registry through a temporary file that it links as
+    // "weight_config.json.XXXXXX" just before renaming it into place: a process killed between
+    // the two leaves that file behind. Under the lock no write is in progress, so every such
+    // regular file is a leftover; removes them and returns their paths (for the doctor). Names
+    // of six small letters ("weight_config.json.backup") are a user's, and left.
+    Result<QStringList> removeLeftoverTemporaries(int lockTimeoutMs = 30000) const;
+
     // Writes `data` under the lock without reading the current file: for rebuilding a
     // registry that does not parse (the caller has set the broken file aside).
     Status replace(const RegistryData &data, int lockTimeoutMs = 30000) const;

@@ -81,6 +81,14 @@ Result<DoctorReport> WeightManager::doctor(bool rebuild, JobContext *job)
         }
     }
 
+    // The registry's own: a QSaveFile temporary linked in just before a rename that a kill
+    // prevented.
+    if (auto leftovers = m_registry.removeLeftoverTemporaries(); !leftovers)
+        report.problems << leftovers.errorString();
+    else
+        for (const QString &path : *leftovers)
+            report.fixed << path + QStringLiteral(": removed the leftover of an interrupted registry write");
+
     auto loaded = m_registry.load();
     std::set<QString> leftAlone; // files an interrupted removal left, not deleted: never re-registered
     if (loaded && !loaded->pendingRemovals.empty()) {
