@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <sys/stat.h>
 
@@ -49,6 +50,8 @@ Status writeWhole(const QString &path, const QByteArray &bytes, Durability durab
     return file.commit();
 }
 
+constexpr std::pair<const char *, Durability> kDurabilities[] = {{"flushed", Durability::Flushed}, {"not flushed", Durability::NotFlushed}};
+
 } // namespace
 
 class TestAtomicFileWriter : public QObject
@@ -62,7 +65,9 @@ private Q_SLOTS:
     void failureLeavesTheOldFile();
     void destroyedWithoutCommitLeavesNothing_data();
     void destroyedWithoutCommitLeavesNothing();
-    void exportKeepsPermissionsAndFollowsLinks();
+    void exportKeepsPermissions();
+    void linksAreWrittenThrough_data();
+    void linksAreWrittenThrough();
     void exportIntoMissingFolder();
     void specialTargetsRefused_data();
     void specialTargetsRefused();
@@ -139,7 +144,7 @@ void TestAtomicFileWriter::destroyedWithoutCommitLeavesNothing()
     QCOMPARE(filesIn(dir.path()), QStringList());
 }
 
-void TestAtomicFileWriter::exportKeepsPermissionsAndFollowsLinks()
+void TestAtomicFileWriter::exportKeepsPermissions()
 {
     QTemporaryDir dir;
     // A new file: 0666 less the umask, as cp and open(2) make it (not mkstemp's 0600).
@@ -155,12 +160,38 @@ void TestAtomicFileWriter::exportKeepsPermissionsAndFollowsLinks()
     QVERIFY(writeWhole(kept, "new", Durability::NotFlushed).ok());
     QCOMPARE(modeOf(kept), mode_t(0640));
     QCOMPARE(test::readFile(kept), QByteArray("new"));
-    // A symbolic link: its target is replaced, the link stays.
-    const QString link = dir.filePath(QStringLiteral("link.bin"));
-    QVERIFY(QFile::link(kept, link));
-    QVERIFY(writeWhole(link, "through the link", Durability::NotFlushed).ok());
-    QVERIFY(QFileInfo(link).isSymLink());
-    QCOMPARE(test::readFile(kept), QByteArray("through the link"));
+}
+
+void TestAtomicFileWriter::linksAreWrittenThrough_data()
+{
+    QTest::addColumn<Durability>("durability");
+    QTest::addColumn<int>("links");
+    for (const auto &[name, durability] : kDurabilities) {
+        QTest::addRow("%s, one link", name) << durability << 1;
+        QTest::addRow("%s, a chain of three links", name) << durability << 3;
+    }
+}
+
+// Replacing a symbolic link writes the file at the end of the chain; every link stays a link.
+void TestAtomicFileWriter::linksAreWrittenThrough()
+{
+    QFETCH(Durability, durability);
+    QFETCH(int, links);
+    QTemporaryDir dir;
+    const QString target = dir.filePath(QStringLiteral("target.bin"));
+    test::writeBytes(target, "old");
+    QString previous = target;
+    QStringList chain;
+    for (int i = 0; i < links; ++i) {
+        chain.prepend(dir.filePath(QStringLiteral("link%1.bin").arg(i)));
+        QVERIFY(QFile::link(QFileInfo(previous).fileName(), chain.front()));
+        previous = chain.front();
+    }
+    QVERIFY(writeWhole(chain.front(), "through the links", durability).ok());
+    QCOMPARE(test::readFile(target), QByteArray("through the links"));
+    for (const QString &link : chain)
+        QVERIFY2(QFileInfo(link).isSymLink(), qPrintable(link));
+    QCOMPARE(filesIn(dir.path()).size(), links + 1);
 }
 
 void TestAtomicFileWriter::exportIntoMissingFolder()
@@ -177,7 +208,7 @@ void TestAtomicFileWriter::specialTargetsRefused_data()
     // have replaced /dev/null itself. Refused in both modes, before anything is created.
     QTest::addColumn<Durability>("durability");
     QTest::addColumn<QString>("kind");
-    for (const auto &[name, durability] : {std::pair{"flushed", Durability::Flushed}, std::pair{"not flushed", Durability::NotFlushed}}) {
+    for (const auto &[name, durability] : kDurabilities) {
         QTest::addRow("%s, FIFO", name) << durability << QStringLiteral("fifo");
         QTest::addRow("%s, link to /dev/null", name) << durability << QStringLiteral("devnull");
         QTest::addRow("%s, folder", name) << durability << QStringLiteral("folder");

@@ -1,15 +1,19 @@
 #include "regularfile.h"
 
-#include "mappedfile.h"
-
 #include <QFile>
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace tantra {
+
+QString systemErrorString(int errnum)
+{
+    return QString::fromLocal8Bit(std::strerror(errnum));
+}
 
 QString fileKindOf(unsigned int mode)
 {

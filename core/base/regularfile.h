@@ -29,6 +29,9 @@ QString fileKindOf(unsigned int mode);
 // when absent or a regular file (or a link to one), otherwise the same message as above.
 Status checkNotSpecialFile(const QString &path);
 
+// The system error of a failed call, as a sentence fragment ("No such file or directory").
+QString systemErrorString(int errnum);
+
 // Whether two paths name the same file (after symbolic links: same device and inode), so that
 // an output that would replace its own source, through a link or a hard link, is refused.
 bool isSameFile(const QString &a, const QString &b);

@@ -8,6 +8,7 @@
 #include "safetensorsmodel.h"
 #include "safetensorswriter.h"
 #include "streamreader.h"
+#include "tensorcopy.h"
 #include "tensorfilter.h"
 #include "valuedecoder.h"
 
@@ -31,7 +32,6 @@ namespace {
 // stays in its L2 cache until it is converted (4 MiB chunks cost 40 MB more RSS, no speed).
 constexpr std::uint64_t kChunkElements = std::uint64_t(1) << 17;
 constexpr std::uint64_t kBlock = 1024;
-constexpr std::size_t kCopyBytes = std::size_t(4) << 20;
 
 bool convertible(Dtype dtype)
 {
@@ -443,19 +443,11 @@ Result<ConversionReport> convertWeight(const SafetensorsModel &source, const QSt
         const StreamReader reader = source.reader(mt);
         TensorConversion &row = report.tensors[i];
         if (!row.converted) {
-            copyBuffer.resize(std::size_t(std::min<std::uint64_t>(kCopyBytes, info.byteSize())));
-            for (std::uint64_t at = 0; at < info.byteSize();) {
-                if (job && job->isCanceled())
-                    return fail(QStringLiteral("conversion cancelled"));
-                const std::size_t n = std::size_t(std::min<std::uint64_t>(kCopyBytes, info.byteSize() - at));
-                if (auto read = reader.readInto(at, std::span<std::byte>(copyBuffer.data(), n)); !read)
-                    return fail(QStringLiteral("tensor %1: %2").arg(quoteName(info.name), read.errorString()));
-                if (auto written = file.write(copyBuffer.data(), n); !written)
-                    return written.error();
-                if (job)
-                    job->advance(n);
-                at += n;
-            }
+            auto copied = copyTensorBytes(reader, info.name, info.byteSize(), file, copyBuffer, job);
+            if (!copied)
+                return copied.error();
+            if (!*copied)
+                return fail(QStringLiteral("conversion cancelled"));
             continue;
         }
         ChunkStats total;

@@ -5,17 +5,11 @@
 #include <QFileInfo>
 
 #include <cerrno>
-#include <cstring>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace tantra {
-
-QString systemErrorString(int errnum)
-{
-    return QString::fromLocal8Bit(std::strerror(errnum));
-}
 
 Result<MappedFile> MappedFile::open(const QString &path)
 {

@@ -42,7 +42,4 @@ private:
     int m_fd = -1;
 };
 
-// The system error of the last failed call, as a sentence fragment ("No such file or directory").
-QString systemErrorString(int errnum);
-
 } // namespace tantra

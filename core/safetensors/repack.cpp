@@ -7,6 +7,7 @@
 #include "safetensorsmodel.h"
 #include "safetensorswriter.h"
 #include "streamreader.h"
+#include "tensorcopy.h"
 
 #include <QDir>
 #include <QRegularExpression>
@@ -17,8 +18,6 @@
 namespace tantra {
 
 namespace {
-
-constexpr std::size_t kCopyBytes = std::size_t(4) << 20;
 
 // Writes the tensors `indices` of `source` into one file at `path`, streamed.
 Status writeFileOf(const SafetensorsModel &source, const std::vector<std::size_t> &indices, const QString &path,
@@ -38,21 +37,11 @@ Status writeFileOf(const SafetensorsModel &source, const std::vector<std::size_t
         return written;
     for (std::size_t k = 0; k < layout->tensors.size(); ++k) {
         const ModelTensor &t = tensors[indices[layout->order[k]]];
-        const StreamReader reader = source.reader(t);
-        const std::uint64_t size = t.info->byteSize();
-        for (std::uint64_t at = 0; at < size;) {
-            if (job && job->isCanceled())
-                return makeError(path, QStringLiteral("cancelled; nothing was written"));
-            const std::size_t n = std::size_t(std::min<std::uint64_t>(kCopyBytes, size - at));
-            buffer.resize(std::max(buffer.size(), n));
-            if (auto read = reader.readInto(at, std::span<std::byte>(buffer.data(), n)); !read)
-                return makeError(QStringLiteral("tensor %1: %2").arg(quoteName(t.info->name), read.errorString()));
-            if (auto written = file.write(buffer.data(), n); !written)
-                return written;
-            if (job)
-                job->advance(n);
-            at += n;
-        }
+        auto copied = copyTensorBytes(source.reader(t), t.info->name, t.info->byteSize(), file, buffer, job);
+        if (!copied)
+            return copied.error();
+        if (!*copied)
+            return makeError(path, QStringLiteral("cancelled; nothing was written"));
     }
     return file.commit();
 }

@@ -4,6 +4,7 @@
 #include "jobcontext.h"
 #include "mappedfile.h"
 #include "pathjoin.h"
+#include "regularfile.h"
 #include "safetensorsfile.h"
 
 #include <QDir>

@@ -1,6 +1,6 @@
 #include "benchdata.h"
 
-#include "mappedfile.h"
+#include "regularfile.h"
 #include "safetensorswriter.h"
 
 #include <QFile>

@@ -7,7 +7,6 @@
 #include <QRandomGenerator>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include <fcntl.h>
@@ -15,15 +14,6 @@
 #include <unistd.h>
 
 namespace tantra {
-
-namespace {
-
-QString errnoText(int error)
-{
-    return QString::fromLocal8Bit(std::strerror(error));
-}
-
-} // namespace
 
 AtomicFileWriter::AtomicFileWriter(const QString &path, Durability durability) : m_path(path), m_durability(durability)
 {
@@ -43,7 +33,7 @@ Error AtomicFileWriter::failure(const QString &what) const
 
 Error AtomicFileWriter::systemFailure(const QString &what, int error) const
 {
-    return Error{m_path, what + errnoText(error)};
+    return Error{m_path, what + systemErrorString(error)};
 }
 
 int AtomicFileWriter::handle() const
@@ -62,9 +52,13 @@ Status AtomicFileWriter::open()
             return failure(QStringLiteral("cannot write: "));
         return {};
     }
-    // As QSaveFile does: replacing a symbolic link writes its target.
+    // As QSaveFile does: replacing a symbolic link writes the file at the end of its chain
+    // (symLinkTarget() would be the next link of a chain, which the rename would replace).
     const QFileInfo info(m_path);
-    m_target = QFile::encodeName(info.isSymLink() ? info.symLinkTarget() : m_path);
+    QString target = m_path;
+    if (info.isSymLink())
+        target = info.exists() ? info.canonicalFilePath() : info.symLinkTarget();
+    m_target = QFile::encodeName(target);
     struct stat existing {};
     const bool replaces = ::stat(m_target.constData(), &existing) == 0;
     for (int attempt = 0; attempt < 100 && m_fd < 0; ++attempt) {
