@@ -8,6 +8,8 @@
 #include "mainwindow.h"
 #include "modelloader.h"
 #include "safetensorsmodel.h"
+#include "tensorbrowser.h"
+#include "tensortext.h"
 #include "testutil.h"
 #include "weightmanager.h"
 #include "workspaceactions.h"
@@ -213,6 +215,19 @@ private Q_SLOTS:
             copyPath = model->path();
             QVERIFY(!copyPath.startsWith(tmp.path())); // nothing written beside the checkpoint
             QVERIFY(QFileInfo::exists(copyPath));
+        }
+        // In the window, the location line names the checkpoint, not the scratch copy.
+        {
+            MainWindow window;
+            window.openPath(good);
+            QTRY_VERIFY(window.browserFor(good));
+            TensorBrowser *browser = window.browserFor(good);
+            QVERIFY(browser->selectTensor(TensorText::name(browser->model()->tensors().front().info->name)));
+            auto *location = browser->findChild<QLabel *>(QStringLiteral("tensorLocation"));
+            QVERIFY(location);
+            QVERIFY2(location->text().startsWith(QStringLiteral("good.bin  \u00B7  PyTorch checkpoint")), qPrintable(location->text()));
+            QCOMPARE(location->toolTip(), good);
+            QVERIFY(!location->text().contains(QStringLiteral(".safetensors")));
         }
         QVERIFY2(!QFileInfo::exists(copyPath), "the checkpoint's safetensors copy outlived its model");
         QVERIFY2(!QFileInfo::exists(QFileInfo(copyPath).absolutePath()), "the scratch folder outlived its model");

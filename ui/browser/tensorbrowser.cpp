@@ -8,6 +8,7 @@
 #include "tensortablemodel.h"
 #include "tensortext.h"
 #include "tensortreemodel.h"
+#include "torchcheckpoint.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -16,6 +17,7 @@
 #include <QClipboard>
 #include <QDataStream>
 #include <QHBoxLayout>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QIODevice>
 #include <QKeyEvent>
@@ -270,6 +272,13 @@ void TensorBrowser::setupColumns()
     m_table->setSortingEnabled(true);
     m_tree->header()->setSortIndicator(TensorItemSource::NameColumn, Qt::AscendingOrder);
     m_tree->setSortingEnabled(true);
+}
+
+void TensorBrowser::setSourcePath(const QString &path)
+{
+    m_sourcePath = path;
+    // ModelLoader shows a checkpoint through a scratch copy (see openCheckpoint).
+    m_detail->setCheckpointSource(isTorchCheckpointName(path) && !QFileInfo(path).isDir() ? path : QString());
 }
 
 void TensorBrowser::setModel(std::shared_ptr<const SafetensorsModel> model)

@@ -53,7 +53,7 @@ public:
     void setModel(std::shared_ptr<const SafetensorsModel> model);
     const std::shared_ptr<const SafetensorsModel> &model() const { return m_model; }
     // Where the model was opened from, as the main window keys its pages.
-    void setSourcePath(const QString &path) { m_sourcePath = path; }
+    void setSourcePath(const QString &path);
     QString sourcePath() const override { return m_sourcePath; }
 
     // Marks tensors whose shape breaks the model's config rules: tensor name -> the failing

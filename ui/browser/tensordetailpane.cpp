@@ -61,6 +61,7 @@ TensorDetailPane::TensorDetailPane(QWidget *parent)
     m_facts->setWordWrap(true);
     layout->addWidget(m_facts);
     m_location = new QLabel(this);
+    m_location->setObjectName(QStringLiteral("tensorLocation"));
     m_location->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_location->setWordWrap(true);
     QPalette faint = m_location->palette();
@@ -169,6 +170,12 @@ void TensorDetailPane::setTensor(std::shared_ptr<const SafetensorsModel> model, 
     m_facts->setText(tr("%1  \u00B7  shape %2  \u00B7  %3 elements  \u00B7  %4")
                              .arg(QString::fromLatin1(dtypeName(info.dtype)), TensorText::shape(info.shape),
                                   TensorText::count(info.elementCount()), TensorText::bytes(info.byteSize())));
+    if (!m_checkpointSource.isEmpty()) {
+        m_location->setText(tr("%1  \u00B7  PyTorch checkpoint, shown read-only through a temporary safetensors copy")
+                                    .arg(QFileInfo(m_checkpointSource).fileName()));
+        m_location->setToolTip(m_checkpointSource);
+        return;
+    }
     const SafetensorsFile &shard = m_model->shardOf(*m_tensor);
     m_location->setText(tr("%1  \u00B7  data bytes [%2, %3)  \u00B7  file offset %4")
                                 .arg(QFileInfo(shard.path()).fileName(), TensorText::count(info.begin),

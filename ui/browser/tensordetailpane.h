@@ -37,6 +37,9 @@ public:
     void clear() { setTensor(nullptr, nullptr); }
     const ModelTensor *tensor() const { return m_tensor; }
     void setIssue(const QString &issue);
+    // The PyTorch checkpoint the model is a scratch safetensors copy of (empty: none). Its
+    // location line then names the checkpoint: the copy's offsets mean nothing to the user.
+    void setCheckpointSource(const QString &path) { m_checkpointSource = path; }
     // A group of the tree: its name and a line of totals instead of a tensor.
     void showGroup(const QString &path, const QString &summary);
 
@@ -58,6 +61,7 @@ private:
     void placeSliceSelector(int tab);
 
     std::shared_ptr<const SafetensorsModel> m_model;
+    QString m_checkpointSource;
     const ModelTensor *m_tensor = nullptr;
 
     QLabel *m_title = nullptr;
