@@ -2,21 +2,22 @@
 # Installs everything needed to build, test and run Tantra Weight Manager on Debian 12,
 # from Debian's own packages. Idempotent. Runs apt-get through sudo unless already root.
 #   packaging/install-deps.sh          build + runtime + tests
-#   packaging/install-deps.sh --ci     also clang/libFuzzer, Xvfb, packaging validators and PyTorch
-#                                      (the Python module's torch tests skip without it)
+#   packaging/install-deps.sh --ci     also clang/libFuzzer, Xvfb, packaging validators, PyTorch
+#                                      and Ceph's S3 gateway (the torch and S3 tests skip without)
 set -euo pipefail
 
 packages=(
     g++ cmake ninja-build pkg-config file
     qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 qt6-qpa-plugins
-    libyaml-cpp-dev libquazip1-qt6-dev libssl-dev openssl
+    libyaml-cpp-dev libquazip1-qt6-dev libssl-dev openssl libcurl4-openssl-dev
     libgl-dev libxkbcommon-dev
     pybind11-dev python3-dev python3-numpy python3-pytest
 )
 if [[ "${1:-}" == "--ci" ]]; then
     packages+=(clang libclang-rt-14-dev xvfb xauth imagemagick
                desktop-file-utils appstream-util man-db dpkg-dev fakeroot
-               python3-torch)
+               python3-torch
+               ceph-mon ceph-osd radosgw ceph-common curl)
 fi
 
 sudo=()

@@ -51,7 +51,8 @@ std::vector<Command> commands()
             rollbackCommand(), backupCommand(),    restoreCommand(),     listBackupsCommand(), cleanupCommand(),
             validateCommand(), importCommand(),    removeCommand(),      verifyCommand(),   doctorCommand(),
             historyCommand(), createConfigCommand(), inspectCommand(),   checksumCommand(),
-            diffCommand(),    convertCommand(),    reshardCommand()};
+            diffCommand(),    convertCommand(),    reshardCommand(),   remoteCommand(),
+            pushCommand(),    pullCommand()};
 }
 
 QString usage(const std::vector<Command> &all)

@@ -68,6 +68,9 @@ Command checksumCommand();
 Command diffCommand();
 Command convertCommand();
 Command reshardCommand();
+Command remoteCommand();
+Command pushCommand();
+Command pullCommand();
 
 QString humanBytes(std::uint64_t bytes);
 

@@ -2,6 +2,7 @@
 #include "workspacecontext.h"
 
 #include "jobcontext.h"
+#include "remotecommands.h"
 #include "torchcheckpoint.h"
 
 #include <QFileInfo>
@@ -27,6 +28,8 @@ int runListWeights(Context &ctx)
         ctx.err(QStringLiteral("list-weights: give at most one model type"));
         return ExitUsage;
     }
+    if (wantsRemoteListing(ctx))
+        return runListRemoteWeights(ctx, ctx.positional.value(0));
     auto manager = openWorkspace(ctx);
     if (!manager)
         return ExitUsage;
@@ -223,6 +226,7 @@ Command listWeightsCommand()
             [](QCommandLineParser &p) {
                 p.addOption(kJson);
                 p.addOption({{QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("Print only the weight names, one per line.")});
+                addRemoteListingOptions(p);
             },
             runListWeights};
 }

@@ -1,0 +1,253 @@
+// remote add/list/remove, push, pull, and list-weights --remote (called from weightcommands)
+#include "remotecommands.h"
+
+#include "jobcontext.h"
+#include "remotelist.h"
+#include "remotestore.h"
+#include "workspacecontext.h"
+
+#include <optional>
+#include <set>
+
+namespace tantra::cli {
+
+namespace {
+
+const QCommandLineOption kJson(QStringLiteral("json"), QStringLiteral("Print JSON instead of text."));
+const QCommandLineOption kRemote(QStringLiteral("remote"), QStringLiteral("The remote (default: the only one)."), QStringLiteral("NAME"));
+const QCommandLineOption kProfile(QStringLiteral("profile"), QStringLiteral("Credentials profile of ~/.aws (default: $AWS_PROFILE, else the environment's keys)."),
+                                  QStringLiteral("NAME"));
+
+std::optional<RemoteStore> openStore(Context &ctx, const WeightManager &manager)
+{
+    auto remote = RemoteList(manager.workspace()).find(ctx.parser.value(kRemote));
+    if (!remote) {
+        ctx.err(errorText(remote.error()));
+        return std::nullopt;
+    }
+    auto credentials = S3Credentials::load(ctx.parser.value(kProfile));
+    if (!credentials) {
+        ctx.err(errorText(credentials.error()));
+        return std::nullopt;
+    }
+    return RemoteStore(*remote, *credentials);
+}
+
+int runRemote(Context &ctx)
+{
+    const QString action = ctx.positional.value(0);
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    RemoteList remotes(manager->workspace());
+    if (action == QLatin1String("add")) {
+        if (ctx.positional.size() != 3 || !ctx.parser.isSet(QStringLiteral("endpoint"))) {
+            ctx.err(QStringLiteral("remote add: usage: remote add NAME s3://BUCKET[/PREFIX] --endpoint URL [--region R] [--path-style]"));
+            return ExitUsage;
+        }
+        Remote r;
+        r.name = ctx.positional.at(1);
+        if (auto parsed = parseS3Url(ctx.positional.at(2), r); !parsed) {
+            ctx.err(QStringLiteral("remote add: ") + parsed.errorString());
+            return ExitUsage;
+        }
+        r.endpoint = ctx.parser.value(QStringLiteral("endpoint"));
+        if (ctx.parser.isSet(QStringLiteral("region")))
+            r.region = ctx.parser.value(QStringLiteral("region"));
+        r.pathStyle = ctx.parser.isSet(QStringLiteral("path-style"));
+        if (auto added = remotes.add(r); !added)
+            return fail(ctx, added.error(), ExitUsage);
+        ctx.outLine(QStringLiteral("Added remote %1: %2 at %3").arg(r.name, r.url(), r.endpoint));
+        return ExitOk;
+    }
+    if (action == QLatin1String("remove")) {
+        if (ctx.positional.size() != 2) {
+            ctx.err(QStringLiteral("remote remove: give one remote name"));
+            return ExitUsage;
+        }
+        if (auto removed = remotes.remove(ctx.positional.at(1)); !removed)
+            return fail(ctx, removed.error());
+        ctx.outLine(QStringLiteral("Removed remote %1 (nothing on the server was touched)").arg(ctx.positional.at(1)));
+        return ExitOk;
+    }
+    if (action == QLatin1String("list") || action.isEmpty()) {
+        auto all = remotes.load();
+        if (!all)
+            return fail(ctx, all.error());
+        QJsonArray array;
+        std::vector<QStringList> rows;
+        for (const Remote &r : *all) {
+            array.append(QJsonObject{{QStringLiteral("name"), r.name}, {QStringLiteral("url"), r.url()},
+                                     {QStringLiteral("endpoint"), r.endpoint}, {QStringLiteral("region"), r.region},
+                                     {QStringLiteral("addressing_style"), r.pathStyle ? QStringLiteral("path") : QStringLiteral("virtual")}});
+            rows.push_back({r.name, r.url(), r.endpoint, r.region, r.pathStyle ? QStringLiteral("path") : QStringLiteral("virtual")});
+        }
+        if (ctx.parser.isSet(kJson))
+            printJson(ctx, array);
+        else if (rows.empty())
+            ctx.outLine(QStringLiteral("No remotes. Add one with: remote add NAME s3://BUCKET/PREFIX --endpoint URL"));
+        else
+            ctx.out(formatTable({QStringLiteral("NAME"), QStringLiteral("URL"), QStringLiteral("ENDPOINT"), QStringLiteral("REGION"),
+                                 QStringLiteral("ADDRESSING")}, rows));
+        return ExitOk;
+    }
+    ctx.err(QStringLiteral("remote: unknown action '%1' (add, list, remove)").arg(action));
+    return ExitUsage;
+}
+
+int runPush(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("push: give one weight name"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    auto store = openStore(ctx, *manager);
+    if (!store)
+        return ExitUsage;
+    JobContext job;
+    ctx.attachProgress(job, QStringLiteral("push"));
+    auto report = store->push(*manager, ctx.positional.first(), &job);
+    ctx.endProgress();
+    if (!report)
+        return fail(ctx, report.error());
+    if (ctx.parser.isSet(kJson)) {
+        printJson(ctx, QJsonObject{{QStringLiteral("weight"), report->weight},
+                                   {QStringLiteral("remote"), store->remote().name},
+                                   {QStringLiteral("manifest"), report->manifest},
+                                   {QStringLiteral("uploaded_bytes"), double(report->uploadedBytes)},
+                                   {QStringLiteral("skipped_bytes"), double(report->skippedBytes)},
+                                   {QStringLiteral("uploaded_blobs"), report->uploadedBlobs},
+                                   {QStringLiteral("skipped_blobs"), report->skippedBlobs}});
+        return ExitOk;
+    }
+    ctx.outLine(QStringLiteral("Pushed %1 to %2: uploaded %3, %4 already there").arg(report->weight, store->remote().name,
+                                                                                    humanBytes(report->uploadedBytes), humanBytes(report->skippedBytes)));
+    return ExitOk;
+}
+
+int runPull(Context &ctx)
+{
+    if (ctx.positional.size() != 1) {
+        ctx.err(QStringLiteral("pull: give one weight name"));
+        return ExitUsage;
+    }
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    auto store = openStore(ctx, *manager);
+    if (!store)
+        return ExitUsage;
+    JobContext job;
+    ctx.attachProgress(job, QStringLiteral("pull"));
+    auto entry = store->pull(*manager, ctx.positional.first(), ctx.parser.isSet(QStringLiteral("activate")), &job);
+    ctx.endProgress();
+    if (!entry)
+        return fail(ctx, entry.error());
+    if (ctx.parser.isSet(kJson)) {
+        auto data = manager->snapshot();
+        printJson(ctx, weightJson(*entry, data && data->activeOf(entry->modelType) == entry->name));
+        return ExitOk;
+    }
+    ctx.outLine(QStringLiteral("Pulled %1 from %2 (%3, SHA-256 verified)%4")
+                        .arg(entry->name, store->remote().name, humanBytes(entry->size),
+                             ctx.parser.isSet(QStringLiteral("activate")) ? QStringLiteral("; now active") : QString()));
+    return ExitOk;
+}
+
+} // namespace
+
+void addRemoteListingOptions(QCommandLineParser &parser)
+{
+    parser.addOption(kRemote);
+    parser.addOption(kProfile);
+}
+
+bool wantsRemoteListing(const Context &ctx)
+{
+    return ctx.parser.isSet(kRemote);
+}
+
+int runListRemoteWeights(Context &ctx, const QString &type)
+{
+    auto manager = openWorkspace(ctx);
+    if (!manager)
+        return ExitUsage;
+    auto store = openStore(ctx, *manager);
+    if (!store)
+        return ExitUsage;
+    auto weights = store->listWeights();
+    if (!weights)
+        return fail(ctx, weights.error());
+    auto data = manager->snapshot();
+    std::set<QString> local;
+    if (data) {
+        for (const auto &[name, w] : data->weights)
+            local.insert(name + QLatin1Char('\n') + w.sha256);
+    }
+    QJsonArray array;
+    std::vector<QStringList> rows;
+    for (const RemoteWeight &w : *weights) {
+        if (!type.isEmpty() && w.entry.modelType != type)
+            continue;
+        const bool here = local.count(w.entry.name + QLatin1Char('\n') + w.entry.sha256) > 0;
+        QJsonObject o = weightJson(w.entry, false);
+        o.remove(QStringLiteral("active"));
+        o.remove(QStringLiteral("path"));
+        o[QStringLiteral("present_locally")] = here;
+        o[QStringLiteral("pushed_by")] = w.pushedBy;
+        o[QStringLiteral("pushed_at")] = isoUtc(w.pushedAt);
+        array.append(o);
+        rows.push_back({here ? QStringLiteral("local") : QStringLiteral("remote only"), w.entry.name, w.entry.modelType, w.entry.version,
+                        humanBytes(w.entry.size), w.pushedAt.toString(QStringLiteral("yyyy-MM-dd HH:mm")), w.pushedBy, w.entry.sha256.left(12)});
+    }
+    if (ctx.parser.isSet(kJson))
+        printJson(ctx, array);
+    else if (rows.empty())
+        ctx.outLine(QStringLiteral("No weights on remote %1.").arg(store->remote().name));
+    else
+        ctx.out(formatTable({QStringLiteral("HERE"), QStringLiteral("NAME"), QStringLiteral("TYPE"), QStringLiteral("VERSION"), QStringLiteral("SIZE"),
+                             QStringLiteral("PUSHED (UTC)"), QStringLiteral("BY"), QStringLiteral("SHA-256")}, rows, {4}));
+    return ExitOk;
+}
+
+Command remoteCommand()
+{
+    return {"remote", "add NAME s3://BUCKET/PREFIX | list | remove NAME",
+            "Manage the S3-compatible remotes of the workspace (Model/remotes.json; credentials from the environment or ~/.aws)",
+            [](QCommandLineParser &p) {
+                p.addOption(kJson);
+                p.addOption({QStringLiteral("endpoint"), QStringLiteral("The server's address, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:7480."),
+                             QStringLiteral("URL")});
+                p.addOption({QStringLiteral("region"), QStringLiteral("The region to sign for (default: us-east-1)."), QStringLiteral("REGION")});
+                p.addOption({QStringLiteral("path-style"), QStringLiteral("Address the bucket in the path (Ceph, MinIO) instead of the host name.")});
+            },
+            runRemote};
+}
+
+Command pushCommand()
+{
+    return {"push", "NAME", "Upload a weight to a remote: only the files it lacks, then its manifest",
+            [](QCommandLineParser &p) {
+                p.addOption(kJson);
+                p.addOption(kRemote);
+                p.addOption(kProfile);
+            },
+            runPush};
+}
+
+Command pullCommand()
+{
+    return {"pull", "NAME", "Download a weight from a remote, verify its SHA-256 and register it",
+            [](QCommandLineParser &p) {
+                p.addOption(kJson);
+                p.addOption(kRemote);
+                p.addOption(kProfile);
+                p.addOption({QStringLiteral("activate"), QStringLiteral("Make it the active weight of its type.")});
+            },
+            runPull};
+}
+
+} // namespace tantra::cli

@@ -1,0 +1,436 @@
+#include "remotestore.h"
+
+#include "configmanager.h"
+#include "jobcontext.h"
+#include "regularfile.h"
+#include "sha256.h"
+#include "weightmanager.h"
+#include "workspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMutex>
+#include <QRegularExpression>
+#include <QSemaphore>
+#include <QSysInfo>
+#include <QThreadPool>
+#include <QtConcurrent>
+
+#include <atomic>
+#include <cmath>
+#include <set>
+#include <cerrno>
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+namespace tantra {
+
+namespace {
+
+constexpr int kManifestSchema = 1;
+constexpr std::uint64_t kMaxManifestBytes = std::uint64_t(16) << 20;
+constexpr std::size_t kMaxFiles = 100000;
+
+QString userAtHost()
+{
+    QString user = qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME"));
+    if (user.isEmpty()) {
+        const passwd *pw = ::getpwuid(::getuid());
+        user = pw ? QString::fromLocal8Bit(pw->pw_name) : QStringLiteral("uid%1").arg(::getuid());
+    }
+    return user + QLatin1Char('@') + QSysInfo::machineHostName();
+}
+
+// The first error any of several threads met, kept once.
+class FirstError
+{
+public:
+    void set(const Error &error)
+    {
+        QMutexLocker lock(&m_mutex);
+        if (!m_failed.exchange(true))
+            m_error = error;
+    }
+    bool failed() const { return m_failed.load(); }
+    Error error() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_error;
+    }
+
+private:
+    mutable QMutex m_mutex;
+    std::atomic<bool> m_failed{false};
+    Error m_error;
+};
+
+struct Fd
+{
+    int fd = -1;
+    ~Fd()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+} // namespace
+
+RemoteStore::RemoteStore(Remote remote, S3Credentials credentials)
+    : m_remote(std::move(remote)), m_client(m_remote.s3Endpoint(), std::move(credentials))
+{
+}
+
+QString RemoteStore::blobKey(const QString &sha256) const
+{
+    return m_remote.prefix + QStringLiteral("blobs/sha256/") + sha256;
+}
+
+QString RemoteStore::manifestKey(const QString &name) const
+{
+    return m_remote.prefix + QStringLiteral("weights/") + name + QStringLiteral(".json");
+}
+
+Result<bool> RemoteStore::uploadBlob(const QString &path, const QString &sha256, std::uint64_t size, JobContext *job) const
+{
+    const QString key = blobKey(sha256);
+    auto there = m_client.head(key);
+    if (!there)
+        return there.error();
+    if (*there && **there == size)
+        return false;
+    QFile file;
+    if (auto opened = openRegularFile(file, path); !opened)
+        return opened.error();
+    if (std::uint64_t(file.size()) != size)
+        return makeError(path, QStringLiteral("is %1 bytes, not the %2 the registry records; run 'verify' (nothing was pushed)").arg(file.size()).arg(size));
+    const auto changed = [&](const QString &actual) {
+        return makeError(path, QStringLiteral("no longer matches its registered SHA-256 (now %1, registered %2); run 'verify' (nothing was pushed)")
+                                       .arg(actual, sha256));
+    };
+    const auto readPart = [&](std::vector<std::byte> &into, std::size_t n) -> Status {
+        into.resize(n);
+        std::size_t done = 0;
+        while (done < n) {
+            const qint64 got = file.read(reinterpret_cast<char *>(into.data() + done), qint64(n - done));
+            if (got <= 0)
+                return makeError(path, QStringLiteral("read failed: ") + file.errorString());
+            done += std::size_t(got);
+        }
+        return {};
+    };
+    if (size <= kPartBytes) {
+        std::vector<std::byte> body;
+        if (auto read = readPart(body, std::size_t(size)); !read)
+            return read.error();
+        const QString actual = sha256Hex(body);
+        if (actual != sha256)
+            return changed(actual);
+        // The server checks the body against x-amz-content-sha256, the registered hash.
+        if (auto put = m_client.put(key, body, sha256); !put)
+            return put.error();
+        if (job)
+            job->advance(size);
+        return true;
+    }
+
+    auto upload = m_client.createMultipartUpload(key);
+    if (!upload)
+        return upload.error();
+    const int partCount = int((size + kPartBytes - 1) / kPartBytes);
+    auto parts = std::vector<S3Part>(std::size_t(partCount));
+    FirstError failure;
+    // kInFlight parts travel while the next is read; each buffer is freed by its upload.
+    QSemaphore slots(kInFlight);
+    QThreadPool pool;
+    pool.setMaxThreadCount(kInFlight);
+    Sha256 whole;
+    for (int n = 0; n < partCount && !failure.failed(); ++n) {
+        if (job && job->isCanceled()) {
+            failure.set(makeError(path, QStringLiteral("push cancelled")));
+            break;
+        }
+        slots.acquire();
+        auto buffer = std::make_shared<std::vector<std::byte>>();
+        const std::uint64_t at = std::uint64_t(n) * kPartBytes;
+        if (auto read = readPart(*buffer, std::size_t(std::min(kPartBytes, size - at))); !read) {
+            failure.set(read.error());
+            slots.release();
+            break;
+        }
+        whole.update(*buffer);
+        const QString partSha = sha256Hex(*buffer);
+        QThreadPool *target = &pool;
+        (void)QtConcurrent::run(target, [&, buffer, n, partSha] {
+            if (!failure.failed()) {
+                auto etag = m_client.uploadPart(key, *upload, n + 1, *buffer, partSha);
+                if (!etag)
+                    failure.set(etag.error());
+                else
+                    parts[std::size_t(n)] = {n + 1, *etag, buffer->size()};
+                if (etag && job)
+                    job->advance(buffer->size());
+            }
+            buffer->clear();
+            buffer->shrink_to_fit();
+            slots.release();
+        });
+    }
+    pool.waitForDone();
+    if (!failure.failed()) {
+        if (const QString actual = whole.finalHex(); actual != sha256)
+            failure.set(changed(actual));
+    }
+    if (failure.failed()) {
+        (void)m_client.abortMultipartUpload(key, *upload);
+        return failure.error();
+    }
+    if (auto completed = m_client.completeMultipartUpload(key, *upload, parts); !completed)
+        return completed.error();
+    return true;
+}
+
+Result<PushReport> RemoteStore::push(WeightManager &manager, const QString &name, JobContext *job) const
+{
+    auto data = manager.snapshot();
+    if (!data)
+        return data.error();
+    const WeightEntry *entry = data->find(name);
+    if (!entry)
+        return makeError(manager.workspace().registryPath(), QStringLiteral("no weight named '%1'").arg(name));
+    auto config = manager.configs().getConfig(entry->modelType);
+    if (!config)
+        return config.error();
+
+    // Each file of the weight: the file itself, or the shard set's files and index.
+    struct Local
+    {
+        QString path;
+        RemoteWeight::File file;
+    };
+    std::vector<Local> locals;
+    const QString root = manager.workspace().absolutePath(entry->path);
+    if (auto inside = manager.workspace().checkInside(root); !inside)
+        return inside.error();
+    if (entry->sharded) {
+        for (const WeightFile &f : entry->files) {
+            const QString path = manager.workspace().absolutePath(f.path);
+            if (auto inside = manager.workspace().checkInside(path); !inside)
+                return inside.error();
+            locals.push_back({path, {QFileInfo(path).fileName(), f.sha256, f.size}});
+        }
+    } else {
+        locals.push_back({root, {QFileInfo(root).fileName(), entry->sha256, entry->size}});
+    }
+
+    PushReport report;
+    report.weight = name;
+    report.manifest = m_client.describe(manifestKey(name));
+    if (job) {
+        for (const Local &l : locals)
+            job->addTotal(l.file.size);
+    }
+    QJsonArray files;
+    for (const Local &l : locals) {
+        auto uploaded = uploadBlob(l.path, l.file.sha256, l.file.size, job);
+        if (!uploaded)
+            return uploaded.error();
+        if (*uploaded) {
+            report.uploadedBytes += l.file.size;
+            ++report.uploadedBlobs;
+        } else {
+            report.skippedBytes += l.file.size;
+            ++report.skippedBlobs;
+            if (job)
+                job->advance(l.file.size);
+        }
+        files.append(QJsonObject{{QStringLiteral("name"), l.file.name},
+                                 {QStringLiteral("sha256"), l.file.sha256},
+                                 {QStringLiteral("size"), double(l.file.size)}});
+    }
+    // Written last: a reader never sees a manifest whose blobs are missing.
+    const QJsonObject manifest{{QStringLiteral("schema_version"), kManifestSchema},
+                               {QStringLiteral("name"), name},
+                               {QStringLiteral("entry"), Registry::entryToJson(*entry)},
+                               {QStringLiteral("files"), files},
+                               {QStringLiteral("config"), config->yaml},
+                               {QStringLiteral("pushed_by"), userAtHost()},
+                               {QStringLiteral("pushed_at"), isoUtc(QDateTime::currentDateTimeUtc())}};
+    const QByteArray bytes = QJsonDocument(manifest).toJson(QJsonDocument::Indented);
+    const auto body = std::as_bytes(std::span(bytes.constData(), std::size_t(bytes.size())));
+    if (auto put = m_client.put(manifestKey(name), body, sha256Hex(body), "application/json"); !put)
+        return put.error();
+    return report;
+}
+
+Result<RemoteWeight> RemoteStore::manifest(const QString &name) const
+{
+    if (auto valid = validateName(name, QStringLiteral("weight name")); !valid)
+        return valid.error();
+    const QString key = manifestKey(name);
+    const QString where = m_client.describe(key);
+    auto bytes = m_client.get(key, kMaxManifestBytes);
+    if (!bytes) {
+        Error e = bytes.error();
+        if (e.problem.startsWith(QLatin1String("no such object")))
+            e.problem = QStringLiteral("the remote '%1' has no weight named '%2'").arg(m_remote.name, name);
+        return e;
+    }
+    QJsonParseError error{};
+    const QJsonDocument doc = QJsonDocument::fromJson(*bytes, &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject())
+        return makeError(where, QStringLiteral("not a weight manifest: %1").arg(error.error != QJsonParseError::NoError ? error.errorString() : QStringLiteral("not a JSON object")));
+    const QJsonObject o = doc.object();
+    if (o.value(QLatin1String("schema_version")).toInt(-1) != kManifestSchema)
+        return makeError(where, QStringLiteral("manifest schema_version is not %1; a newer version of this program may read it").arg(kManifestSchema));
+    if (o.value(QLatin1String("name")).toString() != name)
+        return makeError(where, QStringLiteral("the manifest names another weight ('%1')").arg(o.value(QLatin1String("name")).toString()));
+    RemoteWeight w;
+    auto entry = Registry::entryFromJson(name, o.value(QLatin1String("entry")), where, QStringLiteral("entry"));
+    if (!entry)
+        return entry.error();
+    w.entry = std::move(entry).value();
+    const QJsonValue files = o.value(QLatin1String("files"));
+    if (!files.isArray() || files.toArray().isEmpty() || std::size_t(files.toArray().size()) > kMaxFiles)
+        return makeError(where, QStringLiteral("\"files\" must be a non-empty array"));
+    static const QRegularExpression fileName(QStringLiteral("^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$"));
+    static const QRegularExpression hex(QStringLiteral("^[0-9a-f]{64}$"));
+    std::set<QString> seen;
+    for (const QJsonValue &v : files.toArray()) {
+        const QJsonObject f = v.toObject();
+        RemoteWeight::File file{f.value(QLatin1String("name")).toString(), f.value(QLatin1String("sha256")).toString(), 0};
+        const double size = f.value(QLatin1String("size")).toDouble(-1);
+        if (!fileName.match(file.name).hasMatch() || !seen.insert(file.name).second)
+            return makeError(where, QStringLiteral("files: '%1' is not a plain, unique file name").arg(file.name));
+        if (!hex.match(file.sha256).hasMatch())
+            return makeError(where, QStringLiteral("files: '%1' has no valid sha256").arg(file.name));
+        if (!(size >= 0 && size <= 9007199254740992.0) || size != std::floor(size))
+            return makeError(where, QStringLiteral("files: '%1' has no valid size").arg(file.name));
+        file.size = std::uint64_t(size);
+        w.files.push_back(file);
+    }
+    if (!w.entry.sharded && (w.files.size() != 1 || !w.files[0].name.endsWith(QLatin1String(".safetensors"))))
+        return makeError(where, QStringLiteral("a single-file weight's manifest must list one .safetensors file"));
+    if (!w.entry.sharded && (w.files[0].sha256 != w.entry.sha256 || w.files[0].size != w.entry.size))
+        return makeError(where, QStringLiteral("the file's sha256 or size differ from the entry's"));
+    w.config = o.value(QLatin1String("config")).toString();
+    w.pushedBy = o.value(QLatin1String("pushed_by")).toString();
+    w.pushedAt = QDateTime::fromString(o.value(QLatin1String("pushed_at")).toString(), Qt::ISODate);
+    return w;
+}
+
+Result<std::vector<RemoteWeight>> RemoteStore::listWeights() const
+{
+    const QString prefix = m_remote.prefix + QStringLiteral("weights/");
+    auto objects = m_client.list(prefix);
+    if (!objects)
+        return objects.error();
+    std::vector<RemoteWeight> weights;
+    for (const S3Object &object : *objects) {
+        if (!object.key.endsWith(QLatin1String(".json")))
+            continue;
+        const QString name = object.key.mid(prefix.size()).chopped(5);
+        if (!validateName(name, QStringLiteral("weight name")))
+            continue; // not one of ours: skipped rather than failing the whole listing
+        auto w = manifest(name);
+        if (!w)
+            return w.error();
+        weights.push_back(std::move(w).value());
+    }
+    return weights;
+}
+
+Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &into, JobContext *job) const
+{
+    const QString key = blobKey(file.sha256);
+    auto there = m_client.head(key);
+    if (!there)
+        return there.error();
+    if (!*there)
+        return makeError(m_client.describe(key), QStringLiteral("the manifest names this blob for '%1', but the remote does not have it").arg(file.name));
+    if (**there != file.size)
+        return makeError(m_client.describe(key), QStringLiteral("is %1 bytes, the manifest says %2").arg(**there).arg(file.size));
+    Fd out;
+    out.fd = ::open(QFile::encodeName(into).constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out.fd < 0)
+        return makeError(into, QStringLiteral("cannot write: ") + systemErrorString(errno));
+    FirstError failure;
+    const JobContext *constJob = job;
+    const S3Client::Sink writeAt = [&](std::uint64_t offset, const char *data, std::size_t size) {
+        for (std::size_t done = 0; done < size;) {
+            const ssize_t n = ::pwrite(out.fd, data + done, size - done, off_t(offset + done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                failure.set(makeError(into, QStringLiteral("write failed: ") + systemErrorString(n < 0 ? errno : ENOSPC)));
+                return false;
+            }
+            done += std::size_t(n);
+        }
+        if (job)
+            job->advance(size);
+        return true;
+    };
+    if (job)
+        job->addTotal(file.size);
+    QThreadPool pool;
+    pool.setMaxThreadCount(kInFlight);
+    for (std::uint64_t at = 0; at < file.size; at += kPartBytes) {
+        const std::uint64_t length = std::min(kPartBytes, file.size - at);
+        QThreadPool *target = &pool;
+        (void)QtConcurrent::run(target, [&, at, length] {
+            if (failure.failed() || (job && job->isCanceled()))
+                return;
+            if (auto got = m_client.getRange(key, at, length, writeAt, constJob); !got)
+                failure.set(got.error());
+        });
+    }
+    pool.waitForDone();
+    if (job && job->isCanceled())
+        return makeError(into, QStringLiteral("pull cancelled"));
+    if (failure.failed())
+        return failure.error();
+    if (::fdatasync(out.fd) != 0)
+        return makeError(into, QStringLiteral("cannot flush: ") + systemErrorString(errno));
+    auto actual = sha256File(into, job);
+    if (!actual)
+        return actual.error();
+    if (*actual != file.sha256)
+        return makeError(m_client.describe(key), QStringLiteral("the downloaded bytes of '%1' have SHA-256 %2, not the manifest's %3: the copy on the remote is damaged; "
+                                                                "nothing was registered").arg(file.name, *actual, file.sha256));
+    return {};
+}
+
+Result<WeightEntry> RemoteStore::pull(WeightManager &manager, const QString &name, bool activate, JobContext *job) const
+{
+    auto w = manifest(name);
+    if (!w)
+        return w.error();
+    // A type this workspace does not know yet gets the config the weight was pushed with
+    // (checked like an edit in the config editor); a known type keeps its own config, and
+    // the import checks the weight against that.
+    if (!manager.configs().hasType(w->entry.modelType) && !w->config.isEmpty()) {
+        if (auto saved = manager.configs().saveConfigText(w->entry.modelType, w->config.toUtf8()); !saved)
+            return saved.error();
+    }
+    const QString note = QStringLiteral("pulled from %1 (%2)").arg(m_remote.name, m_remote.url());
+    auto entry = manager.addDerivedVersion(w->entry.modelType, w->entry.version, w->entry.sharded, activate, note,
+                                           [&](const QString &path) -> Status {
+                                               if (!w->entry.sharded)
+                                                   return downloadBlob(w->files.front(), path, job);
+                                               if (!QDir().mkpath(path))
+                                                   return makeError(path, QStringLiteral("cannot create the folder"));
+                                               for (const auto &f : w->files)
+                                                   if (auto got = downloadBlob(f, QDir(path).filePath(f.name), job); !got)
+                                                       return got;
+                                               return {};
+                                           },
+                                           job);
+    return entry;
+}
+
+} // namespace tantra

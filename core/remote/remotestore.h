@@ -1,0 +1,78 @@
+#pragma once
+
+#include "registry.h"
+#include "remotelist.h"
+#include "result.h"
+#include "s3client.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+
+#include <vector>
+
+namespace tantra {
+
+class JobContext;
+class WeightManager;
+
+struct PushReport
+{
+    QString weight;
+    QString manifest;            // s3://bucket/prefix/weights/<name>.json
+    std::uint64_t uploadedBytes = 0;
+    std::uint64_t skippedBytes = 0; // blobs the remote held already (same SHA-256 and size)
+    int uploadedBlobs = 0;
+    int skippedBlobs = 0;
+};
+
+// A weight as its manifest on the remote describes it (nothing else is read).
+struct RemoteWeight
+{
+    WeightEntry entry;
+    struct File
+    {
+        QString name; // the file's name (single file) or its name in the shard folder
+        QString sha256;
+        std::uint64_t size = 0;
+    };
+    std::vector<File> files;
+    QString config;   // the YAML config it was pushed with
+    QString pushedBy;
+    QDateTime pushedAt;
+};
+
+// The remote store layout (docs/REMOTE.md): content-addressed blobs under
+// <prefix>blobs/sha256/<hex>, one manifest per weight under <prefix>weights/<name>.json,
+// written only after all its blobs are complete.
+class RemoteStore
+{
+public:
+    RemoteStore(Remote remote, S3Credentials credentials);
+
+    const Remote &remote() const { return m_remote; }
+    const S3Client &client() const { return m_client; }
+
+    // Uploads what the remote lacks of the registered weight `name`, then its manifest. Every
+    // byte sent is hashed on the way: a local file that no longer matches its registered
+    // SHA-256 is refused, and the server checks each body against the hash sent with it.
+    Result<PushReport> push(WeightManager &manager, const QString &name, JobContext *job = nullptr) const;
+    // Downloads `name` into the workspace and registers it (like an import), only after every
+    // file's SHA-256 matched the manifest.
+    Result<WeightEntry> pull(WeightManager &manager, const QString &name, bool activate, JobContext *job = nullptr) const;
+    Result<std::vector<RemoteWeight>> listWeights() const;
+    Result<RemoteWeight> manifest(const QString &name) const;
+
+    static constexpr std::uint64_t kPartBytes = std::uint64_t(64) << 20;
+    static constexpr int kInFlight = 4;
+
+private:
+    QString blobKey(const QString &sha256) const;
+    QString manifestKey(const QString &name) const;
+    Result<bool> uploadBlob(const QString &path, const QString &sha256, std::uint64_t size, JobContext *job) const;
+    Status downloadBlob(const RemoteWeight::File &file, const QString &into, JobContext *job) const;
+
+    Remote m_remote;
+    S3Client m_client;
+};
+
+} // namespace tantra

@@ -1,0 +1,412 @@
+// Push and pull against a real S3 server: Ceph's RADOS Gateway, started by tests/s3/rgw.sh
+// for this test (or the server named by $S3_ENDPOINT, $S3_ACCESS_KEY, $S3_SECRET_KEY,
+// $S3_BUCKET). Without Ceph's packages the test skips, unless $TANTRA_REQUIRE_S3 is set (CI).
+#include "registry.h"
+#include "remotelist.h"
+#include "remotestore.h"
+#include "s3client.h"
+#include "sha256.h"
+#include "testutil.h"
+#include "weightmanager.h"
+#include "workspace.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tantra;
+
+namespace {
+
+QByteArray f32Weight(qsizetype bytes, std::uint32_t seed)
+{
+    const QByteArray json = QStringLiteral(R"({"w":{"dtype":"F32","shape":[%1],"data_offsets":[0,%2]}})").arg(bytes / 4).arg(bytes / 4 * 4).toUtf8();
+    QByteArray data = test::randomBytes(bytes / 4 * 4, seed);
+    // Finite floats: clear each value's exponent's top bit.
+    for (qsizetype i = 3; i < data.size(); i += 4)
+        data[i] = char(data[i] & 0x3f);
+    return test::safetensorsBytes(json, data);
+}
+
+} // namespace
+
+class TestRemote : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void roundTrip_data();
+    void roundTrip();
+    void identicalFilesAreStoredOnce();
+    void damagedBlobIsRefused();
+    void changedLocalFileIsNotPushed();
+    void errors_data();
+    void errors();
+    void remotesFile_data();
+    void remotesFile();
+    void cli();
+
+private:
+    Remote remoteAt(const QString &prefix) const;
+    QString newPrefix() { return QStringLiteral("t%1-%2").arg(++m_prefixes).arg(QRandomGenerator::global()->generate() % 100000); }
+    // A workspace holding `file` imported as `type`_`version` (the type made from it).
+    bool importInto(WeightManager &manager, const QByteArray &file, const QString &type, const QString &version);
+
+    QTemporaryDir m_dir;
+    QString m_cluster;
+    S3Endpoint m_endpoint;
+    S3Credentials m_credentials;
+    int m_prefixes = 0;
+};
+
+void TestRemote::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    if (!qEnvironmentVariableIsEmpty("S3_ENDPOINT")) {
+        m_endpoint.endpoint = qEnvironmentVariable("S3_ENDPOINT");
+        m_endpoint.bucket = qEnvironmentVariable("S3_BUCKET");
+        m_credentials.accessKey = qEnvironmentVariable("S3_ACCESS_KEY");
+        m_credentials.secretKey = qEnvironmentVariable("S3_SECRET_KEY");
+    } else {
+        m_cluster = m_dir.filePath(QStringLiteral("rgw"));
+        QProcess start;
+        start.setProcessChannelMode(QProcess::MergedChannels);
+        QProcessEnvironment owner = QProcessEnvironment::systemEnvironment();
+        owner.insert(QStringLiteral("RGW_SH_OWNER_PID"), QString::number(QCoreApplication::applicationPid()));
+        start.setProcessEnvironment(owner);
+        start.start(QStringLiteral(TANTRA_RGW_SCRIPT), {QStringLiteral("start"), m_cluster});
+        QVERIFY(start.waitForFinished(180000));
+        if (start.exitCode() == 77) {
+            m_cluster.clear();
+            if (!qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))
+                QFAIL(qPrintable(QStringLiteral("TANTRA_REQUIRE_S3 is set, but: ") + QString::fromLocal8Bit(start.readAll())));
+            QSKIP("Ceph's RADOS Gateway is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common): the S3 tests need a real server");
+        }
+        QVERIFY2(start.exitCode() == 0, start.readAll().constData());
+        QProcess env;
+        env.start(QStringLiteral(TANTRA_RGW_SCRIPT), {QStringLiteral("env"), m_cluster});
+        QVERIFY(env.waitForFinished());
+        for (const QByteArray &line : env.readAllStandardOutput().split('\n')) {
+            const QByteArray assignment = line.mid(7); // "export "
+            const qsizetype eq = assignment.indexOf('=');
+            const QByteArray name = assignment.left(eq);
+            const QString value = QString::fromUtf8(assignment.mid(eq + 1)).remove(QLatin1Char('\''));
+            if (name == "S3_ENDPOINT")
+                m_endpoint.endpoint = value;
+            else if (name == "S3_BUCKET")
+                m_endpoint.bucket = value;
+            else if (name == "S3_ACCESS_KEY")
+                m_credentials.accessKey = value;
+            else if (name == "S3_SECRET_KEY")
+                m_credentials.secretKey = value;
+        }
+    }
+    QVERIFY(!m_endpoint.endpoint.isEmpty() && !m_endpoint.bucket.isEmpty() && !m_credentials.secretKey.isEmpty());
+    QVERIFY(S3Client(m_endpoint, m_credentials).createBucket().ok());
+}
+
+void TestRemote::cleanupTestCase()
+{
+    if (m_cluster.isEmpty())
+        return;
+    QProcess stop;
+    stop.start(QStringLiteral(TANTRA_RGW_SCRIPT), {QStringLiteral("stop"), m_cluster});
+    QVERIFY(stop.waitForFinished(60000));
+    QCOMPARE(stop.exitCode(), 0);
+}
+
+Remote TestRemote::remoteAt(const QString &prefix) const
+{
+    Remote r;
+    r.name = QStringLiteral("team");
+    r.bucket = m_endpoint.bucket;
+    r.prefix = prefix + QLatin1Char('/');
+    r.endpoint = m_endpoint.endpoint;
+    r.pathStyle = true;
+    return r;
+}
+
+bool TestRemote::importInto(WeightManager &manager, const QByteArray &file, const QString &type, const QString &version)
+{
+    const QString path = test::writeBytes(m_dir.filePath(QStringLiteral("incoming-%1.safetensors").arg(QRandomGenerator::global()->generate())), file);
+    ImportRequest request;
+    request.source = path;
+    request.modelType = type;
+    request.version = version;
+    request.createType = !manager.configs().hasType(type);
+    request.move = true;
+    auto imported = manager.importWeight(request);
+    if (!imported)
+        qWarning("import failed: %s", qPrintable(imported.errorString()));
+    return imported.ok();
+}
+
+void TestRemote::roundTrip_data()
+{
+    QTest::addColumn<qsizetype>("bytes");
+    QTest::newRow("one request") << qsizetype(3 << 20);
+    // Over kPartBytes: a multipart upload of two parts, pulled in two ranges.
+    QTest::newRow("multipart") << qsizetype(RemoteStore::kPartBytes + (5 << 20));
+}
+
+// Push from one workspace, pull into another (another machine): the same bytes, registered
+// under the same name with the same SHA-256; a second push sends nothing.
+void TestRemote::roundTrip()
+{
+    QFETCH(qsizetype, bytes);
+    const QString a = m_dir.filePath(newPrefix() + QStringLiteral("-a"));
+    const QString b = m_dir.filePath(newPrefix() + QStringLiteral("-b"));
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    QVERIFY(importInto(ma, f32Weight(bytes, 7), QStringLiteral("lm"), QStringLiteral("v1")));
+    const WeightEntry pushed = *ma.snapshot()->find(QStringLiteral("lm_v1"));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+
+    auto first = store.push(ma, QStringLiteral("lm_v1"));
+    QVERIFY2(first.ok(), qPrintable(test::errorOf(first)));
+    QCOMPARE(first->uploadedBytes, pushed.size);
+    QCOMPARE(first->skippedBytes, std::uint64_t(0));
+    auto second = store.push(ma, QStringLiteral("lm_v1"));
+    QVERIFY2(second.ok(), qPrintable(test::errorOf(second)));
+    QCOMPARE(second->uploadedBytes, std::uint64_t(0));
+    QCOMPARE(second->skippedBytes, pushed.size);
+
+    auto listed = store.listWeights();
+    QVERIFY2(listed.ok(), qPrintable(test::errorOf(listed)));
+    QCOMPARE(listed->size(), std::size_t(1));
+    QCOMPARE(listed->front().entry.sha256, pushed.sha256);
+    QVERIFY(!listed->front().pushedBy.isEmpty());
+
+    // Workspace b has no type "lm": it comes with the weight's config.
+    auto pulled = store.pull(mb, QStringLiteral("lm_v1"), true);
+    QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
+    QCOMPARE(pulled->sha256, pushed.sha256);
+    QCOMPARE(pulled->size, pushed.size);
+    QCOMPARE(test::sha256Of(Workspace(b).absolutePath(pulled->path)), pushed.sha256);
+    QCOMPARE(mb.snapshot()->activeOf(QStringLiteral("lm")), QStringLiteral("lm_v1"));
+    QVERIFY(pulled->source.startsWith(QStringLiteral("pulled from team (s3://")));
+    // A second pull of the same version is refused by the registry, and loses nothing.
+    auto again = store.pull(mb, QStringLiteral("lm_v1"), false);
+    QVERIFY(!again.ok());
+    QVERIFY2(again.errorString().contains(QStringLiteral("already registered")), qPrintable(test::errorOf(again)));
+}
+
+// Content addressing: the same bytes under two model types are stored once.
+void TestRemote::identicalFilesAreStoredOnce()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    WeightManager ma{Workspace(a)};
+    const QByteArray file = f32Weight(1 << 20, 11);
+    QVERIFY(importInto(ma, file, QStringLiteral("enc"), QStringLiteral("v1")));
+    QVERIFY(importInto(ma, file, QStringLiteral("dec"), QStringLiteral("v1")));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    auto first = store.push(ma, QStringLiteral("enc_v1"));
+    QVERIFY2(first.ok(), qPrintable(test::errorOf(first)));
+    auto second = store.push(ma, QStringLiteral("dec_v1"));
+    QVERIFY2(second.ok(), qPrintable(test::errorOf(second)));
+    QCOMPARE(first->uploadedBlobs, 1);
+    QCOMPARE(second->uploadedBlobs, 0);
+    QCOMPARE(second->skippedBytes, std::uint64_t(file.size()));
+    auto objects = store.client().list(store.remote().prefix + QStringLiteral("blobs/"));
+    QVERIFY(objects.ok());
+    QCOMPARE(objects->size(), std::size_t(1));
+    QCOMPARE(store.listWeights()->size(), std::size_t(2));
+}
+
+// A blob changed on the server (bit rot, a colleague's tool): the pull checks the SHA-256 of
+// what arrived before registering anything, and leaves nothing behind.
+void TestRemote::damagedBlobIsRefused()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    QVERIFY(importInto(ma, f32Weight(1 << 20, 3), QStringLiteral("lm"), QStringLiteral("v1")));
+    const WeightEntry pushed = *ma.snapshot()->find(QStringLiteral("lm_v1"));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    QVERIFY(store.push(ma, QStringLiteral("lm_v1")).ok());
+    QByteArray damaged = test::readFile(Workspace(a).absolutePath(pushed.path));
+    damaged[damaged.size() - 1] = char(damaged[damaged.size() - 1] ^ 1);
+    const QString key = store.remote().prefix + QStringLiteral("blobs/sha256/") + pushed.sha256;
+    QVERIFY(store.client().put(key, test::bytesOf(damaged), sha256Hex(test::bytesOf(damaged))).ok());
+
+    const auto before = test::treeSnapshot(b);
+    auto pulled = store.pull(mb, QStringLiteral("lm_v1"), true);
+    QVERIFY(!pulled.ok());
+    QVERIFY2(pulled.errorString().contains(QStringLiteral("the copy on the remote is damaged; nothing was registered")), qPrintable(test::errorOf(pulled)));
+    QVERIFY(!mb.snapshot()->find(QStringLiteral("lm_v1")));
+    // The weight's config came first (it is valid on its own); nothing else is left.
+    auto after = test::treeSnapshot(b);
+    after.remove(QStringLiteral("Config/lm.yaml"));
+    QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+}
+
+// A registered file that changed on disk is not pushed under its old SHA-256.
+void TestRemote::changedLocalFileIsNotPushed()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    WeightManager ma{Workspace(a)};
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    for (const qsizetype bytes : {qsizetype(1 << 20), qsizetype(RemoteStore::kPartBytes + (1 << 20))}) {
+        const QString version = QStringLiteral("v%1").arg(bytes);
+        QVERIFY(importInto(ma, f32Weight(bytes, 5), QStringLiteral("lm") + version, version));
+        const WeightEntry entry = *ma.snapshot()->find(QStringLiteral("lm%1_%1").arg(version));
+        QFile file(Workspace(a).absolutePath(entry.path));
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        file.seek(file.size() - 1);
+        file.write("\x01");
+        file.close();
+        auto pushed = store.push(ma, entry.name);
+        QVERIFY(!pushed.ok());
+        QVERIFY2(pushed.errorString().contains(QStringLiteral("no longer matches its registered SHA-256")), qPrintable(test::errorOf(pushed)));
+    }
+    QCOMPARE(store.listWeights()->size(), std::size_t(0));
+    QCOMPARE(store.client().list(store.remote().prefix)->size(), std::size_t(0));
+    QCOMPARE(store.client().listMultipartUploads(store.remote().prefix)->size(), std::size_t(0));
+}
+
+void TestRemote::errors_data()
+{
+    QTest::addColumn<QString>("failure");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("wrong secret key") << QStringLiteral("secret") << QStringLiteral("access denied");
+    QTest::newRow("missing bucket") << QStringLiteral("bucket") << QStringLiteral("does not exist at");
+    QTest::newRow("no server") << QStringLiteral("server") << QStringLiteral("after 5 attempts");
+    QTest::newRow("no such weight") << QStringLiteral("weight") << QStringLiteral("has no weight named 'mamba_nope'");
+    QTest::newRow("manifest with a path for a file name") << QStringLiteral("manifest path") << QStringLiteral("is not a plain, unique file name");
+    QTest::newRow("manifest naming another weight") << QStringLiteral("manifest name") << QStringLiteral("the manifest names another weight");
+    QTest::newRow("manifest that is not JSON") << QStringLiteral("manifest json") << QStringLiteral("not a weight manifest");
+}
+
+// Each failure is named, and the pulling workspace is left as it was.
+void TestRemote::errors()
+{
+    QFETCH(QString, failure);
+    QFETCH(QString, expected);
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(b);
+    WeightManager mb{Workspace(b)};
+    Remote remote = remoteAt(newPrefix());
+    S3Credentials credentials = m_credentials;
+    QString name = QStringLiteral("mamba_sample2");
+    if (failure == QLatin1String("secret"))
+        credentials.secretKey = QStringLiteral("wrong");
+    else if (failure == QLatin1String("bucket"))
+        remote.bucket = QStringLiteral("no-such-bucket-here");
+    else if (failure == QLatin1String("server"))
+        remote.endpoint = QStringLiteral("http://127.0.0.1:9"); // discard: nothing listens
+    else if (failure == QLatin1String("weight"))
+        name = QStringLiteral("mamba_nope");
+    if (failure.startsWith(QLatin1String("manifest"))) {
+        // A manifest as a hostile or broken tool might write it.
+        const WeightEntry sample = *mb.snapshot()->find(QStringLiteral("mamba_sample"));
+        QJsonObject entry = Registry::entryToJson(sample);
+        QJsonObject file{{QStringLiteral("name"), failure == QLatin1String("manifest path") ? QStringLiteral("../../escape.safetensors") : QStringLiteral("w.safetensors")},
+                         {QStringLiteral("sha256"), sample.sha256},
+                         {QStringLiteral("size"), double(sample.size)}};
+        QJsonObject manifest{{QStringLiteral("schema_version"), 1},
+                             {QStringLiteral("name"), failure == QLatin1String("manifest name") ? QStringLiteral("mamba_other") : name},
+                             {QStringLiteral("entry"), entry},
+                             {QStringLiteral("files"), QJsonArray{file}}};
+        QByteArray bytes = failure == QLatin1String("manifest json") ? QByteArray("{\"schema_version\": 1,") : QJsonDocument(manifest).toJson();
+        const S3Client client(remote.s3Endpoint(), credentials);
+        QVERIFY(client.put(remote.prefix + QStringLiteral("weights/") + name + QStringLiteral(".json"), test::bytesOf(bytes), sha256Hex(test::bytesOf(bytes))).ok());
+    }
+    const auto before = test::treeSnapshot(b);
+    const RemoteStore store(remote, credentials);
+    auto pulled = store.pull(mb, name, true);
+    QVERIFY(!pulled.ok());
+    QVERIFY2(pulled.errorString().contains(expected), qPrintable(test::errorOf(pulled)));
+    const auto after = test::treeSnapshot(b);
+    QVERIFY2(before == after, qPrintable(test::treeDiff(before, after)));
+    if (failure == QLatin1String("secret") || failure == QLatin1String("bucket")) {
+        auto pushed = store.push(mb, QStringLiteral("mamba_sample"));
+        QVERIFY(!pushed.ok());
+        QVERIFY2(pushed.errorString().contains(expected), qPrintable(test::errorOf(pushed)));
+    }
+}
+
+void TestRemote::remotesFile_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("not JSON") << QByteArray("{") << QStringLiteral("not valid JSON");
+    QTest::newRow("remotes not an object") << QByteArray(R"({"remotes": []})") << QStringLiteral("\"remotes\" must be an object");
+    QTest::newRow("bad name") << QByteArray(R"({"remotes": {"../x": {"url": "s3://bucket-a", "endpoint": "http://h"}}})") << QStringLiteral("remote name");
+    QTest::newRow("bad url") << QByteArray(R"({"remotes": {"r": {"url": "https://bucket-a", "endpoint": "http://h"}}})") << QStringLiteral("remotes.r.url");
+    QTest::newRow("prefix with ..") << QByteArray(R"({"remotes": {"r": {"url": "s3://bucket-a/x/../y", "endpoint": "http://h"}}})") << QStringLiteral("not be '.' or '..'");
+    QTest::newRow("bad endpoint") << QByteArray(R"({"remotes": {"r": {"url": "s3://bucket-a", "endpoint": "file:///etc"}}})") << QStringLiteral("remotes.r.endpoint");
+    QTest::newRow("bad style") << QByteArray(R"({"remotes": {"r": {"url": "s3://bucket-a", "endpoint": "http://h", "addressing_style": 1}}})") << QStringLiteral("addressing_style");
+}
+
+// Model/remotes.json is shared and untrusted: broken content is named, never rewritten.
+void TestRemote::remotesFile()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, expected);
+    const QString root = m_dir.filePath(newPrefix());
+    test::makeWorkspace(root);
+    const QString path = test::writeBytes(root + QStringLiteral("/Model/remotes.json"), content);
+    RemoteList list{Workspace(root)};
+    auto loaded = list.load();
+    QVERIFY(!loaded.ok());
+    QVERIFY2(loaded.errorString().startsWith(path + QStringLiteral(": ")) && loaded.errorString().contains(expected), qPrintable(test::errorOf(loaded)));
+    Remote r = remoteAt(QStringLiteral("x"));
+    QVERIFY(!list.add(r).ok());
+    QCOMPARE(test::readFile(path), content);
+}
+
+// The command line: remote add, push --json, list-weights --remote, pull --activate, with the
+// credentials in the environment as every S3 tool takes them.
+void TestRemote::cli()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    WeightManager ma{Workspace(a)};
+    QVERIFY(importInto(ma, f32Weight(2 << 20, 9), QStringLiteral("lm"), QStringLiteral("v2")));
+    const QString url = QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, newPrefix());
+    qputenv("AWS_ACCESS_KEY_ID", m_credentials.accessKey.toUtf8());
+    qputenv("AWS_SECRET_ACCESS_KEY", m_credentials.secretKey.toUtf8());
+    for (const QString &root : {a, b}) {
+        const auto added = test::runCli({QStringLiteral("--root"), root, QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("team"), url,
+                                         QStringLiteral("--endpoint"), m_endpoint.endpoint, QStringLiteral("--path-style")});
+        QVERIFY2(added.exitCode == 0, qPrintable(added.err));
+    }
+    const auto pushed = test::runCli({QStringLiteral("--root"), a, QStringLiteral("push"), QStringLiteral("lm_v2"), QStringLiteral("--json")});
+    QVERIFY2(pushed.exitCode == 0, qPrintable(pushed.err));
+    const QJsonObject report = test::parseJsonObject(pushed.out);
+    QCOMPARE(report.value(QStringLiteral("uploaded_bytes")).toDouble(), double(ma.snapshot()->find(QStringLiteral("lm_v2"))->size));
+    QCOMPARE(report.value(QStringLiteral("skipped_bytes")).toDouble(), 0.0);
+    const auto listed = test::runCli({QStringLiteral("--root"), b, QStringLiteral("list-weights"), QStringLiteral("--remote"), QStringLiteral("team"), QStringLiteral("--json")});
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.err));
+    const QJsonArray weights = QJsonDocument::fromJson(listed.out.toUtf8()).array();
+    QCOMPARE(weights.size(), 1);
+    QCOMPARE(weights.at(0).toObject().value(QStringLiteral("name")).toString(), QStringLiteral("lm_v2"));
+    QCOMPARE(weights.at(0).toObject().value(QStringLiteral("present_locally")).toBool(), false);
+    const auto pulled = test::runCli({QStringLiteral("--root"), b, QStringLiteral("pull"), QStringLiteral("lm_v2"), QStringLiteral("--activate")});
+    QVERIFY2(pulled.exitCode == 0, qPrintable(pulled.err));
+    QVERIFY2(pulled.out.startsWith(QStringLiteral("Pulled lm_v2 from team")), qPrintable(pulled.out));
+    const auto wrong = test::runCli({QStringLiteral("--root"), b, QStringLiteral("pull"), QStringLiteral("lm_v2"), QStringLiteral("--remote"), QStringLiteral("nope")});
+    QCOMPARE(wrong.exitCode, 2);
+    QVERIFY2(wrong.err.contains(QStringLiteral("no remote named 'nope'")), qPrintable(wrong.err));
+    qunsetenv("AWS_ACCESS_KEY_ID");
+    qunsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+QTEST_GUILESS_MAIN(TestRemote)
+#include "tst_remote.moc"
