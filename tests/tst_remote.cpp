@@ -1,6 +1,7 @@
 // Push and pull against a real S3 server: Ceph's RADOS Gateway, started by tests/s3/rgw.sh
 // for this test (or the server named by $S3_ENDPOINT, $S3_ACCESS_KEY, $S3_SECRET_KEY,
 // $S3_BUCKET). Without Ceph's packages the test skips, unless $TANTRA_REQUIRE_S3 is set (CI).
+#include "jobcontext.h"
 #include "registry.h"
 #include "remotelist.h"
 #include "remotestore.h"
@@ -12,6 +13,9 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
+#include <QThread>
+#include <QtConcurrent>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -45,6 +49,9 @@ private Q_SLOTS:
     void roundTrip_data();
     void roundTrip();
     void identicalFilesAreStoredOnce();
+    void cancelledPushAndPullContinue();
+    void killedPushContinues();
+    void twoMachinesPushTheSameWeight();
     void damagedBlobIsRefused();
     void changedLocalFileIsNotPushed();
     void errors_data();
@@ -221,6 +228,128 @@ void TestRemote::identicalFilesAreStoredOnce()
     QVERIFY(objects.ok());
     QCOMPARE(objects->size(), std::size_t(1));
     QCOMPARE(store.listWeights()->size(), std::size_t(2));
+}
+
+// A push cancelled after its first part continues the same multipart upload: the part the
+// server has (same size, same MD5) is not sent again. A pull cancelled after its first range
+// keeps its partial file and continues it.
+void TestRemote::cancelledPushAndPullContinue()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    const std::uint64_t part = RemoteStore::kPartBytes;
+    QVERIFY(importInto(ma, f32Weight(qsizetype(3 * part + (5 << 20)), 21), QStringLiteral("lm"), QStringLiteral("v1")));
+    const WeightEntry entry = *ma.snapshot()->find(QStringLiteral("lm_v1"));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+
+    JobContext cancelled;
+    cancelled.setCancelCheck([&cancelled, part] { return cancelled.done() >= part; });
+    auto first = store.push(ma, entry.name, &cancelled);
+    QVERIFY(!first.ok());
+    QVERIFY2(test::errorOf(first).contains(QStringLiteral("push cancelled; pushing again continues")), qPrintable(test::errorOf(first)));
+    QCOMPARE(store.listWeights()->size(), std::size_t(0)); // no manifest without its blob
+    auto again = store.push(ma, entry.name);
+    QVERIFY2(again.ok(), qPrintable(test::errorOf(again)));
+    QVERIFY2(again->resumedBytes >= part, qPrintable(QString::number(again->resumedBytes)));
+    QCOMPARE(again->uploadedBytes + again->resumedBytes, entry.size);
+    QCOMPARE(store.client().listMultipartUploads(store.remote().prefix)->size(), std::size_t(0));
+
+    JobContext stopped;
+    stopped.setCancelCheck([&stopped, part] { return stopped.done() >= part; });
+    auto cut = store.pull(mb, entry.name, false, &stopped);
+    QVERIFY(!cut.ok());
+    QVERIFY2(test::errorOf(cut).contains(QStringLiteral("pull cancelled; pulling again continues")), qPrintable(test::errorOf(cut)));
+    const QString ranges = Workspace(b).absolutePath(QStringLiteral("Model/.pull/%1.ranges").arg(entry.sha256));
+    QVERIFY2(!test::readFile(ranges).isEmpty(), "no finished range was recorded");
+    QVERIFY(!mb.snapshot()->find(entry.name));
+    auto pulled = store.pull(mb, entry.name, false);
+    QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
+    QCOMPARE(test::sha256Of(Workspace(b).absolutePath(pulled->path)), entry.sha256);
+    QCOMPARE(QDir(Workspace(b).absolutePath(QStringLiteral("Model/.pull"))).entryList(QDir::Files | QDir::Hidden).size(), 0);
+}
+
+// A push killed in the middle (the process gone, no chance to clean up) is continued by the
+// next one.
+void TestRemote::killedPushContinues()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    WeightManager ma{Workspace(a)};
+    const std::uint64_t part = RemoteStore::kPartBytes;
+    QVERIFY(importInto(ma, f32Weight(qsizetype(6 * part + (1 << 20)), 23), QStringLiteral("lm"), QStringLiteral("v1")));
+    const WeightEntry entry = *ma.snapshot()->find(QStringLiteral("lm_v1"));
+    const QString prefix = newPrefix();
+    const RemoteStore store(remoteAt(prefix), m_credentials);
+    const QString key = store.remote().prefix + QStringLiteral("blobs/sha256/") + entry.sha256;
+    const auto added = test::runCli({QStringLiteral("--root"), a, QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("team"),
+                                     QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, prefix), QStringLiteral("--endpoint"), m_endpoint.endpoint,
+                                     QStringLiteral("--path-style")});
+    QVERIFY2(added.exitCode == 0, qPrintable(added.err));
+
+    QProcess push;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), m_credentials.accessKey);
+    env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), m_credentials.secretKey);
+    push.setProcessEnvironment(env);
+    push.start(test::cliPath(), {QStringLiteral("--root"), a, QStringLiteral("push"), entry.name});
+    QVERIFY(push.waitForStarted());
+    // Killed as soon as the server lists a finished part.
+    bool partSeen = false;
+    QElapsedTimer waited;
+    waited.start();
+    while (!partSeen && waited.elapsed() < 60000 && push.state() == QProcess::Running) {
+        auto uploads = store.client().listMultipartUploads(key);
+        if (uploads && !uploads->empty()) {
+            auto parts = store.client().listParts(key, uploads->front().uploadId);
+            partSeen = parts && !parts->empty();
+        }
+        if (!partSeen)
+            QThread::msleep(20);
+    }
+    QVERIFY2(partSeen, "the push ended or stalled before the server listed a part");
+    push.kill();
+    push.waitForFinished();
+    QVERIFY(!store.client().head(key)->has_value());
+
+    auto again = store.push(ma, entry.name);
+    QVERIFY2(again.ok(), qPrintable(test::errorOf(again)));
+    QVERIFY2(again->resumedBytes >= part, qPrintable(QString::number(again->resumedBytes)));
+    QCOMPARE(again->uploadedBytes + again->resumedBytes, entry.size);
+    QCOMPARE(**store.client().head(key), entry.size);
+}
+
+// Two machines push the same weight at the same moment: both succeed, the remote holds the
+// blob once and one manifest, and the weight pulls intact.
+void TestRemote::twoMachinesPushTheSameWeight()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    const QString b = m_dir.filePath(newPrefix());
+    const QString c = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    test::makeWorkspace(c);
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    WeightManager mc{Workspace(c)};
+    const QByteArray file = f32Weight(qsizetype(2 * RemoteStore::kPartBytes + (3 << 20)), 29);
+    QVERIFY(importInto(ma, file, QStringLiteral("lm"), QStringLiteral("v1")));
+    QVERIFY(importInto(mb, file, QStringLiteral("lm"), QStringLiteral("v1")));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    auto fromA = QtConcurrent::run([&] { return store.push(ma, QStringLiteral("lm_v1")); });
+    auto fromB = QtConcurrent::run([&] { return store.push(mb, QStringLiteral("lm_v1")); });
+    const auto ra = fromA.result();
+    const auto rb = fromB.result();
+    QVERIFY2(ra.ok(), qPrintable(test::errorOf(ra)));
+    QVERIFY2(rb.ok(), qPrintable(test::errorOf(rb)));
+    QCOMPARE(store.client().list(store.remote().prefix + QStringLiteral("blobs/"))->size(), std::size_t(1));
+    QCOMPARE(store.listWeights()->size(), std::size_t(1));
+    auto pulled = store.pull(mc, QStringLiteral("lm_v1"), false);
+    QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
+    QCOMPARE(pulled->sha256, ma.snapshot()->find(QStringLiteral("lm_v1"))->sha256);
 }
 
 // A blob changed on the server (bit rot, a colleague's tool): the pull checks the SHA-256 of

@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLockFile>
 #include <QMutex>
 #include <QRegularExpression>
 #include <QSemaphore>
@@ -20,10 +21,12 @@
 #include <QtConcurrent>
 
 #include <atomic>
+#include <map>
 #include <cmath>
 #include <set>
 #include <cerrno>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -78,6 +81,15 @@ struct Fd
     }
 };
 
+QByteArray md5Hex(std::span<const std::byte> data)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    std::size_t length = 0;
+    if (!EVP_Q_digest(nullptr, "MD5", nullptr, data.data(), data.size(), digest, &length))
+        return {};
+    return QByteArray(reinterpret_cast<const char *>(digest), qsizetype(length)).toHex();
+}
+
 } // namespace
 
 RemoteStore::RemoteStore(Remote remote, S3Credentials credentials)
@@ -95,14 +107,15 @@ QString RemoteStore::manifestKey(const QString &name) const
     return m_remote.prefix + QStringLiteral("weights/") + name + QStringLiteral(".json");
 }
 
-Result<bool> RemoteStore::uploadBlob(const QString &path, const QString &sha256, std::uint64_t size, JobContext *job) const
+Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, const QString &sha256, std::uint64_t size,
+                                                         JobContext *job) const
 {
     const QString key = blobKey(sha256);
     auto there = m_client.head(key);
     if (!there)
         return there.error();
     if (*there && **there == size)
-        return false;
+        return BlobUpload{};
     QFile file;
     if (auto opened = openRegularFile(file, path); !opened)
         return opened.error();
@@ -135,15 +148,42 @@ Result<bool> RemoteStore::uploadBlob(const QString &path, const QString &sha256,
             return put.error();
         if (job)
             job->advance(size);
-        return true;
+        return BlobUpload{size, 0};
     }
 
-    auto upload = m_client.createMultipartUpload(key);
-    if (!upload)
-        return upload.error();
+    // An earlier push of this blob that did not finish: continue its newest upload.
+    QString uploadId;
+    QString initiated;
+    std::map<int, S3Part> existing;
+    auto uploads = m_client.listMultipartUploads(key);
+    if (!uploads)
+        return uploads.error();
+    for (const S3Upload &u : *uploads) {
+        if (u.key == key && (uploadId.isEmpty() || u.initiated > initiated)) {
+            uploadId = u.uploadId;
+            initiated = u.initiated;
+        }
+    }
+    if (!uploadId.isEmpty()) {
+        auto listed = m_client.listParts(key, uploadId);
+        if (listed) {
+            for (const S3Part &p : *listed)
+                existing[p.number] = p;
+        } else {
+            uploadId.clear(); // aborted meanwhile: start a new one
+        }
+    }
+    if (uploadId.isEmpty()) {
+        auto created = m_client.createMultipartUpload(key);
+        if (!created)
+            return created.error();
+        uploadId = *created;
+    }
     const int partCount = int((size + kPartBytes - 1) / kPartBytes);
     auto parts = std::vector<S3Part>(std::size_t(partCount));
     FirstError failure;
+    std::atomic<std::uint64_t> uploaded{0};
+    std::uint64_t resumed = 0;
     // kInFlight parts travel while the next is read; each buffer is freed by its upload.
     QSemaphore slots(kInFlight);
     QThreadPool pool;
@@ -151,7 +191,7 @@ Result<bool> RemoteStore::uploadBlob(const QString &path, const QString &sha256,
     Sha256 whole;
     for (int n = 0; n < partCount && !failure.failed(); ++n) {
         if (job && job->isCanceled()) {
-            failure.set(makeError(path, QStringLiteral("push cancelled")));
+            failure.set(makeError(path, QStringLiteral("push cancelled; pushing again continues this upload")));
             break;
         }
         slots.acquire();
@@ -163,17 +203,28 @@ Result<bool> RemoteStore::uploadBlob(const QString &path, const QString &sha256,
             break;
         }
         whole.update(*buffer);
+        if (const auto it = existing.find(n + 1);
+            it != existing.end() && it->second.size == buffer->size() && QByteArray(it->second.etag).replace('"', "") == md5Hex(*buffer)) {
+            parts[std::size_t(n)] = it->second;
+            resumed += buffer->size();
+            if (job)
+                job->advance(buffer->size());
+            slots.release();
+            continue;
+        }
         const QString partSha = sha256Hex(*buffer);
         QThreadPool *target = &pool;
         (void)QtConcurrent::run(target, [&, buffer, n, partSha] {
-            if (!failure.failed()) {
-                auto etag = m_client.uploadPart(key, *upload, n + 1, *buffer, partSha);
-                if (!etag)
+            if (!failure.failed() && !(job && job->isCanceled())) {
+                auto etag = m_client.uploadPart(key, uploadId, n + 1, *buffer, partSha);
+                if (!etag) {
                     failure.set(etag.error());
-                else
+                } else {
                     parts[std::size_t(n)] = {n + 1, *etag, buffer->size()};
-                if (etag && job)
-                    job->advance(buffer->size());
+                    uploaded += buffer->size();
+                    if (job)
+                        job->advance(buffer->size());
+                }
             }
             buffer->clear();
             buffer->shrink_to_fit();
@@ -181,17 +232,26 @@ Result<bool> RemoteStore::uploadBlob(const QString &path, const QString &sha256,
         });
     }
     pool.waitForDone();
+    if (!failure.failed() && job && job->isCanceled())
+        failure.set(makeError(path, QStringLiteral("push cancelled; pushing again continues this upload")));
     if (!failure.failed()) {
-        if (const QString actual = whole.finalHex(); actual != sha256)
-            failure.set(changed(actual));
+        if (const QString actual = whole.finalHex(); actual != sha256) {
+            // Parts of other bytes must not be continued: this upload goes.
+            (void)m_client.abortMultipartUpload(key, uploadId);
+            return changed(actual);
+        }
     }
-    if (failure.failed()) {
-        (void)m_client.abortMultipartUpload(key, *upload);
+    // A failure or a cancel leaves the upload for the next push to continue ('remote gc'
+    // aborts what nobody continues).
+    if (failure.failed())
         return failure.error();
+    if (auto completed = m_client.completeMultipartUpload(key, uploadId, parts); !completed) {
+        // Another machine pushing the same blob may have completed this very upload first.
+        auto now = m_client.head(key);
+        if (!(now && *now && **now == size))
+            return completed.error();
     }
-    if (auto completed = m_client.completeMultipartUpload(key, *upload, parts); !completed)
-        return completed.error();
-    return true;
+    return BlobUpload{uploaded.load(), resumed};
 }
 
 Result<PushReport> RemoteStore::push(WeightManager &manager, const QString &name, JobContext *job) const
@@ -239,8 +299,9 @@ Result<PushReport> RemoteStore::push(WeightManager &manager, const QString &name
         auto uploaded = uploadBlob(l.path, l.file.sha256, l.file.size, job);
         if (!uploaded)
             return uploaded.error();
-        if (*uploaded) {
-            report.uploadedBytes += l.file.size;
+        if (uploaded->uploaded + uploaded->resumed > 0) {
+            report.uploadedBytes += uploaded->uploaded;
+            report.resumedBytes += uploaded->resumed;
             ++report.uploadedBlobs;
         } else {
             report.skippedBytes += l.file.size;
@@ -344,7 +405,7 @@ Result<std::vector<RemoteWeight>> RemoteStore::listWeights() const
     return weights;
 }
 
-Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &into, JobContext *job) const
+Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &partialDir, const QString &into, JobContext *job) const
 {
     const QString key = blobKey(file.sha256);
     auto there = m_client.head(key);
@@ -354,10 +415,50 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return makeError(m_client.describe(key), QStringLiteral("the manifest names this blob for '%1', but the remote does not have it").arg(file.name));
     if (**there != file.size)
         return makeError(m_client.describe(key), QStringLiteral("is %1 bytes, the manifest says %2").arg(**there).arg(file.size));
+
+    // The partial file and its list of finished ranges, kept across tries. The folder is the
+    // workspace's, which others write too: a link there could point the writes anywhere.
+    if (QFileInfo(partialDir).isSymLink() || (QFileInfo::exists(partialDir) && !QFileInfo(partialDir).isDir()))
+        return makeError(partialDir, QStringLiteral("is not a folder; remove it and pull again"));
+    if (!QDir().mkpath(partialDir))
+        return makeError(partialDir, QStringLiteral("cannot create the folder"));
+    const QString partial = QDir(partialDir).filePath(file.sha256 + QStringLiteral(".partial"));
+    const QString rangesPath = QDir(partialDir).filePath(file.sha256 + QStringLiteral(".ranges"));
+    QLockFile lock(QDir(partialDir).filePath(file.sha256 + QStringLiteral(".lock")));
+    if (!lock.tryLock(0))
+        return makeError(partial, QStringLiteral("another pull of this file is running in this workspace"));
+    const std::uint64_t rangeCount = (file.size + kPartBytes - 1) / kPartBytes;
+    std::set<std::uint64_t> finished;
+    const QFileInfo partialInfo(partial);
+    if (partialInfo.isFile() && !partialInfo.isSymLink() && std::uint64_t(partialInfo.size()) == file.size) {
+        QFile ranges;
+        if (openRegularFile(ranges, rangesPath)) {
+            for (const QByteArray &line : ranges.read(qint64(1) << 20).split('\n')) {
+                bool ok = false;
+                const std::uint64_t index = line.toULongLong(&ok);
+                if (ok && index < rangeCount)
+                    finished.insert(index);
+            }
+        }
+    } else {
+        QFile::remove(partial);
+        QFile::remove(rangesPath);
+    }
+    QFile::remove(rangesPath + QStringLiteral(".tmp"));
+    if (QFileInfo(rangesPath).isSymLink())
+        QFile::remove(rangesPath);
+
     Fd out;
-    out.fd = ::open(QFile::encodeName(into).constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    out.fd = ::open(QFile::encodeName(partial).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (out.fd < 0)
-        return makeError(into, QStringLiteral("cannot write: ") + systemErrorString(errno));
+        return makeError(partial, QStringLiteral("cannot write: ") + systemErrorString(errno));
+    if (::ftruncate(out.fd, off_t(file.size)) != 0)
+        return makeError(partial, QStringLiteral("cannot set the size: ") + systemErrorString(errno));
+    QFile rangesFile(rangesPath);
+    if (!rangesFile.open(QIODevice::WriteOnly | QIODevice::Append))
+        return makeError(rangesPath, QStringLiteral("cannot write: ") + rangesFile.errorString());
+    QMutex rangesMutex;
+
     FirstError failure;
     const JobContext *constJob = job;
     const S3Client::Sink writeAt = [&](std::uint64_t offset, const char *data, std::size_t size) {
@@ -366,42 +467,62 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
-                failure.set(makeError(into, QStringLiteral("write failed: ") + systemErrorString(n < 0 ? errno : ENOSPC)));
+                failure.set(makeError(partial, QStringLiteral("write failed: ") + systemErrorString(n < 0 ? errno : ENOSPC)));
                 return false;
             }
             done += std::size_t(n);
         }
-        if (job)
-            job->advance(size);
         return true;
     };
     if (job)
         job->addTotal(file.size);
     QThreadPool pool;
     pool.setMaxThreadCount(kInFlight);
-    for (std::uint64_t at = 0; at < file.size; at += kPartBytes) {
+    for (std::uint64_t index = 0; index < rangeCount; ++index) {
+        const std::uint64_t at = index * kPartBytes;
         const std::uint64_t length = std::min(kPartBytes, file.size - at);
+        if (finished.count(index)) {
+            if (job)
+                job->advance(length);
+            continue;
+        }
         QThreadPool *target = &pool;
-        (void)QtConcurrent::run(target, [&, at, length] {
+        (void)QtConcurrent::run(target, [&, index, at, length] {
             if (failure.failed() || (job && job->isCanceled()))
                 return;
-            if (auto got = m_client.getRange(key, at, length, writeAt, constJob); !got)
+            if (auto got = m_client.getRange(key, at, length, writeAt, constJob); !got) {
                 failure.set(got.error());
+                return;
+            }
+            // A range listed here whose bytes a crash lost is caught by the hash at the end.
+            QMutexLocker locker(&rangesMutex);
+            rangesFile.write(QByteArray::number(index) + '\n');
+            rangesFile.flush();
+            if (job)
+                job->advance(length);
         });
     }
     pool.waitForDone();
+    rangesFile.close();
     if (job && job->isCanceled())
-        return makeError(into, QStringLiteral("pull cancelled"));
+        return makeError(into, QStringLiteral("pull cancelled; pulling again continues from %1").arg(partial));
     if (failure.failed())
         return failure.error();
     if (::fdatasync(out.fd) != 0)
-        return makeError(into, QStringLiteral("cannot flush: ") + systemErrorString(errno));
-    auto actual = sha256File(into, job);
+        return makeError(partial, QStringLiteral("cannot flush: ") + systemErrorString(errno));
+    auto actual = sha256File(partial, job);
     if (!actual)
         return actual.error();
-    if (*actual != file.sha256)
+    if (*actual != file.sha256) {
+        // Start the next try from nothing: some of these bytes are wrong.
+        QFile::remove(partial);
+        QFile::remove(rangesPath);
         return makeError(m_client.describe(key), QStringLiteral("the downloaded bytes of '%1' have SHA-256 %2, not the manifest's %3: the copy on the remote is damaged; "
                                                                 "nothing was registered").arg(file.name, *actual, file.sha256));
+    }
+    if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(into).constData()) != 0)
+        return makeError(into, QStringLiteral("cannot move the downloaded file into place: ") + systemErrorString(errno));
+    QFile::remove(rangesPath);
     return {};
 }
 
@@ -418,18 +539,21 @@ Result<WeightEntry> RemoteStore::pull(WeightManager &manager, const QString &nam
             return saved.error();
     }
     const QString note = QStringLiteral("pulled from %1 (%2)").arg(m_remote.name, m_remote.url());
+    const QString partialDir = manager.workspace().absolutePath(QStringLiteral("Model/.pull"));
     auto entry = manager.addDerivedVersion(w->entry.modelType, w->entry.version, w->entry.sharded, activate, note,
                                            [&](const QString &path) -> Status {
                                                if (!w->entry.sharded)
-                                                   return downloadBlob(w->files.front(), path, job);
+                                                   return downloadBlob(w->files.front(), partialDir, path, job);
                                                if (!QDir().mkpath(path))
                                                    return makeError(path, QStringLiteral("cannot create the folder"));
                                                for (const auto &f : w->files)
-                                                   if (auto got = downloadBlob(f, QDir(path).filePath(f.name), job); !got)
+                                                   if (auto got = downloadBlob(f, partialDir, QDir(path).filePath(f.name), job); !got)
                                                        return got;
                                                return {};
                                            },
                                            job);
+    // What is left there is a partial file to continue; an empty folder is not worth keeping.
+    QDir().rmdir(partialDir);
     return entry;
 }
 

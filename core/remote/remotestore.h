@@ -21,6 +21,7 @@ struct PushReport
     QString manifest;            // s3://bucket/prefix/weights/<name>.json
     std::uint64_t uploadedBytes = 0;
     std::uint64_t skippedBytes = 0; // blobs the remote held already (same SHA-256 and size)
+    std::uint64_t resumedBytes = 0; // parts of an interrupted upload found intact (in neither)
     int uploadedBlobs = 0;
     int skippedBlobs = 0;
 };
@@ -54,10 +55,14 @@ public:
 
     // Uploads what the remote lacks of the registered weight `name`, then its manifest. Every
     // byte sent is hashed on the way: a local file that no longer matches its registered
-    // SHA-256 is refused, and the server checks each body against the hash sent with it.
+    // SHA-256 is refused, and the server checks each body against the hash sent with it. A
+    // multipart upload that was interrupted (cancelled, failed, killed) is continued: parts the
+    // server lists (ListParts) whose size and MD5 (their ETag) match are not sent again.
     Result<PushReport> push(WeightManager &manager, const QString &name, JobContext *job = nullptr) const;
     // Downloads `name` into the workspace and registers it (like an import), only after every
-    // file's SHA-256 matched the manifest.
+    // file's SHA-256 matched the manifest. Each file is fetched into Model/.pull/<sha256>.partial
+    // in 64 MiB ranges, the finished ones listed beside it, so a pull that was cancelled, failed
+    // or killed continues where it stopped.
     Result<WeightEntry> pull(WeightManager &manager, const QString &name, bool activate, JobContext *job = nullptr) const;
     Result<std::vector<RemoteWeight>> listWeights() const;
     Result<RemoteWeight> manifest(const QString &name) const;
@@ -68,8 +73,14 @@ public:
 private:
     QString blobKey(const QString &sha256) const;
     QString manifestKey(const QString &name) const;
-    Result<bool> uploadBlob(const QString &path, const QString &sha256, std::uint64_t size, JobContext *job) const;
-    Status downloadBlob(const RemoteWeight::File &file, const QString &into, JobContext *job) const;
+    // Uploaded bytes (0: the remote had the blob) and bytes of parts found from an earlier try.
+    struct BlobUpload
+    {
+        std::uint64_t uploaded = 0;
+        std::uint64_t resumed = 0;
+    };
+    Result<BlobUpload> uploadBlob(const QString &path, const QString &sha256, std::uint64_t size, JobContext *job) const;
+    Status downloadBlob(const RemoteWeight::File &file, const QString &partialDir, const QString &into, JobContext *job) const;
 
     Remote m_remote;
     S3Client m_client;
