@@ -54,6 +54,7 @@ private Q_SLOTS:
     void twoMachinesPushTheSameWeight();
     void damagedBlobIsRefused();
     void changedLocalFileIsNotPushed();
+    void garbageCollection();
     void errors_data();
     void errors();
     void remotesFile_data();
@@ -352,6 +353,58 @@ void TestRemote::twoMachinesPushTheSameWeight()
     QCOMPARE(pulled->sha256, ma.snapshot()->find(QStringLiteral("lm_v1"))->sha256);
 }
 
+// gc deletes the blobs no manifest references and aborts abandoned uploads, of those older than
+// the cutoff; referenced blobs stay and pull; an unreadable manifest stops it.
+void TestRemote::garbageCollection()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    WeightManager ma{Workspace(a)};
+    QVERIFY(importInto(ma, f32Weight(1 << 20, 31), QStringLiteral("lm"), QStringLiteral("v1")));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    QVERIFY(store.push(ma, QStringLiteral("lm_v1")).ok());
+    const QByteArray orphan = test::randomBytes(1000, 5);
+    const QString orphanKey = store.remote().prefix + QStringLiteral("blobs/sha256/") + sha256Hex(test::bytesOf(orphan));
+    QVERIFY(store.client().put(orphanKey, test::bytesOf(orphan), sha256Hex(test::bytesOf(orphan))).ok());
+    QVERIFY(store.client().createMultipartUpload(store.remote().prefix + QStringLiteral("blobs/sha256/abandoned")).ok());
+
+    // Everything is younger than a day: the CLI's cutoff leaves it all.
+    auto young = store.collectGarbage(QDateTime::currentDateTimeUtc().addDays(-1), false);
+    QVERIFY2(young.ok(), qPrintable(test::errorOf(young)));
+    QCOMPARE(young->blobs.size(), std::size_t(0));
+    QCOMPARE(young->uploads.size(), std::size_t(0));
+
+    const QDateTime later = QDateTime::currentDateTimeUtc().addSecs(3600);
+    auto dry = store.collectGarbage(later, true);
+    QVERIFY2(dry.ok(), qPrintable(test::errorOf(dry)));
+    QCOMPARE(dry->manifests, 1);
+    QCOMPARE(dry->blobs.size(), std::size_t(1));
+    QCOMPARE(dry->blobs.front().key, orphanKey);
+    QCOMPARE(dry->blobBytes, std::uint64_t(orphan.size()));
+    QCOMPARE(dry->uploads.size(), std::size_t(1));
+    QVERIFY(store.client().head(orphanKey)->has_value());
+
+    // An object among the manifests that is not one: nothing is deleted.
+    const QByteArray junk("not a manifest");
+    const QString junkKey = store.remote().prefix + QStringLiteral("weights/junk.txt");
+    QVERIFY(store.client().put(junkKey, test::bytesOf(junk), sha256Hex(test::bytesOf(junk))).ok());
+    auto refused = store.collectGarbage(later, false);
+    QVERIFY(!refused.ok());
+    QVERIFY2(test::errorOf(refused).endsWith(QStringLiteral("is not a weight manifest; nothing was deleted")), qPrintable(test::errorOf(refused)));
+    QVERIFY(store.client().head(orphanKey)->has_value());
+    QVERIFY(store.client().remove(junkKey).ok());
+
+    auto done = store.collectGarbage(later, false);
+    QVERIFY2(done.ok(), qPrintable(test::errorOf(done)));
+    QVERIFY(!store.client().head(orphanKey)->has_value());
+    QCOMPARE(store.client().listMultipartUploads(store.remote().prefix)->size(), std::size_t(0));
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(b);
+    WeightManager mb{Workspace(b)};
+    auto pulled = store.pull(mb, QStringLiteral("lm_v1"), false);
+    QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
+}
+
 // A blob changed on the server (bit rot, a colleague's tool): the pull checks the SHA-256 of
 // what arrived before registering anything, and leaves nothing behind.
 void TestRemote::damagedBlobIsRefused()
@@ -530,6 +583,12 @@ void TestRemote::cli()
     const auto pulled = test::runCli({QStringLiteral("--root"), b, QStringLiteral("pull"), QStringLiteral("lm_v2"), QStringLiteral("--activate")});
     QVERIFY2(pulled.exitCode == 0, qPrintable(pulled.err));
     QVERIFY2(pulled.out.startsWith(QStringLiteral("Pulled lm_v2 from team")), qPrintable(pulled.out));
+    const auto gc = test::runCli({QStringLiteral("--root"), b, QStringLiteral("remote"), QStringLiteral("gc"), QStringLiteral("team"), QStringLiteral("--dry-run"), QStringLiteral("--json")});
+    QVERIFY2(gc.exitCode == 0, qPrintable(gc.err));
+    const QJsonObject gcReport = test::parseJsonObject(gc.out);
+    QCOMPARE(gcReport.value(QStringLiteral("manifests")).toInt(), 1);
+    QCOMPARE(gcReport.value(QStringLiteral("dry_run")).toBool(), true);
+    QCOMPARE(gcReport.value(QStringLiteral("blobs")).toArray().size(), 0);
     const auto wrong = test::runCli({QStringLiteral("--root"), b, QStringLiteral("pull"), QStringLiteral("lm_v2"), QStringLiteral("--remote"), QStringLiteral("nope")});
     QCOMPARE(wrong.exitCode, 2);
     QVERIFY2(wrong.err.contains(QStringLiteral("no remote named 'nope'")), qPrintable(wrong.err));

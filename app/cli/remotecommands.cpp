@@ -91,7 +91,41 @@ int runRemote(Context &ctx)
                                  QStringLiteral("ADDRESSING")}, rows));
         return ExitOk;
     }
-    ctx.err(QStringLiteral("remote: unknown action '%1' (add, list, remove)").arg(action));
+    if (action == QLatin1String("gc")) {
+        if (ctx.positional.size() > 2) {
+            ctx.err(QStringLiteral("remote gc: usage: remote gc [NAME] [--dry-run]"));
+            return ExitUsage;
+        }
+        auto remote = remotes.find(ctx.positional.value(1));
+        if (!remote)
+            return fail(ctx, remote.error(), ExitUsage);
+        auto credentials = S3Credentials::load(ctx.parser.value(kProfile));
+        if (!credentials)
+            return fail(ctx, credentials.error(), ExitUsage);
+        const bool dryRun = ctx.parser.isSet(QStringLiteral("dry-run"));
+        const RemoteStore store(*remote, *credentials);
+        auto report = store.collectGarbage(QDateTime::currentDateTimeUtc().addDays(-1), dryRun);
+        if (!report)
+            return fail(ctx, report.error());
+        if (ctx.parser.isSet(kJson)) {
+            QJsonArray blobs;
+            for (const S3Object &o : report->blobs)
+                blobs.append(QJsonObject{{QStringLiteral("key"), o.key}, {QStringLiteral("size"), double(o.size)}, {QStringLiteral("last_modified"), o.lastModified}});
+            QJsonArray uploads;
+            for (const S3Upload &u : report->uploads)
+                uploads.append(QJsonObject{{QStringLiteral("key"), u.key}, {QStringLiteral("upload_id"), u.uploadId}, {QStringLiteral("initiated"), u.initiated}});
+            printJson(ctx, QJsonObject{{QStringLiteral("remote"), remote->name}, {QStringLiteral("dry_run"), dryRun},
+                                       {QStringLiteral("manifests"), report->manifests}, {QStringLiteral("blobs"), blobs},
+                                       {QStringLiteral("blob_bytes"), double(report->blobBytes)}, {QStringLiteral("uploads"), uploads}});
+            return ExitOk;
+        }
+        ctx.outLine(QStringLiteral("%1 %2 unreferenced blob(s) (%3) and %4 %5 abandoned upload(s) on %6; %7 manifest(s) read")
+                            .arg(dryRun ? QStringLiteral("Would delete") : QStringLiteral("Deleted")).arg(report->blobs.size())
+                            .arg(humanBytes(report->blobBytes), dryRun ? QStringLiteral("would abort") : QStringLiteral("aborted"))
+                            .arg(report->uploads.size()).arg(remote->name).arg(report->manifests));
+        return ExitOk;
+    }
+    ctx.err(QStringLiteral("remote: unknown action '%1' (add, list, remove, gc)").arg(action));
     return ExitUsage;
 }
 
@@ -119,12 +153,14 @@ int runPush(Context &ctx)
                                    {QStringLiteral("manifest"), report->manifest},
                                    {QStringLiteral("uploaded_bytes"), double(report->uploadedBytes)},
                                    {QStringLiteral("skipped_bytes"), double(report->skippedBytes)},
+                                   {QStringLiteral("resumed_bytes"), double(report->resumedBytes)},
                                    {QStringLiteral("uploaded_blobs"), report->uploadedBlobs},
                                    {QStringLiteral("skipped_blobs"), report->skippedBlobs}});
         return ExitOk;
     }
-    ctx.outLine(QStringLiteral("Pushed %1 to %2: uploaded %3, %4 already there").arg(report->weight, store->remote().name,
-                                                                                    humanBytes(report->uploadedBytes), humanBytes(report->skippedBytes)));
+    ctx.outLine(QStringLiteral("Pushed %1 to %2: uploaded %3, %4 already there%5")
+                        .arg(report->weight, store->remote().name, humanBytes(report->uploadedBytes), humanBytes(report->skippedBytes),
+                             report->resumedBytes ? QStringLiteral(", %1 from an interrupted push").arg(humanBytes(report->resumedBytes)) : QString()));
     return ExitOk;
 }
 
@@ -215,7 +251,7 @@ int runListRemoteWeights(Context &ctx, const QString &type)
 
 Command remoteCommand()
 {
-    return {"remote", "add NAME s3://BUCKET/PREFIX | list | remove NAME",
+    return {"remote", "add NAME s3://BUCKET/PREFIX | list | remove NAME | gc [NAME]",
             "Manage the S3-compatible remotes of the workspace (Model/remotes.json; credentials from the environment or ~/.aws)",
             [](QCommandLineParser &p) {
                 p.addOption(kJson);
@@ -223,6 +259,8 @@ Command remoteCommand()
                              QStringLiteral("URL")});
                 p.addOption({QStringLiteral("region"), QStringLiteral("The region to sign for (default: us-east-1)."), QStringLiteral("REGION")});
                 p.addOption({QStringLiteral("path-style"), QStringLiteral("Address the bucket in the path (Ceph, MinIO) instead of the host name.")});
+                p.addOption({QStringLiteral("dry-run"), QStringLiteral("gc: list what would be deleted and aborted, change nothing.")});
+                p.addOption(kProfile);
             },
             runRemote};
 }

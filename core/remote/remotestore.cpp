@@ -405,6 +405,56 @@ Result<std::vector<RemoteWeight>> RemoteStore::listWeights() const
     return weights;
 }
 
+Result<GarbageReport> RemoteStore::collectGarbage(const QDateTime &before, bool dryRun) const
+{
+    GarbageReport report;
+    // Stricter than listWeights: any object among the manifests that cannot be read stops
+    // the collection, as it might reference any blob.
+    const QString manifests = m_remote.prefix + QStringLiteral("weights/");
+    auto listed = m_client.list(manifests);
+    if (!listed)
+        return listed.error();
+    std::set<QString> referenced;
+    for (const S3Object &object : *listed) {
+        const QString name = object.key.mid(manifests.size()).chopped(object.key.endsWith(QLatin1String(".json")) ? 5 : 0);
+        auto w = object.key.endsWith(QLatin1String(".json")) ? manifest(name)
+                                                              : Result<RemoteWeight>(makeError(m_client.describe(object.key), QStringLiteral("is not a weight manifest")));
+        if (!w)
+            return makeError(w.error().path, w.error().problem + QStringLiteral("; nothing was deleted"));
+        ++report.manifests;
+        for (const auto &f : w->files)
+            referenced.insert(f.sha256);
+    }
+    const QString blobs = m_remote.prefix + QStringLiteral("blobs/sha256/");
+    auto objects = m_client.list(blobs);
+    if (!objects)
+        return objects.error();
+    for (const S3Object &o : *objects) {
+        const QDateTime written = QDateTime::fromString(o.lastModified, Qt::ISODateWithMs);
+        if (referenced.count(o.key.mid(blobs.size())) || !written.isValid() || written >= before)
+            continue;
+        report.blobs.push_back(o);
+        report.blobBytes += o.size;
+    }
+    auto uploads = m_client.listMultipartUploads(m_remote.prefix);
+    if (!uploads)
+        return uploads.error();
+    for (const S3Upload &u : *uploads) {
+        const QDateTime started = QDateTime::fromString(u.initiated, Qt::ISODateWithMs);
+        if (started.isValid() && started < before)
+            report.uploads.push_back(u);
+    }
+    if (dryRun)
+        return report;
+    for (const S3Upload &u : report.uploads)
+        if (auto aborted = m_client.abortMultipartUpload(u.key, u.uploadId); !aborted)
+            return aborted.error();
+    for (const S3Object &o : report.blobs)
+        if (auto removed = m_client.remove(o.key); !removed)
+            return removed.error();
+    return report;
+}
+
 Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &partialDir, const QString &into, JobContext *job) const
 {
     const QString key = blobKey(file.sha256);

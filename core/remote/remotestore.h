@@ -42,6 +42,14 @@ struct RemoteWeight
     QDateTime pushedAt;
 };
 
+struct GarbageReport
+{
+    std::vector<S3Object> blobs;     // no manifest names them: deleted (or, dry run, would be)
+    std::vector<S3Upload> uploads;   // abandoned multipart uploads: aborted (or would be)
+    std::uint64_t blobBytes = 0;
+    int manifests = 0;               // read to find what is referenced
+};
+
 // The remote store layout (docs/REMOTE.md): content-addressed blobs under
 // <prefix>blobs/sha256/<hex>, one manifest per weight under <prefix>weights/<name>.json,
 // written only after all its blobs are complete.
@@ -66,6 +74,12 @@ public:
     Result<WeightEntry> pull(WeightManager &manager, const QString &name, bool activate, JobContext *job = nullptr) const;
     Result<std::vector<RemoteWeight>> listWeights() const;
     Result<RemoteWeight> manifest(const QString &name) const;
+    // Deletes the blobs no manifest references and aborts the multipart uploads, of those last
+    // written (started) before `before`: a push in progress writes its blobs before its
+    // manifest, so only what is old enough to be abandoned goes (`remote gc`: a day). Every
+    // manifest must be readable, or nothing is deleted: an unreadable one might reference
+    // any blob.
+    Result<GarbageReport> collectGarbage(const QDateTime &before, bool dryRun) const;
 
     static constexpr std::uint64_t kPartBytes = std::uint64_t(64) << 20;
     static constexpr int kInFlight = 4;
