@@ -81,14 +81,28 @@ struct Fd
     }
 };
 
-QByteArray md5Hex(std::span<const std::byte> data)
+// A part's MD5, which S3 servers give as its ETag: how a part on the server is recognised.
+class Md5
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    std::size_t length = 0;
-    if (!EVP_Q_digest(nullptr, "MD5", nullptr, data.data(), data.size(), digest, &length))
-        return {};
-    return QByteArray(reinterpret_cast<const char *>(digest), qsizetype(length)).toHex();
-}
+public:
+    Md5() : m_ctx(EVP_MD_CTX_new()) { EVP_DigestInit_ex(m_ctx, EVP_md5(), nullptr); }
+    ~Md5() { EVP_MD_CTX_free(m_ctx); }
+    Md5(const Md5 &) = delete;
+    Md5 &operator=(const Md5 &) = delete;
+    void update(std::span<const std::byte> data) { EVP_DigestUpdate(m_ctx, data.data(), data.size()); }
+    QByteArray finalHex()
+    {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int length = 0;
+        EVP_DigestFinal_ex(m_ctx, digest, &length);
+        return QByteArray(reinterpret_cast<const char *>(digest), qsizetype(length)).toHex();
+    }
+
+private:
+    EVP_MD_CTX *m_ctx;
+};
+
+constexpr std::size_t kHashChunkBytes = std::size_t(4) << 20;
 
 } // namespace
 
@@ -184,56 +198,90 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
     FirstError failure;
     std::atomic<std::uint64_t> uploaded{0};
     std::uint64_t resumed = 0;
-    // kInFlight parts travel while the next is read; each buffer is freed by its upload.
+    // Each part is read twice: here, in order, for the file's hash and the part's SHA-256
+    // and MD5; then by its upload, streamed from the file (the page cache has it), so memory
+    // holds a chunk per reader, not 64 MiB per part in flight. Bytes that change in between
+    // fail the server's check of the part's SHA-256.
+    const auto readAt = [fd = file.handle()](std::uint64_t offset, char *into, std::size_t max) -> std::size_t {
+        for (;;) {
+            const ssize_t n = ::pread(fd, into, max, off_t(offset));
+            if (n < 0 && errno == EINTR)
+                continue;
+            return n > 0 ? std::size_t(n) : 0;
+        }
+    };
     QSemaphore slots(kInFlight);
     QThreadPool pool;
     pool.setMaxThreadCount(kInFlight);
     Sha256 whole;
+    std::vector<std::byte> chunk(kHashChunkBytes);
     for (int n = 0; n < partCount && !failure.failed(); ++n) {
         if (job && job->isCanceled()) {
             failure.set(makeError(path, QStringLiteral("push cancelled; pushing again continues this upload")));
             break;
         }
-        slots.acquire();
-        auto buffer = std::make_shared<std::vector<std::byte>>();
-        const std::uint64_t at = std::uint64_t(n) * kPartBytes;
-        if (auto read = readPart(*buffer, std::size_t(std::min(kPartBytes, size - at))); !read) {
-            failure.set(read.error());
-            slots.release();
+        const std::uint64_t begin = std::uint64_t(n) * kPartBytes;
+        const std::uint64_t length = std::min(kPartBytes, size - begin);
+        Sha256 partSha;
+        Md5 partMd5;
+        bool readOk = true;
+        for (std::uint64_t at = 0; at < length && readOk;) {
+            const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk.size(), length - at));
+            std::size_t got = 0;
+            while (got < want) {
+                const std::size_t k = readAt(begin + at + got, reinterpret_cast<char *>(chunk.data()) + got, want - got);
+                if (k == 0)
+                    break;
+                got += k;
+            }
+            if (got != want) {
+                readOk = false;
+                break;
+            }
+            const std::span<const std::byte> bytes(chunk.data(), want);
+            whole.update(bytes);
+            partSha.update(bytes);
+            partMd5.update(bytes);
+            at += want;
+        }
+        if (!readOk) {
+            failure.set(makeError(path, QStringLiteral("read failed: ") + systemErrorString(errno ? errno : EIO)));
             break;
         }
-        whole.update(*buffer);
+        const QByteArray md5 = partMd5.finalHex();
         if (const auto it = existing.find(n + 1);
-            it != existing.end() && it->second.size == buffer->size() && QByteArray(it->second.etag).replace('"', "") == md5Hex(*buffer)) {
+            it != existing.end() && it->second.size == length && QByteArray(it->second.etag).replace('"', "") == md5) {
             parts[std::size_t(n)] = it->second;
-            resumed += buffer->size();
+            resumed += length;
             if (job)
-                job->advance(buffer->size());
-            slots.release();
+                job->advance(length);
             continue;
         }
-        const QString partSha = sha256Hex(*buffer);
+        const QString sha = partSha.finalHex();
+        slots.acquire();
         QThreadPool *target = &pool;
-        (void)QtConcurrent::run(target, [&, buffer, n, partSha] {
+        (void)QtConcurrent::run(target, [&, n, begin, length, sha] {
             if (!failure.failed() && !(job && job->isCanceled())) {
-                auto etag = m_client.uploadPart(key, uploadId, n + 1, *buffer, partSha);
+                const S3Client::BodyReader body = [&](std::uint64_t offset, char *into, std::size_t max) {
+                    return readAt(begin + offset, into, max);
+                };
+                auto etag = m_client.uploadPart(key, uploadId, n + 1, length, body, sha, job);
                 if (!etag) {
                     failure.set(etag.error());
                 } else {
-                    parts[std::size_t(n)] = {n + 1, *etag, buffer->size()};
-                    uploaded += buffer->size();
+                    parts[std::size_t(n)] = {n + 1, *etag, length};
+                    uploaded += length;
                     if (job)
-                        job->advance(buffer->size());
+                        job->advance(length);
                 }
             }
-            buffer->clear();
-            buffer->shrink_to_fit();
             slots.release();
         });
     }
     pool.waitForDone();
-    if (!failure.failed() && job && job->isCanceled())
-        failure.set(makeError(path, QStringLiteral("push cancelled; pushing again continues this upload")));
+    // Parts in flight when the job was cancelled fail with the client's "cancelled".
+    if (job && job->isCanceled())
+        return makeError(path, QStringLiteral("push cancelled; pushing again continues this upload"));
     if (!failure.failed()) {
         if (const QString actual = whole.finalHex(); actual != sha256) {
             // Parts of other bytes must not be continued: this upload goes.

@@ -25,6 +25,8 @@ struct S3Client::Request
     std::vector<std::pair<QByteArray, QByteArray>> query;
     bool sendsBody = false;
     std::span<const std::byte> body;
+    const BodyReader *bodyReader = nullptr; // instead of `body`: bodyLength bytes read as sent
+    std::uint64_t bodyLength = 0;
     QString sha256Hex; // empty: UNSIGNED-PAYLOAD
     QByteArray contentType;
     std::optional<std::pair<std::uint64_t, std::uint64_t>> range; // from, length
@@ -181,6 +183,7 @@ struct Transfer
     std::size_t sent = 0;
     std::uint64_t received = 0;
     bool sinkFailed = false;
+    bool readFailed = false;
 };
 
 std::size_t onHeader(char *data, std::size_t size, std::size_t count, void *user)
@@ -222,6 +225,18 @@ std::size_t onBody(char *data, std::size_t size, std::size_t count, void *user)
 std::size_t onRead(char *into, std::size_t size, std::size_t count, void *user)
 {
     auto *t = static_cast<Transfer *>(user);
+    if (t->request->bodyReader) {
+        const std::size_t want = std::size_t(std::min<std::uint64_t>(size * count, t->request->bodyLength - t->sent));
+        if (want == 0)
+            return 0;
+        const std::size_t got = (*t->request->bodyReader)(t->sent, into, want);
+        if (got == 0) {
+            t->readFailed = true;
+            return CURL_READFUNC_ABORT;
+        }
+        t->sent += got;
+        return got;
+    }
     const std::size_t n = std::min(size * count, t->request->body.size() - t->sent);
     std::memcpy(into, t->request->body.data() + t->sent, n);
     t->sent += n;
@@ -333,7 +348,7 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
             curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(curl, CURLOPT_READFUNCTION, onRead);
             curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
-            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.size()));
+            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.bodyReader ? request.bodyLength : request.body.size()));
         } else if (method == "POST") {
             curl_easy_setopt(curl, CURLOPT_POST, 1L);
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : reinterpret_cast<const char *>(request.body.data()));
@@ -343,6 +358,8 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
         }
         const CURLcode code = curl_easy_perform(curl);
         curl_slist_free_all(headers);
+        if (code == CURLE_ABORTED_BY_CALLBACK && transfer.readFailed)
+            return makeError(describe(request.key), QStringLiteral("stopped: the bytes to send could not be read"));
         if (code == CURLE_ABORTED_BY_CALLBACK)
             return makeError(describe(request.key), QStringLiteral("cancelled"));
         if (code == CURLE_WRITE_ERROR && transfer.sinkFailed)
@@ -517,16 +534,18 @@ Result<QString> S3Client::createMultipartUpload(const QString &key) const
     return id;
 }
 
-Result<QByteArray> S3Client::uploadPart(const QString &key, const QString &uploadId, int number, std::span<const std::byte> body,
-                                        const QString &sha256Hex) const
+Result<QByteArray> S3Client::uploadPart(const QString &key, const QString &uploadId, int number, std::uint64_t size,
+                                        const BodyReader &read, const QString &sha256Hex, const JobContext *job) const
 {
     Request r;
     r.method = "PUT";
     r.key = key;
     r.query = {{"partNumber", QByteArray::number(number)}, {"uploadId", uploadId.toUtf8()}};
     r.sendsBody = true;
-    r.body = body;
+    r.bodyReader = &read;
+    r.bodyLength = size;
     r.sha256Hex = sha256Hex;
+    r.job = job;
     auto response = perform(r);
     if (!response)
         return response.error();

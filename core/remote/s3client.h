@@ -89,8 +89,12 @@ public:
     Result<std::vector<S3Object>> list(const QString &prefix) const;
 
     Result<QString> createMultipartUpload(const QString &key) const;
-    Result<QByteArray> uploadPart(const QString &key, const QString &uploadId, int number, std::span<const std::byte> body,
-                                  const QString &sha256Hex) const;
+    // A part's body of `size` bytes, read by `read(offset, into, max)` as it is sent (again
+    // from 0 on a retry); it returns the bytes read, 0 on failure. The server checks the body
+    // against `sha256Hex`, so bytes that changed since they were hashed are refused.
+    using BodyReader = std::function<std::size_t(std::uint64_t offset, char *into, std::size_t max)>;
+    Result<QByteArray> uploadPart(const QString &key, const QString &uploadId, int number, std::uint64_t size,
+                                  const BodyReader &read, const QString &sha256Hex, const JobContext *job = nullptr) const;
     Status completeMultipartUpload(const QString &key, const QString &uploadId, const std::vector<S3Part> &parts) const;
     Status abortMultipartUpload(const QString &key, const QString &uploadId) const;
     Result<std::vector<S3Part>> listParts(const QString &key, const QString &uploadId) const;
