@@ -18,6 +18,7 @@
 #include <QSemaphore>
 #include <QSysInfo>
 #include <QThreadPool>
+#include <QWaitCondition>
 #include <QtConcurrent>
 
 #include <atomic>
@@ -574,12 +575,23 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
     };
     if (job)
         job->addTotal(file.size);
+    // This thread hashes the ranges in order as they arrive (read back from the page cache),
+    // so the check at the end costs no second pass over the file.
+    QMutex arrivedMutex;
+    QWaitCondition arrivedChanged;
+    std::vector<char> arrived(std::size_t(rangeCount), 0);
+    const auto markArrived = [&](std::uint64_t index) {
+        QMutexLocker locker(&arrivedMutex);
+        arrived[std::size_t(index)] = 1;
+        arrivedChanged.wakeAll();
+    };
     QThreadPool pool;
     pool.setMaxThreadCount(kInFlight);
     for (std::uint64_t index = 0; index < rangeCount; ++index) {
         const std::uint64_t at = index * kPartBytes;
         const std::uint64_t length = std::min(kPartBytes, file.size - at);
         if (finished.count(index)) {
+            arrived[std::size_t(index)] = 1;
             if (job)
                 job->advance(length);
             continue;
@@ -590,15 +602,48 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                 return;
             if (auto got = m_client.getRange(key, at, length, writeAt, constJob); !got) {
                 failure.set(got.error());
+                markArrived(index); // wakes the hasher, which then sees the failure
                 return;
             }
-            // A range listed here whose bytes a crash lost is caught by the hash at the end.
-            QMutexLocker locker(&rangesMutex);
-            rangesFile.write(QByteArray::number(index) + '\n');
-            rangesFile.flush();
+            {
+                // A range listed here whose bytes a crash lost is caught by the hash at the end.
+                QMutexLocker locker(&rangesMutex);
+                rangesFile.write(QByteArray::number(index) + '\n');
+                rangesFile.flush();
+            }
             if (job)
                 job->advance(length);
+            markArrived(index);
         });
+    }
+    Sha256 hash;
+    {
+        Fd in;
+        in.fd = ::open(QFile::encodeName(partial).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (in.fd < 0)
+            failure.set(makeError(partial, QStringLiteral("cannot read: ") + systemErrorString(errno)));
+        std::vector<std::byte> chunk(kHashChunkBytes);
+        for (std::uint64_t index = 0; index < rangeCount && !failure.failed(); ++index) {
+            {
+                QMutexLocker locker(&arrivedMutex);
+                while (!arrived[std::size_t(index)] && !failure.failed() && !(job && job->isCanceled()))
+                    arrivedChanged.wait(&arrivedMutex, 100);
+            }
+            if (failure.failed() || (job && job->isCanceled()))
+                break;
+            const std::uint64_t end = std::min(file.size, (index + 1) * kPartBytes);
+            for (std::uint64_t at = index * kPartBytes; at < end;) {
+                const ssize_t n = ::pread(in.fd, chunk.data(), std::size_t(std::min<std::uint64_t>(chunk.size(), end - at)), off_t(at));
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0) {
+                    failure.set(makeError(partial, QStringLiteral("read failed: ") + systemErrorString(n < 0 ? errno : EIO)));
+                    break;
+                }
+                hash.update(std::span<const std::byte>(chunk.data(), std::size_t(n)));
+                at += std::uint64_t(n);
+            }
+        }
     }
     pool.waitForDone();
     rangesFile.close();
@@ -608,15 +653,13 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return failure.error();
     if (::fdatasync(out.fd) != 0)
         return makeError(partial, QStringLiteral("cannot flush: ") + systemErrorString(errno));
-    auto actual = sha256File(partial, job);
-    if (!actual)
-        return actual.error();
-    if (*actual != file.sha256) {
+    const QString actual = hash.finalHex();
+    if (actual != file.sha256) {
         // Start the next try from nothing: some of these bytes are wrong.
         QFile::remove(partial);
         QFile::remove(rangesPath);
         return makeError(m_client.describe(key), QStringLiteral("the downloaded bytes of '%1' have SHA-256 %2, not the manifest's %3: the copy on the remote is damaged; "
-                                                                "nothing was registered").arg(file.name, *actual, file.sha256));
+                                                                "nothing was registered").arg(file.name, actual, file.sha256));
     }
     if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(into).constData()) != 0)
         return makeError(into, QStringLiteral("cannot move the downloaded file into place: ") + systemErrorString(errno));
@@ -649,7 +692,8 @@ Result<WeightEntry> RemoteStore::pull(WeightManager &manager, const QString &nam
                                                        return got;
                                                return {};
                                            },
-                                           job);
+                                           // Checked against the download by downloadBlob.
+                                           job, w->entry.sharded ? QString() : w->files.front().sha256);
     // What is left there is a partial file to continue; an empty folder is not worth keeping.
     QDir().rmdir(partialDir);
     return entry;

@@ -67,6 +67,10 @@ struct ImportRequest
     bool unvalidated = false;
     // PyTorch checkpoints: where the state dict is (TorchReadOptions::key; --key).
     QString torchKey;
+    // The SHA-256 of a single-file source moved into place, from a caller that has just
+    // hashed that very file (a pull checks each download against its manifest): the import
+    // then records it instead of reading the whole file again. Empty: hashed here.
+    QString verifiedSha256;
 };
 
 struct BackupInfo
@@ -175,9 +179,10 @@ public:
     // weights' file system; it is then imported by moving it into place (hashed, validated)
     // with `sourceNote` as its source. The version is checked before `produce` runs, so a
     // name clash costs no work; the scratch folder goes either way. `type` empty: guessed.
+    // `verifiedSha256`: see ImportRequest (a single file that `produce` checked).
     Result<WeightEntry> addDerivedVersion(const QString &type, const QString &version, bool sharded, bool activate,
                                           const QString &sourceNote, const std::function<Status(const QString &path)> &produce,
-                                          JobContext *job = nullptr);
+                                          JobContext *job = nullptr, const QString &verifiedSha256 = {});
     // `source` converted (convertWeight) into the new version `type`_`version`, as Weight ▸
     // Convert and `convert --as` make it: the converted shapes are checked against the type's
     // config before any byte is written (a dtype the config does not allow fails at once, not

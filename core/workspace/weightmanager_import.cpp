@@ -215,12 +215,16 @@ Result<WeightEntry> WeightManager::importIntoType(const ImportRequest &request, 
         if (request.move && QFile::rename(sourceFile, partial)) {
             movedByRename = true;
             movedFrom = sourceFile;
-            auto h = hashWeight(m_workspace.root(), partial, false, job);
-            if (!h) {
-                QFile::rename(partial, sourceFile);
-                return h.error();
+            if (!request.verifiedSha256.isEmpty()) {
+                entry.sha256 = request.verifiedSha256;
+            } else {
+                auto h = hashWeight(m_workspace.root(), partial, false, job);
+                if (!h) {
+                    QFile::rename(partial, sourceFile);
+                    return h.error();
+                }
+                entry.sha256 = h->sha256;
             }
-            entry.sha256 = h->sha256;
         } else {
             auto sha = copyAndHash(sourceFile, partial, job);
             if (!sha)
@@ -349,7 +353,8 @@ QString WeightManager::freeVersion(const RegistryData &data, const QString &type
 
 Result<WeightEntry> WeightManager::addDerivedVersion(const QString &type, const QString &version, bool sharded, bool activate,
                                                    const QString &sourceNote,
-                                                   const std::function<Status(const QString &path)> &produce, JobContext *job)
+                                                   const std::function<Status(const QString &path)> &produce, JobContext *job,
+                                                   const QString &verifiedSha256)
 {
     if (!type.isEmpty()) {
         auto data = m_registry.load();
@@ -372,6 +377,7 @@ Result<WeightEntry> WeightManager::addDerivedVersion(const QString &type, const 
     request.move = true;
     request.activate = activate;
     request.sourceNote = sourceNote;
+    request.verifiedSha256 = sharded ? QString() : verifiedSha256;
     auto imported = importWeight(request, job);
     if (!imported && imported.error().path.startsWith(scratch.path())) {
         // The scratch file is gone with this call: name what the user asked for instead.
