@@ -13,6 +13,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFileInfo>
 #include <QElapsedTimer>
 #include <QThread>
 #include <QtConcurrent>
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void roundTrip_data();
     void roundTrip();
+    void shardSetRoundTrip();
     void identicalFilesAreStoredOnce();
     void cancelledPushAndPullContinue();
     void killedPushContinues();
@@ -206,6 +208,44 @@ void TestRemote::roundTrip()
     auto again = store.pull(mb, QStringLiteral("lm_v1"), false);
     QVERIFY(!again.ok());
     QVERIFY2(again.errorString().contains(QStringLiteral("already registered")), qPrintable(test::errorOf(again)));
+}
+
+// A shard set travels as its files and its index, each a blob, and comes back as the same set.
+void TestRemote::shardSetRoundTrip()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    const auto resharded = test::runCli({QStringLiteral("--root"), a, QStringLiteral("reshard"), QStringLiteral("mamba_sample"),
+                                         QStringLiteral("--max-shard-size"), QStringLiteral("1MB"), QStringLiteral("--as"), QStringLiteral("sharded")});
+    QVERIFY2(resharded.exitCode == 0, qPrintable(resharded.err));
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    const WeightEntry set = *ma.snapshot()->find(QStringLiteral("mamba_sharded"));
+    QVERIFY(set.sharded);
+    QVERIFY(set.files.size() >= 3);
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    auto pushed = store.push(ma, set.name);
+    QVERIFY2(pushed.ok(), qPrintable(test::errorOf(pushed)));
+    QCOMPARE(pushed->uploadedBlobs, int(set.files.size()));
+    QCOMPARE(pushed->uploadedBytes, set.size);
+    auto manifest = store.manifest(set.name);
+    QVERIFY2(manifest.ok(), qPrintable(test::errorOf(manifest)));
+    QCOMPARE(manifest->files.size(), set.files.size());
+
+    auto pulled = store.pull(mb, set.name, false);
+    QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
+    QVERIFY(pulled->sharded);
+    QCOMPARE(pulled->sha256, set.sha256);
+    QCOMPARE(pulled->files.size(), set.files.size());
+    for (std::size_t i = 0; i < set.files.size(); ++i) {
+        QCOMPARE(QFileInfo(pulled->files[i].path).fileName(), QFileInfo(set.files[i].path).fileName());
+        QCOMPARE(pulled->files[i].sha256, set.files[i].sha256);
+        QCOMPARE(test::sha256Of(Workspace(b).absolutePath(pulled->files[i].path)), set.files[i].sha256);
+    }
+    auto loaded = mb.loadWeights(QStringLiteral("mamba"), QStringLiteral("sharded"));
+    QVERIFY2(loaded.ok(), qPrintable(test::errorOf(loaded)));
 }
 
 // Content addressing: the same bytes under two model types are stored once.
