@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
     g++ cmake ninja-build pkg-config file
     qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqt6svg6 qt6-qpa-plugins
-    libyaml-cpp-dev libquazip1-qt6-dev libssl-dev openssl libcurl4-openssl-dev
+    libyaml-cpp-dev libquazip1-qt6-dev libssl-dev openssl libcurl4-openssl-dev ca-certificates
     libgl-dev libxkbcommon-dev
     pybind11-dev python3-dev python3-numpy python3-pytest
 )

@@ -24,6 +24,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
+
 using namespace tantra;
 
 namespace {
@@ -59,6 +61,7 @@ private Q_SLOTS:
     void garbageCollection();
     void errors_data();
     void errors();
+    void hostileWorkspaceFiles();
     void remotesFile_data();
     void remotesFile();
     void cli();
@@ -406,7 +409,10 @@ void TestRemote::garbageCollection()
     const QByteArray orphan = test::randomBytes(1000, 5);
     const QString orphanKey = store.remote().prefix + QStringLiteral("blobs/sha256/") + sha256Hex(test::bytesOf(orphan));
     QVERIFY(store.client().put(orphanKey, test::bytesOf(orphan), sha256Hex(test::bytesOf(orphan))).ok());
-    QVERIFY(store.client().createMultipartUpload(store.remote().prefix + QStringLiteral("blobs/sha256/abandoned")).ok());
+    QVERIFY(store.client().createMultipartUpload(store.remote().prefix + QStringLiteral("blobs/sha256/") + QString(64, QLatin1Char('a'))).ok());
+    // Another tool's upload in the same bucket is not this program's to abort.
+    const QString otherKey = store.remote().prefix + QStringLiteral("datasets/shard-0001.tar");
+    QVERIFY(store.client().createMultipartUpload(otherKey).ok());
 
     // Everything is younger than a day: the CLI's cutoff leaves it all.
     auto young = store.collectGarbage(QDateTime::currentDateTimeUtc().addDays(-1), false);
@@ -437,7 +443,10 @@ void TestRemote::garbageCollection()
     auto done = store.collectGarbage(later, false);
     QVERIFY2(done.ok(), qPrintable(test::errorOf(done)));
     QVERIFY(!store.client().head(orphanKey)->has_value());
-    QCOMPARE(store.client().listMultipartUploads(store.remote().prefix)->size(), std::size_t(0));
+    auto left = store.client().listMultipartUploads(store.remote().prefix);
+    QVERIFY(left.ok());
+    QCOMPARE(left->size(), std::size_t(1));
+    QCOMPARE(left->front().key, otherKey);
     const QString b = m_dir.filePath(newPrefix());
     test::makeWorkspace(b);
     WeightManager mb{Workspace(b)};
@@ -511,6 +520,8 @@ void TestRemote::errors_data()
     QTest::newRow("manifest with a path for a file name") << QStringLiteral("manifest path") << QStringLiteral("is not a plain, unique file name");
     QTest::newRow("manifest naming another weight") << QStringLiteral("manifest name") << QStringLiteral("the manifest names another weight");
     QTest::newRow("manifest that is not JSON") << QStringLiteral("manifest json") << QStringLiteral("not a weight manifest");
+    // Its name says mamba_sample2, its entry registers mamba_sample: it would replace the name.
+    QTest::newRow("manifest whose entry is another weight") << QStringLiteral("manifest entry") << QStringLiteral("the manifest's entry is 'mamba_sample', not 'mamba_sample2'");
 }
 
 // Each failure is named, and the pulling workspace is left as it was.
@@ -536,6 +547,8 @@ void TestRemote::errors()
         // A manifest as a hostile or broken tool might write it.
         const WeightEntry sample = *mb.snapshot()->find(QStringLiteral("mamba_sample"));
         QJsonObject entry = Registry::entryToJson(sample);
+        if (failure != QLatin1String("manifest entry"))
+            entry[QStringLiteral("version")] = QStringLiteral("sample2");
         QJsonObject file{{QStringLiteral("name"), failure == QLatin1String("manifest path") ? QStringLiteral("../../escape.safetensors") : QStringLiteral("w.safetensors")},
                          {QStringLiteral("sha256"), sample.sha256},
                          {QStringLiteral("size"), double(sample.size)}};
@@ -559,6 +572,44 @@ void TestRemote::errors()
         QVERIFY(!pushed.ok());
         QVERIFY2(pushed.errorString().contains(expected), qPrintable(test::errorOf(pushed)));
     }
+}
+
+// Special files where the pull and the remote list keep their own: refused at once, by name,
+// never waited on (a FIFO opened or read as a lock blocks for ever).
+void TestRemote::hostileWorkspaceFiles()
+{
+    const QString a = m_dir.filePath(newPrefix());
+    const QString b = m_dir.filePath(newPrefix());
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    QVERIFY(importInto(ma, f32Weight(1 << 20, 41), QStringLiteral("lm"), QStringLiteral("v1")));
+    const RemoteStore store(remoteAt(newPrefix()), m_credentials);
+    QVERIFY(store.push(ma, QStringLiteral("lm_v1")).ok());
+
+    const QString pullDir = Workspace(b).absolutePath(QStringLiteral("Model/.pull"));
+    QCOMPARE(::mkfifo(QFile::encodeName(pullDir).constData(), 0644), 0);
+    auto pulled = store.pull(mb, QStringLiteral("lm_v1"), false);
+    QVERIFY(!pulled.ok());
+    QVERIFY2(test::errorOf(pulled).startsWith(pullDir + QStringLiteral(": is not a folder")), qPrintable(test::errorOf(pulled)));
+    QVERIFY(!mb.snapshot()->find(QStringLiteral("lm_v1")));
+    QVERIFY(!QFileInfo::exists(Workspace(b).absolutePath(QStringLiteral("Config/lm.yaml"))));
+    QVERIFY(QFile::remove(pullDir));
+
+    const QString lock = Workspace(b).absolutePath(QStringLiteral("Model/remotes.json.lock"));
+    QCOMPARE(::mkfifo(QFile::encodeName(lock).constData(), 0644), 0);
+    RemoteList list{Workspace(b)};
+    auto added = list.add(remoteAt(QStringLiteral("x")));
+    QVERIFY(!added.ok());
+    QVERIFY2(test::errorOf(added).contains(QStringLiteral("FIFO")), qPrintable(test::errorOf(added)));
+    QVERIFY(QFile::remove(lock));
+
+    Remote badRegion = remoteAt(QStringLiteral("x"));
+    badRegion.region = QStringLiteral("EU-West-1");
+    QVERIFY(!list.add(badRegion).ok());
+    QVERIFY(list.add(remoteAt(QStringLiteral("x"))).ok());
+    QVERIFY(list.load().ok());
 }
 
 void TestRemote::remotesFile_data()

@@ -22,6 +22,12 @@ QString field(const QJsonObject &o, const char *key)
     return o.value(QLatin1String(key)).toString();
 }
 
+const QRegularExpression &regionRule()
+{
+    static const QRegularExpression rule(QStringLiteral("^[a-z0-9-]{1,32}$"));
+    return rule;
+}
+
 Status checkEndpoint(const QString &endpoint)
 {
     const QUrl url(endpoint, QUrl::StrictMode);
@@ -138,8 +144,7 @@ Result<std::vector<Remote>> RemoteList::parseRoot(const QJsonObject &root) const
             return makeError(m_path, where + QStringLiteral(".endpoint: ") + valid.errorString());
         if (o.contains(QLatin1String("region"))) {
             r.region = field(o, "region");
-            static const QRegularExpression regionRule(QStringLiteral("^[a-z0-9-]{1,32}$"));
-            if (!regionRule.match(r.region).hasMatch())
+            if (!regionRule().match(r.region).hasMatch())
                 return makeError(m_path, where + QStringLiteral(".region: '%1' is not a region name").arg(r.region));
         }
         const QJsonValue style = o.value(QLatin1String("addressing_style"));
@@ -174,6 +179,11 @@ Status RemoteList::add(const Remote &remote)
         return valid;
     if (auto valid = checkEndpoint(remote.endpoint); !valid)
         return valid;
+    if (!regionRule().match(remote.region).hasMatch())
+        return makeError(QStringLiteral("'%1' is not a region name (a-z, 0-9 and '-', as us-east-1)").arg(remote.region));
+    // QLockFile reads an existing lock file: a FIFO there would block it for ever.
+    if (auto plain = checkNotSpecialFile(m_path + QStringLiteral(".lock")); !plain)
+        return plain;
     QLockFile lock(m_path + QStringLiteral(".lock"));
     if (!lock.tryLock(10000))
         return makeError(m_path, QStringLiteral("another process holds the lock on the remotes"));
@@ -199,6 +209,9 @@ Status RemoteList::add(const Remote &remote)
 
 Status RemoteList::remove(const QString &name)
 {
+    // QLockFile reads an existing lock file: a FIFO there would block it for ever.
+    if (auto plain = checkNotSpecialFile(m_path + QStringLiteral(".lock")); !plain)
+        return plain;
     QLockFile lock(m_path + QStringLiteral(".lock"));
     if (!lock.tryLock(10000))
         return makeError(m_path, QStringLiteral("another process holds the lock on the remotes"));

@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tantra {
@@ -305,6 +306,8 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
 
 Result<PushReport> RemoteStore::push(WeightManager &manager, const QString &name, JobContext *job) const
 {
+    if (auto valid = validateName(name, QStringLiteral("weight name"), kMaxWeightName); !valid)
+        return valid.error();
     auto data = manager.snapshot();
     if (!data)
         return data.error();
@@ -346,6 +349,12 @@ Result<PushReport> RemoteStore::push(WeightManager &manager, const QString &name
     QJsonArray files;
     for (const Local &l : locals) {
         auto uploaded = uploadBlob(l.path, l.file.sha256, l.file.size, job);
+        if (!uploaded && !(job && job->isCanceled())) {
+            // Another machine pushing the same blob may have completed (or aborted) the upload
+            // this one continued: the blob being there is what counts.
+            if (auto now = m_client.head(blobKey(l.file.sha256)); now && *now && **now == l.file.size)
+                uploaded = BlobUpload{};
+        }
         if (!uploaded)
             return uploaded.error();
         if (uploaded->uploaded + uploaded->resumed > 0) {
@@ -374,12 +383,26 @@ Result<PushReport> RemoteStore::push(WeightManager &manager, const QString &name
     const auto body = std::as_bytes(std::span(bytes.constData(), std::size_t(bytes.size())));
     if (auto put = m_client.put(manifestKey(name), body, sha256Hex(body), "application/json"); !put)
         return put.error();
+    // A blob found on the remote and skipped may be old and unreferenced (a push that failed
+    // before its manifest), and a `remote gc` elsewhere may have deleted it while this push
+    // ran: now that the manifest references it, put back what is gone.
+    for (const Local &l : locals) {
+        auto there = m_client.head(blobKey(l.file.sha256));
+        if (!there)
+            return there.error();
+        if (*there && **there == l.file.size)
+            continue;
+        auto again = uploadBlob(l.path, l.file.sha256, l.file.size, nullptr);
+        if (!again)
+            return again.error();
+        report.uploadedBytes += again->uploaded;
+    }
     return report;
 }
 
 Result<RemoteWeight> RemoteStore::manifest(const QString &name) const
 {
-    if (auto valid = validateName(name, QStringLiteral("weight name")); !valid)
+    if (auto valid = validateName(name, QStringLiteral("weight name"), kMaxWeightName); !valid)
         return valid.error();
     const QString key = manifestKey(name);
     const QString where = m_client.describe(key);
@@ -404,6 +427,10 @@ Result<RemoteWeight> RemoteStore::manifest(const QString &name) const
     if (!entry)
         return entry.error();
     w.entry = std::move(entry).value();
+    // The pull registers the entry's type and version: they must make the name asked for, or a
+    // manifest called bert_v1 could register (and activate) mamba_run8.
+    if (weightName(w.entry.modelType, w.entry.version) != name)
+        return makeError(where, QStringLiteral("the manifest's entry is '%1', not '%2'").arg(weightName(w.entry.modelType, w.entry.version), name));
     const QJsonValue files = o.value(QLatin1String("files"));
     if (!files.isArray() || files.toArray().isEmpty() || std::size_t(files.toArray().size()) > kMaxFiles)
         return makeError(where, QStringLiteral("\"files\" must be a non-empty array"));
@@ -444,7 +471,7 @@ Result<std::vector<RemoteWeight>> RemoteStore::listWeights() const
         if (!object.key.endsWith(QLatin1String(".json")))
             continue;
         const QString name = object.key.mid(prefix.size()).chopped(5);
-        if (!validateName(name, QStringLiteral("weight name")))
+        if (!validateName(name, QStringLiteral("weight name"), kMaxWeightName))
             continue; // not one of ours: skipped rather than failing the whole listing
         auto w = manifest(name);
         if (!w)
@@ -485,12 +512,14 @@ Result<GarbageReport> RemoteStore::collectGarbage(const QDateTime &before, bool 
         report.blobs.push_back(o);
         report.blobBytes += o.size;
     }
-    auto uploads = m_client.listMultipartUploads(m_remote.prefix);
+    // Only this program's uploads (blobs/sha256/<hex>): the bucket may hold other tools' too.
+    auto uploads = m_client.listMultipartUploads(blobs);
     if (!uploads)
         return uploads.error();
+    static const QRegularExpression blobName(QStringLiteral("^[0-9a-f]{64}$"));
     for (const S3Upload &u : *uploads) {
         const QDateTime started = QDateTime::fromString(u.initiated, Qt::ISODateWithMs);
-        if (started.isValid() && started < before)
+        if (u.key.startsWith(blobs) && blobName.match(u.key.mid(blobs.size())).hasMatch() && started.isValid() && started < before)
             report.uploads.push_back(u);
     }
     if (dryRun)
@@ -523,7 +552,11 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return makeError(partialDir, QStringLiteral("cannot create the folder"));
     const QString partial = QDir(partialDir).filePath(file.sha256 + QStringLiteral(".partial"));
     const QString rangesPath = QDir(partialDir).filePath(file.sha256 + QStringLiteral(".ranges"));
-    QLockFile lock(QDir(partialDir).filePath(file.sha256 + QStringLiteral(".lock")));
+    const QString lockPath = QDir(partialDir).filePath(file.sha256 + QStringLiteral(".lock"));
+    // QLockFile reads an existing lock file: a FIFO there would block it for ever.
+    if (auto plain = checkNotSpecialFile(lockPath); !plain)
+        return plain.error();
+    QLockFile lock(lockPath);
     if (!lock.tryLock(0))
         return makeError(partial, QStringLiteral("another pull of this file is running in this workspace"));
     const std::uint64_t rangeCount = (file.size + kPartBytes - 1) / kPartBytes;
@@ -531,7 +564,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
     const QFileInfo partialInfo(partial);
     if (partialInfo.isFile() && !partialInfo.isSymLink() && std::uint64_t(partialInfo.size()) == file.size) {
         QFile ranges;
-        if (openRegularFile(ranges, rangesPath)) {
+        if (!QFileInfo(rangesPath).isSymLink() && openRegularFile(ranges, rangesPath)) {
             for (const QByteArray &line : ranges.read(qint64(1) << 20).split('\n')) {
                 bool ok = false;
                 const std::uint64_t index = line.toULongLong(&ok);
@@ -543,9 +576,6 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         QFile::remove(partial);
         QFile::remove(rangesPath);
     }
-    QFile::remove(rangesPath + QStringLiteral(".tmp"));
-    if (QFileInfo(rangesPath).isSymLink())
-        QFile::remove(rangesPath);
 
     Fd out;
     out.fd = ::open(QFile::encodeName(partial).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -553,9 +583,12 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return makeError(partial, QStringLiteral("cannot write: ") + systemErrorString(errno));
     if (::ftruncate(out.fd, off_t(file.size)) != 0)
         return makeError(partial, QStringLiteral("cannot set the size: ") + systemErrorString(errno));
-    QFile rangesFile(rangesPath);
-    if (!rangesFile.open(QIODevice::WriteOnly | QIODevice::Append))
-        return makeError(rangesPath, QStringLiteral("cannot write: ") + rangesFile.errorString());
+    // Not through a link or into a FIFO: the folder is the workspace's, which others write.
+    Fd rangesFd;
+    rangesFd.fd = ::open(QFile::encodeName(rangesPath).constData(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    struct stat rangesStat {};
+    if (rangesFd.fd < 0 || ::fstat(rangesFd.fd, &rangesStat) != 0 || !S_ISREG(rangesStat.st_mode))
+        return makeError(rangesPath, QStringLiteral("cannot write a list of finished ranges here; remove it and pull again"));
     QMutex rangesMutex;
 
     FirstError failure;
@@ -608,8 +641,8 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
             {
                 // A range listed here whose bytes a crash lost is caught by the hash at the end.
                 QMutexLocker locker(&rangesMutex);
-                rangesFile.write(QByteArray::number(index) + '\n');
-                rangesFile.flush();
+                const QByteArray line = QByteArray::number(index) + '\n';
+                (void)!::write(rangesFd.fd, line.constData(), std::size_t(line.size())); // a lost line costs a range
             }
             if (job)
                 job->advance(length);
@@ -646,7 +679,6 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         }
     }
     pool.waitForDone();
-    rangesFile.close();
     if (job && job->isCanceled())
         return makeError(into, QStringLiteral("pull cancelled; pulling again continues from %1").arg(partial));
     if (failure.failed())
@@ -661,6 +693,9 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return makeError(m_client.describe(key), QStringLiteral("the downloaded bytes of '%1' have SHA-256 %2, not the manifest's %3: the copy on the remote is damaged; "
                                                                 "nothing was registered").arg(file.name, actual, file.sha256));
     }
+    struct stat written {};
+    if (::fstat(out.fd, &written) != 0 || std::uint64_t(written.st_size) != file.size)
+        return makeError(partial, QStringLiteral("is not %1 bytes long after the download").arg(file.size));
     if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(into).constData()) != 0)
         return makeError(into, QStringLiteral("cannot move the downloaded file into place: ") + systemErrorString(errno));
     QFile::remove(rangesPath);
@@ -673,27 +708,36 @@ Result<WeightEntry> RemoteStore::pull(WeightManager &manager, const QString &nam
     if (!w)
         return w.error();
     // A type this workspace does not know yet gets the config the weight was pushed with
-    // (checked like an edit in the config editor); a known type keeps its own config, and
-    // the import checks the weight against that.
-    if (!manager.configs().hasType(w->entry.modelType) && !w->config.isEmpty()) {
-        if (auto saved = manager.configs().saveConfigText(w->entry.modelType, w->config.toUtf8()); !saved)
-            return saved.error();
-    }
+    // (checked like an edit in the config editor), written once the bytes are verified and
+    // removed again if the import fails; a known type keeps its own config, and the import
+    // checks the weight against that.
+    const bool newType = !manager.configs().hasType(w->entry.modelType) && !w->config.isEmpty();
+    bool configWritten = false;
     const QString note = QStringLiteral("pulled from %1 (%2)").arg(m_remote.name, m_remote.url());
     const QString partialDir = manager.workspace().absolutePath(QStringLiteral("Model/.pull"));
     auto entry = manager.addDerivedVersion(w->entry.modelType, w->entry.version, w->entry.sharded, activate, note,
                                            [&](const QString &path) -> Status {
-                                               if (!w->entry.sharded)
-                                                   return downloadBlob(w->files.front(), partialDir, path, job);
-                                               if (!QDir().mkpath(path))
-                                                   return makeError(path, QStringLiteral("cannot create the folder"));
-                                               for (const auto &f : w->files)
-                                                   if (auto got = downloadBlob(f, partialDir, QDir(path).filePath(f.name), job); !got)
+                                               if (!w->entry.sharded) {
+                                                   if (auto got = downloadBlob(w->files.front(), partialDir, path, job); !got)
                                                        return got;
+                                               } else {
+                                                   if (!QDir().mkpath(path))
+                                                       return makeError(path, QStringLiteral("cannot create the folder"));
+                                                   for (const auto &f : w->files)
+                                                       if (auto got = downloadBlob(f, partialDir, QDir(path).filePath(f.name), job); !got)
+                                                           return got;
+                                               }
+                                               if (newType) {
+                                                   if (auto saved = manager.configs().saveConfigText(w->entry.modelType, w->config.toUtf8()); !saved)
+                                                       return saved;
+                                                   configWritten = true;
+                                               }
                                                return {};
                                            },
                                            // Checked against the download by downloadBlob.
                                            job, w->entry.sharded ? QString() : w->files.front().sha256);
+    if (!entry && configWritten)
+        QFile::remove(manager.configs().configPath(w->entry.modelType));
     // What is left there is a partial file to continue; an empty folder is not worth keeping.
     QDir().rmdir(partialDir);
     return entry;

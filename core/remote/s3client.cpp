@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 namespace tantra {
 
@@ -41,6 +42,8 @@ struct S3Client::Response
     QByteArray body;
     std::vector<std::pair<QByteArray, QByteArray>> headers;
     bool truncated = false;
+    std::uint64_t received = 0; // body bytes, to a sink or into `body`
+    std::size_t headerBytes = 0;
 
     QByteArray header(const char *name) const
     {
@@ -55,6 +58,7 @@ namespace {
 
 constexpr std::uint64_t kMaxListBody = std::uint64_t(64) << 20;
 constexpr int kAttempts = 5;
+constexpr std::size_t kMaxListed = 10'000'000;
 
 void initCurlOnce()
 {
@@ -82,7 +86,8 @@ struct ThreadHandle
 CURL *threadHandle()
 {
     thread_local ThreadHandle handle;
-    curl_easy_reset(handle.curl);
+    if (handle.curl)
+        curl_easy_reset(handle.curl);
     return handle.curl;
 }
 
@@ -110,8 +115,9 @@ QByteArray percentEncode(const QByteArray &raw, bool keepSlash)
     return out;
 }
 
-// The text of each child element of every `record` element, by child name.
-std::vector<QHash<QString, QString>> xmlRecords(const QByteArray &xml, const QString &record)
+// The text of each child element of every `record` element, by child name. `ok` goes false
+// when the document does not parse: a listing cut short must not pass for a whole one.
+std::vector<QHash<QString, QString>> xmlRecords(const QByteArray &xml, const QString &record, bool *ok = nullptr)
 {
     std::vector<QHash<QString, QString>> records;
     QXmlStreamReader reader(xml);
@@ -135,6 +141,8 @@ std::vector<QHash<QString, QString>> xmlRecords(const QByteArray &xml, const QSt
             --depth;
         }
     }
+    if (ok)
+        *ok = !reader.hasError();
     return records;
 }
 
@@ -162,6 +170,7 @@ bool transient(CURLcode code)
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
+    case CURLE_SEND_FAIL_REWIND:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
@@ -190,6 +199,10 @@ std::size_t onHeader(char *data, std::size_t size, std::size_t count, void *user
 {
     auto *t = static_cast<Transfer *>(user);
     const QByteArray line = QByteArray(data, qsizetype(size * count)).trimmed();
+    // A hostile server could send headers without end.
+    t->response->headerBytes += size * count;
+    if (t->response->headerBytes > (std::size_t(1) << 20))
+        return 0;
     if (line.startsWith("HTTP/")) {
         // A new response (after "100 Continue", or a redirect): start over.
         t->response->headers.clear();
@@ -206,7 +219,13 @@ std::size_t onBody(char *data, std::size_t size, std::size_t count, void *user)
     auto *t = static_cast<Transfer *>(user);
     const std::size_t n = size * count;
     const long status = t->response->status;
-    if (t->request->sink && status >= 200 && status < 300) {
+    if (t->request->sink && status == 206) {
+        // Only the range asked for is written: a server that sends more (or ignores the
+        // range) must not write past it.
+        if (t->request->range && t->received + n > t->request->range->second) {
+            t->response->truncated = true;
+            return 0;
+        }
         const std::uint64_t offset = (t->request->range ? t->request->range->first : 0) + t->received;
         if (!(*t->request->sink)(offset, data, n)) {
             t->sinkFailed = true;
@@ -219,6 +238,7 @@ std::size_t onBody(char *data, std::size_t size, std::size_t count, void *user)
         return 0;
     }
     t->received += n;
+    t->response->received = t->received;
     return n;
 }
 
@@ -241,6 +261,17 @@ std::size_t onRead(char *into, std::size_t size, std::size_t count, void *user)
     std::memcpy(into, t->request->body.data() + t->sent, n);
     t->sent += n;
     return n;
+}
+
+// libcurl rewinds the body when it resends a request on a reused connection that died.
+int onSeek(void *user, curl_off_t offset, int origin)
+{
+    auto *t = static_cast<Transfer *>(user);
+    const std::uint64_t length = t->request->bodyReader ? t->request->bodyLength : t->request->body.size();
+    if (origin != SEEK_SET || offset < 0 || std::uint64_t(offset) > length)
+        return CURL_SEEKFUNC_CANTSEEK;
+    t->sent = std::size_t(offset);
+    return CURL_SEEKFUNC_OK;
 }
 
 int onProgress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
@@ -348,6 +379,8 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
             curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
             curl_easy_setopt(curl, CURLOPT_READFUNCTION, onRead);
             curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
+            curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, onSeek);
+            curl_easy_setopt(curl, CURLOPT_SEEKDATA, &transfer);
             curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.bodyReader ? request.bodyLength : request.body.size()));
         } else if (method == "POST") {
             curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -357,6 +390,9 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
             curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method);
         }
         const CURLcode code = curl_easy_perform(curl);
+        // The handle outlives this call: no pointer to this frame may stay in it.
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
         curl_slist_free_all(headers);
         if (code == CURLE_ABORTED_BY_CALLBACK && transfer.readFailed)
             return makeError(describe(request.key), QStringLiteral("stopped: the bytes to send could not be read"));
@@ -365,7 +401,8 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
         if (code == CURLE_WRITE_ERROR && transfer.sinkFailed)
             return makeError(describe(request.key), QStringLiteral("stopped: the downloaded bytes could not be stored"));
         if (code == CURLE_WRITE_ERROR && response.truncated)
-            return makeError(describe(request.key), QStringLiteral("the server's answer is larger than %1 bytes").arg(request.maxBody));
+            return makeError(describe(request.key), request.sink ? QStringLiteral("the server sent more than the %1 bytes asked for").arg(request.range ? request.range->second : 0)
+                                                                 : QStringLiteral("the server's answer is larger than %1 bytes").arg(request.maxBody));
         if (code != CURLE_OK) {
             lastProblem = QStringLiteral("%1 (%2)").arg(QString::fromUtf8(curlError[0] ? curlError : curl_easy_strerror(code)),
                                                         m_endpoint.endpoint);
@@ -450,15 +487,21 @@ Status S3Client::getRange(const QString &key, std::uint64_t from, std::uint64_t 
         auto response = perform(r);
         if (!response)
             return response.error();
-        if (response->status != 206 && response->status != 200)
+        // 206 and the very range: a 200 would be the whole object, written at the range's place.
+        if (response->status != 206) {
+            if (response->status == 200)
+                return makeError(describe(key), QStringLiteral("the server ignored the byte range asked for (HTTP 200 instead of 206)"));
             return httpError(r, *response);
-        // A connection that ended early delivered fewer bytes without an error from the server.
-        const QByteArray contentLength = response->header("Content-Length");
-        if (contentLength.toULongLong() == length || attempt + 1 >= kAttempts) {
-            if (contentLength.toULongLong() != length)
-                return makeError(describe(key), QStringLiteral("the server sent %1 bytes of [%2, %3)").arg(QString::fromLatin1(contentLength)).arg(from).arg(from + length));
-            return {};
         }
+        const QByteArray expected = "bytes " + QByteArray::number(from) + '-' + QByteArray::number(from + length - 1) + '/';
+        if (!response->header("Content-Range").startsWith(expected))
+            return makeError(describe(key), QStringLiteral("the server sent another range (%1) than [%2, %3)")
+                                                    .arg(QString::fromLatin1(response->header("Content-Range"))).arg(from).arg(from + length));
+        // A connection that ended early delivered fewer bytes without an error from the server.
+        if (response->received == length)
+            return {};
+        if (attempt + 1 >= kAttempts)
+            return makeError(describe(key), QStringLiteral("the server sent %1 bytes of [%2, %3)").arg(response->received).arg(from).arg(from + length));
     }
 }
 
@@ -496,6 +539,7 @@ Result<std::vector<S3Object>> S3Client::list(const QString &prefix) const
 {
     std::vector<S3Object> objects;
     QString token;
+    std::set<QString> seen;
     do {
         Request r;
         r.query = {{"list-type", "2"}, {"prefix", prefix.toUtf8()}};
@@ -507,13 +551,19 @@ Result<std::vector<S3Object>> S3Client::list(const QString &prefix) const
             return response.error();
         if (response->status != 200)
             return httpError(r, *response);
-        for (const auto &record : xmlRecords(response->body, QStringLiteral("Contents")))
+        bool parsed = false;
+        for (const auto &record : xmlRecords(response->body, QStringLiteral("Contents"), &parsed))
             objects.push_back({record.value(QStringLiteral("Key")), toSize(record.value(QStringLiteral("Size"))),
                                record.value(QStringLiteral("LastModified"))});
-        token = xmlValue(response->body, QStringLiteral("IsTruncated")) == QLatin1String("true")
-                ? xmlValue(response->body, QStringLiteral("NextContinuationToken"))
-                : QString();
-    } while (!token.isEmpty());
+        if (!parsed)
+            return makeError(describe(prefix), QStringLiteral("the server's listing is not valid XML"));
+        if (xmlValue(response->body, QStringLiteral("IsTruncated")) != QLatin1String("true"))
+            break;
+        // A listing that says "more" must say where: one that stops early would pass for whole.
+        token = xmlValue(response->body, QStringLiteral("NextContinuationToken"));
+        if (token.isEmpty() || !seen.insert(token).second || objects.size() > kMaxListed)
+            return makeError(describe(prefix), QStringLiteral("the server's listing cannot be followed to its end"));
+    } while (true);
     return objects;
 }
 
@@ -606,14 +656,17 @@ Result<std::vector<S3Part>> S3Client::listParts(const QString &key, const QStrin
             return response.error();
         if (response->status != 200)
             return httpError(r, *response);
-        for (const auto &record : xmlRecords(response->body, QStringLiteral("Part")))
+        bool parsed = false;
+        for (const auto &record : xmlRecords(response->body, QStringLiteral("Part"), &parsed))
             parts.push_back({record.value(QStringLiteral("PartNumber")).toInt(), record.value(QStringLiteral("ETag")).toUtf8(),
                              toSize(record.value(QStringLiteral("Size")))});
+        if (!parsed)
+            return makeError(describe(key), QStringLiteral("the server's list of parts is not valid XML"));
         if (xmlValue(response->body, QStringLiteral("IsTruncated")) != QLatin1String("true"))
             break;
         const QString next = xmlValue(response->body, QStringLiteral("NextPartNumberMarker"));
-        if (next.isEmpty() || next == marker)
-            break;
+        if (next.toInt() <= marker.toInt() || parts.size() > kMaxListed)
+            return makeError(describe(key), QStringLiteral("the server's list of parts cannot be followed to its end"));
         marker = next;
     }
     return parts;
@@ -624,6 +677,7 @@ Result<std::vector<S3Upload>> S3Client::listMultipartUploads(const QString &pref
     std::vector<S3Upload> uploads;
     QString keyMarker;
     QString idMarker;
+    std::set<QString> seenMarkers;
     for (;;) {
         Request r;
         r.query = {{"uploads", ""}, {"prefix", prefix.toUtf8()}};
@@ -635,15 +689,18 @@ Result<std::vector<S3Upload>> S3Client::listMultipartUploads(const QString &pref
             return response.error();
         if (response->status != 200)
             return httpError(r, *response);
-        for (const auto &record : xmlRecords(response->body, QStringLiteral("Upload")))
+        bool parsed = false;
+        for (const auto &record : xmlRecords(response->body, QStringLiteral("Upload"), &parsed))
             uploads.push_back({record.value(QStringLiteral("Key")), record.value(QStringLiteral("UploadId")),
                                record.value(QStringLiteral("Initiated"))});
+        if (!parsed)
+            return makeError(describe(prefix), QStringLiteral("the server's list of uploads is not valid XML"));
         if (xmlValue(response->body, QStringLiteral("IsTruncated")) != QLatin1String("true"))
             break;
         const QString nextKey = xmlValue(response->body, QStringLiteral("NextKeyMarker"));
         const QString nextId = xmlValue(response->body, QStringLiteral("NextUploadIdMarker"));
-        if (nextKey == keyMarker && nextId == idMarker)
-            break;
+        if (!seenMarkers.insert(nextKey + QLatin1Char('\n') + nextId).second || uploads.size() > kMaxListed)
+            return makeError(describe(prefix), QStringLiteral("the server's list of uploads cannot be followed to its end"));
         keyMarker = nextKey;
         idMarker = nextId;
     }

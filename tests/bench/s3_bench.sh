@@ -3,8 +3,8 @@
 # put and get of the same file against the same server (docs/PERFORMANCE.md, "Remotes").
 #   tests/bench/s3_bench.sh [--size-mib 1024] [--runs 3] [--cli build/release/bin/tantra-model-manager]
 # Needs Ceph's packages (tests/s3/README.md), s3cmd, GNU time and python3-numpy. Every run
-# starts from an empty prefix (nothing to skip or resume) and deletes what it wrote, so
-# that the memory-backed OSD never fills. The file is in the page cache before each run.
+# runs against a fresh cluster (nothing to skip or resume; the memory-backed OSD empty).
+# The file is in the page cache before each run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 size_mib=1024
@@ -24,12 +24,18 @@ done
 [[ -x $cli ]] || { echo "$0: no CLI at $cli (cmake --build --preset release)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/tantra-s3bench-XXXXXX)
-cleanup() { "$here/../s3/rgw.sh" stop "$work/rgw" >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() {
+    for d in "$work"/rgw*; do [[ -d $d ]] && "$here/../s3/rgw.sh" stop "$d" >/dev/null 2>&1; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
-"$here/../s3/rgw.sh" start "$work/rgw" >/dev/null
-eval "$("$here/../s3/rgw.sh" env "$work/rgw")"
-host=${S3_ENDPOINT#http://}
-cat > "$work/s3cfg" <<CFG
+# A fresh cluster per run: the OSD keeps objects in memory, and RGW frees deleted objects'
+# data only hours later, so reusing one cluster fills it and the later runs crawl.
+start_cluster() {
+    "$here/../s3/rgw.sh" start "$work/rgw$1" >/dev/null
+    eval "$("$here/../s3/rgw.sh" env "$work/rgw$1")"
+    local host=${S3_ENDPOINT#http://}
+    cat > "$work/s3cfg" <<CFG
 [default]
 access_key = $S3_ACCESS_KEY
 secret_key = $S3_SECRET_KEY
@@ -38,6 +44,7 @@ host_bucket = $host
 use_https = False
 signature_v2 = False
 CFG
+}
 s3=(s3cmd -c "$work/s3cfg" --no-progress)
 
 /usr/bin/python3 - "$work/bench.safetensors" "$size_mib" <<'PY'
@@ -69,6 +76,7 @@ record() { # name "seconds kib"
     if [[ -z ${wall[$1]:-} ]] || awk "BEGIN{exit !($s < ${wall[$1]})}"; then wall[$1]=$s; rss[$1]=$k; fi
 }
 for ((r = 1; r <= runs; r++)); do
+    start_cluster "$r"
     cat "$file" > /dev/null
     "$cli" --root "$work/a" remote add "run$r" "s3://$S3_BUCKET/run$r" --endpoint "$S3_ENDPOINT" --path-style >/dev/null
     "$cli" --root "$work/b" remote add "run$r" "s3://$S3_BUCKET/run$r" --endpoint "$S3_ENDPOINT" --path-style >/dev/null
@@ -78,8 +86,7 @@ for ((r = 1; r <= runs; r++)); do
     record "s3cmd get" "$(timed "${s3[@]}" get --force "s3://$S3_BUCKET/s3cmd$r/file" "$work/got")"
     "$cli" --root "$work/b" remove bench_v1 >/dev/null
     rm -f "$work/got"
-    "${s3[@]}" del --recursive --force "s3://$S3_BUCKET/run$r/" >/dev/null
-    "${s3[@]}" del --recursive --force "s3://$S3_BUCKET/s3cmd$r/" >/dev/null
+    "$here/../s3/rgw.sh" stop "$work/rgw$r" >/dev/null
 done
 
 printf '%s of %d MiB (%d bytes), best of %d runs, local RGW (memstore) at %s\n' "$(basename "$file")" "$size_mib" "$bytes" "$runs" "$S3_ENDPOINT"
