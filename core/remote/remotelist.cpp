@@ -173,14 +173,24 @@ Result<Remote> RemoteList::find(const QString &name) const
     return makeError(m_path, QStringLiteral("no remote named '%1'").arg(name));
 }
 
-Status RemoteList::add(const Remote &remote)
+Status checkRemote(const Remote &remote)
 {
     if (auto valid = validateName(remote.name, QStringLiteral("remote name"), 64); !valid)
         return valid;
+    Remote parsed;
+    if (auto url = parseS3Url(remote.url(), parsed); !url)
+        return url;
     if (auto valid = checkEndpoint(remote.endpoint); !valid)
         return valid;
     if (!regionRule().match(remote.region).hasMatch())
         return makeError(QStringLiteral("'%1' is not a region name (a-z, 0-9 and '-', as us-east-1)").arg(remote.region));
+    return {};
+}
+
+Status RemoteList::add(const Remote &remote)
+{
+    if (auto valid = checkRemote(remote); !valid)
+        return valid;
     // QLockFile reads an existing lock file: a FIFO there would block it for ever.
     if (auto plain = checkNotSpecialFile(m_path + QStringLiteral(".lock")); !plain)
         return plain;

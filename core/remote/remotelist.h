@@ -32,6 +32,10 @@ struct Remote
 // the prefix may not hold empty, "." or ".." segments.
 Status parseS3Url(const QString &url, Remote &remote);
 
+// Whether `remote` could be added: its name, bucket and prefix, endpoint and region follow the
+// rules remotes.json is read with (the add dialog asks before the user presses OK).
+Status checkRemote(const Remote &remote);
+
 // Model/remotes.json: read, added to and removed from under a lock, written atomically. A
 // broken file is named and left as it is.
 class RemoteList

@@ -11,6 +11,7 @@
 #include "mainwindow.h"
 #include "welcomepage.h"
 #include "page.h"
+#include "remotepage.h"
 #include "shapevalidator.h"
 #include "tensorbrowser.h"
 #include "workspaceactions.h"
@@ -163,6 +164,11 @@ void WorkspaceController::createMenus()
     workspace->addAction(m_actions->cleanup());
     workspace->addAction(m_actions->restore());
     workspace->addSeparator();
+    QAction *remotes = workspace->addAction(Icons::get(QStringLiteral("open-folder")), tr("Re&motes…"), this, [this] { openRemotes(); });
+    remotes->setObjectName(QStringLiteral("remotesAction"));
+    remotes->setShortcut(QKeySequence(tr("Ctrl+Alt+R")));
+    remotes->setToolTip(tr("Push weights to S3 storage and pull them from it: one remote's weights beside this workspace's (Ctrl+Alt+R)"));
+    workspace->addSeparator();
     workspace->addAction(m_actions->repair());
     rebuildRecentMenu();
 
@@ -177,6 +183,12 @@ void WorkspaceController::createMenus()
     weight->addAction(m_actions->validate());
     weight->addAction(m_actions->verify());
     weight->addAction(m_actions->backup());
+    QAction *pushTo = weight->addAction(Icons::get(QStringLiteral("backup")), tr("Push to Remote…"), this, [this] {
+        const QStringList selected = m_page->selectedWeights();
+        openRemotes(selected.size() == 1 ? selected.first() : QString());
+    });
+    pushTo->setObjectName(QStringLiteral("pushToRemoteAction"));
+    pushTo->setToolTip(tr("Show the selected weight on the Remotes page, to push it"));
     weight->addSeparator();
     weight->addAction(m_actions->remove());
 
@@ -456,6 +468,34 @@ void WorkspaceController::openConfigEditor(const QString &modelType)
     // another workspace never share the tab bar: they close when it opens).
     m_window->pages()->setTabToolTip(index, QDir::toNativeSeparators(editor->filePath()));
     connect(editor, &ConfigEditor::modificationChanged, this, [this, editor] { m_window->setPageTitle(editor, editor->title()); });
+}
+
+RemotePage *WorkspaceController::remotePage() const
+{
+    return m_remotes;
+}
+
+void WorkspaceController::openRemotes(const QString &weight)
+{
+    if (!m_session->isOpen())
+        return;
+    if (!m_remotes) {
+        m_remotes = new RemotePage(m_session, m_jobs);
+        m_remotes->setObjectName(QStringLiteral("remotePage"));
+        connect(m_remotes->listingJobs(), &JobRunner::jobStarted, m_window, &MainWindow::trackJob);
+        connect(m_remotes, &RemotePage::statusMessage, this, [this](const QString &text) { m_window->statusBar()->showMessage(text, 8000); });
+        connect(m_remotes, &RemotePage::weightPulled, this, [this](const QString &name) {
+            // In the weights table like an imported weight: its type and the row selected.
+            if (const WeightEntry *entry = m_session->registry().find(name)) {
+                m_page->selectType(entry->modelType);
+                m_page->selectWeight(name);
+            }
+        });
+        m_window->addPage(m_remotes, Icons::get(QStringLiteral("open-folder")), m_remotes->title());
+    }
+    m_window->pages()->setCurrentWidget(m_remotes);
+    if (!weight.isEmpty())
+        m_remotes->selectWeight(weight);
 }
 
 } // namespace tantra

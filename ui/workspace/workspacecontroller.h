@@ -13,6 +13,7 @@ namespace tantra {
 class JobRunner;
 class JobsPanel;
 class MainWindow;
+class RemotePage;
 class WorkspaceActions;
 class WorkspacePage;
 class WorkspaceSession;
@@ -32,6 +33,8 @@ public:
     WorkspaceActions *actions() const { return m_actions; }
     JobRunner *jobs() const { return m_jobs; }
     JobsPanel *jobsPanel() const { return m_jobsPanel; }
+    // The Remotes page, or null while it is not open.
+    RemotePage *remotePage() const;
 
     // Opens a workspace folder; offers to set it up when it is not one yet. Pages of the open
     // workspace with unsaved edits ask first (save, discard or cancel) and are then closed;
@@ -62,6 +65,8 @@ private:
     void openWeightInBrowser(const QString &path, const QString &title, const QString &modelType);
     void applyShapeIssues(const QString &path);
     void openConfigEditor(const QString &modelType);
+    // The Remotes page, opened once and brought to the front after; `weight` selected on it.
+    void openRemotes(const QString &weight = {});
     bool closePagesOfOtherWorkspaces(const QString &nextRoot);
 
     MainWindow *m_window;
@@ -72,6 +77,7 @@ private:
     JobsPanel *m_jobsPanel;
     QDockWidget *m_jobsDock;
     QMenu *m_recentMenu = nullptr;
+    QPointer<RemotePage> m_remotes; // a closable tab
     // Browser paths opened from a weight, with the config whose rules mark their tensors. The
     // config's folder is kept, not looked up again: the browser outlives a workspace switch.
     struct ShapeRules
