@@ -187,6 +187,13 @@ RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *pare
     refresh();
 }
 
+RemotePage::~RemotePage()
+{
+    // The listing runner is a child: it cancels its job as it goes, after this page's own
+    // part is gone, and must not call back into it.
+    disconnect(m_listing, nullptr, this, nullptr);
+}
+
 QString RemotePage::title() const
 {
     return tr("Remotes");

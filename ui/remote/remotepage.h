@@ -37,6 +37,7 @@ class RemotePage : public QWidget, public Page
     Q_OBJECT
 public:
     RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *parent = nullptr);
+    ~RemotePage() override;
 
     bool focusFilter() override;
     QString title() const;

@@ -49,6 +49,8 @@ public:
     // in the tensor browser.
     void openCommandLinePath(const QString &path);
     static bool isWorkspaceFolder(const QString &path);
+    // The Remotes page, opened once and brought to the front after; `weight` selected on it.
+    void openRemotes(const QString &weight = {});
 
 Q_SIGNALS:
     void workspaceOpened(const QString &root);
@@ -65,8 +67,6 @@ private:
     void openWeightInBrowser(const QString &path, const QString &title, const QString &modelType);
     void applyShapeIssues(const QString &path);
     void openConfigEditor(const QString &modelType);
-    // The Remotes page, opened once and brought to the front after; `weight` selected on it.
-    void openRemotes(const QString &weight = {});
     bool closePagesOfOtherWorkspaces(const QString &nextRoot);
 
     MainWindow *m_window;
