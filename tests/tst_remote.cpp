@@ -26,6 +26,8 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
+
 using namespace tantra;
 
 namespace {
@@ -520,6 +522,9 @@ void TestRemote::errors_data()
     QTest::newRow("manifest with a path for a file name") << QStringLiteral("manifest path") << QStringLiteral("is not a plain, unique file name");
     QTest::newRow("manifest naming another weight") << QStringLiteral("manifest name") << QStringLiteral("the manifest names another weight");
     QTest::newRow("manifest that is not JSON") << QStringLiteral("manifest json") << QStringLiteral("not a weight manifest");
+    // Sizes are the manifest's word until the server's HEAD: a file larger than the disk is
+    // refused before any request, not after filling it.
+    QTest::newRow("manifest larger than the disk") << QStringLiteral("manifest size") << QStringLiteral("not enough free space to pull 'mamba_sample2' (4503599627370496 bytes needed");
     // Its name says mamba_sample2, its entry registers mamba_sample: it would replace the name.
     QTest::newRow("manifest whose entry is another weight") << QStringLiteral("manifest entry") << QStringLiteral("the manifest's entry is 'mamba_sample', not 'mamba_sample2'");
 }
@@ -549,9 +554,11 @@ void TestRemote::errors()
         QJsonObject entry = Registry::entryToJson(sample);
         if (failure != QLatin1String("manifest entry"))
             entry[QStringLiteral("version")] = QStringLiteral("sample2");
+        const double size = failure == QLatin1String("manifest size") ? std::ldexp(1.0, 52) : double(sample.size);
+        entry[QStringLiteral("size")] = size;
         QJsonObject file{{QStringLiteral("name"), failure == QLatin1String("manifest path") ? QStringLiteral("../../escape.safetensors") : QStringLiteral("w.safetensors")},
                          {QStringLiteral("sha256"), sample.sha256},
-                         {QStringLiteral("size"), double(sample.size)}};
+                         {QStringLiteral("size"), size}};
         QJsonObject manifest{{QStringLiteral("schema_version"), 1},
                              {QStringLiteral("name"), failure == QLatin1String("manifest name") ? QStringLiteral("mamba_other") : name},
                              {QStringLiteral("entry"), entry},
@@ -595,6 +602,16 @@ void TestRemote::hostileWorkspaceFiles()
     QVERIFY2(test::errorOf(pulled).startsWith(pullDir + QStringLiteral(": is not a folder")), qPrintable(test::errorOf(pulled)));
     QVERIFY(!mb.snapshot()->find(QStringLiteral("lm_v1")));
     QVERIFY(!QFileInfo::exists(Workspace(b).absolutePath(QStringLiteral("Config/lm.yaml"))));
+    QVERIFY(QFile::remove(pullDir));
+    // A link there could point the downloads anywhere (here: outside the workspace).
+    const QString elsewhere = m_dir.filePath(newPrefix());
+    QVERIFY(QDir().mkpath(elsewhere));
+    QVERIFY(QFile::link(elsewhere, pullDir));
+    pulled = store.pull(mb, QStringLiteral("lm_v1"), false);
+    QVERIFY(!pulled.ok());
+    QVERIFY2(test::errorOf(pulled).startsWith(pullDir + QStringLiteral(": is not a folder")), qPrintable(test::errorOf(pulled)));
+    QVERIFY(QDir(elsewhere).isEmpty());
+    QVERIFY(!mb.snapshot()->find(QStringLiteral("lm_v1")));
     QVERIFY(QFile::remove(pullDir));
 
     const QString lock = Workspace(b).absolutePath(QStringLiteral("Model/remotes.json.lock"));

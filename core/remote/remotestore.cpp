@@ -16,6 +16,7 @@
 #include <QMutex>
 #include <QRegularExpression>
 #include <QSemaphore>
+#include <QStorageInfo>
 #include <QSysInfo>
 #include <QThreadPool>
 #include <QWaitCondition>
@@ -711,10 +712,29 @@ Result<WeightEntry> RemoteStore::pull(WeightManager &manager, const QString &nam
     // (checked like an edit in the config editor), written once the bytes are verified and
     // removed again if the import fails; a known type keeps its own config, and the import
     // checks the weight against that.
+    // Room for what is still to come, before any request: a manifest (or a server) naming a
+    // larger file than the disk holds would otherwise fill it, and a hostile size would queue
+    // a task per 64 MiB of it. What an earlier try downloaded is on disk already (the partial
+    // file is sparse: its allocated blocks are what it holds).
+    const QString partialDir = manager.workspace().absolutePath(QStringLiteral("Model/.pull"));
+    std::uint64_t needed = 0;
+    for (const auto &f : w->files) {
+        std::uint64_t still = f.size;
+        struct stat st {};
+        const QString partial = QDir(partialDir).filePath(f.sha256 + QStringLiteral(".partial"));
+        if (::lstat(QFile::encodeName(partial).constData(), &st) == 0 && S_ISREG(st.st_mode))
+            still -= std::min<std::uint64_t>(std::uint64_t(st.st_blocks) * 512, f.size);
+        needed = needed > UINT64_MAX - still ? UINT64_MAX : needed + still; // sizes are the manifest's word
+    }
+    const QStorageInfo storage(manager.workspace().weightsDir());
+    if (storage.isValid() && std::uint64_t(storage.bytesAvailable()) < needed)
+        return makeError(manager.workspace().weightsDir(), QStringLiteral("not enough free space to pull '%1' (%2 bytes needed, %3 free)")
+                                                                   .arg(name)
+                                                                   .arg(needed)
+                                                                   .arg(storage.bytesAvailable()));
     const bool newType = !manager.configs().hasType(w->entry.modelType) && !w->config.isEmpty();
     bool configWritten = false;
     const QString note = QStringLiteral("pulled from %1 (%2)").arg(m_remote.name, m_remote.url());
-    const QString partialDir = manager.workspace().absolutePath(QStringLiteral("Model/.pull"));
     auto entry = manager.addDerivedVersion(w->entry.modelType, w->entry.version, w->entry.sharded, activate, note,
                                            [&](const QString &path) -> Status {
                                                if (!w->entry.sharded) {
