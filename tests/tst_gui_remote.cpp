@@ -4,12 +4,15 @@
 // rest needs no server.
 #include "guitestutil.h"
 #include "jobrunner.h"
+#include "jobspanel.h"
+#include "remotestore.h"
 #include "mainwindow.h"
 #include "remotedialog.h"
 #include "remotelist.h"
 #include "remotepage.h"
 #include "remoteweightmodel.h"
 #include "rgwserver.h"
+#include "sha256.h"
 #include "testutil.h"
 #include "weightmanager.h"
 #include "weighttablemodel.h"
@@ -19,7 +22,9 @@
 #include "workspacesession.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QApplication>
+#include <QTabWidget>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFile>
@@ -32,6 +37,7 @@
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -108,6 +114,7 @@ private Q_SLOTS:
     void unreachableServerIsNamed();
     void addRemoteFromThePage();
     void pushThenPullOnAnotherMachine();
+    void cancelledPullChangesNothingAndContinues();
 
 private:
     // A MainWindow with the workspace at `root` open and its Remotes page in front.
@@ -438,7 +445,15 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
         // An empty remote: every local weight is local only, and nothing can be pulled.
         QCOMPARE(page->model()->rowCount(), 5);
         QCOMPARE(whereOf(page, QStringLiteral("mamba_v9")), int(Where::LocalOnly));
-        page->selectWeight(QStringLiteral("mamba_v9"));
+        // Weight › Push to Remote… from the weights table: the Remotes page, that weight selected.
+        app.window.pages()->setCurrentWidget(app.controller.page());
+        app.controller.page()->selectType(QStringLiteral("mamba"));
+        app.controller.page()->selectWeight(QStringLiteral("mamba_v9"));
+        auto *pushTo = app.window.findChild<QAction *>(QStringLiteral("pushToRemoteAction"));
+        QVERIFY(pushTo);
+        pushTo->trigger();
+        QCOMPARE(app.window.pages()->currentWidget(), page);
+        QCOMPARE(page->selectedWeights(), QStringList{QStringLiteral("mamba_v9")});
         QVERIFY(page->pushButton()->isEnabled());
         QVERIFY(!page->pullButton()->isEnabled());
         page->view()->selectAll();
@@ -487,6 +502,76 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
     QCOMPARE(app.controller.page()->currentType(), QStringLiteral("mamba"));
     QCOMPARE(app.controller.page()->selectedWeights(), QStringList{QStringLiteral("mamba_v9")});
     QVERIFY(app.controller.page()->weightModel()->rowFor(QStringLiteral("mamba_v9")));
+}
+
+// Cancel from the jobs panel, as a user does: the weight is not registered, Pull is offered
+// again, and pulling again finishes from the partial file.
+void TestGuiRemote::cancelledPullChangesNothingAndContinues()
+{
+    if (!startServer()) {
+        if (m_serverMissing && qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))
+            QSKIP("Ceph's RADOS Gateway is not installed: push and pull need a real server");
+        QFAIL(qPrintable(QStringLiteral("the S3 test server: ") + m_serverProblem));
+    }
+    const QString a = m_dir.filePath(QStringLiteral("bigA"));
+    const QString b = m_dir.filePath(QStringLiteral("bigB"));
+    test::makeWorkspace(a);
+    test::makeWorkspace(b);
+    // Five 64 MiB ranges, four in flight: the job is still running when the first reports.
+    const qsizetype bytes = qsizetype(4 * RemoteStore::kPartBytes + (8 << 20));
+    QByteArray data = test::randomBytes(bytes, 7);
+    for (qsizetype i = 3; i < data.size(); i += 4)
+        data[i] = char(data[i] & 0x3f); // finite floats
+    const QByteArray file = test::safetensorsBytes(
+            QStringLiteral(R"({"w":{"dtype":"F32","shape":[%1],"data_offsets":[0,%2]}})").arg(bytes / 4).arg(bytes).toUtf8(), data);
+    data.clear();
+    {
+        WeightManager manager{Workspace(a)};
+        ImportRequest request;
+        request.source = test::writeBytes(m_dir.filePath(QStringLiteral("big.safetensors")), file);
+        request.modelType = QStringLiteral("lm");
+        request.version = QStringLiteral("v1");
+        request.createType = true;
+        request.move = true;
+        QVERIFY(manager.importWeight(request).ok());
+        Remote remote;
+        remote.name = QStringLiteral("team");
+        QVERIFY(parseS3Url(QStringLiteral("s3://%1/big%2").arg(m_server.endpoint.bucket).arg(QRandomGenerator::global()->generate() % 100000), remote).ok());
+        remote.endpoint = m_server.endpoint.endpoint;
+        remote.pathStyle = true;
+        QVERIFY(RemoteStore(remote, m_server.credentials).push(manager, QStringLiteral("lm_v1")).ok());
+        QVERIFY(RemoteList(Workspace(b)).add(remote).ok());
+    }
+    App app;
+    RemotePage *page = openRemotes(app, b);
+    QVERIFY(page);
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isListing() && page->model()->rowFor(QStringLiteral("lm_v1")), 30000);
+    page->selectWeight(QStringLiteral("lm_v1"));
+    QSignalSpy progress(app.controller.jobs(), &JobRunner::jobProgress);
+    QSignalSpy ended(app.controller.jobs(), &JobRunner::jobEnded);
+    page->pullButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() || !ended.isEmpty(), 60000);
+    QVERIFY2(ended.isEmpty(), "the pull ended before its first range reported");
+    auto *cancel = app.controller.jobsPanel()->findChild<QToolButton *>();
+    QVERIFY(cancel && cancel->toolTip() == QStringLiteral("Cancel Pulling lm_v1 from team"));
+    cancel->click();
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 60000);
+    QCOMPARE(ended.first().at(1).toBool(), true);
+    QVERIFY(app.window.statusBar()->currentMessage().contains(QStringLiteral("cancelled; nothing was changed")));
+    QVERIFY(!WeightManager(Workspace(b)).snapshot()->find(QStringLiteral("lm_v1")));
+    QVERIFY(!QApplication::activeModalWidget()); // a cancel is not an error
+    const QString partial = Workspace(b).absolutePath(QStringLiteral("Model/.pull/%1.partial").arg(sha256Hex(test::bytesOf(file))));
+    QVERIFY(QFileInfo::exists(partial));
+    QVERIFY(page->pullButton()->isEnabled());
+
+    page->pullButton()->click();
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 2, 60000);
+    QCOMPARE(ended.last().at(1).toBool(), false);
+    QTRY_VERIFY(page->model()->rowFor(QStringLiteral("lm_v1"))->where == Where::Both);
+    const WeightEntry *pulled = app.controller.session()->registry().find(QStringLiteral("lm_v1"));
+    QVERIFY(pulled);
+    QCOMPARE(pulled->sha256, sha256Hex(test::bytesOf(file)));
+    QVERIFY(!QFileInfo::exists(partial));
 }
 
 QTEST_MAIN(TestGuiRemote)
