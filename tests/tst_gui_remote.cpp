@@ -7,6 +7,7 @@
 #include "jobspanel.h"
 #include "remotestore.h"
 #include "mainwindow.h"
+#include "remoteactions.h"
 #include "remotedialog.h"
 #include "remotelist.h"
 #include "remotepage.h"
@@ -43,12 +44,34 @@
 #include <QTest>
 #include <QToolButton>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using namespace tantra;
 using tantra::test::whenDialogOpens;
 
 namespace {
 
 using Where = RemoteWeightModel::Where;
+
+// A port on 127.0.0.1 that nothing listens on now (9, discard, may be served).
+int closedPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int port = 9;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0
+        && ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+        port = ntohs(address.sin_port);
+    if (fd >= 0)
+        ::close(fd);
+    return port;
+}
 
 WeightEntry entry(const QString &name, const QString &sha, quint64 size = 100)
 {
@@ -139,6 +162,11 @@ void TestGuiRemote::initTestCase()
     QStandardPaths::setTestModeEnabled(true);
     QSettings().clear();
     QVERIFY(m_dir.isValid());
+    // The keys the tests set are the only ones: not a developer's session token or profile.
+    for (const char *name : {"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+        qunsetenv(name);
+    qputenv("AWS_SHARED_CREDENTIALS_FILE", QFile::encodeName(m_dir.filePath(QStringLiteral("no-credentials"))));
+    qputenv("AWS_CONFIG_FILE", QFile::encodeName(m_dir.filePath(QStringLiteral("no-config"))));
 }
 
 bool TestGuiRemote::startServer()
@@ -333,11 +361,13 @@ void TestGuiRemote::unreachableServerIsNamed()
     Remote remote;
     remote.name = QStringLiteral("gone");
     QVERIFY(parseS3Url(QStringLiteral("s3://weights/team"), remote).ok());
-    remote.endpoint = QStringLiteral("http://127.0.0.1:9");
+    remote.endpoint = QStringLiteral("http://127.0.0.1:%1").arg(closedPort());
     remote.pathStyle = true;
     QVERIFY(RemoteList(Workspace(root)).add(remote).ok());
-    qputenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
-    qputenv("AWS_SECRET_ACCESS_KEY", "secret");
+    if (!m_serverStarted) {
+        qputenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+        qputenv("AWS_SECRET_ACCESS_KEY", "secret");
+    }
     App app;
     RemotePage *page = openRemotes(app, root);
     QVERIFY(page);
@@ -346,11 +376,12 @@ void TestGuiRemote::unreachableServerIsNamed()
     QTRY_VERIFY_WITH_TIMEOUT(!page->isListing(), 60000);
     QVERIFY(page->banner()->isVisible());
     QVERIFY2(page->banner()->text().startsWith(QStringLiteral("Could not list the weights on gone: ")), qPrintable(page->banner()->text()));
-    QVERIFY2(page->banner()->text().contains(QStringLiteral("127.0.0.1:9")), qPrintable(page->banner()->text()));
+    QVERIFY2(page->banner()->text().contains(remote.endpoint), qPrintable(page->banner()->text()));
+    // Server text is shown as it is: markup in an error page would otherwise be rendered.
+    QCOMPARE(page->banner()->textFormat(), Qt::PlainText);
     QVERIFY(!QApplication::activeModalWidget());
-    QVERIFY(!page->pushButton()->isEnabled());
-    QVERIFY(!page->pullButton()->isEnabled());
     QCOMPARE(page->model()->rowCount(), 0);
+    QCOMPARE(page->summary()->text(), QStringLiteral("Nothing listed."));
 }
 
 void TestGuiRemote::addRemoteFromThePage()
@@ -400,6 +431,9 @@ void TestGuiRemote::addRemoteFromThePage()
     QVERIFY(remotes);
     QCOMPARE(remotes->url(), QStringLiteral("s3://weights/models"));
     QVERIFY(remotes->pathStyle);
+    auto first = RemoteList(Workspace(root)).find(QStringLiteral("team"));
+    QVERIFY(first);
+    QCOMPARE(first->url(), QStringLiteral("s3://other")); // the refused add changed nothing
 }
 
 void TestGuiRemote::pushThenPullOnAnotherMachine()
@@ -455,6 +489,25 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
         QCOMPARE(app.window.pages()->currentWidget(), page);
         QCOMPARE(page->selectedWeights(), QStringList{QStringLiteral("mamba_v9")});
         QVERIFY(page->pushButton()->isEnabled());
+        // A push that fails (the key was revoked since the listing): one message, no dialog
+        // blocking the window, and Push offered again.
+        {
+            QSignalSpy ended(app.controller.jobs(), &JobRunner::jobEnded);
+            qputenv("AWS_SECRET_ACCESS_KEY", "revoked");
+            page->pushButton()->click();
+            QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 60000);
+            qputenv("AWS_SECRET_ACCESS_KEY", m_server.credentials.secretKey.toUtf8());
+            QMessageBox *box = app.controller.remoteActions()->failureBox();
+            QVERIFY(box && box->isVisible());
+            QCOMPARE(box->textFormat(), Qt::PlainText);
+            QVERIFY2(box->text().startsWith(QStringLiteral("Could not push mamba_v9 to team")) && box->text().contains(QStringLiteral("access denied")),
+                     qPrintable(box->text()));
+            QVERIFY(page->pushButton()->isEnabled());
+            box->accept();
+            QTRY_VERIFY(!app.controller.remoteActions()->failureBox());
+            QTRY_VERIFY_WITH_TIMEOUT(!page->isListing(), 30000);
+            QCOMPARE(whereOf(page, QStringLiteral("mamba_v9")), int(Where::LocalOnly));
+        }
         QVERIFY(!page->pullButton()->isEnabled());
         page->view()->selectAll();
         QVERIFY(page->pushButton()->isEnabled());
@@ -485,11 +538,35 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
     const QModelIndex v8 = page->view()->selectionModel()->selectedRows(RemoteWeightModel::WhereColumn).value(0);
     QVERIFY(v8.data(Qt::ToolTipRole).toString().contains(QStringLiteral("Neither push nor pull replaces a weight")));
 
+    // Several rows: Pull takes what can be pulled, Pull and Activate is off (with several, the
+    // one that finished last would end up active).
+    page->view()->selectAll();
+    QVERIFY(page->pullButton()->isEnabled());
+    QVERIFY(!page->pullActivateButton()->isEnabled());
+
+    // Another remote chosen: the rows of this one do not stand under its name meanwhile.
+    Remote gone = remote;
+    gone.name = QStringLiteral("gone");
+    gone.endpoint = QStringLiteral("http://127.0.0.1:%1").arg(closedPort());
+    QVERIFY(RemoteList(Workspace(b)).add(gone).ok());
+    page->refresh();
+    page->selectRemote(QStringLiteral("gone"));
+    QCOMPARE(page->model()->rowCount(), 0);
+    QVERIFY(!page->pushButton()->isEnabled() && !page->pullButton()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(page->banner()->isVisible(), 60000);
+    page->selectRemote(QStringLiteral("team"));
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isListing() && page->model()->rowCount() == 5, 30000);
+    QVERIFY(!page->banner()->isVisible());
+
     page->selectWeight(QStringLiteral("mamba_v9"));
     QVERIFY(page->pullActivateButton()->isEnabled());
+    QSignalSpy ended(app.controller.jobs(), &JobRunner::jobEnded);
     page->pullActivateButton()->click();
     QVERIFY(!page->pullButton()->isEnabled()); // no second pull of the same weight
-    QTRY_VERIFY_WITH_TIMEOUT(whereOf(page, QStringLiteral("mamba_v9")) == int(Where::Both), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 60000);
+    QCOMPARE(ended.first().at(1).toBool(), false);
+    QVERIFY(!app.controller.remoteActions()->failureBox());
+    QTRY_VERIFY_WITH_TIMEOUT(whereOf(page, QStringLiteral("mamba_v9")) == int(Where::Both), 30000);
     // Registered, active, verified on the way in, and in the weights table, selected.
     WorkspaceSession *session = app.controller.session();
     const WeightEntry *pulled = session->registry().find(QStringLiteral("mamba_v9"));
@@ -552,8 +629,11 @@ void TestGuiRemote::cancelledPullChangesNothingAndContinues()
     page->pullButton()->click();
     QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() || !ended.isEmpty(), 60000);
     QVERIFY2(ended.isEmpty(), "the pull ended before its first range reported");
-    auto *cancel = app.controller.jobsPanel()->findChild<QToolButton *>();
-    QVERIFY(cancel && cancel->toolTip() == QStringLiteral("Cancel Pulling lm_v1 from team"));
+    QToolButton *cancel = nullptr;
+    for (QToolButton *button : app.controller.jobsPanel()->findChildren<QToolButton *>())
+        if (button->toolTip() == QStringLiteral("Cancel Pulling lm_v1 from team"))
+            cancel = button;
+    QVERIFY(cancel);
     cancel->click();
     QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 60000);
     QCOMPARE(ended.first().at(1).toBool(), true);

@@ -4,6 +4,7 @@
 #include "icons.h"
 #include "jobcontext.h"
 #include "jobrunner.h"
+#include "remoteactions.h"
 #include "remotedialog.h"
 #include "weightmanager.h"
 #include "workspace.h"
@@ -17,26 +18,24 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
+
+#include <unordered_set>
 
 namespace tantra {
 
 namespace {
 
-// What a remote job brings back to the GUI thread.
-struct RemoteOutcome
-{
-    bool ok = false;
-    QString summary;
-    QString detail; // the error, worded for the GUI
-};
-
 struct Listing
 {
+    QString key;
     QString remote;
     Result<std::vector<RemoteWeight>> weights;
 };
@@ -52,20 +51,28 @@ QToolButton *toolButton(const QString &text, const QString &icon, const QString 
     return b;
 }
 
-QString sizeText(std::uint64_t bytes)
+// Whether requests to `endpoint` cross a network unencrypted (keys are signed, not sent, but
+// the weights and manifests travel in the clear).
+bool plainOverNetwork(const QString &endpoint)
 {
-    return QLocale().formattedDataSize(qint64(bytes));
+    const QUrl url(endpoint);
+    if (url.scheme() != QLatin1String("http"))
+        return false;
+    const QString host = url.host();
+    return host != QLatin1String("localhost") && !host.startsWith(QLatin1String("127.")) && host != QLatin1String("::1");
 }
 
 } // namespace
 
-RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *parent)
+RemotePage::RemotePage(WorkspaceSession *session, RemoteActions *actions, QWidget *parent)
     : QWidget(parent),
       m_session(session),
-      m_jobs(jobs),
+      m_actions(actions),
       m_listing(new JobRunner(this, JobRunner::Mode::LatestOnly)),
+      m_changes(new JobRunner(this)),
       m_model(new RemoteWeightModel(this)),
       m_proxy(new QSortFilterProxyModel(this)),
+      m_relist(new QTimer(this)),
       m_remotes(new QComboBox),
       m_url(new QLabel),
       m_profile(new QLineEdit),
@@ -83,7 +90,11 @@ RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *pare
     m_remotes->setObjectName(QStringLiteral("remoteChooser"));
     m_remotes->setMinimumContentsLength(12);
     m_remotes->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    m_url->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // What the server, the manifests and remotes.json say is shown as it is, never as markup.
+    for (QLabel *label : {m_url, m_banner, m_summary}) {
+        label->setTextFormat(Qt::PlainText);
+        label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    }
     m_url->setObjectName(QStringLiteral("remoteUrl"));
     m_profile->setPlaceholderText(tr("AWS profile: default"));
     m_profile->setToolTip(tr("The profile of ~/.aws/credentials or ~/.aws/config to sign with (empty: $AWS_PROFILE, else "
@@ -98,13 +109,13 @@ RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *pare
     m_filter->setClearButtonEnabled(true);
     m_banner->setObjectName(QStringLiteral("remoteBanner"));
     m_banner->setWordWrap(true);
-    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_banner->setVisible(false);
+    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fde8e8; color: #7a1010; padding: 6px; }"));
     m_summary->setObjectName(QStringLiteral("remoteSummary"));
-    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(RemoteWeightModel::SortRole);
+    m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
     m_proxy->setFilterKeyColumn(RemoteWeightModel::NameColumn);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_view->setModel(m_proxy);
@@ -120,16 +131,21 @@ RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *pare
     m_view->setWordWrap(false);
     m_view->setTextElideMode(Qt::ElideMiddle);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_view->horizontalHeader()->setSectionResizeMode(RemoteWeightModel::NameColumn, QHeaderView::Stretch);
-    m_view->horizontalHeader()->setStretchLastSection(false);
+    QHeaderView *header = m_view->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(RemoteWeightModel::NameColumn, QHeaderView::Stretch);
+    header->setStretchLastSection(false);
+    // Thousands of weights: sized from the first rows, not all; and a "pushed_by" of a megabyte
+    // (the manifest is another tool's) does not push the table off the screen.
+    header->setResizeContentsPrecision(200);
+    header->setMaximumSectionSize(400);
 
     m_push->setObjectName(QStringLiteral("pushButton"));
     m_push->setToolTip(tr("Upload the selected local weights: blobs the remote lacks, then each manifest"));
     m_pull->setObjectName(QStringLiteral("pullButton"));
     m_pull->setToolTip(tr("Download the selected remote weights, verify their SHA-256 and register them"));
     m_pullActivate->setObjectName(QStringLiteral("pullActivateButton"));
-    m_pullActivate->setToolTip(tr("Pull, then make the pulled weight the active one of its type"));
+    m_pullActivate->setToolTip(tr("Pull one weight, then make it the active one of its type"));
 
     auto *top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("<b>Remote</b>")));
@@ -152,22 +168,32 @@ RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *pare
     layout->addWidget(m_view, 1);
     layout->addLayout(bottom);
 
+    m_relist->setSingleShot(true);
+    m_relist->setInterval(300);
+    connect(m_relist, &QTimer::timeout, this, [this] {
+        if (m_actions->isPushingTo(currentRemote()))
+            return; // the last push to end asks again
+        listCurrent();
+    });
     connect(m_remotes, &QComboBox::currentIndexChanged, this, [this] {
-        const std::optional<Remote> r = remoteNamed(currentRemote());
-        m_url->setText(r ? QStringLiteral("%1 at %2").arg(r->url(), r->endpoint) : QString());
-        m_url->setToolTip(r ? tr("%1, region %2, %3 addressing").arg(r->endpoint, r->region, r->pathStyle ? tr("path-style") : tr("virtual-host"))
-                            : QString());
+        showAddress();
         listCurrent();
     });
     connect(m_profile, &QLineEdit::editingFinished, this, [this] {
-        QSettings().setValue(QStringLiteral("remotes/profile"), m_profile->text().trimmed());
+        const QString before = QSettings().value(QStringLiteral("remotes/profile")).toString();
+        if (before == profile())
+            return; // focus left the field: nothing to read again
+        QSettings().setValue(QStringLiteral("remotes/profile"), profile());
         listCurrent();
     });
     connect(m_refresh, &QToolButton::clicked, this, &RemotePage::refresh);
     connect(m_add, &QToolButton::clicked, this, &RemotePage::addRemote);
     connect(m_remove, &QToolButton::clicked, this, &RemotePage::removeRemote);
     connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
-    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RemotePage::updateActions);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        m_pendingSelection.clear(); // the user chose: an awaited selection must not override it
+        updateActions();
+    });
     connect(m_push, &QPushButton::clicked, this, [this] { push(selectedWeights()); });
     connect(m_pull, &QPushButton::clicked, this, [this] { pull(selectedWeights(), false); });
     connect(m_pullActivate, &QPushButton::clicked, this, [this] { pull(selectedWeights(), true); });
@@ -180,18 +206,23 @@ RemotePage::RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *pare
         menu.exec(m_view->viewport()->mapToGlobal(pos));
     });
     connect(m_listing, &JobRunner::busyChanged, this, &RemotePage::updateActions);
+    connect(m_actions, &RemoteActions::runningChanged, this, &RemotePage::updateActions);
+    connect(m_actions, &RemoteActions::transferEnded, this, [this](const QString &root, const QString &remote) {
+        if (m_session->isOpen() && root == m_session->root() && remote == currentRemote())
+            scheduleRelist();
+    });
     // The registry changed (a pull, an import, the CLI): the sides compare anew, without
     // asking the server again.
     connect(m_session, &WorkspaceSession::changed, this, &RemotePage::rebuildRows);
     connect(m_session, &WorkspaceSession::opened, this, &RemotePage::refresh);
-    refresh();
 }
 
 RemotePage::~RemotePage()
 {
-    // The listing runner is a child: it cancels its job as it goes, after this page's own
+    // The runners are children: they cancel their jobs as they go, after this page's own
     // part is gone, and must not call back into it.
     disconnect(m_listing, nullptr, this, nullptr);
+    disconnect(m_changes, nullptr, this, nullptr);
 }
 
 QString RemotePage::title() const
@@ -229,14 +260,16 @@ QStringList RemotePage::selectedWeights() const
 void RemotePage::selectWeight(const QString &name)
 {
     const int row = m_model->rowOf(name);
-    // Not listed yet (the page just opened): selected when the listing arrives.
-    m_pendingSelection = row < 0 ? name : QString();
-    if (row < 0)
+    if (row < 0) {
+        // Not listed yet (the page just opened): selected when the listing arrives.
+        m_pendingSelection = name;
         return;
+    }
     const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, RemoteWeightModel::NameColumn));
     m_view->selectionModel()->select(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     m_view->setCurrentIndex(index);
     m_view->scrollTo(index);
+    m_pendingSelection.clear();
 }
 
 bool RemotePage::isListing() const
@@ -257,17 +290,44 @@ QString RemotePage::profile() const
     return m_profile->text().trimmed();
 }
 
+QString RemotePage::listingKey() const
+{
+    const std::optional<Remote> r = remoteNamed(currentRemote());
+    if (!r || !m_session->isOpen())
+        return {};
+    return QStringList{m_session->root(), r->name, r->url(), r->endpoint, r->region, profile()}.join(QLatin1Char('\n'));
+}
+
 void RemotePage::refresh()
 {
     reloadRemotes();
     listCurrent();
 }
 
+void RemotePage::scheduleRelist()
+{
+    m_relist->start();
+}
+
 void RemotePage::showError(const QString &text)
 {
     m_banner->setText(text);
-    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fde8e8; color: #7a1010; padding: 6px; }"));
     m_banner->setVisible(!text.isEmpty());
+}
+
+void RemotePage::showAddress()
+{
+    const std::optional<Remote> r = remoteNamed(currentRemote());
+    if (!r) {
+        m_url->clear();
+        m_url->setToolTip({});
+        return;
+    }
+    QString text = QStringLiteral("%1 at %2").arg(r->url(), r->endpoint);
+    if (plainOverNetwork(r->endpoint))
+        text += tr(" (unencrypted: weights travel in the clear)");
+    m_url->setText(text);
+    m_url->setToolTip(tr("%1, region %2, %3 addressing").arg(r->endpoint, r->region, r->pathStyle ? tr("path-style") : tr("virtual-host")));
 }
 
 void RemotePage::reloadRemotes()
@@ -283,32 +343,37 @@ void RemotePage::reloadRemotes()
         else
             problem = errorText(remotes.error());
     }
-    const QSignalBlocker block(m_remotes);
-    m_remotes->clear();
-    for (const Remote &r : m_remoteList)
-        m_remotes->addItem(r.name, r.name);
-    const int index = m_remotes->findData(keep);
-    m_remotes->setCurrentIndex(index >= 0 ? index : 0);
-    const std::optional<Remote> r = remoteNamed(currentRemote());
-    m_url->setText(r ? QStringLiteral("%1 at %2").arg(r->url(), r->endpoint) : QString());
+    {
+        const QSignalBlocker block(m_remotes);
+        m_remotes->clear();
+        for (const Remote &r : m_remoteList)
+            m_remotes->addItem(r.name, r.name);
+        const int index = m_remotes->findData(keep);
+        m_remotes->setCurrentIndex(index >= 0 ? index : 0);
+    }
+    showAddress();
     m_remotes->setEnabled(!m_remoteList.empty());
-    m_remove->setEnabled(r.has_value());
+    m_remove->setEnabled(remoteNamed(currentRemote()).has_value());
     m_add->setEnabled(m_session->isOpen() && problem.isEmpty());
-    if (!problem.isEmpty())
-        showError(tr("The workspace's list of remotes cannot be read, so none is shown: %1").arg(problem));
-    else if (m_remoteList.empty())
-        showError({});
+    showError(problem.isEmpty() ? QString() : tr("The workspace's list of remotes cannot be read, so none is shown: %1").arg(problem));
 }
 
 void RemotePage::listCurrent()
 {
+    m_relist->stop();
     const std::optional<Remote> remote = remoteNamed(currentRemote());
-    if (!remote) {
-        m_listing->cancelAll();
+    const QString key = listingKey();
+    // Rows of another workspace or remote must not stand under this one's name, with Push and
+    // Pull enabled, while its listing runs.
+    if (key != m_listedKey) {
         m_listed.clear();
+        m_listedKey.clear();
         m_listedRemote.clear();
         m_model->setRows({});
-        if (m_banner->text().isEmpty() || m_remoteList.empty())
+    }
+    if (!remote) {
+        m_listing->cancelAll();
+        if (!m_banner->isVisible())
             m_summary->setText(m_session->isOpen()
                                        ? tr("No remote yet. Add Remote… names an S3 bucket (AWS S3, Ceph, MinIO, R2) to push "
                                             "this workspace's weights to and pull them from on other machines.")
@@ -320,17 +385,18 @@ void RemotePage::listCurrent()
     const QString profileName = profile();
     m_listing->run(
             tr("Listing weights on %1").arg(remote->name),
-            [remote = *remote, profileName](JobContext &) {
+            [remote = *remote, profileName, key](JobContext &) {
                 auto credentials = S3Credentials::load(profileName);
                 if (!credentials)
-                    return Listing{remote.name, credentials.error()};
-                return Listing{remote.name, RemoteStore(remote, *credentials).listWeights()};
+                    return Listing{key, remote.name, credentials.error()};
+                return Listing{key, remote.name, RemoteStore(remote, *credentials).listWeights()};
             },
             this, [this](const Listing &listing) {
-                if (listing.remote != currentRemote())
+                if (listing.key != listingKey())
                     return;
                 if (!listing.weights) {
                     m_listed.clear();
+                    m_listedKey.clear();
                     m_listedRemote.clear();
                     m_model->setRows({});
                     m_summary->setText(tr("Nothing listed."));
@@ -340,27 +406,45 @@ void RemotePage::listCurrent()
                 }
                 showError({});
                 m_listed = *listing.weights;
+                m_listedKey = listing.key;
                 m_listedRemote = listing.remote;
                 m_listedAt = QDateTime::currentDateTime();
                 rebuildRows();
+                if (!m_pendingSelection.isEmpty())
+                    selectWeight(m_pendingSelection);
+                m_pendingSelection.clear(); // not there: it must not turn up later over the user's choice
             });
     updateActions();
 }
 
 void RemotePage::rebuildRows()
 {
-    if (m_listedRemote.isEmpty() || m_listedRemote != currentRemote())
+    if (m_listedKey.isEmpty() || m_listedKey != listingKey())
         return;
-    const QStringList keep = selectedWeights();
-    m_model->setRows(RemoteWeightModel::merge(m_listed, m_session->registry()));
-    for (const QString &name : keep) {
-        const int row = m_model->rowOf(name);
-        if (row >= 0)
-            m_view->selectionModel()->select(m_proxy->mapFromSource(m_model->index(row, 0)),
-                                             QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    std::vector<RemoteWeightModel::Row> rows = RemoteWeightModel::merge(m_listed, m_session->registry());
+    if (!m_model->sameRows(rows)) {
+        const QStringList keep = selectedWeights();
+        const QString current = m_view->currentIndex().data(RemoteWeightModel::NameRole).toString();
+        const int scroll = m_view->verticalScrollBar()->value();
+        m_model->setRows(std::move(rows));
+        // One selection change, not one per row: each would re-check every selected row.
+        QItemSelection selection;
+        for (const QString &name : keep) {
+            const int row = m_model->rowOf(name);
+            if (row >= 0) {
+                const QModelIndex index = m_proxy->mapFromSource(m_model->index(row, 0));
+                selection.select(index, index);
+            }
+        }
+        {
+            const QSignalBlocker block(m_view->selectionModel());
+            if (const int row = m_model->rowOf(current); row >= 0)
+                m_view->selectionModel()->setCurrentIndex(m_proxy->mapFromSource(m_model->index(row, 0)), QItemSelectionModel::NoUpdate);
+            m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        }
+        m_view->viewport()->update();
+        m_view->verticalScrollBar()->setValue(scroll);
     }
-    if (!m_pendingSelection.isEmpty() && m_model->rowOf(m_pendingSelection) >= 0)
-        selectWeight(m_pendingSelection);
     int counts[4] = {0, 0, 0, 0};
     for (const auto &row : m_model->rows())
         ++counts[int(row.where)];
@@ -369,126 +453,54 @@ void RemotePage::rebuildRows()
     text += QStringLiteral(" · ") + tr("%n local only", nullptr, counts[int(RemoteWeightModel::Where::LocalOnly)]);
     if (counts[int(RemoteWeightModel::Where::Differs)])
         text += QStringLiteral(" · ") + tr("%n with different files under one name", nullptr, counts[int(RemoteWeightModel::Where::Differs)]);
-    text += QStringLiteral(" · ") + tr("listed %1").arg(QLocale().toString(m_listedAt.time(), QLocale::ShortFormat));
+    text += QStringLiteral(" · ") + tr("listed %1").arg(QLocale().toString(m_listedAt, QLocale::ShortFormat));
     m_summary->setText(text);
     updateActions();
 }
 
 void RemotePage::updateActions()
 {
-    bool canPush = false;
-    bool canPull = false;
-    const bool listed = !m_listedRemote.isEmpty() && m_listedRemote == currentRemote();
-    for (const QString &name : selectedWeights()) {
-        const RemoteWeightModel::Row *row = m_model->rowFor(name);
-        if (!row)
+    int pushable = 0;
+    int pullable = 0;
+    const bool listed = !m_listedKey.isEmpty() && m_listedKey == listingKey();
+    const QModelIndexList selected = m_view->selectionModel()->selectedRows();
+    for (const QModelIndex &index : selected) {
+        const int source = m_proxy->mapToSource(index).row();
+        if (source < 0 || std::size_t(source) >= m_model->rows().size())
             continue;
-        canPush |= row->where == RemoteWeightModel::Where::LocalOnly && !m_running.contains(QStringLiteral("push:") + name);
-        canPull |= row->where == RemoteWeightModel::Where::RemoteOnly && !m_running.contains(QStringLiteral("pull:") + name);
+        const RemoteWeightModel::Row &row = m_model->rows()[std::size_t(source)];
+        pushable += row.where == RemoteWeightModel::Where::LocalOnly && !m_actions->isRunning(RemoteActions::Kind::Push, row.entry.name);
+        pullable += row.where == RemoteWeightModel::Where::RemoteOnly && !m_actions->isRunning(RemoteActions::Kind::Pull, row.entry.name);
     }
-    m_push->setEnabled(listed && canPush);
-    m_pull->setEnabled(listed && canPull);
-    m_pullActivate->setEnabled(listed && canPull);
+    m_push->setEnabled(listed && pushable > 0);
+    m_pull->setEnabled(listed && pullable > 0);
+    // One weight: activating several, the one that finished last would be the active one.
+    m_pullActivate->setEnabled(listed && pullable == 1 && selected.size() == 1);
     m_refresh->setEnabled(remoteNamed(currentRemote()).has_value());
 }
 
 void RemotePage::push(const QStringList &names)
 {
     const std::optional<Remote> remote = remoteNamed(currentRemote());
-    if (!remote || !m_session->isOpen())
+    if (!remote || !m_push->isEnabled())
         return;
-    const Workspace ws = m_session->manager()->workspace();
-    const QString profileName = profile();
-    for (const QString &name : names) {
-        const RemoteWeightModel::Row *row = m_model->rowFor(name);
-        const QString key = QStringLiteral("push:") + name;
-        if (!row || row->where != RemoteWeightModel::Where::LocalOnly || m_running.contains(key))
-            continue;
-        m_running.insert(key);
-        m_jobs->run(
-                tr("Pushing %1 to %2").arg(name, remote->name),
-                [ws, remote = *remote, profileName, name](JobContext &job) {
-                    auto credentials = S3Credentials::load(profileName);
-                    if (!credentials)
-                        return RemoteOutcome{false, QObject::tr("Could not push %1").arg(name), errorText(credentials.error())};
-                    WeightManager manager(ws);
-                    manager.setJobContext(&job);
-                    auto pushed = RemoteStore(remote, *credentials).push(manager, name, &job);
-                    if (!pushed)
-                        return RemoteOutcome{false, QObject::tr("Could not push %1 to %2").arg(name, remote.name), errorText(pushed.error())};
-                    QString text = QObject::tr("Pushed %1 to %2: %3 sent").arg(name, remote.name, sizeText(pushed->uploadedBytes));
-                    if (pushed->skippedBytes)
-                        text += QObject::tr(", %1 the remote held already").arg(sizeText(pushed->skippedBytes));
-                    if (pushed->resumedBytes)
-                        text += QObject::tr(", %1 from an interrupted push").arg(sizeText(pushed->resumedBytes));
-                    return RemoteOutcome{true, text, {}};
-                },
-                this,
-                [this, key](const RemoteOutcome &outcome) {
-                    m_running.remove(key);
-                    Q_EMIT statusMessage(outcome.summary);
-                    if (!outcome.ok)
-                        QMessageBox::warning(this, tr("Push"), outcome.summary + QStringLiteral("\n\n") + outcome.detail);
-                    listCurrent();
-                },
-                [this, key] {
-                    m_running.remove(key);
-                    updateActions();
-                });
-    }
-    updateActions();
+    QStringList chosen;
+    for (const QString &name : names)
+        if (const RemoteWeightModel::Row *row = m_model->rowFor(name); row && row->where == RemoteWeightModel::Where::LocalOnly)
+            chosen << name;
+    m_actions->push(*remote, profile(), chosen);
 }
 
 void RemotePage::pull(const QStringList &names, bool activate)
 {
     const std::optional<Remote> remote = remoteNamed(currentRemote());
-    if (!remote || !m_session->isOpen())
+    if (!remote || !(activate ? m_pullActivate : m_pull)->isEnabled())
         return;
-    const Workspace ws = m_session->manager()->workspace();
-    const QString profileName = profile();
-    for (const QString &name : names) {
-        const RemoteWeightModel::Row *row = m_model->rowFor(name);
-        const QString key = QStringLiteral("pull:") + name;
-        if (!row || row->where != RemoteWeightModel::Where::RemoteOnly || m_running.contains(key))
-            continue;
-        m_running.insert(key);
-        m_jobs->run(
-                tr("Pulling %1 from %2").arg(name, remote->name),
-                [ws, remote = *remote, profileName, name, activate](JobContext &job) {
-                    auto credentials = S3Credentials::load(profileName);
-                    if (!credentials)
-                        return RemoteOutcome{false, QObject::tr("Could not pull %1").arg(name), errorText(credentials.error())};
-                    WeightManager manager(ws);
-                    manager.setJobContext(&job);
-                    auto pulled = RemoteStore(remote, *credentials).pull(manager, name, activate, &job);
-                    if (!pulled)
-                        return RemoteOutcome{false, QObject::tr("Could not pull %1 from %2").arg(name, remote.name), errorText(pulled.error())};
-                    return RemoteOutcome{true,
-                                         activate ? QObject::tr("Pulled %1 from %2 (%3, SHA-256 verified) and made it active")
-                                                            .arg(name, remote.name, sizeText(pulled->size))
-                                                  : QObject::tr("Pulled %1 from %2 (%3, SHA-256 verified)").arg(name, remote.name, sizeText(pulled->size)),
-                                         {}};
-                },
-                this,
-                [this, key, name](const RemoteOutcome &outcome) {
-                    m_running.remove(key);
-                    m_session->reload();
-                    Q_EMIT statusMessage(outcome.summary);
-                    if (!outcome.ok) {
-                        QMessageBox::warning(this, tr("Pull"), outcome.summary + QStringLiteral("\n\n") + outcome.detail);
-                        updateActions();
-                        return;
-                    }
-                    // Every byte was hashed against the manifest on the way in.
-                    m_session->setChecksumState(name, ChecksumState::Verified);
-                    Q_EMIT weightPulled(name);
-                },
-                [this, key] {
-                    m_running.remove(key);
-                    updateActions();
-                });
-    }
-    updateActions();
+    QStringList chosen;
+    for (const QString &name : names)
+        if (const RemoteWeightModel::Row *row = m_model->rowFor(name); row && row->where == RemoteWeightModel::Where::RemoteOnly)
+            chosen << name;
+    m_actions->pull(*remote, profile(), chosen, activate);
 }
 
 void RemotePage::addRemote()
@@ -500,31 +512,40 @@ void RemotePage::openAddDialog(const Remote &prefill)
 {
     if (!m_session->isOpen())
         return;
-    RemoteDialog dialog(this);
+    // Window-modal and not exec(): it may be opened again from a job's result, where a nested
+    // event loop would run other jobs' results inside it.
+    auto *dialog = new RemoteDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
     if (!prefill.name.isEmpty())
-        dialog.setRemote(prefill);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    const Remote entered = dialog.remote();
-    const Workspace ws = m_session->manager()->workspace();
-    // A job: remotes.json is changed under a lock another process may hold for a while.
-    m_jobs->run(
-            tr("Adding the remote %1").arg(entered.name),
-            [ws, entered](JobContext &) {
-                auto added = RemoteList(ws).add(entered);
-                return added ? RemoteOutcome{true, {}, {}} : RemoteOutcome{false, {}, errorText(added.error())};
-            },
-            this, [this, entered](const RemoteOutcome &outcome) {
-                if (!outcome.ok) {
-                    QMessageBox::warning(this, tr("Add Remote"), tr("Could not add the remote %1: %2").arg(entered.name, outcome.detail));
-                    openAddDialog(entered); // to correct, not to type again
-                    return;
-                }
-                reloadRemotes();
-                selectRemote(entered.name);
-                listCurrent();
-                Q_EMIT statusMessage(tr("Added the remote %1 (%2)").arg(entered.name, entered.url()));
-            });
+        dialog->setRemote(prefill);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] {
+        const Remote entered = dialog->remote();
+        const Workspace ws = m_session->manager()->workspace();
+        // A job: remotes.json is changed under a lock another process may hold for a while.
+        m_changes->run(
+                tr("Adding the remote %1").arg(entered.name),
+                [ws, entered](JobContext &) {
+                    auto added = RemoteList(ws).add(entered);
+                    return added ? QString() : errorText(added.error());
+                },
+                this, [this, entered](const QString &error) {
+                    if (!error.isEmpty()) {
+                        auto *box = new QMessageBox(QMessageBox::Warning, tr("Add Remote"),
+                                                    tr("Could not add the remote %1: %2").arg(entered.name, error), QMessageBox::Ok, this);
+                        box->setTextFormat(Qt::PlainText);
+                        box->setAttribute(Qt::WA_DeleteOnClose);
+                        // Then the form again, filled in, to correct rather than retype.
+                        connect(box, &QDialog::finished, this, [this, entered] { openAddDialog(entered); });
+                        box->open();
+                        return;
+                    }
+                    reloadRemotes();
+                    selectRemote(entered.name);
+                    listCurrent();
+                    Q_EMIT statusMessage(tr("Added the remote %1 (%2)").arg(entered.name, entered.url()));
+                });
+    });
+    dialog->open();
 }
 
 void RemotePage::removeRemote()
@@ -536,20 +557,24 @@ void RemotePage::removeRemote()
                                               tr("Forget the remote %1 (%2) in this workspace?\n\nNothing on the server is "
                                                  "deleted, and Add Remote… brings it back.")
                                                       .arg(remote->name, remote->url()));
-    if (answer != QMessageBox::Yes)
+    if (answer != QMessageBox::Yes || !m_session->isOpen())
         return;
     const Workspace ws = m_session->manager()->workspace();
-    m_jobs->run(
+    m_changes->run(
             tr("Removing the remote %1").arg(remote->name),
             [ws, name = remote->name](JobContext &) {
                 auto removed = RemoteList(ws).remove(name);
-                return removed ? RemoteOutcome{true, {}, {}} : RemoteOutcome{false, {}, errorText(removed.error())};
+                return removed ? QString() : errorText(removed.error());
             },
-            this, [this, name = remote->name](const RemoteOutcome &outcome) {
-                if (!outcome.ok)
-                    QMessageBox::warning(this, tr("Remove Remote"), outcome.detail);
-                else
+            this, [this, name = remote->name](const QString &error) {
+                if (!error.isEmpty()) {
+                    auto *box = new QMessageBox(QMessageBox::Warning, tr("Remove Remote"), error, QMessageBox::Ok, this);
+                    box->setTextFormat(Qt::PlainText);
+                    box->setAttribute(Qt::WA_DeleteOnClose);
+                    box->open();
+                } else {
                     Q_EMIT statusMessage(tr("Removed the remote %1; nothing on the server was deleted").arg(name));
+                }
                 refresh();
             });
 }

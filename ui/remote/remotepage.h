@@ -6,7 +6,6 @@
 #include "remoteweightmodel.h"
 
 #include <QDateTime>
-#include <QSet>
 #include <QWidget>
 
 #include <optional>
@@ -18,25 +17,28 @@ class QLineEdit;
 class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
+class QTimer;
 class QToolButton;
 
 namespace tantra {
 
 class JobRunner;
+class RemoteActions;
 class WorkspaceSession;
 
 // The workspace's remotes (Model/remotes.json), one at a time: its weights, read from their
 // manifests only, beside this workspace's own (on both sides, remote only, local only, or a
-// name both use for different bytes), with Push and Pull. Listing, pushing and pulling run as
-// jobs: push and pull in the workspace's runner, so they show in the jobs panel with progress
-// and cancel and the window waits for them on quitting; a pulled weight shows in the weights
-// table as an imported one does. Credentials come from the environment or ~/.aws (a profile
-// may be named here); this program never stores them.
+// name both use for different bytes), with Push and Pull. The listing runs as a job of the
+// page's own (a new one supersedes it); push and pull are RemoteActions' jobs, which outlive
+// the page. Credentials come from the environment or ~/.aws (a profile may be named here);
+// this program never stores them. Nothing the page shows from the server or from manifests
+// is rendered as rich text.
 class RemotePage : public QWidget, public Page
 {
     Q_OBJECT
 public:
-    RemotePage(WorkspaceSession *session, JobRunner *jobs, QWidget *parent = nullptr);
+    // Shows nothing until refresh() (so that the listing's job can be tracked from its first).
+    RemotePage(WorkspaceSession *session, RemoteActions *actions, QWidget *parent = nullptr);
     ~RemotePage() override;
 
     bool focusFilter() override;
@@ -67,14 +69,19 @@ public:
 
 Q_SIGNALS:
     void statusMessage(const QString &message);
-    // A pull registered `name`: the window may show it in the weights table.
-    void weightPulled(const QString &name);
 
 private:
     void reloadRemotes();
     void listCurrent();
+    // The listing's rows against the registry now; the selection, current row and scroll
+    // position are kept, and an unchanged table is left alone.
     void rebuildRows();
     void updateActions();
+    void showAddress();
+    // Lists the current remote again once no push to it runs (a push changes what it holds).
+    void scheduleRelist();
+    // Which listing the table shows: the workspace, the remote's name, address and endpoint.
+    QString listingKey() const;
     void showError(const QString &text);
     void addRemote();
     void openAddDialog(const Remote &prefill);
@@ -83,17 +90,19 @@ private:
     QString profile() const;
 
     WorkspaceSession *m_session;
-    JobRunner *m_jobs;
+    RemoteActions *m_actions;
     JobRunner *m_listing;
+    JobRunner *m_changes; // adding and removing remotes
     RemoteWeightModel *m_model;
     QSortFilterProxyModel *m_proxy;
     std::vector<Remote> m_remoteList;
-    // The last listing and which remote it was of (a listing of another remote never shows).
+    // The last listing and what it was of (listingKey(); a listing of another never shows).
+    QString m_listedKey;
     QString m_listedRemote;
     std::vector<RemoteWeight> m_listed;
     QDateTime m_listedAt;
     QString m_pendingSelection;
-    QSet<QString> m_running; // "push:NAME" / "pull:NAME" while their jobs run
+    QTimer *m_relist;
     QComboBox *m_remotes;
     QLabel *m_url;
     QLineEdit *m_profile;

@@ -5,6 +5,7 @@
 #include <QFont>
 #include <QLocale>
 
+#include <algorithm>
 #include <map>
 
 namespace tantra {
@@ -46,7 +47,20 @@ void RemoteWeightModel::setRows(std::vector<Row> rows)
 {
     beginResetModel();
     m_rows = std::move(rows);
+    m_rowOf.clear();
+    for (std::size_t i = 0; i < m_rows.size(); ++i)
+        m_rowOf.insert(m_rows[i].entry.name, int(i));
     endResetModel();
+}
+
+bool RemoteWeightModel::sameRows(const std::vector<Row> &rows) const
+{
+    const auto same = [](const Row &a, const Row &b) {
+        return a.entry.name == b.entry.name && a.where == b.where && a.localActive == b.localActive && a.entry.sha256 == b.entry.sha256
+                && a.entry.size == b.entry.size && a.entry.created == b.entry.created && a.entry.modelType == b.entry.modelType
+                && a.pushedAt == b.pushedAt && a.pushedBy == b.pushedBy && a.localSha256 == b.localSha256;
+    };
+    return std::equal(m_rows.begin(), m_rows.end(), rows.begin(), rows.end(), same);
 }
 
 const RemoteWeightModel::Row *RemoteWeightModel::rowFor(const QString &name) const
@@ -57,11 +71,7 @@ const RemoteWeightModel::Row *RemoteWeightModel::rowFor(const QString &name) con
 
 int RemoteWeightModel::rowOf(const QString &name) const
 {
-    for (std::size_t i = 0; i < m_rows.size(); ++i) {
-        if (m_rows[i].entry.name == name)
-            return int(i);
-    }
-    return -1;
+    return m_rowOf.value(name, -1);
 }
 
 QString RemoteWeightModel::whereText(Where where)

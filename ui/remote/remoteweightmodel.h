@@ -4,6 +4,7 @@
 #include "remotestore.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 
 #include <vector>
 
@@ -37,6 +38,9 @@ public:
     // The rows of a remote's weights (its manifests) and the local registry, one per name.
     static std::vector<Row> merge(const std::vector<RemoteWeight> &remote, const RegistryData &local);
     void setRows(std::vector<Row> rows);
+    // Whether `rows` would show what the table shows now (a registry change that does not
+    // touch these weights leaves the table, its selection and its scroll position alone).
+    bool sameRows(const std::vector<Row> &rows) const;
     const std::vector<Row> &rows() const { return m_rows; }
     const Row *rowFor(const QString &name) const;
     int rowOf(const QString &name) const;
@@ -50,6 +54,7 @@ public:
 
 private:
     std::vector<Row> m_rows;
+    QHash<QString, int> m_rowOf; // by name: selections of thousands of rows look rows up
 };
 
 } // namespace tantra

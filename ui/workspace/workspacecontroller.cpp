@@ -11,6 +11,7 @@
 #include "mainwindow.h"
 #include "welcomepage.h"
 #include "page.h"
+#include "remoteactions.h"
 #include "remotepage.h"
 #include "shapevalidator.h"
 #include "tensorbrowser.h"
@@ -63,7 +64,8 @@ WorkspaceController::WorkspaceController(MainWindow *window)
       m_page(new WorkspacePage(m_session)),
       m_actions(new WorkspaceActions(m_session, m_page, m_jobs, window)),
       m_jobsPanel(new JobsPanel),
-      m_jobsDock(new QDockWidget(tr("Jobs"), window))
+      m_jobsDock(new QDockWidget(tr("Jobs"), window)),
+      m_remoteActions(new RemoteActions(m_session, m_jobs, window))
 {
     // Workspace jobs write files and the registry: closing waits for them rather than cut
     // one off halfway (each is cancelled first, and stops at its next check).
@@ -83,6 +85,14 @@ WorkspaceController::WorkspaceController(MainWindow *window)
             m_window->statusBar()->showMessage(tr("%1: cancelled; nothing was changed").arg(title), 6000);
     });
     connect(m_actions, &WorkspaceActions::statusMessage, this, [this](const QString &text) { m_window->statusBar()->showMessage(text, 8000); });
+    connect(m_remoteActions, &RemoteActions::statusMessage, this, [this](const QString &text) { m_window->statusBar()->showMessage(text, 8000); });
+    connect(m_remoteActions, &RemoteActions::weightPulled, this, [this](const QString &name) {
+        // In the weights table like an imported weight: its type and the row selected.
+        if (const WeightEntry *entry = m_session->registry().find(name)) {
+            m_page->selectType(entry->modelType);
+            m_page->selectWeight(name);
+        }
+    });
     connect(m_actions, &WorkspaceActions::openInBrowser, this, &WorkspaceController::openWeightInBrowser);
     connect(m_actions, &WorkspaceActions::compareRequested, m_window, &MainWindow::openComparison);
     connect(m_actions, &WorkspaceActions::editConfigRequested, this, &WorkspaceController::openConfigEditor);
@@ -164,10 +174,12 @@ void WorkspaceController::createMenus()
     workspace->addAction(m_actions->cleanup());
     workspace->addAction(m_actions->restore());
     workspace->addSeparator();
-    QAction *remotes = workspace->addAction(Icons::get(QStringLiteral("open-folder")), tr("Re&motes…"), this, [this] { openRemotes(); });
+    QAction *remotes = workspace->addAction(Icons::get(QStringLiteral("remote")), tr("Re&motes…"), this, [this] { openRemotes(); });
     remotes->setObjectName(QStringLiteral("remotesAction"));
     remotes->setShortcut(QKeySequence(tr("Ctrl+Alt+R")));
     remotes->setToolTip(tr("Push weights to S3 storage and pull them from it: one remote's weights beside this workspace's (Ctrl+Alt+R)"));
+    remotes->setEnabled(m_session->isOpen());
+    connect(m_session, &WorkspaceSession::opened, remotes, [remotes] { remotes->setEnabled(true); });
     workspace->addSeparator();
     workspace->addAction(m_actions->repair());
     rebuildRecentMenu();
@@ -189,6 +201,8 @@ void WorkspaceController::createMenus()
     });
     pushTo->setObjectName(QStringLiteral("pushToRemoteAction"));
     pushTo->setToolTip(tr("Show the selected weight on the Remotes page, to push it"));
+    pushTo->setEnabled(false);
+    connect(m_page, &WorkspacePage::selectionChanged, pushTo, [this, pushTo] { pushTo->setEnabled(m_page->selectedWeights().size() == 1); });
     weight->addSeparator();
     weight->addAction(m_actions->remove());
 
@@ -480,18 +494,12 @@ void WorkspaceController::openRemotes(const QString &weight)
     if (!m_session->isOpen())
         return;
     if (!m_remotes) {
-        m_remotes = new RemotePage(m_session, m_jobs);
+        m_remotes = new RemotePage(m_session, m_remoteActions);
         m_remotes->setObjectName(QStringLiteral("remotePage"));
         connect(m_remotes->listingJobs(), &JobRunner::jobStarted, m_window, &MainWindow::trackJob);
         connect(m_remotes, &RemotePage::statusMessage, this, [this](const QString &text) { m_window->statusBar()->showMessage(text, 8000); });
-        connect(m_remotes, &RemotePage::weightPulled, this, [this](const QString &name) {
-            // In the weights table like an imported weight: its type and the row selected.
-            if (const WeightEntry *entry = m_session->registry().find(name)) {
-                m_page->selectType(entry->modelType);
-                m_page->selectWeight(name);
-            }
-        });
-        m_window->addPage(m_remotes, Icons::get(QStringLiteral("open-folder")), m_remotes->title());
+        m_window->addPage(m_remotes, Icons::get(QStringLiteral("remote")), m_remotes->title());
+        m_remotes->refresh(); // after the connections: the first listing is in the jobs panel too
     }
     m_window->pages()->setCurrentWidget(m_remotes);
     if (!weight.isEmpty())

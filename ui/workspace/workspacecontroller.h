@@ -13,6 +13,7 @@ namespace tantra {
 class JobRunner;
 class JobsPanel;
 class MainWindow;
+class RemoteActions;
 class RemotePage;
 class WorkspaceActions;
 class WorkspacePage;
@@ -33,6 +34,7 @@ public:
     WorkspaceActions *actions() const { return m_actions; }
     JobRunner *jobs() const { return m_jobs; }
     JobsPanel *jobsPanel() const { return m_jobsPanel; }
+    RemoteActions *remoteActions() const { return m_remoteActions; }
     // The Remotes page, or null while it is not open.
     RemotePage *remotePage() const;
 
@@ -77,7 +79,8 @@ private:
     JobsPanel *m_jobsPanel;
     QDockWidget *m_jobsDock;
     QMenu *m_recentMenu = nullptr;
-    QPointer<RemotePage> m_remotes; // a closable tab
+    RemoteActions *m_remoteActions; // outlives the Remotes page, whose tab may close
+    QPointer<RemotePage> m_remotes;  // a closable tab
     // Browser paths opened from a weight, with the config whose rules mark their tensors. The
     // config's folder is kept, not looked up again: the browser outlives a workspace switch.
     struct ShapeRules
