@@ -13,6 +13,7 @@
 #include "remotepage.h"
 #include "remoteweightmodel.h"
 #include "rgwserver.h"
+#include "s3client.h"
 #include "sha256.h"
 #include "testutil.h"
 #include "weightmanager.h"
@@ -528,6 +529,19 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
     RemotePage *page = openRemotes(app, b);
     QVERIFY(page);
     QTRY_VERIFY_WITH_TIMEOUT(!page->isListing() && page->model()->rowCount() > 0, 30000);
+    // A manifest another tool broke: named above the table, the other weights still listed.
+    const QByteArray broken("{\"schema_version\": 99");
+    QVERIFY(S3Client(remote.s3Endpoint(), m_server.credentials)
+                    .put(remote.prefix + QStringLiteral("weights/mamba_v7.json"), test::bytesOf(broken), sha256Hex(test::bytesOf(broken)))
+                    .ok());
+    page->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isListing() && page->banner()->isVisible(), 30000);
+    QVERIFY2(page->banner()->text().startsWith(QStringLiteral("1 manifest on team could not be read (not shown):\n")), qPrintable(page->banner()->text()));
+    QVERIFY2(page->banner()->text().contains(QStringLiteral("weights/mamba_v7.json")), qPrintable(page->banner()->text()));
+    QCOMPARE(page->model()->rowCount(), 5);
+    QVERIFY(S3Client(remote.s3Endpoint(), m_server.credentials).remove(remote.prefix + QStringLiteral("weights/mamba_v7.json")).ok());
+    page->refresh();
+    QTRY_VERIFY_WITH_TIMEOUT(!page->isListing() && !page->banner()->isVisible(), 30000);
     // The samples are the same bytes on both machines; v9 is A's alone; v8 is a clash.
     QCOMPARE(whereOf(page, QStringLiteral("mamba_sample")), int(Where::Both));
     QCOMPARE(whereOf(page, QStringLiteral("mamba_v9")), int(Where::RemoteOnly));

@@ -197,9 +197,10 @@ void TestRemote::roundTrip()
 
     auto listed = store.listWeights();
     QVERIFY2(listed.ok(), qPrintable(test::errorOf(listed)));
-    QCOMPARE(listed->size(), std::size_t(1));
-    QCOMPARE(listed->front().entry.sha256, pushed.sha256);
-    QVERIFY(!listed->front().pushedBy.isEmpty());
+    QCOMPARE(listed->weights.size(), std::size_t(1));
+    QVERIFY(listed->unreadable.empty());
+    QCOMPARE(listed->weights.front().entry.sha256, pushed.sha256);
+    QVERIFY(!listed->weights.front().pushedBy.isEmpty());
 
     // Workspace b has no type "lm": it comes with the weight's config.
     auto pulled = store.pull(mb, QStringLiteral("lm_v1"), true);
@@ -273,7 +274,7 @@ void TestRemote::identicalFilesAreStoredOnce()
     auto objects = store.client().list(store.remote().prefix + QStringLiteral("blobs/"));
     QVERIFY(objects.ok());
     QCOMPARE(objects->size(), std::size_t(1));
-    QCOMPARE(store.listWeights()->size(), std::size_t(2));
+    QCOMPARE(store.listWeights()->weights.size(), std::size_t(2));
 }
 
 // A push cancelled after its first part continues the same multipart upload: the part the
@@ -297,7 +298,7 @@ void TestRemote::cancelledPushAndPullContinue()
     auto first = store.push(ma, entry.name, &cancelled);
     QVERIFY(!first.ok());
     QVERIFY2(test::errorOf(first).contains(QStringLiteral("push cancelled; pushing again continues")), qPrintable(test::errorOf(first)));
-    QCOMPARE(store.listWeights()->size(), std::size_t(0)); // no manifest without its blob
+    QCOMPARE(store.listWeights()->weights.size(), std::size_t(0)); // no manifest without its blob
     auto again = store.push(ma, entry.name);
     QVERIFY2(again.ok(), qPrintable(test::errorOf(again)));
     QVERIFY2(again->resumedBytes >= part, qPrintable(QString::number(again->resumedBytes)));
@@ -392,7 +393,7 @@ void TestRemote::twoMachinesPushTheSameWeight()
     QVERIFY2(ra.ok(), qPrintable(test::errorOf(ra)));
     QVERIFY2(rb.ok(), qPrintable(test::errorOf(rb)));
     QCOMPARE(store.client().list(store.remote().prefix + QStringLiteral("blobs/"))->size(), std::size_t(1));
-    QCOMPARE(store.listWeights()->size(), std::size_t(1));
+    QCOMPARE(store.listWeights()->weights.size(), std::size_t(1));
     auto pulled = store.pull(mc, QStringLiteral("lm_v1"), false);
     QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
     QCOMPARE(pulled->sha256, ma.snapshot()->find(QStringLiteral("lm_v1"))->sha256);
@@ -506,7 +507,7 @@ void TestRemote::changedLocalFileIsNotPushed()
         QVERIFY(!pushed.ok());
         QVERIFY2(pushed.errorString().contains(QStringLiteral("no longer matches its registered SHA-256")), qPrintable(test::errorOf(pushed)));
     }
-    QCOMPARE(store.listWeights()->size(), std::size_t(0));
+    QCOMPARE(store.listWeights()->weights.size(), std::size_t(0));
     QCOMPARE(store.client().list(store.remote().prefix)->size(), std::size_t(0));
     QCOMPARE(store.client().listMultipartUploads(store.remote().prefix)->size(), std::size_t(0));
 }
@@ -700,6 +701,15 @@ void TestRemote::cli()
     const auto wrong = test::runCli({QStringLiteral("--root"), b, QStringLiteral("pull"), QStringLiteral("lm_v2"), QStringLiteral("--remote"), QStringLiteral("nope")});
     QCOMPARE(wrong.exitCode, 2);
     QVERIFY2(wrong.err.contains(QStringLiteral("no remote named 'nope'")), qPrintable(wrong.err));
+    // One manifest that does not read (another tool's, a newer schema): the others are still
+    // listed, the bad one is named, and the exit status says a problem was found.
+    const QString prefix = url.section(QLatin1Char('/'), 3) + QStringLiteral("/weights/");
+    const QByteArray broken("{\"schema_version\": 99}");
+    QVERIFY(S3Client(m_endpoint, m_credentials).put(prefix + QStringLiteral("lm_v3.json"), test::bytesOf(broken), sha256Hex(test::bytesOf(broken))).ok());
+    const auto partly = test::runCli({QStringLiteral("--root"), b, QStringLiteral("list-weights"), QStringLiteral("--remote"), QStringLiteral("team"), QStringLiteral("--json")});
+    QCOMPARE(partly.exitCode, 1);
+    QCOMPARE(QJsonDocument::fromJson(partly.out.toUtf8()).array().size(), 1);
+    QVERIFY2(partly.err.startsWith(QStringLiteral("unreadable manifest: s3://%1/%2lm_v3.json").arg(m_endpoint.bucket, prefix)), qPrintable(partly.err));
     qunsetenv("AWS_ACCESS_KEY_ID");
     qunsetenv("AWS_SECRET_ACCESS_KEY");
 }

@@ -214,9 +214,10 @@ int runListRemoteWeights(Context &ctx, const QString &type)
     auto store = openStore(ctx, *manager);
     if (!store)
         return ExitUsage;
-    auto weights = store->listWeights();
-    if (!weights)
-        return fail(ctx, weights.error());
+    auto listing = store->listWeights();
+    if (!listing)
+        return fail(ctx, listing.error());
+    const std::vector<RemoteWeight> *weights = &listing->weights;
     auto data = manager->snapshot();
     std::set<QString> local;
     if (data) {
@@ -246,7 +247,11 @@ int runListRemoteWeights(Context &ctx, const QString &type)
     else
         ctx.out(formatTable({QStringLiteral("HERE"), QStringLiteral("NAME"), QStringLiteral("TYPE"), QStringLiteral("VERSION"), QStringLiteral("SIZE"),
                              QStringLiteral("PUSHED (UTC)"), QStringLiteral("BY"), QStringLiteral("SHA-256")}, rows, {4}));
-    return ExitOk;
+    // The readable ones are listed; each unreadable manifest is named, and the exit status
+    // says a problem was found.
+    for (const Error &e : listing->unreadable)
+        ctx.err(QStringLiteral("unreadable manifest: ") + e.message());
+    return listing->unreadable.empty() ? ExitOk : ExitProblem;
 }
 
 Command remoteCommand()

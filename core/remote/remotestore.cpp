@@ -25,6 +25,7 @@
 #include <atomic>
 #include <map>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <cerrno>
 #include <fcntl.h>
@@ -461,25 +462,50 @@ Result<RemoteWeight> RemoteStore::manifest(const QString &name) const
     return w;
 }
 
-Result<std::vector<RemoteWeight>> RemoteStore::listWeights() const
+Result<RemoteListing> RemoteStore::listWeights(JobContext *job) const
 {
     const QString prefix = m_remote.prefix + QStringLiteral("weights/");
     auto objects = m_client.list(prefix);
     if (!objects)
         return objects.error();
-    std::vector<RemoteWeight> weights;
+    QStringList names;
     for (const S3Object &object : *objects) {
         if (!object.key.endsWith(QLatin1String(".json")))
             continue;
         const QString name = object.key.mid(prefix.size()).chopped(5);
         if (!validateName(name, QStringLiteral("weight name"), kMaxWeightName))
             continue; // not one of ours: skipped rather than failing the whole listing
-        auto w = manifest(name);
-        if (!w)
-            return w.error();
-        weights.push_back(std::move(w).value());
+        names << name;
     }
-    return weights;
+    if (job)
+        job->addTotal(std::uint64_t(names.size()));
+    // A request each, most of it waiting on the server: eight in flight (each thread keeps its
+    // own connection).
+    QThreadPool pool;
+    pool.setMaxThreadCount(8);
+    std::vector<std::optional<Result<RemoteWeight>>> read(std::size_t(names.size()));
+    for (qsizetype i = 0; i < names.size(); ++i) {
+        (void)QtConcurrent::run(&pool, [&, i] {
+            if (job && job->isCanceled())
+                return;
+            read[std::size_t(i)] = manifest(names[i]);
+            if (job)
+                job->advance(1);
+        });
+    }
+    pool.waitForDone();
+    if (job && job->isCanceled())
+        return makeError(m_client.describe(prefix), QStringLiteral("listing cancelled"));
+    RemoteListing listing;
+    for (auto &w : read) {
+        if (!w)
+            continue;
+        if (*w)
+            listing.weights.push_back(std::move(*w).value());
+        else
+            listing.unreadable.push_back(w->error());
+    }
+    return listing;
 }
 
 Result<GarbageReport> RemoteStore::collectGarbage(const QDateTime &before, bool dryRun) const

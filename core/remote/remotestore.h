@@ -42,6 +42,14 @@ struct RemoteWeight
     QDateTime pushedAt;
 };
 
+// What a listing found: the weights whose manifests read, and why the others did not (a
+// colleague's newer build, a truncated upload): one bad manifest does not hide the rest.
+struct RemoteListing
+{
+    std::vector<RemoteWeight> weights; // by name
+    std::vector<Error> unreadable;
+};
+
 struct GarbageReport
 {
     std::vector<S3Object> blobs;     // no manifest names them: deleted (or, dry run, would be)
@@ -72,7 +80,9 @@ public:
     // in 64 MiB ranges, the finished ones listed beside it, so a pull that was cancelled, failed
     // or killed continues where it stopped.
     Result<WeightEntry> pull(WeightManager &manager, const QString &name, bool activate, JobContext *job = nullptr) const;
-    Result<std::vector<RemoteWeight>> listWeights() const;
+    // Every manifest, read eight at a time; fails only when the listing itself does or `job`
+    // is cancelled (checked between manifests; progress counts manifests).
+    Result<RemoteListing> listWeights(JobContext *job = nullptr) const;
     Result<RemoteWeight> manifest(const QString &name) const;
     // Deletes the blobs no manifest references and aborts the multipart uploads, of those last
     // written (started) before `before`: a push in progress writes its blobs before its

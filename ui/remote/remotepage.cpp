@@ -37,7 +37,7 @@ struct Listing
 {
     QString key;
     QString remote;
-    Result<std::vector<RemoteWeight>> weights;
+    Result<RemoteListing> weights;
 };
 
 QToolButton *toolButton(const QString &text, const QString &icon, const QString &tip)
@@ -385,11 +385,11 @@ void RemotePage::listCurrent()
     const QString profileName = profile();
     m_listing->run(
             tr("Listing weights on %1").arg(remote->name),
-            [remote = *remote, profileName, key](JobContext &) {
+            [remote = *remote, profileName, key](JobContext &job) {
                 auto credentials = S3Credentials::load(profileName);
                 if (!credentials)
                     return Listing{key, remote.name, credentials.error()};
-                return Listing{key, remote.name, RemoteStore(remote, *credentials).listWeights()};
+                return Listing{key, remote.name, RemoteStore(remote, *credentials).listWeights(&job)};
             },
             this, [this](const Listing &listing) {
                 if (listing.key != listingKey())
@@ -404,8 +404,17 @@ void RemotePage::listCurrent()
                     updateActions();
                     return;
                 }
-                showError({});
-                m_listed = *listing.weights;
+                // What could not be read is named; the rest is shown (one colleague's broken
+                // upload must not hide the remote from everyone).
+                QStringList unreadable;
+                for (const Error &e : listing.weights->unreadable)
+                    unreadable << errorText(e);
+                showError(unreadable.isEmpty() ? QString()
+                                               : tr("%n manifest(s) on %1 could not be read (not shown):", nullptr, int(unreadable.size()))
+                                                                 .arg(listing.remote)
+                                                         + QLatin1Char('\n') + unreadable.mid(0, 5).join(QLatin1Char('\n'))
+                                                         + (unreadable.size() > 5 ? tr("\n… and %n more", nullptr, int(unreadable.size() - 5)) : QString()));
+                m_listed = listing.weights->weights;
                 m_listedKey = listing.key;
                 m_listedRemote = listing.remote;
                 m_listedAt = QDateTime::currentDateTime();
