@@ -104,6 +104,10 @@ void TestCodeHistogram::countsEveryCode_data()
             << 16 << cycled16(32, 32 * 65'537 + 8) << real << 9'999;
     QTest::newRow("16 bits, 32 codes, 131,073 times each, flush every 1,000,000")
             << 16 << cycled16(32, 32 * 131'073) << quint64(1'000'000) << 0;
+    // Pieces without a dominant code, then with one (whose counter copies start there), then
+    // without again, with flushes between.
+    QTest::newRow("16 bits, weights, one code, weights, flush every 1024, pieces of 3000")
+            << 16 << weights16(7'000, 8) + repeated16(0, 9'000) + weights16(7'000, 9) << quint64(kFlush) << 3'000;
     QTest::newRow("16 bits, 3 codes (a tail after the 64-bit words)") << 16 << QByteArray("\x01\x00\xff\xff\x01\x00", 6) << real << 0;
     QTest::newRow("8 bits, random") << 8 << test::randomBytes(70'001, 5) << real << 0;
     QTest::newRow("8 bits, one code, flush every 512, pieces of 100") << 8 << QByteArray(513 * 3, '\x7f') << quint64(512) << 100;

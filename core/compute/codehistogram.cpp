@@ -101,7 +101,10 @@ CodeHistogram::CodeHistogram(int bits, std::uint64_t flushValues)
     : m_bits(bits),
       m_codes(std::size_t(1) << bits),
       m_flushValues(std::clamp<std::uint64_t>(flushValues / 8 * 8, 8, kFlushValues)),
-      m_counts(std::size_t(copiesFor(bits)) * m_codes, 0),
+      // 16 bits: the copies for a dominant code (1 MiB) only once one is seen; zeroing them in
+      // every range of a pass and adding them up at its end cost more than the counting of
+      // data without one ever gains from them (see count()).
+      m_counts(bits == 16 ? 0 : std::size_t(copiesFor(bits)) * m_codes, 0),
       m_totals(m_codes, 0),
       m_scratch(bits == 16 ? m_codes : 0, 0),
       m_counts16(bits == 16 ? m_codes : 0, 0)
@@ -154,10 +157,13 @@ void CodeHistogram::count(const std::byte *data, std::uint64_t at, std::uint64_t
         countCodes<8, 8>(data + at, std::size_t(n), counts);
     } else if (m_bits == 16) {
         const std::byte *codes = data + at * 2;
-        if (dominantCode(codes, std::size_t(n), m_scratch))
-            countCodes<kDominantCopies, 16>(codes, std::size_t(n), counts);
-        else
+        if (dominantCode(codes, std::size_t(n), m_scratch)) {
+            if (m_counts.empty())
+                m_counts.assign(std::size_t(kDominantCopies) * m_codes, 0);
+            countCodes<kDominantCopies, 16>(codes, std::size_t(n), m_counts.data());
+        } else {
             countCodes16(codes, std::size_t(n), m_counts16.data(), m_totals.data());
+        }
     } else if (m_bits == 4) {
         for (std::uint64_t i = at; i < at + n; ++i) {
             const auto byte = std::to_integer<std::uint8_t>(data[i / 2]);

@@ -41,7 +41,7 @@ private:
     int m_bits;
     std::size_t m_codes;
     std::uint64_t m_flushValues;
-    std::vector<std::uint32_t> m_counts; // sub-histograms, m_codes each
+    std::vector<std::uint32_t> m_counts; // sub-histograms, m_codes each (16 bits: from the first dominant code on)
     std::vector<std::uint64_t> m_totals;
     std::vector<std::uint16_t> m_scratch; // 16 bits: zeroed counters for dominantCode
     std::vector<std::uint16_t> m_counts16; // 16 bits without a dominant code; wraps carried into m_totals
