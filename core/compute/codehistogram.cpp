@@ -39,9 +39,9 @@ void countCodes(const std::byte *p, std::size_t n, std::uint32_t *bins)
 }
 
 // 16-bit codes without a dominant one: one 16-bit load per code and 16-bit counters (128 KiB
-// for all 65,536 codes; f16 weights touch ~16,000 of them, 32 KB, which fit the 48 KiB L1d
-// where 32-bit counters, 64 KB, did not), a counter that wraps to zero carrying 65,536 into
-// the totals: `add word [mem], 1` sets the flags the rarely taken branch tests. Measured on
+// for all 65,536 codes; the ~16,000 that f16 weights touch take 32 KB, within a 48 KiB L1d,
+// where 32-bit counters take 64 KB), a counter that wraps to zero carrying 65,536 into the
+// totals: `add word [mem], 1` sets the flags the rarely taken branch tests. Measured on
 // an AMD EPYC Zen 5 (family 26; one thread, CPU time of the counting only, best of 9 with the
 // variants alternating, load 4.4-4.7), codes per second against countCodes<1, 16> above:
 //   each 1 MiB piece first copied to a buffer 79 bytes into a page, as StreamReader does:
@@ -101,9 +101,9 @@ CodeHistogram::CodeHistogram(int bits, std::uint64_t flushValues)
     : m_bits(bits),
       m_codes(std::size_t(1) << bits),
       m_flushValues(std::clamp<std::uint64_t>(flushValues / 8 * 8, 8, kFlushValues)),
-      // 16 bits: the copies for a dominant code (1 MiB) only once one is seen; zeroing them in
-      // every range of a pass and adding them up at its end cost more than the counting of
-      // data without one ever gains from them (see count()).
+      // 16 bits: the copies for a dominant code (1 MiB) only once one is seen. Data without
+      // one never touch them, and zeroing them and summing them at the end cost ~0.6 ms of
+      // CPU (page faults included) in every range of a pass.
       m_counts(bits == 16 ? 0 : std::size_t(copiesFor(bits)) * m_codes, 0),
       m_totals(m_codes, 0),
       m_scratch(bits == 16 ? m_codes : 0, 0),
