@@ -49,6 +49,18 @@ QByteArray weights16(int count, std::uint32_t seed)
     return out;
 }
 
+// `distinct` codes in turn, `count` values: no code dominates, so they go to the 16-bit
+// counters, and codes counted more than 65,535 times wrap them.
+QByteArray cycled16(int distinct, int count)
+{
+    QByteArray out(qsizetype(count) * 2, Qt::Uninitialized);
+    for (int i = 0; i < count; ++i) {
+        const auto code = std::uint16_t(0x3c00 + 37 * (i % distinct));
+        std::memcpy(out.data() + 2 * i, &code, 2);
+    }
+    return out;
+}
+
 } // namespace
 
 class TestCodeHistogram : public QObject
@@ -85,6 +97,17 @@ void TestCodeHistogram::countsEveryCode_data()
         pruned[i] = pruned[i + 1] = 0;
     QTest::newRow("16 bits, half zeros, flush every 1024, pieces of 1000") << 16 << pruned << quint64(kFlush) << 1000;
     QTest::newRow("16 bits, weights, flush every 1024, pieces of 4096") << 16 << weights16(30'011, 4) << quint64(kFlush) << 4096;
+    // The 16-bit counters: codes counted 65,535, 65,536 (one wrap) and 65,538 times, whole and
+    // in pieces across the wrap, and with flushes between wraps.
+    QTest::newRow("16 bits, 32 codes, 65,535-65,536 times each") << 16 << cycled16(32, 32 * 65'535 + 17) << real << 0;
+    QTest::newRow("16 bits, 32 codes, 65,537-65,538 times each, pieces of 9,999")
+            << 16 << cycled16(32, 32 * 65'537 + 8) << real << 9'999;
+    QTest::newRow("16 bits, 32 codes, 131,073 times each, flush every 1,000,000")
+            << 16 << cycled16(32, 32 * 131'073) << quint64(1'000'000) << 0;
+    // Pieces without a dominant code, then with one (whose counter copies start there), then
+    // without again, with flushes between.
+    QTest::newRow("16 bits, weights, one code, weights, flush every 1024, pieces of 3000")
+            << 16 << weights16(7'000, 8) + repeated16(0, 9'000) + weights16(7'000, 9) << quint64(kFlush) << 3'000;
     QTest::newRow("16 bits, 3 codes (a tail after the 64-bit words)") << 16 << QByteArray("\x01\x00\xff\xff\x01\x00", 6) << real << 0;
     QTest::newRow("8 bits, random") << 8 << test::randomBytes(70'001, 5) << real << 0;
     QTest::newRow("8 bits, one code, flush every 512, pieces of 100") << 8 << QByteArray(513 * 3, '\x7f') << quint64(512) << 100;

@@ -12,7 +12,9 @@ namespace tantra {
 // end, and the per-value work is this one increment.
 //
 // Counting goes into 32-bit counters (half the cache of 64-bit ones), which are added into
-// the totals at least every `flushValues` values, long before one could wrap.
+// the totals at least every `flushValues` values, long before one could wrap; 16-bit codes
+// without a dominant one go into 16-bit counters (which fit L1), a wrap carried into the
+// totals as it happens.
 class CodeHistogram
 {
 public:
@@ -39,9 +41,10 @@ private:
     int m_bits;
     std::size_t m_codes;
     std::uint64_t m_flushValues;
-    std::vector<std::uint32_t> m_counts; // sub-histograms, m_codes each
+    std::vector<std::uint32_t> m_counts; // sub-histograms, m_codes each (16 bits: from the first dominant code on)
     std::vector<std::uint64_t> m_totals;
     std::vector<std::uint16_t> m_scratch; // 16 bits: zeroed counters for dominantCode
+    std::vector<std::uint16_t> m_counts16; // 16 bits without a dominant code; wraps carried into m_totals
     std::uint64_t m_sinceFlush = 0;
 };
 

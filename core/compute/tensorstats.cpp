@@ -1,4 +1,5 @@
 #include "tensorstats.h"
+#include "statskernel.h"
 
 #include "codehistogram.h"
 #include "computepool.h"
@@ -337,18 +338,141 @@ __attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const std::byte *p
     return true;
 }
 
+// The same block in AVX-512, with the same results bit for bit: the sixteen double
+// accumulators of the AVX2 kernel become two of eight lanes each (lane k of the first is s0's
+// lane k for k < 4, s1's lane k - 4 beyond), which see the same values in the same order and
+// are summed in the same order at the end; min and max keep the AVX2 kernel's two 8-lane
+// halves (a tie between -0 and +0 must resolve the same way). What it saves is instructions:
+// the test for Inf/NaN is one fpclass into a mask, the key one ternary-logic op and a
+// narrowing move, the conversions and sums half as many. Measured on an AMD EPYC Zen 5 (one
+// thread, 64 MiB of F32 in memory through computeStats, CPU time, best of 9, both kernels
+// alternating in one process; load 4.6-4.8, so the absolute figures wander by 30%): 1.23-1.54
+// times the AVX2 kernel's speed over three runs of four data sets (N(0, 0.02) 5.6-7.3 GB/s
+// against 7.3-9.7), the same results bit for bit. Counting the keys 16 values behind their
+// store gave 1.01-1.15 times AVX2, 32 behind 1.09-1.33, 64 behind 1.2-1.6, 128 and 256 no
+// more than 64, and counting a block's keys after its vector pass 0.6-1.0 times.
+// GCC 12's AVX-512 headers start some intrinsics (set1, cvtps_pd, reduce_add) from a
+// deliberately undefined vector, which -Wmaybe-uninitialized reports (GCC bug 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma"))) bool
+finiteFloatBlockAvx512(const std::byte *p, std::size_t n, Partial &acc, std::uint32_t *bins)
+{
+    if (n % 16 != 0 || n > kBlock)
+        return false;
+    const __m512i signBit = _mm512_set1_epi32(std::int32_t(0x80000000u));
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i zeros = _mm512_setzero_si512();
+    __m256 vmin = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    float pivotValue;
+    std::memcpy(&pivotValue, p, sizeof pivotValue);
+    const __m512d pivot = _mm512_set1_pd(double(pivotValue));
+    __m512d s01 = _mm512_setzero_pd();
+    __m512d s23 = s01;
+    __m512d q01 = s01;
+    __m512d q23 = s01;
+    alignas(64) std::uint16_t keys[kBlock];
+    // Keys are counted 64 values after their store (see above: 16 behind, as in the AVX2
+    // kernel, the loads seem to catch the 32-byte store still in flight).
+    constexpr std::size_t kLag = 64;
+    for (std::size_t i = 0; i < n; i += 16) {
+        const __m512 x = _mm512_loadu_ps(reinterpret_cast<const float *>(p + 4 * i));
+        // fpclass 0x99: quiet NaN, +Inf, -Inf, signalling NaN.
+        if (_mm512_fpclass_ps_mask(x, 0x99) != 0) {
+            const std::size_t counted = i >= kLag ? i - kLag : 0; // counting lags kLag values behind
+            for (std::size_t j = 0; j < counted; ++j)
+                --bins[keys[j]];
+            return false;
+        }
+        const __m256 x0 = _mm256_loadu_ps(reinterpret_cast<const float *>(p + 4 * i));
+        const __m256 x1 = _mm256_loadu_ps(reinterpret_cast<const float *>(p + 4 * (i + 8)));
+        // fpclass 0x06: +0, -0.
+        zeros = _mm512_mask_add_epi32(zeros, _mm512_fpclass_ps_mask(x, 0x06), zeros, one);
+        vmin = _mm256_min_ps(vmin, _mm256_min_ps(x0, x1));
+        vmax = _mm256_max_ps(vmax, _mm256_max_ps(x0, x1));
+        const __m512d d01 = _mm512_sub_pd(_mm512_cvtps_pd(x0), pivot);
+        const __m512d d23 = _mm512_sub_pd(_mm512_cvtps_pd(x1), pivot);
+        s01 = _mm512_add_pd(s01, d01);
+        s23 = _mm512_add_pd(s23, d23);
+        q01 = _mm512_fmadd_pd(d01, d01, q01);
+        q23 = _mm512_fmadd_pd(d23, d23, q23);
+        // orderKey: b ^ ((b >> 31) | sign), 0x1e being A ^ (B | C); then the top halves.
+        const __m512i b = _mm512_castps_si512(x);
+        const __m512i k = _mm512_srli_epi32(_mm512_ternarylogic_epi32(b, _mm512_srai_epi32(b, 31), signBit, 0x1e), 16);
+        _mm256_store_si256(reinterpret_cast<__m256i *>(keys + i), _mm512_cvtepi32_epi16(k));
+        if (i >= kLag)
+            countKeys16(keys + i - kLag, bins);
+    }
+    for (std::size_t i = n >= kLag ? n - kLag : 0; i < n; i += 16)
+        countKeys16(keys + i, bins);
+
+    alignas(32) float mins[8];
+    alignas(32) float maxs[8];
+    _mm256_store_ps(mins, vmin);
+    _mm256_store_ps(maxs, vmax);
+    const std::uint64_t zeroCount = std::uint64_t(_mm512_reduce_add_epi32(zeros));
+    float mn = mins[0];
+    float mx = maxs[0];
+    for (int k = 0; k < 8; ++k) {
+        mn = std::min(mn, mins[k]);
+        mx = std::max(mx, maxs[k]);
+    }
+    // (s0 + s1) + (s2 + s3), lane by lane, then the four lanes in order, as in the AVX2 kernel.
+    alignas(32) double sums[4];
+    _mm256_store_pd(sums, _mm256_add_pd(_mm256_add_pd(_mm512_castpd512_pd256(s01), _mm512_extractf64x4_pd(s01, 1)),
+                                        _mm256_add_pd(_mm512_castpd512_pd256(s23), _mm512_extractf64x4_pd(s23, 1))));
+    alignas(32) double squares[4];
+    _mm256_store_pd(squares, _mm256_add_pd(_mm256_add_pd(_mm512_castpd512_pd256(q01), _mm512_extractf64x4_pd(q01, 1)),
+                                           _mm256_add_pd(_mm512_castpd512_pd256(q23), _mm512_extractf64x4_pd(q23, 1))));
+    const double s = sums[0] + sums[1] + sums[2] + sums[3];
+    const double q = squares[0] + squares[1] + squares[2] + squares[3];
+    const double mean = double(pivotValue) + s / double(n);
+    const double m2 = std::max(0.0, q - s * s / double(n));
+
+    acc.moments.merge(n, mean, m2);
+    acc.min = std::min(acc.min, double(mn));
+    acc.max = std::max(acc.max, double(mx));
+    acc.zeros += zeroCount;
+    acc.values += n;
+    return true;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 bool haveAvx2()
 {
     static const bool have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     return have;
 }
+
+bool haveAvx512()
+{
+    static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+            && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && haveAvx2();
+    return have;
+}
 #endif
+
+FloatKernel g_floatKernel = FloatKernel::Best;
 
 void floatBlock(Unaligned<float> p, std::size_t n, Partial &acc, std::uint32_t *bins)
 {
 #if defined(__x86_64__)
-    if (haveAvx2() && finiteFloatBlockAvx2(p.p, n, acc, bins))
-        return;
+    const FloatKernel k = g_floatKernel;
+    if (k == FloatKernel::Best && haveAvx512()) {
+        if (finiteFloatBlockAvx512(p.p, n, acc, bins))
+            return;
+    } else if (k == FloatKernel::Avx512) {
+        if (finiteFloatBlockAvx512(p.p, n, acc, bins))
+            return;
+    } else if (k != FloatKernel::Generic && haveAvx2()) {
+        if (finiteFloatBlockAvx2(p.p, n, acc, bins))
+            return;
+    }
 #endif
     wideBlock(p, n, acc, bins);
 }
@@ -814,6 +938,19 @@ Result<TensorStats> statsOf(Dtype dtype, const Source &source, JobContext *job, 
 }
 
 } // namespace
+
+bool setFloatKernel(FloatKernel kernel)
+{
+#if defined(__x86_64__)
+    const bool supported = kernel == FloatKernel::Best || kernel == FloatKernel::Generic
+            || (kernel == FloatKernel::Avx2 && haveAvx2()) || (kernel == FloatKernel::Avx512 && haveAvx512());
+#else
+    const bool supported = kernel == FloatKernel::Best || kernel == FloatKernel::Generic;
+#endif
+    if (supported)
+        g_floatKernel = kernel;
+    return supported;
+}
 
 Result<TensorStats> computeStats(Dtype dtype, std::span<const std::byte> data, JobContext *job, QThreadPool *pool)
 {
