@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <vector>
@@ -108,6 +109,8 @@ public:
 
 private:
     Result<Response> perform(const Request &request) const;
+    // perform(), and any status but the `expected` ones turned into an error in words.
+    Result<Response> performExpecting(const Request &request, std::initializer_list<long> expected) const;
     Error httpError(const Request &request, const Response &response) const;
 
     S3Endpoint m_endpoint;
