@@ -141,26 +141,43 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
         return makeError(path, QStringLiteral("no longer matches its registered SHA-256 (now %1, registered %2); run 'verify' (nothing was pushed)")
                                        .arg(actual, sha256));
     };
-    const auto readPart = [&](std::vector<std::byte> &into, std::size_t n) -> Status {
-        into.resize(n);
-        std::size_t done = 0;
-        while (done < n) {
-            const qint64 got = file.read(reinterpret_cast<char *>(into.data() + done), qint64(n - done));
-            if (got <= 0)
-                return makeError(path, QStringLiteral("read failed: ") + file.errorString());
-            done += std::size_t(got);
+    // By position, so that the uploads on several threads share the one descriptor.
+    const S3Client::BodyReader readAt = [fd = file.handle()](std::uint64_t offset, char *into, std::size_t max) -> std::size_t {
+        for (;;) {
+            const ssize_t n = ::pread(fd, into, max, off_t(offset));
+            if (n < 0 && errno == EINTR)
+                continue;
+            return n > 0 ? std::size_t(n) : 0;
+        }
+    };
+    // Bytes [begin, begin + length) handed to `use` in order, a chunk at a time.
+    std::vector<std::byte> chunk(kHashChunkBytes);
+    const auto readChunks = [&](std::uint64_t begin, std::uint64_t length, const std::function<void(std::span<const std::byte>)> &use) -> Status {
+        for (std::uint64_t at = 0; at < length;) {
+            const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk.size(), length - at));
+            for (std::size_t got = 0; got < want;) {
+                const std::size_t k = readAt(begin + at + got, reinterpret_cast<char *>(chunk.data()) + got, want - got);
+                if (k == 0)
+                    return makeError(path, QStringLiteral("read failed: ") + systemErrorString(errno ? errno : EIO));
+                got += k;
+            }
+            use(std::span<const std::byte>(chunk.data(), want));
+            at += want;
         }
         return {};
     };
+    // Each body is read twice: first in order, for its hash (and a part's MD5); then by its
+    // upload, streamed from the file (the page cache has it), so memory holds a chunk per
+    // reader, not the body. Bytes that change in between fail the server's check of the
+    // SHA-256 sent with them.
     if (size <= kPartBytes) {
-        std::vector<std::byte> body;
-        if (auto read = readPart(body, std::size_t(size)); !read)
+        Sha256 whole;
+        if (auto read = readChunks(0, size, [&](std::span<const std::byte> bytes) { whole.update(bytes); }); !read)
             return read.error();
-        const QString actual = sha256Hex(body);
-        if (actual != sha256)
+        if (const QString actual = whole.finalHex(); actual != sha256)
             return changed(actual);
         // The server checks the body against x-amz-content-sha256, the registered hash.
-        if (auto put = m_client.put(key, body, sha256); !put)
+        if (auto put = m_client.put(key, size, readAt, sha256); !put)
             return put.error();
         if (job)
             job->advance(size);
@@ -200,23 +217,10 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
     FirstError failure;
     std::atomic<std::uint64_t> uploaded{0};
     std::uint64_t resumed = 0;
-    // Each part is read twice: here, in order, for the file's hash and the part's SHA-256
-    // and MD5; then by its upload, streamed from the file (the page cache has it), so memory
-    // holds a chunk per reader, not 64 MiB per part in flight. Bytes that change in between
-    // fail the server's check of the part's SHA-256.
-    const auto readAt = [fd = file.handle()](std::uint64_t offset, char *into, std::size_t max) -> std::size_t {
-        for (;;) {
-            const ssize_t n = ::pread(fd, into, max, off_t(offset));
-            if (n < 0 && errno == EINTR)
-                continue;
-            return n > 0 ? std::size_t(n) : 0;
-        }
-    };
     QSemaphore slots(kInFlight);
     QThreadPool pool;
     pool.setMaxThreadCount(kInFlight);
     Sha256 whole;
-    std::vector<std::byte> chunk(kHashChunkBytes);
     for (int n = 0; n < partCount && !failure.failed(); ++n) {
         if (job && job->isCanceled()) {
             failure.set(makeError(path, QStringLiteral("push cancelled; pushing again continues this upload")));
@@ -226,28 +230,13 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
         const std::uint64_t length = std::min(kPartBytes, size - begin);
         Sha256 partSha;
         Md5 partMd5;
-        bool readOk = true;
-        for (std::uint64_t at = 0; at < length && readOk;) {
-            const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk.size(), length - at));
-            std::size_t got = 0;
-            while (got < want) {
-                const std::size_t k = readAt(begin + at + got, reinterpret_cast<char *>(chunk.data()) + got, want - got);
-                if (k == 0)
-                    break;
-                got += k;
-            }
-            if (got != want) {
-                readOk = false;
-                break;
-            }
-            const std::span<const std::byte> bytes(chunk.data(), want);
+        const auto hashed = readChunks(begin, length, [&](std::span<const std::byte> bytes) {
             whole.update(bytes);
             partSha.update(bytes);
             partMd5.update(bytes);
-            at += want;
-        }
-        if (!readOk) {
-            failure.set(makeError(path, QStringLiteral("read failed: ") + systemErrorString(errno ? errno : EIO)));
+        });
+        if (!hashed) {
+            failure.set(hashed.error());
             break;
         }
         const QByteArray md5 = partMd5.finalHex();

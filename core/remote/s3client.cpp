@@ -508,17 +508,37 @@ Status S3Client::getRange(const QString &key, std::uint64_t from, std::uint64_t 
 
 Status S3Client::put(const QString &key, std::span<const std::byte> body, const QString &sha256Hex, const QByteArray &contentType) const
 {
+    const BodyReader read = [body](std::uint64_t offset, char *into, std::size_t max) {
+        const std::size_t n = std::min<std::size_t>(max, body.size() - std::size_t(offset));
+        std::memcpy(into, body.data() + offset, n);
+        return n;
+    };
+    return put(key, body.size(), read, sha256Hex, contentType);
+}
+
+Status S3Client::put(const QString &key, std::uint64_t size, const BodyReader &read, const QString &sha256Hex,
+                     const QByteArray &contentType) const
+{
+    if (auto response = putBody(key, {}, size, read, sha256Hex, contentType, nullptr); !response)
+        return response.error();
+    return {};
+}
+
+Result<S3Client::Response> S3Client::putBody(const QString &key, std::vector<std::pair<QByteArray, QByteArray>> query, std::uint64_t size,
+                                             const BodyReader &read, const QString &sha256Hex, const QByteArray &contentType,
+                                             const JobContext *job) const
+{
     Request r;
     r.method = "PUT";
     r.key = key;
+    r.query = std::move(query);
     r.sendsBody = true;
-    r.body = body;
+    r.bodyReader = &read;
+    r.bodyLength = size;
     r.sha256Hex = sha256Hex;
     r.contentType = contentType;
-    auto response = performExpecting(r, {200});
-    if (!response)
-        return response.error();
-    return {};
+    r.job = job;
+    return performExpecting(r, {200});
 }
 
 Status S3Client::remove(const QString &key) const
@@ -580,16 +600,7 @@ Result<QString> S3Client::createMultipartUpload(const QString &key) const
 Result<QByteArray> S3Client::uploadPart(const QString &key, const QString &uploadId, int number, std::uint64_t size,
                                         const BodyReader &read, const QString &sha256Hex, const JobContext *job) const
 {
-    Request r;
-    r.method = "PUT";
-    r.key = key;
-    r.query = {{"partNumber", QByteArray::number(number)}, {"uploadId", uploadId.toUtf8()}};
-    r.sendsBody = true;
-    r.bodyReader = &read;
-    r.bodyLength = size;
-    r.sha256Hex = sha256Hex;
-    r.job = job;
-    auto response = performExpecting(r, {200});
+    auto response = putBody(key, {{"partNumber", QByteArray::number(number)}, {"uploadId", uploadId.toUtf8()}}, size, read, sha256Hex, {}, job);
     if (!response)
         return response.error();
     return response->header("ETag");
