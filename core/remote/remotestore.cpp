@@ -4,6 +4,7 @@
 #include "jobcontext.h"
 #include "regularfile.h"
 #include "sha256.h"
+#include "uniquefd.h"
 #include "weightmanager.h"
 #include "workspace.h"
 
@@ -71,16 +72,6 @@ private:
     mutable QMutex m_mutex;
     std::atomic<bool> m_failed{false};
     Error m_error;
-};
-
-struct Fd
-{
-    int fd = -1;
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
 };
 
 // A part's MD5, which S3 servers give as its ETag: how a part on the server is recognised.
@@ -566,17 +557,15 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         QFile::remove(rangesPath);
     }
 
-    Fd out;
-    out.fd = ::open(QFile::encodeName(partial).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (out.fd < 0)
+    const UniqueFd out(::open(QFile::encodeName(partial).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!out.valid())
         return makeError(partial, QStringLiteral("cannot write: ") + systemErrorString(errno));
-    if (::ftruncate(out.fd, off_t(file.size)) != 0)
+    if (::ftruncate(out.get(), off_t(file.size)) != 0)
         return makeError(partial, QStringLiteral("cannot set the size: ") + systemErrorString(errno));
     // Not through a link or into a FIFO: the folder is the workspace's, which others write.
-    Fd rangesFd;
-    rangesFd.fd = ::open(QFile::encodeName(rangesPath).constData(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    const UniqueFd rangesFd(::open(QFile::encodeName(rangesPath).constData(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
     struct stat rangesStat {};
-    if (rangesFd.fd < 0 || ::fstat(rangesFd.fd, &rangesStat) != 0 || !S_ISREG(rangesStat.st_mode))
+    if (!rangesFd.valid() || ::fstat(rangesFd.get(), &rangesStat) != 0 || !S_ISREG(rangesStat.st_mode))
         return makeError(rangesPath, QStringLiteral("cannot write a list of finished ranges here; remove it and pull again"));
     QMutex rangesMutex;
 
@@ -584,7 +573,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
     const JobContext *constJob = job;
     const S3Client::Sink writeAt = [&](std::uint64_t offset, const char *data, std::size_t size) {
         for (std::size_t done = 0; done < size;) {
-            const ssize_t n = ::pwrite(out.fd, data + done, size - done, off_t(offset + done));
+            const ssize_t n = ::pwrite(out.get(), data + done, size - done, off_t(offset + done));
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
@@ -631,7 +620,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                 // A range listed here whose bytes a crash lost is caught by the hash at the end.
                 QMutexLocker locker(&rangesMutex);
                 const QByteArray line = QByteArray::number(index) + '\n';
-                (void)!::write(rangesFd.fd, line.constData(), std::size_t(line.size())); // a lost line costs a range
+                (void)!::write(rangesFd.get(), line.constData(), std::size_t(line.size())); // a lost line costs a range
             }
             if (job)
                 job->advance(length);
@@ -640,9 +629,8 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
     }
     Sha256 hash;
     {
-        Fd in;
-        in.fd = ::open(QFile::encodeName(partial).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (in.fd < 0)
+        const UniqueFd in(::open(QFile::encodeName(partial).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (!in.valid())
             failure.set(makeError(partial, QStringLiteral("cannot read: ") + systemErrorString(errno)));
         std::vector<std::byte> chunk(kHashChunkBytes);
         for (std::uint64_t index = 0; index < rangeCount && !failure.failed(); ++index) {
@@ -655,7 +643,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                 break;
             const std::uint64_t end = std::min(file.size, (index + 1) * kPartBytes);
             for (std::uint64_t at = index * kPartBytes; at < end;) {
-                const ssize_t n = ::pread(in.fd, chunk.data(), std::size_t(std::min<std::uint64_t>(chunk.size(), end - at)), off_t(at));
+                const ssize_t n = ::pread(in.get(), chunk.data(), std::size_t(std::min<std::uint64_t>(chunk.size(), end - at)), off_t(at));
                 if (n < 0 && errno == EINTR)
                     continue;
                 if (n <= 0) {
@@ -672,7 +660,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return makeError(into, QStringLiteral("pull cancelled; pulling again continues from %1").arg(partial));
     if (failure.failed())
         return failure.error();
-    if (::fdatasync(out.fd) != 0)
+    if (::fdatasync(out.get()) != 0)
         return makeError(partial, QStringLiteral("cannot flush: ") + systemErrorString(errno));
     const QString actual = hash.finalHex();
     if (actual != file.sha256) {
@@ -683,7 +671,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                                                                 "nothing was registered").arg(file.name, actual, file.sha256));
     }
     struct stat written {};
-    if (::fstat(out.fd, &written) != 0 || std::uint64_t(written.st_size) != file.size)
+    if (::fstat(out.get(), &written) != 0 || std::uint64_t(written.st_size) != file.size)
         return makeError(partial, QStringLiteral("is not %1 bytes long after the download").arg(file.size));
     if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(into).constData()) != 0)
         return makeError(into, QStringLiteral("cannot move the downloaded file into place: ") + systemErrorString(errno));
