@@ -71,6 +71,8 @@ private Q_SLOTS:
 private:
     Remote remoteAt(const QString &prefix) const;
     QString newPrefix() { return QStringLiteral("t%1-%2").arg(++m_prefixes).arg(QRandomGenerator::global()->generate() % 100000); }
+    // The root of a fresh, set-up workspace: one machine of the test.
+    QString newWorkspace();
     // A workspace holding `file` imported as `type`_`version` (the type made from it).
     bool importInto(WeightManager &manager, const QByteArray &file, const QString &type, const QString &version);
 
@@ -137,6 +139,13 @@ void TestRemote::cleanupTestCase()
     QCOMPARE(stop.exitCode(), 0);
 }
 
+QString TestRemote::newWorkspace()
+{
+    const QString root = m_dir.filePath(newPrefix());
+    test::makeWorkspace(root);
+    return root;
+}
+
 Remote TestRemote::remoteAt(const QString &prefix) const
 {
     Remote r;
@@ -176,10 +185,8 @@ void TestRemote::roundTrip_data()
 void TestRemote::roundTrip()
 {
     QFETCH(qsizetype, bytes);
-    const QString a = m_dir.filePath(newPrefix() + QStringLiteral("-a"));
-    const QString b = m_dir.filePath(newPrefix() + QStringLiteral("-b"));
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
     WeightManager ma{Workspace(a)};
     WeightManager mb{Workspace(b)};
     QVERIFY(importInto(ma, f32Weight(bytes, 7), QStringLiteral("lm"), QStringLiteral("v1")));
@@ -219,10 +226,8 @@ void TestRemote::roundTrip()
 // A shard set travels as its files and its index, each a blob, and comes back as the same set.
 void TestRemote::shardSetRoundTrip()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
     const auto resharded = test::runCli({QStringLiteral("--root"), a, QStringLiteral("reshard"), QStringLiteral("mamba_sample"),
                                          QStringLiteral("--max-shard-size"), QStringLiteral("1MB"), QStringLiteral("--as"), QStringLiteral("sharded")});
     QVERIFY2(resharded.exitCode == 0, qPrintable(resharded.err));
@@ -257,8 +262,7 @@ void TestRemote::shardSetRoundTrip()
 // Content addressing: the same bytes under two model types are stored once.
 void TestRemote::identicalFilesAreStoredOnce()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
+    const QString a = newWorkspace();
     WeightManager ma{Workspace(a)};
     const QByteArray file = f32Weight(1 << 20, 11);
     QVERIFY(importInto(ma, file, QStringLiteral("enc"), QStringLiteral("v1")));
@@ -282,10 +286,8 @@ void TestRemote::identicalFilesAreStoredOnce()
 // keeps its partial file and continues it.
 void TestRemote::cancelledPushAndPullContinue()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
     WeightManager ma{Workspace(a)};
     WeightManager mb{Workspace(b)};
     const std::uint64_t part = RemoteStore::kPartBytes;
@@ -323,8 +325,7 @@ void TestRemote::cancelledPushAndPullContinue()
 // next one.
 void TestRemote::killedPushContinues()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
+    const QString a = newWorkspace();
     WeightManager ma{Workspace(a)};
     const std::uint64_t part = RemoteStore::kPartBytes;
     QVERIFY(importInto(ma, f32Weight(qsizetype(6 * part + (1 << 20)), 23), QStringLiteral("lm"), QStringLiteral("v1")));
@@ -373,12 +374,9 @@ void TestRemote::killedPushContinues()
 // blob once and one manifest, and the weight pulls intact.
 void TestRemote::twoMachinesPushTheSameWeight()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    const QString b = m_dir.filePath(newPrefix());
-    const QString c = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
-    test::makeWorkspace(c);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
+    const QString c = newWorkspace();
     WeightManager ma{Workspace(a)};
     WeightManager mb{Workspace(b)};
     WeightManager mc{Workspace(c)};
@@ -403,8 +401,7 @@ void TestRemote::twoMachinesPushTheSameWeight()
 // the cutoff; referenced blobs stay and pull; an unreadable manifest stops it.
 void TestRemote::garbageCollection()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
+    const QString a = newWorkspace();
     WeightManager ma{Workspace(a)};
     QVERIFY(importInto(ma, f32Weight(1 << 20, 31), QStringLiteral("lm"), QStringLiteral("v1")));
     const RemoteStore store(remoteAt(newPrefix()), m_credentials);
@@ -450,8 +447,7 @@ void TestRemote::garbageCollection()
     QVERIFY(left.ok());
     QCOMPARE(left->size(), std::size_t(1));
     QCOMPARE(left->front().key, otherKey);
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(b);
+    const QString b = newWorkspace();
     WeightManager mb{Workspace(b)};
     auto pulled = store.pull(mb, QStringLiteral("lm_v1"), false);
     QVERIFY2(pulled.ok(), qPrintable(test::errorOf(pulled)));
@@ -461,10 +457,8 @@ void TestRemote::garbageCollection()
 // what arrived before registering anything, and leaves nothing behind.
 void TestRemote::damagedBlobIsRefused()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
     WeightManager ma{Workspace(a)};
     WeightManager mb{Workspace(b)};
     QVERIFY(importInto(ma, f32Weight(1 << 20, 3), QStringLiteral("lm"), QStringLiteral("v1")));
@@ -490,8 +484,7 @@ void TestRemote::damagedBlobIsRefused()
 // A registered file that changed on disk is not pushed under its old SHA-256.
 void TestRemote::changedLocalFileIsNotPushed()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
+    const QString a = newWorkspace();
     WeightManager ma{Workspace(a)};
     const RemoteStore store(remoteAt(newPrefix()), m_credentials);
     for (const qsizetype bytes : {qsizetype(1 << 20), qsizetype(RemoteStore::kPartBytes + (1 << 20))}) {
@@ -535,8 +528,7 @@ void TestRemote::errors()
 {
     QFETCH(QString, failure);
     QFETCH(QString, expected);
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(b);
+    const QString b = newWorkspace();
     WeightManager mb{Workspace(b)};
     Remote remote = remoteAt(newPrefix());
     S3Credentials credentials = m_credentials;
@@ -586,10 +578,8 @@ void TestRemote::errors()
 // never waited on (a FIFO opened or read as a lock blocks for ever).
 void TestRemote::hostileWorkspaceFiles()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
     WeightManager ma{Workspace(a)};
     WeightManager mb{Workspace(b)};
     QVERIFY(importInto(ma, f32Weight(1 << 20, 41), QStringLiteral("lm"), QStringLiteral("v1")));
@@ -648,8 +638,7 @@ void TestRemote::remotesFile()
 {
     QFETCH(QByteArray, content);
     QFETCH(QString, expected);
-    const QString root = m_dir.filePath(newPrefix());
-    test::makeWorkspace(root);
+    const QString root = newWorkspace();
     const QString path = test::writeBytes(root + QStringLiteral("/Model/remotes.json"), content);
     RemoteList list{Workspace(root)};
     auto loaded = list.load();
@@ -664,10 +653,8 @@ void TestRemote::remotesFile()
 // credentials in the environment as every S3 tool takes them.
 void TestRemote::cli()
 {
-    const QString a = m_dir.filePath(newPrefix());
-    const QString b = m_dir.filePath(newPrefix());
-    test::makeWorkspace(a);
-    test::makeWorkspace(b);
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
     WeightManager ma{Workspace(a)};
     QVERIFY(importInto(ma, f32Weight(2 << 20, 9), QStringLiteral("lm"), QStringLiteral("v2")));
     const QString url = QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, newPrefix());

@@ -18,6 +18,13 @@ const QCommandLineOption kRemote(QStringLiteral("remote"), QStringLiteral("The r
 const QCommandLineOption kProfile(QStringLiteral("profile"), QStringLiteral("Credentials profile of ~/.aws (default: $AWS_PROFILE, else the environment's keys)."),
                                   QStringLiteral("NAME"));
 
+// The options openStore reads: every command that calls it takes them.
+void addStoreOptions(QCommandLineParser &parser)
+{
+    parser.addOption(kRemote);
+    parser.addOption(kProfile);
+}
+
 std::optional<RemoteStore> openStore(Context &ctx, const WeightManager &manager)
 {
     auto remote = RemoteList(manager.workspace()).find(ctx.parser.value(kRemote));
@@ -197,8 +204,7 @@ int runPull(Context &ctx)
 
 void addRemoteListingOptions(QCommandLineParser &parser)
 {
-    parser.addOption(kRemote);
-    parser.addOption(kProfile);
+    addStoreOptions(parser);
 }
 
 bool wantsRemoteListing(const Context &ctx)
@@ -275,8 +281,7 @@ Command pushCommand()
     return {"push", "NAME", "Upload a weight to a remote: only the files it lacks, then its manifest",
             [](QCommandLineParser &p) {
                 p.addOption(kJson);
-                p.addOption(kRemote);
-                p.addOption(kProfile);
+                addStoreOptions(p);
             },
             runPush};
 }
@@ -286,8 +291,7 @@ Command pullCommand()
     return {"pull", "NAME", "Download a weight from a remote, verify its SHA-256 and register it",
             [](QCommandLineParser &p) {
                 p.addOption(kJson);
-                p.addOption(kRemote);
-                p.addOption(kProfile);
+                addStoreOptions(p);
                 p.addOption({QStringLiteral("activate"), QStringLiteral("Make it the active weight of its type.")});
             },
             runPull};

@@ -191,49 +191,50 @@ Status RemoteList::add(const Remote &remote)
 {
     if (auto valid = checkRemote(remote); !valid)
         return valid;
-    // QLockFile reads an existing lock file: a FIFO there would block it for ever.
-    if (auto plain = checkNotSpecialFile(m_path + QStringLiteral(".lock")); !plain)
-        return plain;
-    QLockFile lock(m_path + QStringLiteral(".lock"));
-    if (!lock.tryLock(10000))
-        return makeError(m_path, QStringLiteral("another process holds the lock on the remotes"));
-    auto root = readRoot();
-    if (!root)
-        return root.error();
-    // A broken entry is the user's to fix (or remove): adding beside it would hide it.
-    if (auto valid = parseRoot(*root); !valid)
-        return valid.error();
-    QJsonObject all = root->value(QLatin1String("remotes")).toObject();
-    if (all.contains(remote.name))
-        return makeError(m_path, QStringLiteral("a remote named '%1' exists already; remove it first").arg(remote.name));
-    QJsonObject o = remote.json;
-    o[QStringLiteral("url")] = remote.url();
-    o[QStringLiteral("endpoint")] = remote.endpoint;
-    o[QStringLiteral("region")] = remote.region;
-    o[QStringLiteral("addressing_style")] = remote.pathStyle ? QStringLiteral("path") : QStringLiteral("virtual");
-    all[remote.name] = o;
-    QJsonObject newRoot = *root;
-    newRoot[QStringLiteral("remotes")] = all;
-    return writeRoot(newRoot);
+    return rewriteLocked([&](const QJsonObject &root, QJsonObject &all) -> Status {
+        // A broken entry is the user's to fix (or remove): adding beside it would hide it.
+        if (auto valid = parseRoot(root); !valid)
+            return valid.error();
+        if (all.contains(remote.name))
+            return makeError(m_path, QStringLiteral("a remote named '%1' exists already; remove it first").arg(remote.name));
+        QJsonObject o = remote.json;
+        o[QStringLiteral("url")] = remote.url();
+        o[QStringLiteral("endpoint")] = remote.endpoint;
+        o[QStringLiteral("region")] = remote.region;
+        o[QStringLiteral("addressing_style")] = remote.pathStyle ? QStringLiteral("path") : QStringLiteral("virtual");
+        all[remote.name] = o;
+        return {};
+    });
 }
 
 Status RemoteList::remove(const QString &name)
 {
+    return rewriteLocked([&](const QJsonObject &, QJsonObject &all) -> Status {
+        if (!all.contains(name))
+            return makeError(m_path, QStringLiteral("no remote named '%1'").arg(name));
+        all.remove(name);
+        return {};
+    });
+}
+
+Status RemoteList::rewriteLocked(const std::function<Status(const QJsonObject &root, QJsonObject &remotes)> &change)
+{
+    const QString lockPath = m_path + QStringLiteral(".lock");
     // QLockFile reads an existing lock file: a FIFO there would block it for ever.
-    if (auto plain = checkNotSpecialFile(m_path + QStringLiteral(".lock")); !plain)
+    if (auto plain = checkNotSpecialFile(lockPath); !plain)
         return plain;
-    QLockFile lock(m_path + QStringLiteral(".lock"));
+    QLockFile lock(lockPath);
     if (!lock.tryLock(10000))
         return makeError(m_path, QStringLiteral("another process holds the lock on the remotes"));
+    // Read under the lock, so that what another process wrote meanwhile is kept.
     auto root = readRoot();
     if (!root)
         return root.error();
-    QJsonObject all = root->value(QLatin1String("remotes")).toObject();
-    if (!all.contains(name))
-        return makeError(m_path, QStringLiteral("no remote named '%1'").arg(name));
-    all.remove(name);
+    QJsonObject remotes = root->value(QLatin1String("remotes")).toObject();
+    if (auto changed = change(*root, remotes); !changed)
+        return changed;
     QJsonObject newRoot = *root;
-    newRoot[QStringLiteral("remotes")] = all;
+    newRoot[QStringLiteral("remotes")] = remotes;
     return writeRoot(newRoot);
 }
 

@@ -6,6 +6,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <functional>
 #include <vector>
 
 namespace tantra {
@@ -54,6 +55,9 @@ private:
     Result<QJsonObject> readRoot() const;
     Result<std::vector<Remote>> parseRoot(const QJsonObject &root) const;
     Status writeRoot(const QJsonObject &root) const;
+    // Under the lock, on the file as it is then: `change` edits the remotes by name (or fails,
+    // and nothing is written), then the file is rewritten.
+    Status rewriteLocked(const std::function<Status(const QJsonObject &root, QJsonObject &remotes)> &change);
 
     QString m_path;
 };

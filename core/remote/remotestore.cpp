@@ -4,6 +4,7 @@
 #include "jobcontext.h"
 #include "regularfile.h"
 #include "sha256.h"
+#include "uniquefd.h"
 #include "weightmanager.h"
 #include "workspace.h"
 
@@ -75,16 +76,6 @@ private:
     Error m_error;
 };
 
-struct Fd
-{
-    int fd = -1;
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
-
 // A part's MD5, which S3 servers give as its ETag: how a part on the server is recognised.
 class Md5
 {
@@ -143,26 +134,43 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
         return makeError(path, QStringLiteral("no longer matches its registered SHA-256 (now %1, registered %2); run 'verify' (nothing was pushed)")
                                        .arg(actual, sha256));
     };
-    const auto readPart = [&](std::vector<std::byte> &into, std::size_t n) -> Status {
-        into.resize(n);
-        std::size_t done = 0;
-        while (done < n) {
-            const qint64 got = file.read(reinterpret_cast<char *>(into.data() + done), qint64(n - done));
-            if (got <= 0)
-                return makeError(path, QStringLiteral("read failed: ") + file.errorString());
-            done += std::size_t(got);
+    // By position, so that the uploads on several threads share the one descriptor.
+    const S3Client::BodyReader readAt = [fd = file.handle()](std::uint64_t offset, char *into, std::size_t max) -> std::size_t {
+        for (;;) {
+            const ssize_t n = ::pread(fd, into, max, off_t(offset));
+            if (n < 0 && errno == EINTR)
+                continue;
+            return n > 0 ? std::size_t(n) : 0;
+        }
+    };
+    // Bytes [begin, begin + length) handed to `use` in order, a chunk at a time.
+    std::vector<std::byte> chunk(kHashChunkBytes);
+    const auto readChunks = [&](std::uint64_t begin, std::uint64_t length, const std::function<void(std::span<const std::byte>)> &use) -> Status {
+        for (std::uint64_t at = 0; at < length;) {
+            const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk.size(), length - at));
+            for (std::size_t got = 0; got < want;) {
+                const std::size_t k = readAt(begin + at + got, reinterpret_cast<char *>(chunk.data()) + got, want - got);
+                if (k == 0)
+                    return makeError(path, QStringLiteral("read failed: ") + systemErrorString(errno ? errno : EIO));
+                got += k;
+            }
+            use(std::span<const std::byte>(chunk.data(), want));
+            at += want;
         }
         return {};
     };
+    // Each body is read twice: first in order, for its hash (and a part's MD5); then by its
+    // upload, streamed from the file (the page cache has it), so memory holds a chunk per
+    // reader, not the body. Bytes that change in between fail the server's check of the
+    // SHA-256 sent with them.
     if (size <= kPartBytes) {
-        std::vector<std::byte> body;
-        if (auto read = readPart(body, std::size_t(size)); !read)
+        Sha256 whole;
+        if (auto read = readChunks(0, size, [&](std::span<const std::byte> bytes) { whole.update(bytes); }); !read)
             return read.error();
-        const QString actual = sha256Hex(body);
-        if (actual != sha256)
+        if (const QString actual = whole.finalHex(); actual != sha256)
             return changed(actual);
         // The server checks the body against x-amz-content-sha256, the registered hash.
-        if (auto put = m_client.put(key, body, sha256); !put)
+        if (auto put = m_client.put(key, size, readAt, sha256); !put)
             return put.error();
         if (job)
             job->advance(size);
@@ -202,23 +210,10 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
     FirstError failure;
     std::atomic<std::uint64_t> uploaded{0};
     std::uint64_t resumed = 0;
-    // Each part is read twice: here, in order, for the file's hash and the part's SHA-256
-    // and MD5; then by its upload, streamed from the file (the page cache has it), so memory
-    // holds a chunk per reader, not 64 MiB per part in flight. Bytes that change in between
-    // fail the server's check of the part's SHA-256.
-    const auto readAt = [fd = file.handle()](std::uint64_t offset, char *into, std::size_t max) -> std::size_t {
-        for (;;) {
-            const ssize_t n = ::pread(fd, into, max, off_t(offset));
-            if (n < 0 && errno == EINTR)
-                continue;
-            return n > 0 ? std::size_t(n) : 0;
-        }
-    };
     QSemaphore slots(kInFlight);
     QThreadPool pool;
     pool.setMaxThreadCount(kInFlight);
     Sha256 whole;
-    std::vector<std::byte> chunk(kHashChunkBytes);
     for (int n = 0; n < partCount && !failure.failed(); ++n) {
         if (job && job->isCanceled()) {
             failure.set(makeError(path, QStringLiteral("push cancelled; pushing again continues this upload")));
@@ -228,28 +223,13 @@ Result<RemoteStore::BlobUpload> RemoteStore::uploadBlob(const QString &path, con
         const std::uint64_t length = std::min(kPartBytes, size - begin);
         Sha256 partSha;
         Md5 partMd5;
-        bool readOk = true;
-        for (std::uint64_t at = 0; at < length && readOk;) {
-            const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk.size(), length - at));
-            std::size_t got = 0;
-            while (got < want) {
-                const std::size_t k = readAt(begin + at + got, reinterpret_cast<char *>(chunk.data()) + got, want - got);
-                if (k == 0)
-                    break;
-                got += k;
-            }
-            if (got != want) {
-                readOk = false;
-                break;
-            }
-            const std::span<const std::byte> bytes(chunk.data(), want);
+        const auto hashed = readChunks(begin, length, [&](std::span<const std::byte> bytes) {
             whole.update(bytes);
             partSha.update(bytes);
             partMd5.update(bytes);
-            at += want;
-        }
-        if (!readOk) {
-            failure.set(makeError(path, QStringLiteral("read failed: ") + systemErrorString(errno ? errno : EIO)));
+        });
+        if (!hashed) {
+            failure.set(hashed.error());
             break;
         }
         const QByteArray md5 = partMd5.finalHex();
@@ -604,17 +584,15 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         QFile::remove(rangesPath);
     }
 
-    Fd out;
-    out.fd = ::open(QFile::encodeName(partial).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (out.fd < 0)
+    const UniqueFd out(::open(QFile::encodeName(partial).constData(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!out.valid())
         return makeError(partial, QStringLiteral("cannot write: ") + systemErrorString(errno));
-    if (::ftruncate(out.fd, off_t(file.size)) != 0)
+    if (::ftruncate(out.get(), off_t(file.size)) != 0)
         return makeError(partial, QStringLiteral("cannot set the size: ") + systemErrorString(errno));
     // Not through a link or into a FIFO: the folder is the workspace's, which others write.
-    Fd rangesFd;
-    rangesFd.fd = ::open(QFile::encodeName(rangesPath).constData(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    const UniqueFd rangesFd(::open(QFile::encodeName(rangesPath).constData(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
     struct stat rangesStat {};
-    if (rangesFd.fd < 0 || ::fstat(rangesFd.fd, &rangesStat) != 0 || !S_ISREG(rangesStat.st_mode))
+    if (!rangesFd.valid() || ::fstat(rangesFd.get(), &rangesStat) != 0 || !S_ISREG(rangesStat.st_mode))
         return makeError(rangesPath, QStringLiteral("cannot write a list of finished ranges here; remove it and pull again"));
     QMutex rangesMutex;
 
@@ -622,7 +600,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
     const JobContext *constJob = job;
     const S3Client::Sink writeAt = [&](std::uint64_t offset, const char *data, std::size_t size) {
         for (std::size_t done = 0; done < size;) {
-            const ssize_t n = ::pwrite(out.fd, data + done, size - done, off_t(offset + done));
+            const ssize_t n = ::pwrite(out.get(), data + done, size - done, off_t(offset + done));
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0) {
@@ -669,7 +647,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                 // A range listed here whose bytes a crash lost is caught by the hash at the end.
                 QMutexLocker locker(&rangesMutex);
                 const QByteArray line = QByteArray::number(index) + '\n';
-                (void)!::write(rangesFd.fd, line.constData(), std::size_t(line.size())); // a lost line costs a range
+                (void)!::write(rangesFd.get(), line.constData(), std::size_t(line.size())); // a lost line costs a range
             }
             if (job)
                 job->advance(length);
@@ -678,9 +656,8 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
     }
     Sha256 hash;
     {
-        Fd in;
-        in.fd = ::open(QFile::encodeName(partial).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (in.fd < 0)
+        const UniqueFd in(::open(QFile::encodeName(partial).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (!in.valid())
             failure.set(makeError(partial, QStringLiteral("cannot read: ") + systemErrorString(errno)));
         std::vector<std::byte> chunk(kHashChunkBytes);
         for (std::uint64_t index = 0; index < rangeCount && !failure.failed(); ++index) {
@@ -693,7 +670,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                 break;
             const std::uint64_t end = std::min(file.size, (index + 1) * kPartBytes);
             for (std::uint64_t at = index * kPartBytes; at < end;) {
-                const ssize_t n = ::pread(in.fd, chunk.data(), std::size_t(std::min<std::uint64_t>(chunk.size(), end - at)), off_t(at));
+                const ssize_t n = ::pread(in.get(), chunk.data(), std::size_t(std::min<std::uint64_t>(chunk.size(), end - at)), off_t(at));
                 if (n < 0 && errno == EINTR)
                     continue;
                 if (n <= 0) {
@@ -710,7 +687,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
         return makeError(into, QStringLiteral("pull cancelled; pulling again continues from %1").arg(partial));
     if (failure.failed())
         return failure.error();
-    if (::fdatasync(out.fd) != 0)
+    if (::fdatasync(out.get()) != 0)
         return makeError(partial, QStringLiteral("cannot flush: ") + systemErrorString(errno));
     const QString actual = hash.finalHex();
     if (actual != file.sha256) {
@@ -721,7 +698,7 @@ Status RemoteStore::downloadBlob(const RemoteWeight::File &file, const QString &
                                                                 "nothing was registered").arg(file.name, actual, file.sha256));
     }
     struct stat written {};
-    if (::fstat(out.fd, &written) != 0 || std::uint64_t(written.st_size) != file.size)
+    if (::fstat(out.get(), &written) != 0 || std::uint64_t(written.st_size) != file.size)
         return makeError(partial, QStringLiteral("is not %1 bytes long after the download").arg(file.size));
     if (::rename(QFile::encodeName(partial).constData(), QFile::encodeName(into).constData()) != 0)
         return makeError(into, QStringLiteral("cannot move the downloaded file into place: ") + systemErrorString(errno));

@@ -440,12 +440,20 @@ Error S3Client::httpError(const Request &request, const Response &response) cons
     return makeError(where, said);
 }
 
+Result<S3Client::Response> S3Client::performExpecting(const Request &request, std::initializer_list<long> expected) const
+{
+    auto response = perform(request);
+    if (response && std::find(expected.begin(), expected.end(), response->status) == expected.end())
+        return httpError(request, *response);
+    return response;
+}
+
 Result<std::optional<std::uint64_t>> S3Client::head(const QString &key) const
 {
     Request r;
     r.method = "HEAD";
     r.key = key;
-    auto response = perform(r);
+    auto response = performExpecting(r, {200, 404});
     if (!response)
         return response.error();
     if (response->status == 404) {
@@ -456,8 +464,6 @@ Result<std::optional<std::uint64_t>> S3Client::head(const QString &key) const
             return makeError(describe(key), QStringLiteral("bucket %1 does not exist at %2").arg(quoted(m_endpoint.bucket), m_endpoint.endpoint));
         return std::optional<std::uint64_t>();
     }
-    if (response->status != 200)
-        return httpError(r, *response);
     return std::optional<std::uint64_t>(response->header("Content-Length").toULongLong());
 }
 
@@ -466,11 +472,9 @@ Result<QByteArray> S3Client::get(const QString &key, std::uint64_t maxBytes) con
     Request r;
     r.key = key;
     r.maxBody = maxBytes;
-    auto response = perform(r);
+    auto response = performExpecting(r, {200});
     if (!response)
         return response.error();
-    if (response->status != 200)
-        return httpError(r, *response);
     return response->body;
 }
 
@@ -484,15 +488,12 @@ Status S3Client::getRange(const QString &key, std::uint64_t from, std::uint64_t 
     r.sink = &sink;
     r.job = job;
     for (int attempt = 0;; ++attempt) {
-        auto response = perform(r);
+        auto response = performExpecting(r, {206, 200});
         if (!response)
             return response.error();
         // 206 and the very range: a 200 would be the whole object, written at the range's place.
-        if (response->status != 206) {
-            if (response->status == 200)
-                return makeError(describe(key), QStringLiteral("the server ignored the byte range asked for (HTTP 200 instead of 206)"));
-            return httpError(r, *response);
-        }
+        if (response->status == 200)
+            return makeError(describe(key), QStringLiteral("the server ignored the byte range asked for (HTTP 200 instead of 206)"));
         const QByteArray expected = "bytes " + QByteArray::number(from) + '-' + QByteArray::number(from + length - 1) + '/';
         if (!response->header("Content-Range").startsWith(expected))
             return makeError(describe(key), QStringLiteral("the server sent another range (%1) than [%2, %3)")
@@ -507,19 +508,37 @@ Status S3Client::getRange(const QString &key, std::uint64_t from, std::uint64_t 
 
 Status S3Client::put(const QString &key, std::span<const std::byte> body, const QString &sha256Hex, const QByteArray &contentType) const
 {
+    const BodyReader read = [body](std::uint64_t offset, char *into, std::size_t max) {
+        const std::size_t n = std::min<std::size_t>(max, body.size() - std::size_t(offset));
+        std::memcpy(into, body.data() + offset, n);
+        return n;
+    };
+    return put(key, body.size(), read, sha256Hex, contentType);
+}
+
+Status S3Client::put(const QString &key, std::uint64_t size, const BodyReader &read, const QString &sha256Hex,
+                     const QByteArray &contentType) const
+{
+    if (auto response = putBody(key, {}, size, read, sha256Hex, contentType, nullptr); !response)
+        return response.error();
+    return {};
+}
+
+Result<S3Client::Response> S3Client::putBody(const QString &key, std::vector<std::pair<QByteArray, QByteArray>> query, std::uint64_t size,
+                                             const BodyReader &read, const QString &sha256Hex, const QByteArray &contentType,
+                                             const JobContext *job) const
+{
     Request r;
     r.method = "PUT";
     r.key = key;
+    r.query = std::move(query);
     r.sendsBody = true;
-    r.body = body;
+    r.bodyReader = &read;
+    r.bodyLength = size;
     r.sha256Hex = sha256Hex;
     r.contentType = contentType;
-    auto response = perform(r);
-    if (!response)
-        return response.error();
-    if (response->status != 200)
-        return httpError(r, *response);
-    return {};
+    r.job = job;
+    return performExpecting(r, {200});
 }
 
 Status S3Client::remove(const QString &key) const
@@ -527,11 +546,9 @@ Status S3Client::remove(const QString &key) const
     Request r;
     r.method = "DELETE";
     r.key = key;
-    auto response = perform(r);
+    auto response = performExpecting(r, {200, 204, 404});
     if (!response)
         return response.error();
-    if (response->status != 204 && response->status != 200 && response->status != 404)
-        return httpError(r, *response);
     return {};
 }
 
@@ -546,11 +563,9 @@ Result<std::vector<S3Object>> S3Client::list(const QString &prefix) const
         if (!token.isEmpty())
             r.query.push_back({"continuation-token", token.toUtf8()});
         r.maxBody = kMaxListBody;
-        auto response = perform(r);
+        auto response = performExpecting(r, {200});
         if (!response)
             return response.error();
-        if (response->status != 200)
-            return httpError(r, *response);
         bool parsed = false;
         for (const auto &record : xmlRecords(response->body, QStringLiteral("Contents"), &parsed))
             objects.push_back({record.value(QStringLiteral("Key")), toSize(record.value(QStringLiteral("Size"))),
@@ -573,11 +588,9 @@ Result<QString> S3Client::createMultipartUpload(const QString &key) const
     r.method = "POST";
     r.key = key;
     r.query = {{"uploads", ""}};
-    auto response = perform(r);
+    auto response = performExpecting(r, {200});
     if (!response)
         return response.error();
-    if (response->status != 200)
-        return httpError(r, *response);
     const QString id = xmlValue(response->body, QStringLiteral("UploadId"));
     if (id.isEmpty())
         return makeError(describe(key), QStringLiteral("the server started a multipart upload without naming it"));
@@ -587,20 +600,9 @@ Result<QString> S3Client::createMultipartUpload(const QString &key) const
 Result<QByteArray> S3Client::uploadPart(const QString &key, const QString &uploadId, int number, std::uint64_t size,
                                         const BodyReader &read, const QString &sha256Hex, const JobContext *job) const
 {
-    Request r;
-    r.method = "PUT";
-    r.key = key;
-    r.query = {{"partNumber", QByteArray::number(number)}, {"uploadId", uploadId.toUtf8()}};
-    r.sendsBody = true;
-    r.bodyReader = &read;
-    r.bodyLength = size;
-    r.sha256Hex = sha256Hex;
-    r.job = job;
-    auto response = perform(r);
+    auto response = putBody(key, {{"partNumber", QByteArray::number(number)}, {"uploadId", uploadId.toUtf8()}}, size, read, sha256Hex, {}, job);
     if (!response)
         return response.error();
-    if (response->status != 200)
-        return httpError(r, *response);
     return response->header("ETag");
 }
 
@@ -617,11 +619,11 @@ Status S3Client::completeMultipartUpload(const QString &key, const QString &uplo
     r.sendsBody = true;
     r.body = std::as_bytes(std::span(xml.constData(), std::size_t(xml.size())));
     r.contentType = "application/xml";
-    auto response = perform(r);
+    auto response = performExpecting(r, {200});
     if (!response)
         return response.error();
     // The server may fail a completion after answering 200: the error is in the body.
-    if (response->status != 200 || response->body.contains("<Error>"))
+    if (response->body.contains("<Error>"))
         return httpError(r, *response);
     return {};
 }
@@ -632,11 +634,9 @@ Status S3Client::abortMultipartUpload(const QString &key, const QString &uploadI
     r.method = "DELETE";
     r.key = key;
     r.query = {{"uploadId", uploadId.toUtf8()}};
-    auto response = perform(r);
+    auto response = performExpecting(r, {200, 204, 404});
     if (!response)
         return response.error();
-    if (response->status != 204 && response->status != 200 && response->status != 404)
-        return httpError(r, *response);
     return {};
 }
 
@@ -651,11 +651,9 @@ Result<std::vector<S3Part>> S3Client::listParts(const QString &key, const QStrin
         if (!marker.isEmpty())
             r.query.push_back({"part-number-marker", marker.toUtf8()});
         r.maxBody = kMaxListBody;
-        auto response = perform(r);
+        auto response = performExpecting(r, {200});
         if (!response)
             return response.error();
-        if (response->status != 200)
-            return httpError(r, *response);
         bool parsed = false;
         for (const auto &record : xmlRecords(response->body, QStringLiteral("Part"), &parsed))
             parts.push_back({record.value(QStringLiteral("PartNumber")).toInt(), record.value(QStringLiteral("ETag")).toUtf8(),
@@ -684,11 +682,9 @@ Result<std::vector<S3Upload>> S3Client::listMultipartUploads(const QString &pref
         if (!keyMarker.isEmpty())
             r.query.insert(r.query.end(), {{"key-marker", keyMarker.toUtf8()}, {"upload-id-marker", idMarker.toUtf8()}});
         r.maxBody = kMaxListBody;
-        auto response = perform(r);
+        auto response = performExpecting(r, {200});
         if (!response)
             return response.error();
-        if (response->status != 200)
-            return httpError(r, *response);
         bool parsed = false;
         for (const auto &record : xmlRecords(response->body, QStringLiteral("Upload"), &parsed))
             uploads.push_back({record.value(QStringLiteral("Key")), record.value(QStringLiteral("UploadId")),

@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace tantra {
@@ -85,14 +87,18 @@ public:
     // `sha256Hex` is the body's SHA-256: the server refuses a body that does not match it.
     Status put(const QString &key, std::span<const std::byte> body, const QString &sha256Hex,
                const QByteArray &contentType = "application/octet-stream") const;
+    // A body of `size` bytes, read by `read(offset, into, max)` as it is sent (again from 0 on
+    // a retry); it returns the bytes read, 0 on failure.
+    using BodyReader = std::function<std::size_t(std::uint64_t offset, char *into, std::size_t max)>;
+    // The same, with the body read as it is sent instead of held in memory.
+    Status put(const QString &key, std::uint64_t size, const BodyReader &read, const QString &sha256Hex,
+               const QByteArray &contentType = "application/octet-stream") const;
     Status remove(const QString &key) const;
     Result<std::vector<S3Object>> list(const QString &prefix) const;
 
     Result<QString> createMultipartUpload(const QString &key) const;
-    // A part's body of `size` bytes, read by `read(offset, into, max)` as it is sent (again
-    // from 0 on a retry); it returns the bytes read, 0 on failure. The server checks the body
-    // against `sha256Hex`, so bytes that changed since they were hashed are refused.
-    using BodyReader = std::function<std::size_t(std::uint64_t offset, char *into, std::size_t max)>;
+    // A part's body of `size` bytes, read by `read` as it is sent (see BodyReader). The server
+    // checks the body against `sha256Hex`, so bytes that changed since they were hashed are refused.
     Result<QByteArray> uploadPart(const QString &key, const QString &uploadId, int number, std::uint64_t size,
                                   const BodyReader &read, const QString &sha256Hex, const JobContext *job = nullptr) const;
     Status completeMultipartUpload(const QString &key, const QString &uploadId, const std::vector<S3Part> &parts) const;
@@ -108,6 +114,11 @@ public:
 
 private:
     Result<Response> perform(const Request &request) const;
+    // perform(), and any status but the `expected` ones turned into an error in words.
+    Result<Response> performExpecting(const Request &request, std::initializer_list<long> expected) const;
+    // A PUT of a body read as it is sent: an object, or (with `query`) a part.
+    Result<Response> putBody(const QString &key, std::vector<std::pair<QByteArray, QByteArray>> query, std::uint64_t size,
+                             const BodyReader &read, const QString &sha256Hex, const QByteArray &contentType, const JobContext *job) const;
     Error httpError(const Request &request, const Response &response) const;
 
     S3Endpoint m_endpoint;

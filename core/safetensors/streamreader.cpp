@@ -3,6 +3,7 @@
 #include "jobcontext.h"
 #include "mappedfile.h"
 #include "regularfile.h"
+#include "uniquefd.h"
 
 #include <QFile>
 
@@ -14,16 +15,6 @@
 #include <unistd.h>
 
 namespace tantra {
-
-struct StreamReader::OwnedFd
-{
-    int fd = -1;
-    ~OwnedFd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
 
 namespace {
 
@@ -89,14 +80,13 @@ Result<StreamReader> StreamReader::open(const QString &path)
     auto opened = openRegularFile(path);
     if (!opened)
         return opened.error();
-    auto owned = std::make_shared<OwnedFd>();
-    owned->fd = *opened;
+    auto owned = std::make_shared<const UniqueFd>(*opened);
     struct stat st;
-    if (::fstat(owned->fd, &st) != 0)
+    if (::fstat(owned->get(), &st) != 0)
         return makeError(path, QStringLiteral("cannot read file status: ") + systemErrorString(errno));
     // Doubles the kernel's readahead window for a file that is not cached yet.
-    ::posix_fadvise(owned->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    StreamReader reader(owned->fd, path, 0, std::uint64_t(st.st_size));
+    ::posix_fadvise(owned->get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    StreamReader reader(owned->get(), path, 0, std::uint64_t(st.st_size));
     reader.m_owned = std::move(owned);
     return reader;
 }

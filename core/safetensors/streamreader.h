@@ -14,6 +14,7 @@
 namespace tantra {
 
 class JobContext;
+class UniqueFd;
 
 // Bytes [offset, offset + length) of a file, read front to back by whole-tensor passes
 // (statistics, checksums) with large preads into a buffer reused across chunks. The file's
@@ -84,8 +85,7 @@ public:
     std::vector<Range> split(std::uint64_t parts, std::uint64_t unit, std::uint64_t minBytes) const;
 
 private:
-    struct OwnedFd;
-    std::shared_ptr<OwnedFd> m_owned; // when opened by path
+    std::shared_ptr<const UniqueFd> m_owned; // when opened by path
     int m_fd = -1;
     QString m_path;
     std::uint64_t m_offset = 0;
