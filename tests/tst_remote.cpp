@@ -57,6 +57,7 @@ private Q_SLOTS:
     void identicalFilesAreStoredOnce();
     void cancelledPushAndPullContinue();
     void killedPushContinues();
+    void killedPullContinues();
     void twoMachinesPushTheSameWeight();
     void damagedBlobIsRefused();
     void changedLocalFileIsNotPushed();
@@ -368,6 +369,55 @@ void TestRemote::killedPushContinues()
     QVERIFY2(again->resumedBytes >= part, qPrintable(QString::number(again->resumedBytes)));
     QCOMPARE(again->uploadedBytes + again->resumedBytes, entry.size);
     QCOMPARE(**store.client().head(key), entry.size);
+}
+
+// A pull killed (SIGKILL) once a range is listed as finished: nothing is registered, and the
+// next pull finishes from the partial file it left (and the lock of a dead process).
+void TestRemote::killedPullContinues()
+{
+    const QString a = newWorkspace();
+    const QString b = newWorkspace();
+    WeightManager ma{Workspace(a)};
+    WeightManager mb{Workspace(b)};
+    const std::uint64_t part = RemoteStore::kPartBytes;
+    QVERIFY(importInto(ma, f32Weight(qsizetype(7 * part + (3 << 20)), 29), QStringLiteral("lm"), QStringLiteral("v1")));
+    const WeightEntry entry = *ma.snapshot()->find(QStringLiteral("lm_v1"));
+    const QString prefix = newPrefix();
+    const RemoteStore store(remoteAt(prefix), m_credentials);
+    QVERIFY(store.push(ma, entry.name).ok());
+    const auto added = test::runCli({QStringLiteral("--root"), b, QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("team"),
+                                     QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, prefix), QStringLiteral("--endpoint"), m_endpoint.endpoint,
+                                     QStringLiteral("--path-style")});
+    QVERIFY2(added.exitCode == 0, qPrintable(added.err));
+
+    QProcess pull;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), m_credentials.accessKey);
+    env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), m_credentials.secretKey);
+    pull.setProcessEnvironment(env);
+    pull.start(test::cliPath(), {QStringLiteral("--root"), b, QStringLiteral("pull"), entry.name});
+    QVERIFY(pull.waitForStarted());
+    const QString ranges = Workspace(b).absolutePath(QStringLiteral("Model/.pull/%1.ranges").arg(entry.sha256));
+    QElapsedTimer waited;
+    waited.start();
+    while (QFileInfo(ranges).size() == 0 && waited.elapsed() < 60000 && pull.state() == QProcess::Running)
+        QThread::msleep(5);
+    QVERIFY2(QFileInfo(ranges).size() > 0 && pull.state() == QProcess::Running, "the pull ended or stalled before it listed a range");
+    pull.kill();
+    pull.waitForFinished();
+    QVERIFY(!mb.snapshot()->find(entry.name));
+    QVERIFY(QFileInfo::exists(Workspace(b).absolutePath(QStringLiteral("Model/.pull/%1.partial").arg(entry.sha256))));
+    QFile listed(ranges);
+    QVERIFY(listed.open(QIODevice::ReadOnly));
+    const auto finished = listed.readAll().split('\n').size() - 1;
+    QVERIFY(finished >= 1 && finished < 8);
+
+    auto again = store.pull(mb, entry.name, false);
+    QVERIFY2(again.ok(), qPrintable(test::errorOf(again)));
+    QCOMPARE(again->sha256, entry.sha256);
+    QFile pulled(Workspace(b).absolutePath(again->path));
+    QCOMPARE(quint64(pulled.size()), entry.size);
+    QVERIFY(!QFileInfo::exists(Workspace(b).absolutePath(QStringLiteral("Model/.pull"))));
 }
 
 // Two machines push the same weight at the same moment: both succeed, the remote holds the
