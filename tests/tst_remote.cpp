@@ -5,6 +5,7 @@
 #include "registry.h"
 #include "remotelist.h"
 #include "remotestore.h"
+#include "rgwserver.h"
 #include "s3client.h"
 #include "sha256.h"
 #include "testutil.h"
@@ -74,11 +75,15 @@ private:
     QString newPrefix() { return QStringLiteral("t%1-%2").arg(++m_prefixes).arg(QRandomGenerator::global()->generate() % 100000); }
     // The root of a fresh, set-up workspace: one machine of the test.
     QString newWorkspace();
+    // `remote add team s3://BUCKET/PREFIX` run by the CLI in `root`.
+    bool addRemoteByCli(const QString &root, const QString &prefix) const;
+    // This process's environment with the server's keys, for a CLI run as a child.
+    QProcessEnvironment credentialsEnvironment() const;
     // A workspace holding `file` imported as `type`_`version` (the type made from it).
     bool importInto(WeightManager &manager, const QByteArray &file, const QString &type, const QString &version);
 
     QTemporaryDir m_dir;
-    QString m_cluster;
+    test::RgwServer m_server;
     S3Endpoint m_endpoint;
     S3Credentials m_credentials;
     int m_prefixes = 0;
@@ -87,57 +92,23 @@ private:
 void TestRemote::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    if (!qEnvironmentVariableIsEmpty("S3_ENDPOINT")) {
-        m_endpoint.endpoint = qEnvironmentVariable("S3_ENDPOINT");
-        m_endpoint.bucket = qEnvironmentVariable("S3_BUCKET");
-        m_credentials.accessKey = qEnvironmentVariable("S3_ACCESS_KEY");
-        m_credentials.secretKey = qEnvironmentVariable("S3_SECRET_KEY");
-    } else {
-        m_cluster = m_dir.filePath(QStringLiteral("rgw"));
-        QProcess start;
-        start.setProcessChannelMode(QProcess::MergedChannels);
-        QProcessEnvironment owner = QProcessEnvironment::systemEnvironment();
-        owner.insert(QStringLiteral("RGW_SH_OWNER_PID"), QString::number(QCoreApplication::applicationPid()));
-        start.setProcessEnvironment(owner);
-        start.start(QStringLiteral(TANTRA_RGW_SCRIPT), {QStringLiteral("start"), m_cluster});
-        QVERIFY(start.waitForFinished(180000));
-        if (start.exitCode() == 77) {
-            m_cluster.clear();
-            if (!qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))
-                QFAIL(qPrintable(QStringLiteral("TANTRA_REQUIRE_S3 is set, but: ") + QString::fromLocal8Bit(start.readAll())));
-            QSKIP("Ceph's RADOS Gateway is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common): the S3 tests need a real server");
-        }
-        QVERIFY2(start.exitCode() == 0, start.readAll().constData());
-        QProcess env;
-        env.start(QStringLiteral(TANTRA_RGW_SCRIPT), {QStringLiteral("env"), m_cluster});
-        QVERIFY(env.waitForFinished());
-        for (const QByteArray &line : env.readAllStandardOutput().split('\n')) {
-            const QByteArray assignment = line.mid(7); // "export "
-            const qsizetype eq = assignment.indexOf('=');
-            const QByteArray name = assignment.left(eq);
-            const QString value = QString::fromUtf8(assignment.mid(eq + 1)).remove(QLatin1Char('\''));
-            if (name == "S3_ENDPOINT")
-                m_endpoint.endpoint = value;
-            else if (name == "S3_BUCKET")
-                m_endpoint.bucket = value;
-            else if (name == "S3_ACCESS_KEY")
-                m_credentials.accessKey = value;
-            else if (name == "S3_SECRET_KEY")
-                m_credentials.secretKey = value;
-        }
+    QString problem;
+    switch (m_server.start(m_dir.filePath(QStringLiteral("rgw")), &problem)) {
+    case test::RgwServer::State::Running: break;
+    case test::RgwServer::State::Missing:
+        if (!qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))
+            QFAIL(qPrintable(QStringLiteral("TANTRA_REQUIRE_S3 is set, but: ") + problem));
+        QSKIP("Ceph's RADOS Gateway is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common): the S3 tests need a real server");
+    case test::RgwServer::State::Failed: QFAIL(qPrintable(QStringLiteral("the S3 test server: ") + problem));
     }
-    QVERIFY(!m_endpoint.endpoint.isEmpty() && !m_endpoint.bucket.isEmpty() && !m_credentials.secretKey.isEmpty());
-    QVERIFY(S3Client(m_endpoint, m_credentials).createBucket().ok());
+    m_endpoint = m_server.endpoint;
+    m_credentials = m_server.credentials;
 }
 
 void TestRemote::cleanupTestCase()
 {
-    if (m_cluster.isEmpty())
-        return;
-    QProcess stop;
-    stop.start(QStringLiteral(TANTRA_RGW_SCRIPT), {QStringLiteral("stop"), m_cluster});
-    QVERIFY(stop.waitForFinished(60000));
-    QCOMPARE(stop.exitCode(), 0);
+    QString problem;
+    QVERIFY2(m_server.stop(&problem), qPrintable(problem));
 }
 
 QString TestRemote::newWorkspace()
@@ -145,6 +116,24 @@ QString TestRemote::newWorkspace()
     const QString root = m_dir.filePath(newPrefix());
     test::makeWorkspace(root);
     return root;
+}
+
+bool TestRemote::addRemoteByCli(const QString &root, const QString &prefix) const
+{
+    const auto added = test::runCli({QStringLiteral("--root"), root, QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("team"),
+                                     QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, prefix), QStringLiteral("--endpoint"), m_endpoint.endpoint,
+                                     QStringLiteral("--path-style")});
+    if (added.exitCode != 0)
+        qWarning("remote add failed: %s", qPrintable(added.err));
+    return added.exitCode == 0;
+}
+
+QProcessEnvironment TestRemote::credentialsEnvironment() const
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), m_credentials.accessKey);
+    env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), m_credentials.secretKey);
+    return env;
 }
 
 Remote TestRemote::remoteAt(const QString &prefix) const
@@ -334,16 +323,10 @@ void TestRemote::killedPushContinues()
     const QString prefix = newPrefix();
     const RemoteStore store(remoteAt(prefix), m_credentials);
     const QString key = store.remote().prefix + QStringLiteral("blobs/sha256/") + entry.sha256;
-    const auto added = test::runCli({QStringLiteral("--root"), a, QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("team"),
-                                     QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, prefix), QStringLiteral("--endpoint"), m_endpoint.endpoint,
-                                     QStringLiteral("--path-style")});
-    QVERIFY2(added.exitCode == 0, qPrintable(added.err));
+    QVERIFY(addRemoteByCli(a, prefix));
 
     QProcess push;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), m_credentials.accessKey);
-    env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), m_credentials.secretKey);
-    push.setProcessEnvironment(env);
+    push.setProcessEnvironment(credentialsEnvironment());
     push.start(test::cliPath(), {QStringLiteral("--root"), a, QStringLiteral("push"), entry.name});
     QVERIFY(push.waitForStarted());
     // Killed as soon as the server lists a finished part.
@@ -385,16 +368,10 @@ void TestRemote::killedPullContinues()
     const QString prefix = newPrefix();
     const RemoteStore store(remoteAt(prefix), m_credentials);
     QVERIFY(store.push(ma, entry.name).ok());
-    const auto added = test::runCli({QStringLiteral("--root"), b, QStringLiteral("remote"), QStringLiteral("add"), QStringLiteral("team"),
-                                     QStringLiteral("s3://%1/%2").arg(m_endpoint.bucket, prefix), QStringLiteral("--endpoint"), m_endpoint.endpoint,
-                                     QStringLiteral("--path-style")});
-    QVERIFY2(added.exitCode == 0, qPrintable(added.err));
+    QVERIFY(addRemoteByCli(b, prefix));
 
     QProcess pull;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("AWS_ACCESS_KEY_ID"), m_credentials.accessKey);
-    env.insert(QStringLiteral("AWS_SECRET_ACCESS_KEY"), m_credentials.secretKey);
-    pull.setProcessEnvironment(env);
+    pull.setProcessEnvironment(credentialsEnvironment());
     pull.start(test::cliPath(), {QStringLiteral("--root"), b, QStringLiteral("pull"), entry.name});
     QVERIFY(pull.waitForStarted());
     const QString ranges = Workspace(b).absolutePath(QStringLiteral("Model/.pull/%1.ranges").arg(entry.sha256));
