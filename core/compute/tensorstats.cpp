@@ -236,6 +236,23 @@ inline void countKeys16(const std::uint16_t *keys, std::uint32_t *bins)
     }
 }
 
+// A vector kernel's block totals into the accumulator: one function, so that the AVX2 and
+// AVX-512 kernels, which add the same lanes in the same order, also finish alike.
+void mergeBlock(Partial &acc, float pivotValue, std::size_t n, const double (&sums)[4], const double (&squares)[4], float mn, float mx,
+                std::uint64_t zeroCount)
+{
+    const double s = sums[0] + sums[1] + sums[2] + sums[3];
+    const double q = squares[0] + squares[1] + squares[2] + squares[3];
+    const double mean = double(pivotValue) + s / double(n);
+    const double m2 = std::max(0.0, q - s * s / double(n));
+
+    acc.moments.merge(n, mean, m2);
+    acc.min = std::min(acc.min, double(mn));
+    acc.max = std::max(acc.max, double(mx));
+    acc.zeros += zeroCount;
+    acc.values += n;
+}
+
 __attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const std::byte *p, std::size_t n, Partial &acc,
                                                              std::uint32_t *bins)
 {
@@ -325,16 +342,7 @@ __attribute__((target("avx2,fma"))) bool finiteFloatBlockAvx2(const std::byte *p
     _mm256_store_pd(sums, _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
     alignas(32) double squares[4];
     _mm256_store_pd(squares, _mm256_add_pd(_mm256_add_pd(q0, q1), _mm256_add_pd(q2, q3)));
-    const double s = sums[0] + sums[1] + sums[2] + sums[3];
-    const double q = squares[0] + squares[1] + squares[2] + squares[3];
-    const double mean = double(pivotValue) + s / double(n);
-    const double m2 = std::max(0.0, q - s * s / double(n));
-
-    acc.moments.merge(n, mean, m2);
-    acc.min = std::min(acc.min, double(mn));
-    acc.max = std::max(acc.max, double(mx));
-    acc.zeros += zeroCount;
-    acc.values += n;
+    mergeBlock(acc, pivotValue, n, sums, squares, mn, mx, zeroCount);
     return true;
 }
 
@@ -427,16 +435,7 @@ finiteFloatBlockAvx512(const std::byte *p, std::size_t n, Partial &acc, std::uin
     alignas(32) double squares[4];
     _mm256_store_pd(squares, _mm256_add_pd(_mm256_add_pd(_mm512_castpd512_pd256(q01), _mm512_extractf64x4_pd(q01, 1)),
                                            _mm256_add_pd(_mm512_castpd512_pd256(q23), _mm512_extractf64x4_pd(q23, 1))));
-    const double s = sums[0] + sums[1] + sums[2] + sums[3];
-    const double q = squares[0] + squares[1] + squares[2] + squares[3];
-    const double mean = double(pivotValue) + s / double(n);
-    const double m2 = std::max(0.0, q - s * s / double(n));
-
-    acc.moments.merge(n, mean, m2);
-    acc.min = std::min(acc.min, double(mn));
-    acc.max = std::max(acc.max, double(mx));
-    acc.zeros += zeroCount;
-    acc.values += n;
+    mergeBlock(acc, pivotValue, n, sums, squares, mn, mx, zeroCount);
     return true;
 }
 #if defined(__GNUC__) && !defined(__clang__)
