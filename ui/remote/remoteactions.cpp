@@ -13,14 +13,14 @@
 
 namespace tantra {
 
-namespace {
-
-struct Outcome
+struct RemoteActions::Outcome
 {
     bool ok = false;
     QString summary;
     QString detail; // the error, worded for the GUI
 };
+
+namespace {
 
 QString sizeText(std::uint64_t bytes)
 {
@@ -53,53 +53,30 @@ bool RemoteActions::isPushingTo(const QString &remote) const
     return false;
 }
 
-void RemoteActions::ended(const QString &k, const QString &root, const QString &remote)
+void RemoteActions::ended(const QString &k, const QString &root, const QString &remote, bool push)
 {
     m_running.remove(k);
     Q_EMIT runningChanged();
-    Q_EMIT transferEnded(root, remote);
+    if (push)
+        Q_EMIT pushEnded(root, remote);
 }
 
 void RemoteActions::push(const Remote &remote, const QString &profile, const QStringList &names)
 {
     if (!m_session->isOpen())
         return;
-    const Workspace ws = m_session->manager()->workspace();
-    const QString root = m_session->root();
-    for (const QString &name : names) {
-        const QString k = key(Kind::Push, root, name);
-        if (m_running.contains(k))
-            continue;
-        m_running.insert(k, remote.name);
-        m_jobs->run(
-                tr("Pushing %1 to %2").arg(name, remote.name),
-                [ws, remote, profile, name](JobContext &job) {
-                    auto credentials = S3Credentials::load(profile);
-                    if (!credentials)
-                        return Outcome{false, QObject::tr("Could not push %1").arg(name), errorText(credentials.error())};
-                    WeightManager manager(ws);
-                    manager.setJobContext(&job);
-                    auto pushed = RemoteStore(remote, *credentials).push(manager, name, &job);
-                    if (!pushed)
-                        return Outcome{false, QObject::tr("Could not push %1 to %2").arg(name, remote.name), errorText(pushed.error())};
-                    QString text = QObject::tr("Pushed %1 to %2: %3 sent").arg(name, remote.name, sizeText(pushed->uploadedBytes));
-                    if (pushed->skippedBytes)
-                        text += QObject::tr(", %1 the remote held already").arg(sizeText(pushed->skippedBytes));
-                    if (pushed->resumedBytes)
-                        text += QObject::tr(", %1 from an interrupted push").arg(sizeText(pushed->resumedBytes));
-                    return Outcome{true, text, {}};
-                },
-                this,
-                [this, k, root, remote](const Outcome &outcome) {
-                    Q_EMIT statusMessage(outcome.summary);
-                    if (!outcome.ok)
-                        reportFailure(outcome.summary, outcome.detail);
-                    ended(k, root, remote.name);
-                },
-                // A cancel that came after the manifest was written changed the remote: the
-                // page lists it again either way.
-                [this, k, root, remote] { ended(k, root, remote.name); });
-    }
+    for (const QString &name : names)
+        runTransfer(Kind::Push, remote, profile, name, [remote, name](RemoteStore &store, WeightManager &manager, JobContext &job) -> Result<QString> {
+            auto pushed = store.push(manager, name, &job);
+            if (!pushed)
+                return pushed.error();
+            QString text = QObject::tr("Pushed %1 to %2: %3 sent").arg(name, remote.name, sizeText(pushed->uploadedBytes));
+            if (pushed->skippedBytes)
+                text += QObject::tr(", %1 the remote held already").arg(sizeText(pushed->skippedBytes));
+            if (pushed->resumedBytes)
+                text += QObject::tr(", %1 from an interrupted push").arg(sizeText(pushed->resumedBytes));
+            return text;
+        });
     Q_EMIT runningChanged();
 }
 
@@ -107,55 +84,74 @@ void RemoteActions::pull(const Remote &remote, const QString &profile, const QSt
 {
     if (!m_session->isOpen())
         return;
-    const Workspace ws = m_session->manager()->workspace();
-    const QString root = m_session->root();
     const bool alone = names.size() == 1;
-    for (const QString &name : names) {
-        const QString k = key(Kind::Pull, root, name);
-        if (m_running.contains(k))
-            continue;
-        m_running.insert(k, remote.name);
-        m_jobs->run(
-                tr("Pulling %1 from %2").arg(name, remote.name),
-                [ws, remote, profile, name, activate](JobContext &job) {
-                    auto credentials = S3Credentials::load(profile);
-                    if (!credentials)
-                        return Outcome{false, QObject::tr("Could not pull %1").arg(name), errorText(credentials.error())};
-                    WeightManager manager(ws);
-                    manager.setJobContext(&job);
-                    auto pulled = RemoteStore(remote, *credentials).pull(manager, name, activate, &job);
+    for (const QString &name : names)
+        runTransfer(
+                Kind::Pull, remote, profile, name,
+                [remote, name, activate](RemoteStore &store, WeightManager &manager, JobContext &job) -> Result<QString> {
+                    auto pulled = store.pull(manager, name, activate, &job);
                     if (!pulled)
-                        return Outcome{false, QObject::tr("Could not pull %1 from %2").arg(name, remote.name), errorText(pulled.error())};
+                        return pulled.error();
                     const QString size = sizeText(pulled->size);
-                    return Outcome{true,
-                                   activate ? QObject::tr("Pulled %1 from %2 (%3, SHA-256 verified) and made it active").arg(name, remote.name, size)
-                                            : QObject::tr("Pulled %1 from %2 (%3, SHA-256 verified)").arg(name, remote.name, size),
-                                   {}};
+                    return activate ? QObject::tr("Pulled %1 from %2 (%3, SHA-256 verified) and made it active").arg(name, remote.name, size)
+                                    : QObject::tr("Pulled %1 from %2 (%3, SHA-256 verified)").arg(name, remote.name, size);
                 },
-                this,
-                [this, k, root, remote, name, alone](const Outcome &outcome) {
-                    const bool here = m_session->isOpen() && m_session->root() == root;
-                    Q_EMIT statusMessage(here || !outcome.ok ? outcome.summary : tr("%1 (into %2)").arg(outcome.summary, root));
-                    if (!outcome.ok) {
-                        reportFailure(outcome.summary, outcome.detail);
-                    } else if (here) {
-                        m_session->reload();
-                        // Every byte was hashed against the manifest on the way in. Only in the
-                        // workspace it was pulled into: another one may hold the same name.
-                        m_session->setChecksumState(name, ChecksumState::Verified);
-                        if (alone)
-                            Q_EMIT weightPulled(name);
-                    }
-                    ended(k, root, remote.name);
-                },
-                [this, k, root, remote] {
-                    // Cancelled after the import's commit, the weight is registered: show it.
-                    if (m_session->isOpen() && m_session->root() == root)
-                        m_session->reload();
-                    ended(k, root, remote.name);
+                [this, name, alone] {
+                    // Every byte was hashed against the manifest on the way in. Only in the
+                    // workspace it was pulled into: another one may hold the same name.
+                    m_session->setChecksumState(name, ChecksumState::Verified);
+                    if (alone)
+                        Q_EMIT weightPulled(name);
                 });
-    }
     Q_EMIT runningChanged();
+}
+
+void RemoteActions::runTransfer(Kind kind, const Remote &remote, const QString &profile, const QString &name, Transfer transfer,
+                                std::function<void()> landedHere)
+{
+    const QString root = m_session->root();
+    const QString k = key(kind, root, name);
+    if (m_running.contains(k))
+        return;
+    m_running.insert(k, remote.name);
+    const Workspace ws = m_session->manager()->workspace();
+    const bool push = kind == Kind::Push;
+    const QString failed = (push ? tr("Could not push %1 to %2") : tr("Could not pull %1 from %2")).arg(name, remote.name);
+    m_jobs->run(
+            (push ? tr("Pushing %1 to %2") : tr("Pulling %1 from %2")).arg(name, remote.name),
+            [ws, remote, profile, failed, transfer](JobContext &job) {
+                auto credentials = S3Credentials::load(profile);
+                if (!credentials)
+                    return Outcome{false, failed, errorText(credentials.error())};
+                WeightManager manager(ws);
+                manager.setJobContext(&job);
+                RemoteStore store(remote, *credentials);
+                auto done = transfer(store, manager, job);
+                if (!done)
+                    return Outcome{false, failed, errorText(done.error())};
+                return Outcome{true, *done, {}};
+            },
+            this,
+            [this, k, root, remote, push, landedHere](const Outcome &outcome) {
+                const bool here = m_session->isOpen() && m_session->root() == root;
+                Q_EMIT statusMessage(here || !outcome.ok ? outcome.summary : tr("%1 (from %2)").arg(outcome.summary, root));
+                if (!outcome.ok) {
+                    reportFailure(outcome.summary, outcome.detail);
+                } else if (here && !push) {
+                    m_session->reload();
+                    if (landedHere)
+                        landedHere();
+                }
+                ended(k, root, remote.name, push);
+            },
+            [this, k, root, remote, push] {
+                // A pull cancelled after the import's commit has registered the weight: show
+                // it. A push cancelled after its manifest was written has changed the remote:
+                // the page lists it again either way.
+                if (!push && m_session->isOpen() && m_session->root() == root)
+                    m_session->reload();
+                ended(k, root, remote.name, push);
+            });
 }
 
 void RemoteActions::reportFailure(const QString &summary, const QString &detail)

@@ -7,12 +7,17 @@
 #include <QHash>
 #include <QStringList>
 
+#include <functional>
+
 class QMessageBox;
 class QWidget;
 
 namespace tantra {
 
+class JobContext;
 class JobRunner;
+class RemoteStore;
+class WeightManager;
 class WorkspaceSession;
 
 // Push and Pull as jobs in the workspace's runner (the jobs panel shows them with progress and
@@ -42,15 +47,23 @@ public:
 Q_SIGNALS:
     void statusMessage(const QString &message);
     void runningChanged();
-    // A push or pull between `root` and `remote` ended (done, failed or cancelled): what either
-    // side holds may have changed.
-    void transferEnded(const QString &root, const QString &remote);
+    // A push from `root` to `remote` ended (done, failed or cancelled): what the remote holds
+    // may have changed. (A pull changes only the registry, which WorkspaceSession announces.)
+    void pushEnded(const QString &root, const QString &remote);
     // A pull the user started alone registered `name` in the workspace open now.
     void weightPulled(const QString &name);
 
 private:
+    struct Outcome;
+    // The store call of one push or pull, run in the job: the status line on success.
+    using Transfer = std::function<Result<QString>(RemoteStore &, WeightManager &, JobContext &)>;
+
+    // Runs `transfer` as a job unless `name` is already being moved that way; `landedHere`
+    // runs after a pull that succeeded into the workspace still open.
+    void runTransfer(Kind kind, const Remote &remote, const QString &profile, const QString &name, Transfer transfer,
+                     std::function<void()> landedHere = {});
     QString key(Kind kind, const QString &root, const QString &name) const;
-    void ended(const QString &key, const QString &root, const QString &remote);
+    void ended(const QString &key, const QString &root, const QString &remote, bool push);
     void reportFailure(const QString &summary, const QString &detail);
 
     WorkspaceSession *m_session;

@@ -207,7 +207,7 @@ RemotePage::RemotePage(WorkspaceSession *session, RemoteActions *actions, QWidge
     });
     connect(m_listing, &JobRunner::busyChanged, this, &RemotePage::updateActions);
     connect(m_actions, &RemoteActions::runningChanged, this, &RemotePage::updateActions);
-    connect(m_actions, &RemoteActions::transferEnded, this, [this](const QString &root, const QString &remote) {
+    connect(m_actions, &RemoteActions::pushEnded, this, [this](const QString &root, const QString &remote) {
         if (m_session->isOpen() && root == m_session->root() && remote == currentRemote())
             scheduleRelist();
     });
