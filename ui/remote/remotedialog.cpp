@@ -68,25 +68,32 @@ void RemoteDialog::setRemote(const Remote &remote)
 Remote RemoteDialog::remote() const
 {
     Remote r;
+    static_cast<void>(read(r));
+    return r;
+}
+
+Status RemoteDialog::read(Remote &r) const
+{
     r.name = m_name->text().trimmed();
-    static_cast<void>(parseS3Url(m_url->text().trimmed(), r));
+    auto url = parseS3Url(m_url->text().trimmed(), r);
     r.endpoint = m_endpoint->text().trimmed();
     r.region = m_region->text().trimmed();
     r.pathStyle = m_pathStyle->isChecked();
-    return r;
+    return url;
 }
 
 void RemoteDialog::check()
 {
     // RemoteList's own rules (checkRemote), said before the user presses OK; the add has the
-    // last word, and the rule that a name may not be taken.
+    // last word, and the rule that a name may not be taken. The address's own parse error comes
+    // first: once it fails, checkRemote would only see the empty address left of it.
     QString problem;
-    Remote parsed;
+    Remote typed;
     if (m_name->text().trimmed().isEmpty() && m_url->text().trimmed().isEmpty())
         problem = tr("Name the remote and give its s3:// address and endpoint.");
-    else if (auto url = parseS3Url(m_url->text().trimmed(), parsed); !url)
+    else if (auto url = read(typed); !url)
         problem = url.error().problem;
-    else if (auto valid = checkRemote(remote()); !valid)
+    else if (auto valid = checkRemote(typed); !valid)
         problem = valid.error().problem;
     m_problem->setText(problem);
     m_problem->setVisible(!problem.isEmpty());

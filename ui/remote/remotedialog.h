@@ -33,6 +33,8 @@ public:
 
 private:
     void check();
+    // The form's fields into `r`; fails when the address does not parse.
+    Status read(Remote &r) const;
 
     QLineEdit *m_name;
     QLineEdit *m_url;
