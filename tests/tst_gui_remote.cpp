@@ -74,6 +74,18 @@ int closedPort()
     return port;
 }
 
+// A path-style remote: `address` (s3://bucket/prefix) served at `endpoint`.
+Remote remoteAt(const QString &name, const QString &address, const QString &endpoint)
+{
+    Remote remote;
+    remote.name = name;
+    if (!parseS3Url(address, remote))
+        qWarning("not an s3:// address: %s", qPrintable(address)); // the add that follows fails
+    remote.endpoint = endpoint;
+    remote.pathStyle = true;
+    return remote;
+}
+
 WeightEntry entry(const QString &name, const QString &sha, quint64 size = 100)
 {
     WeightEntry e;
@@ -122,6 +134,18 @@ bool addVersion(const QString &root, const QString &version, const QByteArray &b
 
 } // namespace
 
+// Skips where the gateway is not installed (unless TANTRA_REQUIRE_S3 is set, as in CI) and fails
+// where it would not start. A macro: QSKIP and QFAIL return from the test function itself.
+#define REQUIRE_SERVER()                                                                                                   \
+    do {                                                                                                                   \
+        if (!startServer()) {                                                                                              \
+            if (m_serverMissing && qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))                                       \
+                QSKIP("Ceph's RADOS Gateway is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common): "   \
+                      "push and pull need a real server");                                                                 \
+            QFAIL(qPrintable(QStringLiteral("the S3 test server: ") + m_serverProblem));                                   \
+        }                                                                                                                  \
+    } while (false)
+
 class TestGuiRemote : public QObject
 {
     Q_OBJECT
@@ -148,7 +172,13 @@ private:
         WorkspaceController controller{&window};
     };
     RemotePage *openRemotes(App &app, const QString &root);
-    bool startServer(); // false: skipped or failed (the test says which)
+    bool startServer(); // false: skipped or failed (REQUIRE_SERVER says which)
+    // A remote named `name` on the test server, under a prefix of its own beginning with `stem`.
+    Remote serverRemote(const QString &name, const QString &stem) const
+    {
+        return remoteAt(name, QStringLiteral("s3://%1/%2%3").arg(m_server.endpoint.bucket, stem).arg(QRandomGenerator::global()->generate() % 100000),
+                        m_server.endpoint.endpoint);
+    }
 
     QTemporaryDir m_dir;
     test::RgwServer m_server;
@@ -359,11 +389,7 @@ void TestGuiRemote::unreachableServerIsNamed()
     // with no dialog over the window.
     const QString root = m_dir.filePath(QStringLiteral("unreachable"));
     test::makeWorkspace(root);
-    Remote remote;
-    remote.name = QStringLiteral("gone");
-    QVERIFY(parseS3Url(QStringLiteral("s3://weights/team"), remote).ok());
-    remote.endpoint = QStringLiteral("http://127.0.0.1:%1").arg(closedPort());
-    remote.pathStyle = true;
+    const Remote remote = remoteAt(QStringLiteral("gone"), QStringLiteral("s3://weights/team"), QStringLiteral("http://127.0.0.1:%1").arg(closedPort()));
     QVERIFY(RemoteList(Workspace(root)).add(remote).ok());
     if (!m_serverStarted) {
         qputenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
@@ -396,10 +422,7 @@ void TestGuiRemote::addRemoteFromThePage()
     QVERIFY(page->summary()->text().contains(QStringLiteral("No remote yet")));
     // The first try names a taken name (one another tool added meanwhile): the page says so and
     // opens the form again, filled in, for the user to correct.
-    Remote other;
-    other.name = QStringLiteral("team");
-    QVERIFY(parseS3Url(QStringLiteral("s3://other"), other).ok());
-    other.endpoint = QStringLiteral("http://127.0.0.1:9");
+    const Remote other = remoteAt(QStringLiteral("team"), QStringLiteral("s3://other"), QStringLiteral("http://127.0.0.1:9"));
     int dialogs = 0;
     std::function<void(QWidget *)> fill = [&](QWidget *w) {
         auto *dialog = qobject_cast<RemoteDialog *>(w);
@@ -439,11 +462,7 @@ void TestGuiRemote::addRemoteFromThePage()
 
 void TestGuiRemote::pushThenPullOnAnotherMachine()
 {
-    if (!startServer()) {
-        if (m_serverMissing && qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))
-            QSKIP("Ceph's RADOS Gateway is not installed (apt-get install ceph-mon ceph-osd radosgw ceph-common): push and pull need a real server");
-        QFAIL(qPrintable(QStringLiteral("the S3 test server: ") + m_serverProblem));
-    }
+    REQUIRE_SERVER();
     // Two workspaces made alike (the same samples), then apart: A gets mamba_v9, B another
     // file under the name mamba_v8 that A also has.
     const QString a = m_dir.filePath(QStringLiteral("machineA"));
@@ -459,11 +478,7 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
     v8b[v8b.size() - 12] = char(v8b[v8b.size() - 12] ^ 0x01);
     QVERIFY(addVersion(a, QStringLiteral("v8"), v8a));
     QVERIFY(addVersion(b, QStringLiteral("v8"), v8b));
-    Remote remote;
-    remote.name = QStringLiteral("team");
-    QVERIFY(parseS3Url(QStringLiteral("s3://%1/gui%2").arg(m_server.endpoint.bucket).arg(QRandomGenerator::global()->generate() % 100000), remote).ok());
-    remote.endpoint = m_server.endpoint.endpoint;
-    remote.pathStyle = true;
+    const Remote remote = serverRemote(QStringLiteral("team"), QStringLiteral("gui"));
     for (const QString &root : {a, b})
         QVERIFY(RemoteList(Workspace(root)).add(remote).ok());
 
@@ -599,11 +614,7 @@ void TestGuiRemote::pushThenPullOnAnotherMachine()
 // again, and pulling again finishes from the partial file.
 void TestGuiRemote::cancelledPullChangesNothingAndContinues()
 {
-    if (!startServer()) {
-        if (m_serverMissing && qEnvironmentVariableIsEmpty("TANTRA_REQUIRE_S3"))
-            QSKIP("Ceph's RADOS Gateway is not installed: push and pull need a real server");
-        QFAIL(qPrintable(QStringLiteral("the S3 test server: ") + m_serverProblem));
-    }
+    REQUIRE_SERVER();
     const QString a = m_dir.filePath(QStringLiteral("bigA"));
     const QString b = m_dir.filePath(QStringLiteral("bigB"));
     test::makeWorkspace(a);
@@ -625,11 +636,7 @@ void TestGuiRemote::cancelledPullChangesNothingAndContinues()
         request.createType = true;
         request.move = true;
         QVERIFY(manager.importWeight(request).ok());
-        Remote remote;
-        remote.name = QStringLiteral("team");
-        QVERIFY(parseS3Url(QStringLiteral("s3://%1/big%2").arg(m_server.endpoint.bucket).arg(QRandomGenerator::global()->generate() % 100000), remote).ok());
-        remote.endpoint = m_server.endpoint.endpoint;
-        remote.pathStyle = true;
+        const Remote remote = serverRemote(QStringLiteral("team"), QStringLiteral("big"));
         QVERIFY(RemoteStore(remote, m_server.credentials).push(manager, QStringLiteral("lm_v1")).ok());
         QVERIFY(RemoteList(Workspace(b)).add(remote).ok());
     }
