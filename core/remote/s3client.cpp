@@ -1,5 +1,6 @@
 #include "s3client.h"
 
+#include "curlapi.h"
 #include "jobcontext.h"
 
 #include <QDir>
@@ -9,8 +10,6 @@
 #include <QThread>
 #include <QUrl>
 #include <QXmlStreamReader>
-
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <cstring>
@@ -60,34 +59,25 @@ constexpr std::uint64_t kMaxListBody = std::uint64_t(64) << 20;
 constexpr int kAttempts = 5;
 constexpr std::size_t kMaxListed = 10'000'000;
 
-void initCurlOnce()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 // One handle per thread, reset between requests: the handle keeps its connections, so a
 // thread's requests to the same server reuse one TCP connection.
 struct ThreadHandle
 {
-    CURL *curl = nullptr;
-    ThreadHandle()
-    {
-        initCurlOnce();
-        curl = curl_easy_init();
-    }
+    const CurlApi *api;
+    CURL *curl;
+    explicit ThreadHandle(const CurlApi *a) : api(a), curl(a->easyInit()) {}
     ~ThreadHandle()
     {
         if (curl)
-            curl_easy_cleanup(curl);
+            api->easyCleanup(curl);
     }
 };
 
-CURL *threadHandle()
+CURL *threadHandle(const CurlApi *api)
 {
-    thread_local ThreadHandle handle;
+    thread_local ThreadHandle handle(api);
     if (handle.curl)
-        curl_easy_reset(handle.curl);
+        api->easyReset(handle.curl);
     return handle.curl;
 }
 
@@ -338,62 +328,65 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
     const QByteArray password = m_credentials.secretKey.toUtf8();
 
     QString lastProblem;
+    const CurlApi *api = curlApi(&lastProblem);
+    if (!api)
+        return makeError(describe(request.key), lastProblem);
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         if (attempt > 0) {
             if (request.job && request.job->isCanceled())
                 break;
             QThread::msleep(200UL << (attempt - 1));
         }
-        CURL *curl = threadHandle();
+        CURL *curl = threadHandle(api);
         if (!curl)
             return makeError(describe(request.key), QStringLiteral("cannot start an HTTP client"));
         Response response;
         Transfer transfer{&request, &response};
         curl_slist *headers = nullptr;
         for (const QByteArray &line : headerLines)
-            headers = curl_slist_append(headers, line.constData());
+            headers = api->slistAppend(headers, line.constData());
         char curlError[CURL_ERROR_SIZE] = {};
-        curl_easy_setopt(curl, CURLOPT_URL, url.constData());
-        curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.constData());
-        curl_easy_setopt(curl, CURLOPT_USERNAME, user.constData());
-        curl_easy_setopt(curl, CURLOPT_PASSWORD, password.constData());
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curlError);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
+        api->easySetopt(curl, CURLOPT_URL, url.constData());
+        api->easySetopt(curl, CURLOPT_AWS_SIGV4, sigv4.constData());
+        api->easySetopt(curl, CURLOPT_USERNAME, user.constData());
+        api->easySetopt(curl, CURLOPT_PASSWORD, password.constData());
+        api->easySetopt(curl, CURLOPT_HTTPHEADER, headers);
+        api->easySetopt(curl, CURLOPT_ERRORBUFFER, curlError);
+        api->easySetopt(curl, CURLOPT_NOSIGNAL, 1L);
+        api->easySetopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
         // No total timeout (a part may take minutes on a slow link), but a stalled one ends.
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
-        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
-        curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, onProgress);
-        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
-        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        api->easySetopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        api->easySetopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+        api->easySetopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
+        api->easySetopt(curl, CURLOPT_HEADERDATA, &transfer);
+        api->easySetopt(curl, CURLOPT_WRITEFUNCTION, onBody);
+        api->easySetopt(curl, CURLOPT_WRITEDATA, &transfer);
+        api->easySetopt(curl, CURLOPT_XFERINFOFUNCTION, onProgress);
+        api->easySetopt(curl, CURLOPT_XFERINFODATA, &transfer);
+        api->easySetopt(curl, CURLOPT_NOPROGRESS, 0L);
         const QByteArray method(request.method);
         if (method == "HEAD") {
-            curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+            api->easySetopt(curl, CURLOPT_NOBODY, 1L);
         } else if (method == "PUT") {
             // A known length: RGW refuses a chunked upload without one (411).
-            curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(curl, CURLOPT_READFUNCTION, onRead);
-            curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
-            curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, onSeek);
-            curl_easy_setopt(curl, CURLOPT_SEEKDATA, &transfer);
-            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.bodyReader ? request.bodyLength : request.body.size()));
+            api->easySetopt(curl, CURLOPT_UPLOAD, 1L);
+            api->easySetopt(curl, CURLOPT_READFUNCTION, onRead);
+            api->easySetopt(curl, CURLOPT_READDATA, &transfer);
+            api->easySetopt(curl, CURLOPT_SEEKFUNCTION, onSeek);
+            api->easySetopt(curl, CURLOPT_SEEKDATA, &transfer);
+            api->easySetopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.bodyReader ? request.bodyLength : request.body.size()));
         } else if (method == "POST") {
-            curl_easy_setopt(curl, CURLOPT_POST, 1L);
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : reinterpret_cast<const char *>(request.body.data()));
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+            api->easySetopt(curl, CURLOPT_POST, 1L);
+            api->easySetopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : reinterpret_cast<const char *>(request.body.data()));
+            api->easySetopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
         } else if (method != "GET") {
-            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method);
+            api->easySetopt(curl, CURLOPT_CUSTOMREQUEST, request.method);
         }
-        const CURLcode code = curl_easy_perform(curl);
+        const CURLcode code = api->easyPerform(curl);
         // The handle outlives this call: no pointer to this frame may stay in it.
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-        curl_slist_free_all(headers);
+        api->easySetopt(curl, CURLOPT_HTTPHEADER, nullptr);
+        api->easySetopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+        api->slistFreeAll(headers);
         if (code == CURLE_ABORTED_BY_CALLBACK && transfer.readFailed)
             return makeError(describe(request.key), QStringLiteral("stopped: the bytes to send could not be read"));
         if (code == CURLE_ABORTED_BY_CALLBACK)
@@ -404,7 +397,7 @@ Result<S3Client::Response> S3Client::perform(const Request &request) const
             return makeError(describe(request.key), request.sink ? QStringLiteral("the server sent more than the %1 bytes asked for").arg(request.range ? request.range->second : 0)
                                                                  : QStringLiteral("the server's answer is larger than %1 bytes").arg(request.maxBody));
         if (code != CURLE_OK) {
-            lastProblem = QStringLiteral("%1 (%2)").arg(QString::fromUtf8(curlError[0] ? curlError : curl_easy_strerror(code)),
+            lastProblem = QStringLiteral("%1 (%2)").arg(QString::fromUtf8(curlError[0] ? curlError : api->easyStrerror(code)),
                                                         m_endpoint.endpoint);
             if (transient(code))
                 continue;
@@ -436,7 +429,7 @@ Error S3Client::httpError(const Request &request, const Response &response) cons
         return makeError(where, QStringLiteral("access denied (%1); check the credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
                                                "or the profile in ~/.aws/credentials").arg(said));
     if (response.status == 404)
-        return makeError(where, QStringLiteral("no such object (%1)").arg(said));
+        return withKind(makeError(where, QStringLiteral("no such object (%1)").arg(said)), ErrorKind::NotFound);
     return makeError(where, said);
 }
 
