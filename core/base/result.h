@@ -30,7 +30,7 @@ enum class Remedy {
 // Tagged where the failure is decided; everything else is Other, never guessed from the text.
 enum class ErrorKind {
     Other,
-    NotFound,      // no such weight registered, or a type with no active weight
+    NotFound,      // no such weight registered, a type with no active weight, no such object on a remote
     InvalidWeight, // a file that breaks the format, or a weight that does not fit its config
     Config,        // a model-type config that is unknown or does not parse
     Locked,        // another process holds the registry lock

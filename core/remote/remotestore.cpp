@@ -391,7 +391,7 @@ Result<RemoteWeight> RemoteStore::manifest(const QString &name) const
     auto bytes = m_client.get(key, kMaxManifestBytes);
     if (!bytes) {
         Error e = bytes.error();
-        if (e.problem.startsWith(QLatin1String("no such object")))
+        if (e.kind == ErrorKind::NotFound)
             e.problem = QStringLiteral("the remote '%1' has no weight named '%2'").arg(m_remote.name, name);
         return e;
     }
