@@ -71,6 +71,9 @@ private Q_SLOTS:
     void countsEveryCode_data();
     void countsEveryCode();
     void totalsCanBeReadBetweenPieces();
+    void nextHistogramStartsFromZero_data();
+    void nextHistogramStartsFromZero();
+    void histogramsAddIntoSharedTotals();
 };
 
 void TestCodeHistogram::countsEveryCode_data()
@@ -153,6 +156,64 @@ void TestCodeHistogram::totalsCanBeReadBetweenPieces()
     histogram.add(p, 100);
     QCOMPARE(histogram.totals()[7], std::uint64_t(160));
     QCOMPARE(histogram.totals()[0], std::uint64_t(0));
+}
+
+void TestCodeHistogram::nextHistogramStartsFromZero_data()
+{
+    QTest::addColumn<QByteArray>("first");
+    QTest::addColumn<bool>("readTotals");
+    // The 16-bit counters are kept by the thread for its next histogram: whatever the first one
+    // left in them (counts not yet flushed when it was dropped midway, as a cancelled pass
+    // drops it; the dominant-code copies) must not show up in the second's totals.
+    QTest::newRow("weights, dropped unread") << weights16(30'000, 11) << false;
+    QTest::newRow("weights, read") << weights16(30'000, 12) << true;
+    QTest::newRow("one code (copies), dropped unread") << repeated16(0x3f80, 9'000) << false;
+    QTest::newRow("weights then one code, dropped unread") << weights16(5'000, 13) + repeated16(0, 9'000) << false;
+}
+
+void TestCodeHistogram::nextHistogramStartsFromZero()
+{
+    QFETCH(QByteArray, first);
+    QFETCH(bool, readTotals);
+    {
+        CodeHistogram dropped(16);
+        dropped.add(reinterpret_cast<const std::byte *>(first.constData()), std::uint64_t(first.size() / 2));
+        if (readTotals)
+            QVERIFY(!dropped.takeTotals().empty());
+    }
+    const QByteArray bytes = weights16(20'000, 14) + repeated16(0x3f80, 5'000);
+    std::vector<std::uint64_t> want(65536);
+    for (std::uint64_t i = 0; i < std::uint64_t(bytes.size() / 2); ++i)
+        ++want[codeAt(bytes, i, 16)];
+    CodeHistogram next(16, 1024);
+    next.add(reinterpret_cast<const std::byte *>(bytes.constData()), std::uint64_t(bytes.size() / 2));
+    const std::vector<std::uint64_t> got = next.takeTotals();
+    for (std::size_t code = 0; code < want.size(); ++code)
+        QVERIFY2(got[code] == want[code],
+                 qPrintable(QStringLiteral("code 0x%1: counted %2, expected %3").arg(code, 0, 16).arg(got[code]).arg(want[code])));
+}
+
+void TestCodeHistogram::histogramsAddIntoSharedTotals()
+{
+    // Two histograms in turn on the same totals (as the ranges of a statistics pass on one
+    // thread): the totals hold both, the second's counts flushed when it ends.
+    std::vector<std::uint64_t> totals;
+    const QByteArray a = weights16(10'000, 15);
+    const QByteArray b = cycled16(3, 70'000); // wraps no 16-bit counter, but crosses 65,536 in the totals
+    {
+        CodeHistogram h(16, totals);
+        h.add(reinterpret_cast<const std::byte *>(a.constData()), std::uint64_t(a.size() / 2));
+    }
+    {
+        CodeHistogram h(16, totals);
+        h.add(reinterpret_cast<const std::byte *>(b.constData()), std::uint64_t(b.size() / 2));
+    }
+    std::vector<std::uint64_t> want(65536);
+    for (const QByteArray *bytes : {&a, &b})
+        for (std::uint64_t i = 0; i < std::uint64_t(bytes->size() / 2); ++i)
+            ++want[codeAt(*bytes, i, 16)];
+    QCOMPARE(totals.size(), want.size());
+    QVERIFY(totals == want);
 }
 
 QTEST_GUILESS_MAIN(TestCodeHistogram)
